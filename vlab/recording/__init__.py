@@ -1,0 +1,58 @@
+"""vlab.recording: recorded sweeps with provenance, exports and experiment files.
+
+Qt-free. Arrays are float64 in SI units; exports convert to display units
+where the format expects them. pyABF, pynwb and h5py are imported only by the
+functions that need them, so importing this package stays fast.
+"""
+
+from vlab.recording._common import default_export_name, summary_metadata
+from vlab.recording.errors import (
+    ExportError,
+    ReadError,
+    RecordingError,
+    RecordingFileError,
+    SessionError,
+)
+from vlab.recording.export import EXPORT_FORMATS, ExportFormat, export_sweeps
+from vlab.recording.export_abf import abf_quantum, default_abf_channel, write_abf
+from vlab.recording.export_csv import column_name, read_csv, write_csv
+from vlab.recording.export_npz import read_npz, write_npz
+from vlab.recording.export_nwb import write_nwb
+from vlab.recording.model import (
+    CHANNEL_UNITS,
+    Recording,
+    Sweep,
+    channel_unit,
+    is_voltage_clamp,
+)
+from vlab.recording.session import SESSION_EXTENSION, load_session, save_session
+
+__all__ = [
+    "CHANNEL_UNITS",
+    "EXPORT_FORMATS",
+    "SESSION_EXTENSION",
+    "ExportError",
+    "ExportFormat",
+    "ReadError",
+    "Recording",
+    "RecordingError",
+    "RecordingFileError",
+    "SessionError",
+    "Sweep",
+    "abf_quantum",
+    "channel_unit",
+    "column_name",
+    "default_abf_channel",
+    "default_export_name",
+    "export_sweeps",
+    "is_voltage_clamp",
+    "load_session",
+    "read_csv",
+    "read_npz",
+    "save_session",
+    "summary_metadata",
+    "write_abf",
+    "write_csv",
+    "write_npz",
+    "write_nwb",
+]

@@ -1,0 +1,103 @@
+"""Export entry point: pick a format by file extension, plus shared helpers.
+
+==========  =====================  ==============================================
+extension   writer                 holds
+==========  =====================  ==============================================
+``.csv``    :func:`write_csv`      all channels in display units, # header
+``.npz``    :func:`write_npz`      all channels in SI, metadata JSON
+``.abf``    :func:`write_abf`      one channel (Vm in mV for IC, Im in pA for VC)
+``.nwb``    :func:`write_nwb`      primary + command per sweep, icephys tables,
+                                   secondary channel and model variables
+==========  =====================  ==============================================
+
+Every writer is atomic and raises :class:`ExportError` with a plain message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vlab.recording._common import default_export_name, summary_metadata
+from vlab.recording.errors import ExportError
+from vlab.recording.export_abf import write_abf
+from vlab.recording.export_csv import read_csv, write_csv
+from vlab.recording.export_npz import read_npz, write_npz
+from vlab.recording.export_nwb import write_nwb
+from vlab.recording.model import Recording, Sweep
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportFormat",
+    "default_export_name",
+    "export_sweeps",
+    "read_csv",
+    "read_npz",
+    "summary_metadata",
+    "write_abf",
+    "write_csv",
+    "write_npz",
+    "write_nwb",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFormat:
+    """One export format, for file dialogs: ``name``, ``extension`` (with dot), ``description``."""
+
+    name: str
+    extension: str
+    description: str
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    "csv": ExportFormat("CSV", ".csv", "Spreadsheet text: every channel, mV / nA / uS, with a # header"),
+    "npz": ExportFormat("NumPy", ".npz", "NumPy arrays in SI units with JSON metadata (Python)"),
+    "abf": ExportFormat("ABF", ".abf", "Axon Binary File (one channel: Vm for current clamp, Im for voltage clamp)"),
+    "nwb": ExportFormat("NWB", ".nwb", "Neurodata Without Borders 2 (intracellular ephys), full provenance"),
+}
+
+
+def export_sweeps(
+    sweeps: Recording | Iterable[Sweep],
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> None:
+    """Write ``sweeps`` to ``path`` in format ``fmt`` (default: from the extension).
+
+    Parameters
+    ----------
+    sweeps
+        A Recording or a list of sweeps.
+    path
+        Target file.
+    fmt
+        ``'csv'``, ``'npz'``, ``'abf'`` or ``'nwb'``.
+    metadata
+        Header/notes metadata (ignored by ABF, which cannot store it);
+        ``None`` derives it from the sweeps' provenance.
+    **options
+        Passed to the writer (``channel=`` for ABF, ``compress=`` for NPZ,
+        ``session_description=`` for NWB).
+
+    Raises
+    ------
+    ExportError
+        Unknown format, or the writer failed.
+    """
+    key = (fmt or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
+    if key not in EXPORT_FORMATS:
+        known = ", ".join(f.extension for f in EXPORT_FORMATS.values())
+        raise ExportError(f"vlab cannot export to {key or 'a file without extension'!r}: choose one of {known}.", path)
+    if key == "abf":
+        write_abf(sweeps, path, **options)
+    elif key == "csv":
+        write_csv(sweeps, path, metadata, **options)
+    elif key == "npz":
+        write_npz(sweeps, path, metadata, **options)
+    else:
+        write_nwb(sweeps, path, metadata, **options)

@@ -1,0 +1,193 @@
+"""Experiment files (``.vlab``): rig settings plus every recorded sweep, in one zip.
+
+Members of the (deflated) zip container:
+
+``manifest.json``
+    ``{"format": "vlab-session", "version": 1, "vlab_version": ..., "saved": ISO time, "n_sweeps": N}``
+``state.json``
+    The caller's GUI/rig settings (protocol TOML text, preparation, parameters,
+    drugs, solutions...): any JSON-serialisable dict.
+``sweeps.json``
+    ``{"metadata": recording metadata, "sweeps": [per-sweep index, dt (s), t0 (s),
+    kept, label, provenance, arrays]}``.
+``sweeps.npz``
+    The SI float64 arrays, named ``sweep{k}_{channel}`` (see :mod:`.export_npz`).
+
+Saving is atomic. Loading checks everything before returning anything, and
+any problem is a :class:`SessionError` naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import os
+import zipfile
+import zlib
+from typing import Any
+
+import numpy as np
+
+from vlab import __version__ as _VLAB_VERSION
+from vlab.recording._atomic import atomic_open
+from vlab.recording._jsonutil import dumps
+from vlab.recording.errors import RecordingError, SessionError
+from vlab.recording.export_npz import pack_sweeps, unpack_sweeps
+from vlab.recording.model import Recording
+
+__all__ = ["SESSION_EXTENSION", "SESSION_FORMAT", "SESSION_VERSION", "load_session", "save_session"]
+
+SESSION_FORMAT = "vlab-session"
+SESSION_VERSION = 1
+SESSION_EXTENSION = ".vlab"
+_MEMBERS = ("manifest.json", "state.json", "sweeps.json", "sweeps.npz")
+_MAX_JSON_BYTES = 256 * 2**20  # refuse absurd (malicious) JSON members
+_SIGNATURES = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"%PDF": "a PDF document",
+    b"\x89HDF": "an HDF5 file (NWB export?)",
+    b"ABF ": "an ABF recording",
+    b"ABF2": "an ABF recording",
+    b"\x93NUMPY": "a NumPy array file",
+}
+
+
+def save_session(path: str | os.PathLike[str], state: dict[str, Any], recording: Recording | None) -> None:
+    """Save rig/GUI ``state`` and ``recording`` to an experiment file, atomically.
+
+    Parameters
+    ----------
+    path
+        Target file (conventionally ending in ``.vlab``).
+    state
+        JSON-serialisable settings (numpy values and enums are converted).
+    recording
+        The sweeps and experiment metadata; may be empty or None.
+
+    Raises
+    ------
+    SessionError
+        If ``state`` cannot be stored, or writing fails (disk full, no
+        permission...); an existing file at ``path`` is then left untouched.
+    """
+    recording = recording if recording is not None else Recording()
+    try:
+        state_json = dumps(dict(state or {}), indent=1)
+    except (TypeError, ValueError) as exc:
+        raise SessionError(f"The experiment settings cannot be saved: {exc}.", path) from exc
+    arrays, metas = pack_sweeps(recording.sweeps)
+    sweeps_json = dumps({"metadata": recording.metadata, "sweeps": metas})
+    manifest = {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "vlab_version": _VLAB_VERSION,
+        "saved": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "n_sweeps": len(metas),
+    }
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    with atomic_open(path, SessionError) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", json.dumps(manifest, indent=1))
+        zf.writestr("state.json", state_json)
+        zf.writestr("sweeps.json", sweeps_json)
+        with zf.open("sweeps.npz", "w", force_zip64=True) as member:
+            member.write(buf.getbuffer())
+
+
+def _sniff(path: str | os.PathLike[str]) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(8)
+
+
+def _foreign_description(head: bytes) -> str:
+    for sig, what in _SIGNATURES.items():
+        if head.startswith(sig):
+            return what
+    if head.lstrip().startswith((b"#", b"sweep,")):
+        return "a text file (CSV export?)"
+    return "not a zip container"
+
+
+def load_session(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Recording]:
+    """Open an experiment file saved by :func:`save_session`.
+
+    Returns
+    -------
+    state : dict
+        The saved settings.
+    recording : Recording
+        The sweeps (SI arrays) and experiment metadata.
+
+    Raises
+    ------
+    SessionError
+        For a missing, unreadable, foreign (PNG, random zip...), truncated,
+        corrupt or newer-version file; nothing is returned partially.
+    """
+    name = os.path.basename(os.fspath(path))
+    try:
+        head = _sniff(path)
+    except FileNotFoundError as exc:
+        raise SessionError(f"The experiment file {name} does not exist.", path) from exc
+    except IsADirectoryError as exc:
+        raise SessionError(f"{name} is a folder, not a vlab experiment file.", path) from exc
+    except OSError as exc:
+        raise SessionError(f"Could not open {name}: {exc.strerror or exc}.", path) from exc
+    if not head:
+        raise SessionError(f"{name} is empty: it is not a usable vlab experiment file.", path)
+    if not head.startswith(b"PK"):
+        raise SessionError(
+            f"{name} is not a vlab experiment file (it is {_foreign_description(head)}).", path
+        )
+    damaged = (
+        f"{name} is damaged or incomplete (perhaps truncated while copying or saving) "
+        "and cannot be opened. If you have an earlier copy, open that instead."
+    )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return _read_container(zf, name, path, damaged)
+    except SessionError:
+        raise
+    except OSError as exc:
+        raise SessionError(f"Could not read {name}: {exc.strerror or exc}.", path) from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, TypeError, RecordingError) as exc:
+        raise SessionError(f"{damaged} ({exc})", path) from exc
+
+
+def _read_json(zf: zipfile.ZipFile, member: str) -> Any:
+    if zf.getinfo(member).file_size > _MAX_JSON_BYTES:
+        raise ValueError(f"{member} is implausibly large")
+    return json.loads(zf.read(member).decode("utf-8"))
+
+
+def _read_container(zf: zipfile.ZipFile, name: str, path: Any, damaged: str) -> tuple[dict, Recording]:
+    members = set(zf.namelist())
+    if "manifest.json" not in members:
+        raise SessionError(
+            f"{name} is a zip file but not a vlab experiment file (it has no manifest.json).", path
+        )
+    manifest = _read_json(zf, "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != SESSION_FORMAT:
+        raise SessionError(f"{name} is a zip file but not a vlab experiment file.", path)
+    version = manifest.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SessionError(f"{damaged} (invalid format version {version!r})", path)
+    if version > SESSION_VERSION:
+        raise SessionError(
+            f"{name} was saved by a newer vlab ({manifest.get('vlab_version', 'unknown version')}, "
+            f"file format {version}); this is vlab {_VLAB_VERSION}, which reads format "
+            f"{SESSION_VERSION}. Update vlab to open it.",
+            path,
+        )
+    missing = [m for m in _MEMBERS if m not in members]
+    if missing:
+        raise SessionError(f"{damaged} (missing {', '.join(missing)})", path)
+    state = _read_json(zf, "state.json")
+    doc = _read_json(zf, "sweeps.json")
+    if not isinstance(state, dict) or not isinstance(doc, dict) or not isinstance(doc.get("sweeps"), list):
+        raise SessionError(f"{damaged} (unexpected content)", path)
+    with np.load(io.BytesIO(zf.read("sweeps.npz")), allow_pickle=False) as npz:
+        sweeps = unpack_sweeps(npz, doc["sweeps"])
+    return state, Recording(sweeps, doc.get("metadata") or {})

@@ -1,0 +1,267 @@
+"""The simulation engine: a deterministic, synchronous chunk stepper over a :class:`Cell`.
+
+:class:`Membrane` advances one or many sweeps (a protocol family runs as one batch) by
+a number of samples under current clamp or voltage clamp and returns SI arrays. It has
+no threads and no Qt: the GUI's worker thread and ``vlab run`` both drive it.
+
+:func:`run_protocol` runs a whole protocol (all sweeps together) and returns a
+:class:`RunResult`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vlab.sim import kernel as K
+from vlab.sim.cell import Cell
+
+__all__ = ["Membrane", "RunResult", "SimulationError", "run_protocol", "RECORDABLE", "SI_UNITS"]
+
+#: variables a run can record, with their SI unit
+SI_UNITS = {
+    "Vm": "V", "Im": "A", "m": "1", "h": "1", "n": "1", "p": "1",
+    "INa": "A", "IK": "A", "IL": "A", "ICl": "A", "IM": "A", "Iion": "A",
+    "gNa": "S", "gK": "S", "gCl": "S", "gM": "S", "lido_bound": "1",
+}  # fmt: skip
+RECORDABLE = tuple(SI_UNITS)
+DEFAULT_DT_MAX = 25e-6  # s: the largest integration step the engine takes
+
+
+class SimulationError(RuntimeError):
+    """The integration failed (diverged); the message says where and what to change."""
+
+
+@dataclass
+class RunResult:
+    """Arrays of shape (n_sweeps, n_samples) in SI units, keyed by variable name."""
+
+    t: np.ndarray
+    data: dict[str, np.ndarray]
+    command: np.ndarray
+    mode: str
+    dt: float  # integration step used, s
+    cell_info: dict = field(default_factory=dict)
+
+    @property
+    def n_sweeps(self) -> int:
+        return self.command.shape[0]
+
+
+class Membrane:
+    """Integrator state for ``n_sweeps`` copies of a :class:`Cell`.
+
+    Parameters
+    ----------
+    cell
+        The configured membrane. Changes to it (solutions, drugs, temperature) take effect
+        at the next :meth:`advance` call.
+    n_sweeps
+        Number of sweeps integrated together.
+    dt_max
+        Largest integration step (s); each sample interval is split into equal steps no
+        larger than this. 25 us is accurate for HH (docs/validation.md).
+    """
+
+    def __init__(self, cell: Cell, n_sweeps: int = 1, dt_max: float = DEFAULT_DT_MAX) -> None:
+        if not (1e-7 <= dt_max <= 1e-4):
+            raise SimulationError(
+                f"integration step {dt_max * 1e6:g} us refused: allowed 0.1 to 100 us "
+                "(larger steps cannot follow a spike accurately)"
+            )
+        if n_sweeps < 1:
+            raise SimulationError("at least one sweep is needed")
+        self.cell = cell
+        self.n_sweeps = n_sweeps
+        self.dt_max = dt_max
+        self.state = np.zeros((n_sweeps, K.N_STATE))
+        self.time = 0.0  # s since reset
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self, v0: float | np.ndarray | None = None, holding_current: float = 0.0) -> None:
+        """Put every sweep at steady state.
+
+        ``v0`` (V) fixes the starting potential (voltage clamp holding). Otherwise the
+        cell starts at the preparation's ``v_init`` when no current is held, or at the
+        potential where the steady ionic current balances ``holding_current`` (A).
+        """
+        cell = self.cell
+        if v0 is None:
+            if holding_current == 0.0 and cell.prep.v_init is not None:
+                v0 = cell.prep.v_init
+            else:
+                v0 = cell.resting_potential(holding_current / cell.values["area"])
+        v0 = np.broadcast_to(np.asarray(v0, dtype=float), (self.n_sweeps,))
+        for s in range(self.n_sweeps):
+            m, h, n, p, b = cell.steady_state_gates(float(v0[s]))
+            self.state[s] = (v0[s] * 1e3, m, h, n, p, b)
+        self.time = 0.0
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Current state per sweep: Vm (V) and gates."""
+        st = self.state
+        return {"Vm": st[:, K.S_V] * 1e-3, "m": st[:, K.S_M].copy(), "h": st[:, K.S_H].copy(),
+                "n": st[:, K.S_N].copy(), "p": st[:, K.S_P].copy(), "lido_bound": st[:, K.S_B].copy()}  # fmt: skip
+
+    # ------------------------------------------------------------------ stepping
+    def steps_per_sample(self, sample_interval: float) -> int:
+        if not (1e-7 <= sample_interval <= 1e-2) or not math.isfinite(sample_interval):
+            raise SimulationError(
+                f"sample interval {sample_interval * 1e6:g} us refused (allowed 0.1 us to 10 ms)"
+            )
+        return max(1, math.ceil(sample_interval / self.dt_max - 1e-9))
+
+    def advance(
+        self,
+        mode: str,
+        command: np.ndarray,
+        sample_interval: float,
+        variables: tuple[str, ...] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Advance by ``command.shape[-1] - 1`` samples.
+
+        Parameters
+        ----------
+        mode
+            ``"current-clamp"`` (command in A, injected; ``"I=0"`` is current clamp with
+            zero command) or ``"voltage-clamp"`` (command in V).
+        command
+            Shape (n_sweeps, n + 1) or (n + 1,): value held over each sample interval
+            starting now; the last column is the value at the last sample.
+        sample_interval
+            s.
+        variables
+            Names from :data:`RECORDABLE`; None records all.
+
+        Returns
+        -------
+        dict name -> array (n_sweeps, n) in SI units, samples at ``t + k*dt``, k = 1..n.
+        """
+        cmd = np.atleast_2d(np.asarray(command, dtype=np.float64))
+        if cmd.shape[0] == 1 and self.n_sweeps > 1:
+            cmd = np.repeat(cmd, self.n_sweeps, axis=0)
+        if cmd.shape[0] != self.n_sweeps or cmd.shape[1] < 2:
+            raise SimulationError(
+                f"command has shape {cmd.shape}; expected ({self.n_sweeps}, n + 1) with n >= 1"
+            )
+        if not np.all(np.isfinite(cmd)):
+            raise SimulationError("the command contains NaN or infinite values; nothing was run")
+        area_cm2 = self.cell.values["area"] * 1e4
+        if mode == "voltage-clamp":
+            kmode = K.MODE_VC
+            kcmd = cmd * 1e3
+            if np.max(np.abs(kcmd)) > 300:
+                raise SimulationError(
+                    "voltage-clamp command beyond +/-300 mV refused: no membrane survives it"
+                )
+        elif mode in ("current-clamp", "I=0"):
+            kmode = K.MODE_CC
+            kcmd = cmd / (area_cm2 * 1e-6)  # A -> uA/cm2
+            if mode == "I=0":
+                kcmd = np.zeros_like(kcmd)
+        else:
+            raise SimulationError(f"unknown clamp mode {mode!r}")
+        sub = self.steps_per_sample(sample_interval)
+        dt_ms = sample_interval * 1e3 / sub
+        P = self.cell.kernel_params()
+        n_out = cmd.shape[1] - 1
+        full = variables is None or any(v not in ("Vm", "Im") for v in variables)
+        out = K.new_output(self.n_sweeps, n_out)
+        saved = self.state.copy()
+        status, s_bad, j_bad = K.advance(kmode, kcmd, dt_ms, sub, P, self.state, out, full)
+        if status != K.OK:
+            self.state[:] = saved
+            t_bad = (self.time + (j_bad + 1) * sample_interval) * 1e3
+            hint = (
+                "The injected current is too large for this membrane; reduce it."
+                if kmode == K.MODE_CC
+                else "Check the clamp command and the membrane parameters."
+            )
+            raise SimulationError(
+                f"the simulation diverged at t = {t_bad:.3f} ms (sweep {s_bad + 1}): the membrane "
+                f"potential left the physiological range (|V| > {K.V_LIMIT:g} mV). {hint} "
+                "The cell was left as it was before this step."
+            )
+        self.time += n_out * sample_interval
+        return self._to_si(out, variables, area_cm2)
+
+    def _to_si(self, out: np.ndarray, variables, area_cm2: float) -> dict[str, np.ndarray]:
+        names = variables if variables is not None else RECORDABLE
+        res = {}
+        for name in names:
+            if name not in K.RECORD_NAMES:
+                raise SimulationError(
+                    f"cannot record {name!r}; recordable: {', '.join(RECORDABLE)}"
+                )
+            x = out[:, K.RECORD_NAMES[name], :]
+            unit = SI_UNITS[name]
+            if unit == "V":
+                x = x * 1e-3
+            elif unit == "A":
+                x = x * (area_cm2 * 1e-6)
+            elif unit == "S":
+                x = x * (area_cm2 * 1e-3)
+            else:
+                x = x.copy()
+            res[name] = x
+        return res
+
+
+def run_protocol(
+    cell: Cell,
+    protocol,
+    variables: tuple[str, ...] | None = None,
+    dt_max: float = DEFAULT_DT_MAX,
+) -> RunResult:
+    """Run every sweep of ``protocol`` on ``cell`` together (one batch).
+
+    The cell starts at steady state: at the holding potential in voltage clamp; in
+    current clamp at the preparation's starting potential (or at the potential the
+    holding current holds it at).
+    """
+    area = cell.values["area"]
+    cmd = protocol.command(area)
+    n_sweeps, n = cmd.shape
+    dt = protocol.sample_interval
+    mem = Membrane(cell, n_sweeps=n_sweeps, dt_max=dt_max)
+    if protocol.mode == "voltage-clamp":
+        mem.reset(v0=cmd[:, 0])
+    else:
+        hold = protocol.holding.value
+        if protocol.holding.dimension == "current_density":
+            hold *= area
+        mem.reset(holding_current=hold)
+    names = variables if variables is not None else RECORDABLE
+    first = _initial_sample(mem, cmd[:, 0], protocol.mode, names)
+    if n > 1:
+        rest = mem.advance(protocol.mode, cmd, dt, names)
+    else:
+        rest = {k: v[:, :0] for k, v in first.items()}
+    data = {k: np.concatenate([first[k], rest[k]], axis=1) for k in names}
+    return RunResult(
+        t=np.arange(n) * dt,
+        data=data,
+        command=cmd,
+        mode=protocol.mode,
+        dt=dt / mem.steps_per_sample(dt),
+        cell_info=cell.describe(),
+    )
+
+
+def _initial_sample(mem: Membrane, cmd0: np.ndarray, mode: str, names) -> dict[str, np.ndarray]:
+    """Record the state at t = 0 (before any step) in the same form as :meth:`advance`."""
+    P = mem.cell.kernel_params()
+    out = K.new_output(mem.n_sweeps, 1)
+    area_cm2 = mem.cell.values["area"] * 1e4
+    for s in range(mem.n_sweeps):
+        v, m, h, n, p, b = mem.state[s]
+        im = 0.0
+        if mode == "current-clamp":
+            im = cmd0[s] / (area_cm2 * 1e-6)
+        iion = K._record(P, out, s, 0, v, m, h, n, p, b, im, True)
+        if mode == "voltage-clamp":
+            out[s, K.R_IM, 0] = iion
+    return mem._to_si(out, names, area_cm2)

@@ -1,0 +1,66 @@
+"""Optional just-in-time compilation of the membrane kernel with numba.
+
+The kernel in :mod:`vlab.sim.kernel` is plain Python over numpy arrays. With numba it
+runs about 100x faster (docs/performance.md). numba is a dependency, but vlab must still
+start if it is missing or cannot cache (a read-only install, a frozen app): then
+the same code runs uncompiled, slower but identical in result.
+
+Set ``VLAB_NO_JIT=1`` to force the pure-Python path (used by tests that compare both).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+log = logging.getLogger(__name__)
+
+__all__ = ["njit", "JIT_ENABLED"]
+
+
+def _cache_dir() -> str | None:
+    """A writable per-user folder for numba's cache, or None if there is none."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    try:
+        from platformdirs import user_cache_dir
+
+        path = os.path.join(user_cache_dir("vlab", appauthor=False), "numba")
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, ".write-test")
+        with open(probe, "w") as fh:
+            fh.write("ok")
+        os.remove(probe)
+        return path
+    except Exception:  # noqa: BLE001 - any failure means: no cache
+        return None
+
+
+JIT_ENABLED = os.environ.get("VLAB_NO_JIT", "") not in ("1", "true", "yes")
+_numba = None
+_CACHE = False
+if JIT_ENABLED:
+    cache_dir = _cache_dir()
+    if cache_dir:
+        # numba reads this when it is imported: it must be set first.
+        os.environ.setdefault("NUMBA_CACHE_DIR", cache_dir)
+        _CACHE = True
+    try:
+        import numba as _numba
+    except Exception as exc:  # noqa: BLE001
+        log.warning("numba unavailable (%s); the membrane kernel runs in plain Python", exc)
+        JIT_ENABLED = False
+
+
+def njit(func):
+    """Compile ``func`` with numba (fastmath off, cached when a cache folder is writable).
+
+    Falls back to the undecorated function when numba is unavailable or disabled.
+    """
+    if not JIT_ENABLED or _numba is None:
+        return func
+    try:
+        return _numba.njit(cache=_CACHE, fastmath=False, error_model="numpy")(func)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("numba could not prepare %s (%s); using plain Python", func.__name__, exc)
+        return func
