@@ -155,7 +155,10 @@ def parse_quantity(text: str | float | int, allowed: str | tuple[str, ...] | Non
         q = Quantity(number + _TEMPERATURE_UNITS[unit], "temperature")
     elif unit in UNITS:
         dim, factor = UNITS[unit]
-        q = Quantity(number * factor, dim)
+        # divide by an exact power of ten for sub-unit prefixes: "10 us" -> 1e-05 exactly
+        inv = round(1.0 / factor) if factor < 1 else 0
+        value = number / inv if inv and abs(inv * factor - 1) < 1e-12 else number * factor
+        q = Quantity(value, dim)
     else:
         raise UnitError(f"unknown unit {unit!r} in {text!r} (allowed: {want})")
     if allowed and q.dimension not in allowed:

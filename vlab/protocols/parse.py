@@ -129,6 +129,10 @@ class _Reader:
         try:
             return parse_quantity(value, allowed)
         except UnitError as e:
+            try:  # a valid quantity of the wrong dimension: say which protocol type wants what
+                parse_quantity(value)
+            except UnitError:
+                context = ""
             raise self.fail(key, f"{e}{context}") from None
 
     def time(self, key: str, value: Any) -> float:

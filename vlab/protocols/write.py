@@ -126,4 +126,9 @@ def protocol_to_toml(p: Protocol) -> str:
     Values are written with units (``"-65 mV"``, ``"10 uA/cm2"``, ``"5 ms"``), chosen
     so that each parses back to exactly the same float.  Zero increments are omitted.
     """
-    return tomli_w.dumps(protocol_to_dict(p))
+    table = protocol_to_dict(p)
+    epochs = table.pop("epochs", [])
+    parts = [tomli_w.dumps(table)]
+    # Always write [[epochs]] blocks (tomli_w would inline short tables), as instructors do.
+    parts += [f"\n[[epochs]]\n{tomli_w.dumps(ep)}" for ep in epochs]
+    return "".join(parts)

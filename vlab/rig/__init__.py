@@ -1,1 +1,5 @@
-"""vlab.rig"""
+"""vlab.rig: the instruments a student operates (amplifier, perfusion, protocol), Qt-free."""
+
+from vlab.rig.rig import FILTERS_HZ, GAINS, Amplifier, ClampMode, Rig, RigError
+
+__all__ = ["Amplifier", "ClampMode", "FILTERS_HZ", "GAINS", "Rig", "RigError"]

@@ -1,0 +1,336 @@
+"""The ``vlab`` command.
+
+``vlab``                       open the rig window (squid, gap-free current clamp)
+``vlab --screenshot F.png``    render the rig after running a protocol (see ``vlab --help``)
+``vlab --smoke-test``          start, paint one frame, shut down
+``vlab run PROTOCOL ...``      run a protocol headless and write CSV/NPZ
+``vlab preparations [NAME]``   list preparations, or show one with its parameters and sources
+``vlab protocols``             list the built-in protocols
+``vlab drugs``                 list the drugs with their IC50s and sources
+
+Exit status: 0 success, 2 bad input (one-line reason on stderr), 1 simulation failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vlab import __version__
+
+GUI_FLAGS = ("--screenshot", "--smoke-test", "--protocol", "--preparation", "--drug")
+COMMANDS = ("run", "preparations", "protocols", "drugs", "practical")
+
+
+class UsageError(Exception):
+    """Bad input from the command line; reported in one line with exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        from vlab.gui.app import main as gui_main
+
+        return gui_main(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its message
+        return int(exc.code or 0) and 2
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"vlab: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"vlab: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"vlab: simulation failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vlab",
+        description="vlab, a virtual electrophysiology lab. Without a command it opens the rig "
+        "window; GUI options: --screenshot FILE.png [--protocol NAME] [--preparation NAME] "
+        "[--drug SPEC ...], --smoke-test.",
+    )
+    p.add_argument("--version", action="version", version=f"vlab {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run a protocol headless and write its recording")
+    r.add_argument("protocol", help="built-in protocol name (see `vlab protocols`) or a .toml file")
+    r.add_argument("--preparation", default="squid", help="preparation name (see `vlab preparations`)")
+    r.add_argument("--drug", action="append", default=[], metavar="NAME=CONC",
+                   help="drug in the bath at equilibrium, e.g. TTX=100nM (repeatable)")  # fmt: skip
+    r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a preparation parameter, e.g. gNa=0mS/cm2, K_out=20mM")  # fmt: skip
+    r.add_argument("--temperature", help="temperature in degC, e.g. 6.3 or '18.5 degC'")
+    r.add_argument("--record", default="",
+                   help="extra variables to record, comma separated: m,h,n,p,INa,IK,IL,ICl,IM,Iion,gNa,gK,gCl,gM")  # fmt: skip
+    r.add_argument("--out", help="output CSV file (an .npz with the same name is written too)")
+    r.add_argument("--seed", type=int, default=0, help="random seed (recorded in the provenance)")
+    r.add_argument("--analyse", "--analyze", action="store_true", help="print a table of measurements per sweep")
+    r.add_argument("--dt-max", type=float, default=None, help=argparse.SUPPRESS)
+    r.set_defaults(func=cmd_run)
+
+    pr = sub.add_parser("preparations", help="list preparations or show one")
+    pr.add_argument("name", nargs="?")
+    pr.set_defaults(func=cmd_preparations)
+
+    pl = sub.add_parser("protocols", help="list the built-in protocols")
+    pl.set_defaults(func=cmd_protocols)
+
+    dr = sub.add_parser("drugs", help="list the drugs")
+    dr.set_defaults(func=cmd_drugs)
+
+    pc = sub.add_parser("practical", help="guided practicals (list, answers)")
+    pc.add_argument("action", choices=["list", "answers"])
+    pc.add_argument("name", nargs="?")
+    pc.add_argument("--student", default="")
+    pc.set_defaults(func=cmd_practical)
+    return p
+
+
+# ---------------------------------------------------------------------------- run
+def build_cell(preparation: str, sets: list[str], drugs: list[str], temperature: str | None):
+    """A :class:`~vlab.sim.cell.Cell` configured from command-line style strings."""
+    from vlab.sim.cell import Cell
+    from vlab.sim.drugs import parse_drug_spec
+
+    cell = Cell(preparation)
+    if temperature is not None:
+        t = temperature.strip()
+        try:
+            float(t)
+            t = f"{t} degC"
+        except ValueError:
+            pass
+        cell.set("temperature", t)
+    for item in sets:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE with a unit, e.g. K_out=20mM")
+        cell.set(name.strip(), value.strip())
+    for spec in drugs:
+        drug, c = parse_drug_spec(spec)
+        cell.set_drug(drug.name, c)
+    return cell
+
+
+def result_to_sweeps(result, protocol, cell, seed: int = 0) -> list:
+    """Turn a :class:`~vlab.sim.engine.RunResult` into recording sweeps with provenance."""
+    from vlab.protocols import protocol_to_toml
+    from vlab.recording import Sweep
+
+    prov = provenance(cell, protocol, seed)
+    prov["protocol_toml"] = protocol_to_toml(protocol)
+    sweeps = []
+    for i in range(result.n_sweeps):
+        channels = {k: v[i] for k, v in result.data.items()}
+        sweeps.append(Sweep(index=i, dt=protocol.sample_interval, channels=channels,
+                            provenance=prov))  # fmt: skip
+    return sweeps
+
+
+def provenance(cell, protocol, seed: int) -> dict:
+    info = cell.describe()
+    return {
+        "vlab_version": __version__,
+        "preparation": cell.prep.name,
+        "parameters": info["parameters"],
+        "pinned": info["pinned"],
+        "temperature_C": cell.values["temperature"],
+        "reversal_mV": {k: v * 1e3 for k, v in info["reversal_V"].items()},
+        "drugs": {n: {"concentration_M": d["concentration"] * 1e-3,
+                      "fraction_blocked": d["fraction_blocked"]} for n, d in info["drugs"].items()},  # fmt: skip
+        "mode": protocol.mode,
+        "protocol_name": protocol.name,
+        "seed": seed,
+    }
+
+
+def header_metadata(cell, protocol, seed: int) -> dict:
+    """The ``# key: value`` header of a ``vlab run`` CSV."""
+    v = cell.values
+    conc = {k: v[k] for k in v if k.endswith(("_in", "_out"))}
+    drugs = {}
+    for name, c in cell.drugs.items():
+        from vlab.sim.drugs import get_drug
+
+        d = get_drug(name)
+        drugs[name] = f"{d.format(c)} (fraction blocked {d.fraction_blocked(c):.4f})"
+    return {
+        "vlab_version": __version__,
+        "preparation": cell.prep.name,
+        "area_cm2": v["area"] * 1e4,
+        "temperature_C": v["temperature"],
+        "concentrations_mM": conc,
+        "E_Na_mV": round(cell.reversal("Na") * 1e3, 4),
+        "E_K_mV": round(cell.reversal("K") * 1e3, 4),
+        "E_Cl_mV": round(cell.reversal("Cl") * 1e3, 4),
+        "E_L_mV": round(cell.leak_reversal() * 1e3, 4),
+        "pinned": sorted(f"E_{k}" for k in cell.pins),
+        "drugs": drugs or "none",
+        "protocol": protocol.name,
+        "mode": protocol.mode,
+        "sweeps": protocol.sweeps,
+        "sample_interval_us": protocol.sample_interval * 1e6,
+        "seed": seed,
+    }
+
+
+def cmd_run(args) -> int:
+    from vlab.protocols import load_protocol
+    from vlab.recording import write_csv, write_npz
+    from vlab.sim.engine import RECORDABLE, DEFAULT_DT_MAX, run_protocol
+
+    protocol = load_protocol(args.protocol)
+    cell = build_cell(args.preparation, args.set, args.drug, args.temperature)
+    extra = [x.strip() for x in args.record.split(",") if x.strip()]
+    for x in extra:
+        if x not in RECORDABLE:
+            raise UsageError(f"--record {x!r} unknown; recordable: {', '.join(RECORDABLE)}")
+    variables = tuple(dict.fromkeys(["Vm", "Im", *extra]))
+    result = run_protocol(cell, protocol, variables=variables, dt_max=args.dt_max or DEFAULT_DT_MAX)
+    sweeps = result_to_sweeps(result, protocol, cell, args.seed)
+    meta = header_metadata(cell, protocol, args.seed)
+    if args.out:
+        out = Path(args.out)
+        write_csv(sweeps, out, meta)
+        write_npz(sweeps, out.with_suffix(".npz"), meta)
+        print(f"wrote {out} and {out.with_suffix('.npz')} ({result.n_sweeps} sweeps, "
+              f"{len(result.t)} samples each)")  # fmt: skip
+    else:
+        _print_summary(result, cell, protocol)
+    if args.analyse:
+        _print_analysis(result, cell, protocol)
+    return 0
+
+
+def _print_summary(result, cell, protocol) -> None:
+    import numpy as np
+
+    print(f"{protocol.name} on {cell.prep.title}: {result.n_sweeps} sweep(s) of "
+          f"{protocol.sweep_duration * 1e3:g} ms")  # fmt: skip
+    for i in range(result.n_sweeps):
+        v, im = result.data["Vm"][i] * 1e3, result.data["Im"][i] * 1e9
+        print(f"  sweep {i + 1}: Vm {v.min():.2f} .. {v.max():.2f} mV, "
+              f"Im {im.min():.4g} .. {im.max():.4g} nA")  # fmt: skip
+    del np
+
+
+def _print_analysis(result, cell, protocol) -> None:
+    """Per-sweep measurements. Voltage clamp is measured on the ionic current: the ideal
+    clamp's capacitive charge (one sample at each command step) is taken out, as an
+    amplifier's capacitance compensation would."""
+    import numpy as np
+
+    from vlab.analysis import format_table, summarise_sweeps
+
+    vc = protocol.mode == "voltage-clamp"
+    dt = protocol.sample_interval
+    window = _stimulus_window(result.command, dt)
+    c_total = cell.values["Cm"] * cell.values["area"]
+    if vc:
+        icap = np.zeros_like(result.command)
+        icap[:, 1:] = c_total * np.diff(result.command, axis=1) / dt
+        rows = summarise_sweeps(result.t, result.data["Im"] - icap, "VC", window=window)
+    else:
+        if window is not None:
+            window = (window[0], result.t[-1] + dt)
+        rows = summarise_sweeps(result.t, result.data["Vm"], "CC", window=window,
+                                i_inj=result.data["Im"], cm=c_total)  # fmt: skip
+    print(format_table(rows))
+
+
+def _stimulus_window(command, dt):
+    """(t0, t1) in s spanning where any sweep's command departs from its first value."""
+    import numpy as np
+
+    diff = np.any(np.abs(command - command[:, :1]) > 1e-15, axis=0)
+    idx = np.nonzero(diff)[0]
+    if len(idx) == 0:
+        return None
+    return (idx[0] * dt, (idx[-1] + 1) * dt)
+
+
+# ---------------------------------------------------------------------------- listings
+def cmd_preparations(args) -> int:
+    from vlab.sim.cell import Cell
+    from vlab.sim.preparation import list_preparations
+
+    preps = list_preparations()
+    if not args.name:
+        for name in preps:
+            cell = Cell(name)
+            print(f"{name:12s} {cell.prep.title}")
+        print("\n`vlab preparations NAME` shows parameters (names for --set) and sources.")
+        return 0
+    if args.name not in preps:
+        raise UsageError(f"unknown preparation {args.name!r} (available: {', '.join(preps)})")
+    cell = Cell(args.name)
+    p = cell.prep
+    print(f"{p.name}: {p.title}\n")
+    print(_wrap(p.description))
+    print(f"\nkinetics: {p.kinetics} (rates measured at {p.kinetics_temperature:g} degC, "
+          f"Q10 {p.q10:g}); temperature {cell.values['temperature']:g} degC")  # fmt: skip
+    print("\nReversal potentials:")
+    for ion in ("Na", "K", "Cl"):
+        how = "pinned (held fixed, as in the original model)" if cell.is_pinned(ion) else "Nernst, from concentrations"
+        print(f"  E_{ion:2s} {cell.reversal(ion) * 1e3:8.2f} mV   {how}")
+    print(f"  E_L  {cell.leak_reversal() * 1e3:8.2f} mV   leak, carried by "
+          f"{' and '.join(p.leak_carriers) or 'a fixed reversal'}")  # fmt: skip
+    print(f"  GHK resting estimate {cell.ghk_estimate() * 1e3:.2f} mV; model rest "
+          f"{cell.resting_potential() * 1e3:.2f} mV")  # fmt: skip
+    print("\nParameters (vlab run --set NAME=VALUE):")
+    for name, value, doc in cell.parameter_table():
+        print(f"  {name:12s} {value:>16s}   {doc}")
+    print("\nSources:")
+    for s in p.sources:
+        print(_wrap(f"- {s}", indent="  "))
+    return 0
+
+
+def cmd_protocols(args) -> int:
+    from vlab.protocols import builtin_protocols, load_protocol
+
+    for name in builtin_protocols():
+        p = load_protocol(name)
+        kind = "VC" if p.mode == "voltage-clamp" else "CC"
+        print(f"{name:28s} {kind} {p.sweeps:3d} sweep(s)  {p.name}")
+    return 0
+
+
+def cmd_drugs(args) -> int:
+    from vlab.sim.drugs import load_drugs
+
+    for d in load_drugs().values():
+        if d.mechanism == "block":
+            how = f"IC50 {d.format(d.ic50)}, Hill {d.hill:g}"
+        elif d.mechanism == "use-dependent":
+            how = f"Kd rest {d.format(d.kd_rest)}, inactivated {d.format(d.kd_inactivated)}"
+        else:
+            how = f"removes inactivation, tau {d.time_constant:g} s at saturation (irreversible)"
+        print(f"{d.name:10s} {d.target:2s} {d.mechanism:20s} {how}; wash-in {d.wash_in:g} s, "
+              f"wash-out {d.wash_out:g} s")  # fmt: skip
+        for s in d.sources:
+            print(_wrap(f"- {s}", indent="             "))
+    return 0
+
+
+def cmd_practical(args) -> int:
+    try:
+        from vlab.practicals.cli import run as practical_run
+    except ImportError:
+        raise UsageError("guided practicals are not available in this version yet") from None
+    return practical_run(args)
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=96, initial_indent=indent, subsequent_indent=indent + "  ")

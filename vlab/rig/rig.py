@@ -1,0 +1,235 @@
+"""The rig: everything a student can set, as plain Python, with undo/redo.
+
+:class:`Rig` owns the configured membrane (:class:`vlab.sim.cell.Cell`), the perfusion
+bath (:class:`vlab.sim.drugs.Bath`), the amplifier settings and the loaded protocol.
+Every change goes through a method that validates it (raising ``ValueError`` subclasses
+with a message fit for the user), records an undo entry, and notifies subscribers.
+
+The GUI subscribes with :meth:`Rig.subscribe` and translates events into Qt updates; the
+rig itself knows nothing about Qt or threads. Events are ``(kind, detail)`` with kind one
+of ``"mode" "holding" "amplifier" "parameter" "preparation" "drug" "protocol" "history"``.
+
+Values are SI: holding voltage in V, holding current in A, filter cut-off in Hz,
+concentrations in mol/m^3 (mM; pronase kg/m^3 = mg/ml).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from vlab.sim.cell import Cell
+from vlab.sim.drugs import Bath, get_drug
+
+__all__ = ["ClampMode", "Amplifier", "Rig", "RigError", "GAINS", "FILTERS_HZ"]
+
+
+class ClampMode(str, Enum):
+    """Amplifier recording mode."""
+
+    VC = "VC"  # voltage clamp: command is a voltage, Im is recorded
+    CC = "CC"  # current clamp: command is an injected current, Vm is recorded
+    I0 = "I=0"  # current clamp with the command disconnected
+
+    @property
+    def engine_mode(self) -> str:
+        return {"VC": "voltage-clamp", "CC": "current-clamp", "I=0": "I=0"}[self.value]
+
+
+GAINS = (1, 2, 5, 10, 20, 50, 100)
+FILTERS_HZ = (None, 10_000.0, 5_000.0, 2_000.0, 1_000.0)  # None = filter bypassed
+
+
+class RigError(ValueError):
+    """A setting the rig cannot take; the message says why and what is allowed."""
+
+
+@dataclass
+class Amplifier:
+    """Amplifier front panel. A separate holding value per mode, so switching never jolts."""
+
+    mode: ClampMode = ClampMode.CC
+    holding: dict[ClampMode, float] = field(
+        default_factory=lambda: {ClampMode.VC: -0.065, ClampMode.CC: 0.0, ClampMode.I0: 0.0}
+    )
+    gain: int = 1
+    lowpass_hz: float | None = None
+
+    @property
+    def holding_now(self) -> float:
+        return self.holding[self.mode]
+
+
+HOLDING_LIMITS = {ClampMode.VC: (-0.2, 0.2), ClampMode.CC: (-1e-6, 1e-6)}
+
+
+class Rig:
+    """The whole experimental set-up (see module docstring)."""
+
+    def __init__(self, preparation: str = "squid") -> None:
+        self.cell = Cell(preparation)
+        self.bath = Bath()
+        self.amplifier = Amplifier()
+        self.protocol = None  # vlab.protocols.Protocol or None (gap-free)
+        self._listeners: list[Callable[[str, object], None]] = []
+        self._undo: list[tuple[str, dict]] = []
+        self._redo: list[tuple[str, dict]] = []
+
+    # ------------------------------------------------------------------ notifications
+    def subscribe(self, callback: Callable[[str, object], None]) -> None:
+        self._listeners.append(callback)
+
+    def unsubscribe(self, callback: Callable[[str, object], None]) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def _emit(self, kind: str, detail: object = None) -> None:
+        for cb in list(self._listeners):
+            cb(kind, detail)
+
+    # ------------------------------------------------------------------ undo/redo
+    def _snapshot(self) -> dict:
+        return {
+            "cell": copy.deepcopy(self.cell),
+            "bath_applied": {n: c for n, c in self.bath.snapshot()["applied"].items()},
+            "amplifier": copy.deepcopy(self.amplifier),
+            "protocol": self.protocol,
+        }
+
+    def _record(self, text: str) -> None:
+        self._undo.append((text, self._snapshot()))
+        self._redo.clear()
+        if len(self._undo) > 200:
+            del self._undo[0]
+
+    def _restore(self, snap: dict) -> None:
+        self.cell = snap["cell"]
+        for name in list(self.bath.snapshot()["applied"]):
+            if name not in snap["bath_applied"]:
+                self.bath.apply(name, 0.0)
+        for name, c in snap["bath_applied"].items():
+            self.bath.apply(name, c)
+        self.amplifier = snap["amplifier"]
+        self.protocol = snap["protocol"]
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_text(self) -> str:
+        return self._undo[-1][0] if self._undo else ""
+
+    def redo_text(self) -> str:
+        return self._redo[-1][0] if self._redo else ""
+
+    def undo(self) -> None:
+        if not self._undo:
+            return
+        text, snap = self._undo.pop()
+        self._redo.append((text, self._snapshot()))
+        self._restore(snap)
+        self._emit("history", "undo")
+
+    def redo(self) -> None:
+        if not self._redo:
+            return
+        text, snap = self._redo.pop()
+        self._undo.append((text, self._snapshot()))
+        self._restore(snap)
+        self._emit("history", "redo")
+
+    # ------------------------------------------------------------------ amplifier
+    def set_mode(self, mode: ClampMode | str) -> None:
+        mode = ClampMode(mode)
+        if mode == self.amplifier.mode:
+            return
+        self._record(f"mode {mode.value}")
+        self.amplifier.mode = mode
+        self._emit("mode", mode)
+
+    def set_holding(self, value: float, mode: ClampMode | str | None = None) -> None:
+        """Holding value for ``mode`` (default: the current mode): V in VC, A in CC."""
+        mode = ClampMode(mode) if mode is not None else self.amplifier.mode
+        if mode == ClampMode.I0:
+            raise RigError("I=0 mode has no holding value: the command is disconnected")
+        lo, hi = HOLDING_LIMITS[mode]
+        if not (isinstance(value, (int, float)) and lo <= value <= hi):
+            unit = "mV" if mode == ClampMode.VC else "nA"
+            f = 1e3 if mode == ClampMode.VC else 1e9
+            raise RigError(
+                f"holding {value!r} refused: in {mode.value} it must be between "
+                f"{lo * f:g} and {hi * f:g} {unit}"
+            )
+        self._record(f"holding {mode.value}")
+        self.amplifier.holding[mode] = float(value)
+        self._emit("holding", mode)
+
+    def set_gain(self, gain: int) -> None:
+        if gain not in GAINS:
+            raise RigError(f"gain {gain!r} refused; allowed: {GAINS}")
+        self._record("gain")
+        self.amplifier.gain = gain
+        self._emit("amplifier", "gain")
+
+    def set_filter(self, cutoff_hz: float | None) -> None:
+        if cutoff_hz not in FILTERS_HZ:
+            raise RigError(f"low-pass filter {cutoff_hz!r} refused; allowed: {FILTERS_HZ}")
+        self._record("filter")
+        self.amplifier.lowpass_hz = cutoff_hz
+        self._emit("amplifier", "filter")
+
+    # ------------------------------------------------------------------ cell
+    def set_parameter(self, name: str, value: float | str) -> None:
+        """Change a membrane parameter (solutions, temperature, conductances...)."""
+        trial = copy.deepcopy(self.cell)
+        trial.set(name, value)  # raises ParameterError with a clear message
+        trial.kernel_params()  # and refuses anything non-finite downstream
+        self._record(f"{name}")
+        self.cell = trial
+        self._emit("parameter", name)
+
+    def set_preparation(self, name: str) -> None:
+        cell = Cell(name)
+        self._record(f"preparation {name}")
+        self.cell = cell
+        self._emit("preparation", name)
+
+    # ------------------------------------------------------------------ perfusion
+    def apply_drug(self, name: str, concentration: float) -> None:
+        """Start perfusing a drug (SI concentration); it reaches the cell with wash-in kinetics."""
+        drug = get_drug(name)
+        drug.check_concentration(concentration)
+        self._record(f"{drug.name} {drug.format(concentration)}")
+        self.bath.apply(drug.name, concentration)
+        self._emit("drug", drug.name)
+
+    def wash_drug(self, name: str) -> None:
+        drug = get_drug(name)
+        self._record(f"wash {drug.name}")
+        self.bath.wash(drug.name)
+        self._emit("drug", drug.name)
+
+    def sync_drugs_to_cell(self) -> None:
+        """Copy the bath's present concentrations (and pronase damage) into the cell."""
+        conc = self.bath.concentrations()
+        for name in list(self.cell.drugs):
+            if name not in conc:
+                self.cell.drugs.pop(name)
+        for name, c in conc.items():
+            if c > 0:
+                self.cell.drugs[name] = c
+            else:
+                self.cell.drugs.pop(name, None)
+        self.cell.pronase_removed = self.bath.pronase_removed
+
+    # ------------------------------------------------------------------ protocol
+    def set_protocol(self, protocol) -> None:
+        self._record(f"protocol {getattr(protocol, 'name', '')}")
+        self.protocol = protocol
+        self._emit("protocol", protocol)
