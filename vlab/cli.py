@@ -186,7 +186,7 @@ def header_metadata(cell, protocol, seed: int) -> dict:
 def cmd_run(args) -> int:
     from vlab.protocols import load_protocol
     from vlab.recording import write_csv, write_npz
-    from vlab.sim.engine import RECORDABLE, DEFAULT_DT_MAX, run_protocol
+    from vlab.sim.engine import DEFAULT_DT_MAX, RECORDABLE, run_protocol
 
     protocol = load_protocol(args.protocol)
     cell = build_cell(args.preparation, args.set, args.drug, args.temperature)
@@ -312,7 +312,7 @@ def cmd_drugs(args) -> int:
         if d.mechanism == "block":
             how = f"IC50 {d.format(d.ic50)}, Hill {d.hill:g}"
         elif d.mechanism == "use-dependent":
-            how = f"Kd rest {d.format(d.kd_rest)}, inactivated {d.format(d.kd_inactivated)}"
+            how = f"open-channel Kd {d.format(d.kd_open)}, recovery tau {d.recovery:g} s"
         else:
             how = f"removes inactivation, tau {d.time_constant:g} s at saturation (irreversible)"
         print(f"{d.name:10s} {d.target:2s} {d.mechanism:20s} {how}; wash-in {d.wash_in:g} s, "

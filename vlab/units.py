@@ -186,8 +186,10 @@ def format_si(value: float, unit: str, digits: int = 3) -> str:
     if value == 0:
         return f"0 {unit}"
     mag = abs(value)
-    for factor, prefix in _PREFIXES:
-        if mag >= factor * 0.9995:
+    factor, prefix = _PREFIXES[-1]
+    for f, pfx in _PREFIXES:
+        if mag >= f * 0.9995:
+            factor, prefix = f, pfx
             break
     scaled = value / factor
     text = f"{scaled:.{digits}g}"

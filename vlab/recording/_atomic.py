@@ -51,7 +51,9 @@ def describe_write_failure(exc: BaseException, target: Path) -> str:
             reason = f"The disk reported a hardware error: try another folder or drive; {_KEEP}"
         else:
             detail = exc.strerror or text or type(exc).__name__
-            reason = f"The system refused to write the file ({detail}): choose another folder; {_KEEP}"
+            reason = (
+                f"The system refused to write the file ({detail}): choose another folder; {_KEEP}"
+            )
     else:
         reason = (
             f"vlab could not convert the data ({type(exc).__name__}: {text}). "
@@ -110,7 +112,8 @@ def atomic_path(
         ``error_cls``; errors already of this family pass through unchanged.
     """
     target = Path(target).absolute()
-    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    # Keep the extension last: some writers (pynwb) check it.
+    tmp = target.parent / f".{target.stem}.{secrets.token_hex(4)}.tmp{target.suffix}"
     try:
         # O_EXCL: never clobber; mode 0o666 so the umask applies like for any new file.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

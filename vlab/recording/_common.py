@@ -12,7 +12,13 @@ from vlab.recording._jsonutil import to_jsonable
 from vlab.recording.errors import ExportError, RecordingFileError
 from vlab.recording.model import Recording, Sweep
 
-__all__ = ["as_sweeps", "default_export_name", "json_metadata", "summary_metadata"]
+__all__ = [
+    "as_sweeps",
+    "default_export_name",
+    "json_metadata",
+    "resolve_metadata",
+    "summary_metadata",
+]
 
 #: Provenance keys shown first in export headers, in this order.
 _PREFERRED = (
@@ -82,6 +88,21 @@ def summary_metadata(
     return out
 
 
+def resolve_metadata(
+    sweeps: Recording | Iterable[Sweep],
+    items: list[Sweep],
+    metadata: Mapping[str, Any] | None,
+    error_cls: type[RecordingFileError] = ExportError,
+) -> dict:
+    """The caller's ``metadata`` as JSON types, or :func:`summary_metadata` when it is None.
+
+    ``items`` is ``as_sweeps(sweeps)`` (``sweeps`` may be a spent iterator).
+    """
+    if metadata is None:
+        metadata = summary_metadata(sweeps if isinstance(sweeps, Recording) else items)
+    return json_metadata(metadata, error_cls)
+
+
 def json_metadata(metadata: Mapping[str, Any] | None, error_cls: type[RecordingFileError]) -> dict:
     """``metadata`` as plain JSON types, or a clear error naming the bad entry."""
     try:
@@ -90,11 +111,11 @@ def json_metadata(metadata: Mapping[str, Any] | None, error_cls: type[RecordingF
         raise error_cls(f"Could not save: {exc}.") from exc
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def _slug(text: object, limit: int = 40) -> str:
-    return _UNSAFE.sub("-", str(text)).strip("-.")[:limit].strip("-.")
+    return _UNSAFE.sub("-", str(text)).strip("-_")[:limit].strip("-_")
 
 
 def default_export_name(sweeps: Recording | Iterable[Sweep], ext: str) -> str:

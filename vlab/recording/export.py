@@ -53,10 +53,16 @@ class ExportFormat:
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
-    "csv": ExportFormat("CSV", ".csv", "Spreadsheet text: every channel, mV / nA / uS, with a # header"),
+    "csv": ExportFormat(
+        "CSV", ".csv", "Spreadsheet text: every channel, mV / nA / uS, with a # header"
+    ),
     "npz": ExportFormat("NumPy", ".npz", "NumPy arrays in SI units with JSON metadata (Python)"),
-    "abf": ExportFormat("ABF", ".abf", "Axon Binary File (one channel: Vm for current clamp, Im for voltage clamp)"),
-    "nwb": ExportFormat("NWB", ".nwb", "Neurodata Without Borders 2 (intracellular ephys), full provenance"),
+    "abf": ExportFormat(
+        "ABF", ".abf", "Axon Binary File (one channel: Vm for current clamp, Im for voltage clamp)"
+    ),
+    "nwb": ExportFormat(
+        "NWB", ".nwb", "Neurodata Without Borders 2 (intracellular ephys), full provenance"
+    ),
 }
 
 
@@ -92,7 +98,10 @@ def export_sweeps(
     key = (fmt or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
     if key not in EXPORT_FORMATS:
         known = ", ".join(f.extension for f in EXPORT_FORMATS.values())
-        raise ExportError(f"vlab cannot export to {key or 'a file without extension'!r}: choose one of {known}.", path)
+        raise ExportError(
+            f"vlab cannot export to {key or 'a file without extension'!r}: choose one of {known}.",
+            path,
+        )
     if key == "abf":
         write_abf(sweeps, path, **options)
     elif key == "csv":

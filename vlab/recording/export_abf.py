@@ -9,7 +9,7 @@ times. So we export the channel a Clampfit user expects to analyse:
 
 mV and pA are Clampex's own units, so Clampfit, MiniAnalysis and pyABF show
 familiar numbers. Any other channel can be chosen (V -> mV, A -> pA,
-S -> nS, dimensionless as is). Use NWB or the ``.vlab`` file to keep everything.
+S -> nS, dimensionless as is with unit '1'). Use NWB or the ``.vlab`` file to keep everything.
 
 Precision: pyABF picks a scale ``s = 3276.8 * 10**k`` (the largest that fits
 ``max|x|`` in ±32767) and stores ``int(x * s)``, truncating toward zero, so a
@@ -37,7 +37,7 @@ ABF_UNITS: dict[str, tuple[str, float]] = {
     "V": ("mV", 1e3),
     "A": ("pA", 1e12),
     "S": ("nS", 1e9),
-    "1": ("", 1.0),
+    "1": ("1", 1.0),  # a blank label reads back as '?'
 }
 _ADC_RESOLUTION = 2**15  # pyABF: lADCResolution
 _ADC_RANGE = 10.0  # pyABF: fADCRange
@@ -100,7 +100,7 @@ def write_abf(
     Returns
     -------
     str
-        The ABF unit label written (``'mV'``, ``'pA'``, ``'nS'`` or ``''``).
+        The ABF unit label written (``'mV'``, ``'pA'``, ``'nS'`` or ``'1'``).
 
     Raises
     ------

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from vlab.recording._atomic import atomic_open
-from vlab.recording._common import as_sweeps, json_metadata, summary_metadata
+from vlab.recording._common import as_sweeps, resolve_metadata
 from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import ExportError, ReadError, RecordingError
 from vlab.recording.model import CHANNEL_UNITS, Recording, Sweep
@@ -46,7 +46,9 @@ DISPLAY_UNITS: dict[str, tuple[str, float]] = {
     "S": ("uS", 1e6),
     "1": ("", 1.0),
 }
-_FROM_SUFFIX = {suffix: (unit, factor) for unit, (suffix, factor) in DISPLAY_UNITS.items() if suffix}
+_FROM_SUFFIX = {
+    suffix: (unit, factor) for unit, (suffix, factor) in DISPLAY_UNITS.items() if suffix
+}
 _TITLE = "# vlab recording export, CSV format 1. Lines starting with # describe the data."
 _RESERVED = re.compile(r"^(sweep|provenance) \d+$")
 _CHUNK = 50_000  # rows formatted at a time
@@ -66,9 +68,13 @@ def _columns(sweeps: list[Sweep]) -> list[tuple[str, str, str]]:
     for s in sweeps:
         for name in s.channels:
             found[(name, s.unit(name))] = None
-    rank = {name: i for i, name in enumerate(["Vm", "Im", "command", *CHANNEL_UNITS])}
+    order = dict.fromkeys(["Vm", "Im", "command", *CHANNEL_UNITS])
+    rank = {name: i for i, name in enumerate(order)}
     first_seen = {key: i for i, key in enumerate(found)}
-    keys = sorted(found, key=lambda k: (rank.get(k[0], len(rank)), first_seen[k]))
+    unit_rank = {"V": 0, "A": 1}  # cmd_mV before cmd_nA
+    keys = sorted(
+        found, key=lambda k: (rank.get(k[0], len(rank)), unit_rank.get(k[1], 2), first_seen[k])
+    )
     cols = [(column_name(name, unit), name, unit) for name, unit in keys]
     names = [c[0] for c in cols]
     for col, name, _ in cols:
@@ -145,9 +151,11 @@ def write_csv(
         ``path`` is left untouched.
     """
     items = as_sweeps(sweeps)
-    meta = json_metadata(summary_metadata(sweeps) if metadata is None else metadata, ExportError)
+    meta = resolve_metadata(sweeps, items, metadata)
     cols = _columns(items)
-    header = "\n".join([*_header_lines(items, meta), ",".join(["sweep", "t_ms"] + [c[0] for c in cols])])
+    header = "\n".join(
+        [*_header_lines(items, meta), ",".join(["sweep", "t_ms"] + [c[0] for c in cols])]
+    )
     row_fmt = ",".join(["%d", "%.10g"] + [_VALUE_FMT] * len(cols))
     with atomic_open(path) as fh:
         fh.write(header.encode("utf-8") + b"\n")
@@ -203,7 +211,9 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Sweep]]
     except (ValueError, UnicodeDecodeError) as exc:
         raise ReadError(f"{name} is not a readable vlab CSV file ({exc}).", path) from exc
     if header[:2] != ["sweep", "t_ms"] or (data.size and data.shape[1] != len(header)):
-        raise ReadError(f"{name} is not a vlab CSV file: it must start with columns sweep,t_ms.", path)
+        raise ReadError(
+            f"{name} is not a vlab CSV file: it must start with columns sweep,t_ms.", path
+        )
     try:
         sweeps = _build_sweeps(data, header, sweep_meta, provs)
     except (RecordingError, KeyError, TypeError, ValueError) as exc:
@@ -232,7 +242,9 @@ def _read_header(fh: Any) -> tuple[dict, dict[int, dict], dict[int, dict], list[
             metadata[key] = _parse_value(value)
 
 
-def _build_sweeps(data: np.ndarray, header: list[str], sweep_meta: dict, provs: dict) -> list[Sweep]:
+def _build_sweeps(
+    data: np.ndarray, header: list[str], sweep_meta: dict, provs: dict
+) -> list[Sweep]:
     if data.size == 0:
         return []
     positions = data[:, 0]
@@ -253,8 +265,10 @@ def _build_sweeps(data: np.ndarray, header: list[str], sweep_meta: dict, provs: 
         if "dt" not in meta:
             t = rows[:, 1]
             meta["dt"] = float(np.median(np.diff(t))) * 1e-3 if t.size > 1 else 1e-3
+        order = meta.get("channels")
+        if isinstance(order, list) and set(order) == set(channels):
+            channels = {name: channels[name] for name in order}
         meta.setdefault("index", int(pos))
         meta["provenance"] = prov
         out.append(Sweep.from_meta(meta, channels))
     return out
-

@@ -19,9 +19,9 @@ import numpy as np
 
 from vlab import __version__ as _VLAB_VERSION
 from vlab.recording._atomic import atomic_open
-from vlab.recording._common import as_sweeps, json_metadata, summary_metadata
+from vlab.recording._common import as_sweeps, resolve_metadata
 from vlab.recording._jsonutil import dumps
-from vlab.recording.errors import ExportError, ReadError, RecordingError
+from vlab.recording.errors import ReadError, RecordingError
 from vlab.recording.model import Recording, Sweep
 
 __all__ = ["META_KEY", "pack_sweeps", "read_npz", "unpack_sweeps", "write_npz"]
@@ -92,9 +92,15 @@ def write_npz(
         With a plain message; an existing file at ``path`` is left untouched.
     """
     items = as_sweeps(sweeps)
-    meta = json_metadata(summary_metadata(sweeps) if metadata is None else metadata, ExportError)
+    meta = resolve_metadata(sweeps, items, metadata)
     arrays, metas = pack_sweeps(items)
-    doc = {"format": FORMAT, "version": VERSION, "vlab_version": _VLAB_VERSION, "metadata": meta, "sweeps": metas}
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "vlab_version": _VLAB_VERSION,
+        "metadata": meta,
+        "sweeps": metas,
+    }
     arrays[META_KEY] = np.array(dumps(doc))
     save = np.savez_compressed if compress else np.savez
     with atomic_open(path) as fh:
@@ -121,12 +127,22 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Sweep]]
             if doc.get("format") != FORMAT:
                 raise ReadError(f"{name} is not a vlab NPZ export.", path)
             if int(doc.get("version", 0)) > VERSION:
-                raise ReadError(f"{name} was written by a newer vlab: update vlab to read it.", path)
+                raise ReadError(
+                    f"{name} was written by a newer vlab: update vlab to read it.", path
+                )
             sweeps = unpack_sweeps(npz, doc["sweeps"])
     except ReadError:
         raise
     except OSError as exc:
         raise ReadError(f"Could not open {name}: {exc.strerror or exc}.", path) from exc
-    except (ValueError, KeyError, TypeError, EOFError, RecordingError, zipfile.BadZipFile, zlib.error) as exc:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        EOFError,
+        RecordingError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as exc:
         raise ReadError(f"{name} is damaged or not a vlab NPZ export ({exc}).", path) from exc
     return doc.get("metadata", {}), sweeps

@@ -3,8 +3,9 @@
 The file holds:
 
 * session metadata: a ``session_description``, a random UUID ``identifier``, a
-  time-zone-aware ``session_start_time`` (the earliest sweep ``created``, else
-  now), ``notes`` = the export metadata as JSON, ``protocol`` = the protocol
+  time-zone-aware ``session_start_time`` (metadata ``session_start_time``, else
+  the experiment-time origin estimated as ``min(created - t0)`` over the sweeps,
+  so that each series' ``starting_time = t0`` is relative to it), ``notes`` = the export metadata as JSON, ``protocol`` = the protocol
   TOML text, ``pharmacology`` = the drugs, ``keywords``;
 * a Device ``"vlab simulated amplifier"`` and one IntracellularElectrode;
 * per sweep ``k`` (position in the export): the amplifier's primary channel as
@@ -18,8 +19,13 @@ The file holds:
   (``run_id``) with ``stimulus_type`` = the protocol name;
 * the secondary amplifier channel (Vm in voltage clamp, Im in current clamp)
   as a plain TimeSeries in ``acquisition``, and the simulation's internal
-  variables (gates, ionic currents, conductances) in a processing module
-  ``"simulation"`` as TimeSeries ``sweepKKK_<channel>`` (SI units).
+  variables (gates, ionic currents, conductances) in the processing module
+  ``"icephys"`` as TimeSeries ``sweepKKK_<channel>`` (SI units);
+* a Subject describing the simulated cell: ``subject_id`` = ``cell_id``
+  (metadata ``cell_id`` or a random one), species NCBITaxon_32630 "synthetic
+  construct", age ``P0D`` and sex ``U`` unless the metadata gives
+  ``species``, ``subject_age``, ``subject_sex``; ``experimenter`` and
+  ``institution`` come from the metadata when present.
 """
 
 from __future__ import annotations
@@ -30,9 +36,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from vlab import __version__ as _VLAB_VERSION
 from vlab.recording._atomic import atomic_path
-from vlab.recording._common import VARIES, as_sweeps, json_metadata, summary_metadata
+from vlab.recording._common import VARIES, as_sweeps, resolve_metadata
 from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import ExportError, RecordingError
 from vlab.recording.model import Recording, Sweep, is_voltage_clamp
@@ -40,24 +48,35 @@ from vlab.recording.model import Recording, Sweep, is_voltage_clamp
 __all__ = ["DEVICE_NAME", "NWB_UNITS", "write_nwb"]
 
 DEVICE_NAME = "vlab simulated amplifier"
+MODEL_MODULE = "icephys"
+#: NCBI taxonomy term "synthetic construct": the honest species of a simulated cell.
+SYNTHETIC_SPECIES = "http://purl.obolibrary.org/obo/NCBITaxon_32630"
 #: SI unit symbol -> NWB unit string.
 NWB_UNITS = {"V": "volts", "A": "amperes", "S": "siemens", "1": "dimensionless"}
 _PRIMARY = {True: ("Im", "Vm"), False: ("Vm", "Im")}  # voltage clamp? -> (primary, secondary)
 
 
+def _parse_time(text: Any) -> _dt.datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        when = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.astimezone()
+
+
 def _start_time(sweeps: list[Sweep], metadata: Mapping[str, Any]) -> _dt.datetime:
-    candidates = [metadata.get("session_start_time")] + [s.provenance.get("created") for s in sweeps]
-    times = []
-    for text in candidates:
-        if isinstance(text, str):
-            try:
-                when = _dt.datetime.fromisoformat(text)
-            except ValueError:
-                continue
-            times.append(when if when.tzinfo else when.astimezone())
-    if times:
-        return times[0] if isinstance(metadata.get("session_start_time"), str) else min(times)
-    return _dt.datetime.now().astimezone()
+    """``metadata['session_start_time']``, else the experiment-time origin ``min(created - t0)``."""
+    given = _parse_time(metadata.get("session_start_time"))
+    if given is not None:
+        return given
+    origins = []
+    for s in sweeps:
+        created = _parse_time(s.provenance.get("created"))
+        if created is not None:
+            origins.append(created - _dt.timedelta(seconds=s.t0))
+    return min(origins) if origins else _dt.datetime.now().astimezone()
 
 
 def _text(value: Any) -> str | None:
@@ -77,6 +96,7 @@ def _sweep_description(pos: int, s: Sweep) -> str:
 
 def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description: str) -> Any:
     from pynwb import NWBFile, ProcessingModule, TimeSeries
+    from pynwb.file import Subject
     from pynwb.icephys import (
         CurrentClampSeries,
         CurrentClampStimulusSeries,
@@ -86,9 +106,24 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
     )
 
     protocols = {s.provenance.get("protocol_toml") for s in items} - {None}
+    identifier = str(uuid.uuid4())
+    cell_id = _text(meta.get("cell_id")) or f"vlab-simulated-cell-{identifier[:8]}"
+    subject = Subject(
+        subject_id=cell_id,
+        description=(
+            f"A simulated cell ({meta.get('preparation', 'membrane model')}) in the vlab teaching lab; "
+            "no animal was used. Species, age and sex are placeholders unless given in the metadata."
+        ),
+        species=str(meta.get("species") or SYNTHETIC_SPECIES),
+        age=str(meta.get("subject_age") or "P0D"),
+        sex=str(meta.get("subject_sex") or "U"),
+    )
     nwb = NWBFile(
         session_description=session_description,
-        identifier=str(uuid.uuid4()),
+        identifier=identifier,
+        subject=subject,
+        experimenter=_text(meta.get("experimenter")),
+        institution=_text(meta.get("institution")),
         session_start_time=_start_time(items, meta),
         experiment_description=(
             f"Simulated intracellular recording made with vlab {_VLAB_VERSION}, a virtual "
@@ -109,13 +144,13 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
     )
     device = nwb.create_device(
         name=DEVICE_NAME,
-        description="Simulated patch-clamp amplifier of the vlab teaching lab (no hardware).",
-        manufacturer="vlab (simulation)",
+        description="Simulated patch-clamp amplifier of the vlab teaching lab (software, no hardware).",
     )
     electrode = nwb.create_icephys_electrode(
         name="electrode",
         device=device,
         description="Simulated whole-cell electrode (pipette and access resistance are modelled).",
+        cell_id=cell_id,
     )
     model_module = None
     runs: dict[str, list[int]] = {}
@@ -125,13 +160,15 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
         izero = str(s.mode).upper() in ("I=0", "I0")
         primary, secondary = _PRIMARY[vc]
         if primary not in s.channels:
-            raise ExportError(f"Sweep {pos} has no {primary} channel, which NWB needs as its response.")
+            raise ExportError(
+                f"Sweep {pos} has no {primary} channel, which NWB needs as its response."
+            )
         protocol = str(s.provenance.get("protocol_name") or "unnamed protocol")
         common = {
             "electrode": electrode,
             "rate": 1.0 / s.dt,
             "starting_time": s.t0,
-            "sweep_number": pos,
+            "sweep_number": np.uint32(pos),
             "comments": dumps(s.provenance),
             "description": _sweep_description(pos, s),
         }
@@ -145,7 +182,10 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
             )
             if "command" in s.channels:
                 stim = VoltageClampStimulusSeries(
-                    name=f"{name}_command", data=s["command"], stimulus_description=protocol, **common
+                    name=f"{name}_command",
+                    data=s["command"],
+                    stimulus_description=protocol,
+                    **common,
                 )
         else:
             resp = CurrentClampSeries(
@@ -153,9 +193,14 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
             )
             if "command" in s.channels:
                 stim = CurrentClampStimulusSeries(
-                    name=f"{name}_command", data=s["command"], stimulus_description=protocol, **common
+                    name=f"{name}_command",
+                    data=s["command"],
+                    stimulus_description=protocol,
+                    **common,
                 )
-        row = nwb.add_intracellular_recording(electrode=electrode, stimulus=stim, response=resp, id=pos)
+        row = nwb.add_intracellular_recording(
+            electrode=electrode, stimulus=stim, response=resp, id=pos
+        )
         sim_row = nwb.add_icephys_simultaneous_recording(recordings=[row])
         run = str(s.provenance.get("run_id") or f"{protocol} ({s.mode})")
         runs.setdefault(run, []).append(sim_row)
@@ -180,14 +225,16 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
             else:
                 if model_module is None:
                     model_module = ProcessingModule(
-                        name="simulation",
+                        name=MODEL_MODULE,
                         description="Internal variables of the simulated membrane: gating "
                         "variables, ionic currents (A) and conductances (S).",
                     )
                     nwb.add_processing_module(model_module)
                 model_module.add(series)
     for run, rows in runs.items():
-        nwb.add_icephys_sequential_recording(simultaneous_recordings=rows, stimulus_type=run_protocol[run])
+        nwb.add_icephys_sequential_recording(
+            simultaneous_recordings=rows, stimulus_type=run_protocol[run]
+        )
     return nwb
 
 
@@ -219,9 +266,11 @@ def write_nwb(
         With a plain message; an existing file at ``path`` is left untouched.
     """
     items = as_sweeps(sweeps)
-    meta = json_metadata(summary_metadata(sweeps) if metadata is None else metadata, ExportError)
+    meta = resolve_metadata(sweeps, items, metadata)
     if session_description is None:
-        protocols = ", ".join(dict.fromkeys(str(s.provenance.get("protocol_name", "unnamed")) for s in items))
+        protocols = ", ".join(
+            dict.fromkeys(str(s.provenance.get("protocol_name", "unnamed")) for s in items)
+        )
         session_description = (
             f"vlab simulated recording: {len(items)} sweep(s) of {protocols} "
             f"on {meta.get('preparation', 'a simulated membrane')}."

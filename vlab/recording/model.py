@@ -98,7 +98,7 @@ def channel_unit(name: str, mode: object = None) -> str:
 
 
 def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 @dataclass(eq=False)

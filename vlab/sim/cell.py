@@ -263,17 +263,18 @@ class Cell:
                 keep[d.target] *= 1.0 - d.fraction_blocked(c)
         return {k: 1.0 - v for k, v in keep.items()}
 
-    def lidocaine(self) -> tuple[float, float, float, float]:
-        """(concentration mM, k_on 1/(mM ms), Kd_rest mM, Kd_inactivated mM) of the
-        use-dependent blocker; rates are given even at zero concentration so bound drug
-        can unbind after wash-out."""
+    def lidocaine(self) -> tuple[float, float, float]:
+        """(concentration mM, k_on 1/(mM ms), k_off 1/ms) of the use-dependent blocker.
+
+        Rates are given even at zero concentration so bound drug unbinds after wash-out.
+        """
         from vlab.sim.drugs import load_drugs
 
         for d in load_drugs().values():
             if d.mechanism == "use-dependent":
-                kon = 1.0 / (d.recovery * 1e3) / d.kd_rest
-                return self.drugs.get(d.name, 0.0), kon, d.kd_rest, d.kd_inactivated
-        return 0.0, 0.0, 1.0, 1.0
+                koff = 1.0 / (d.recovery * 1e3)
+                return self.drugs.get(d.name, 0.0), koff / d.kd_open, koff
+        return 0.0, 0.0, 1.0
 
     # ------------------------------------------------------------------ for the integrator
     def phi(self) -> float:
@@ -304,8 +305,7 @@ class Cell:
         P[K.P_ELX] = v["E_L"] * 1e3
         P[K.P_PHI] = self.phi()
         P[K.P_PRONASE] = min(max(self.pronase_removed, 0.0), 1.0)
-        c, kon, kr, ki = self.lidocaine()
-        P[K.P_LIDO_C], P[K.P_LIDO_KON], P[K.P_LIDO_KR], P[K.P_LIDO_KI] = c, kon, kr, ki
+        P[K.P_LIDO_C], P[K.P_LIDO_KON], P[K.P_LIDO_KOFF] = self.lidocaine()
         phi_m = v["q10_M"] ** ((v["temperature"] - self.prep.kinetics_temperature) / 10.0)
         P[K.P_TAU_M] = v["tau_max_M"] * 1e3 / phi_m
         P[K.P_VT] = v["vt"] * 1e3
@@ -320,11 +320,10 @@ class Cell:
         vm = v * 1e3
         m, h, n = steady_state(self.prep.kinetics_id, vm, self.values["vt"] * 1e3)
         p = m_current_gate(vm, 1.0)[0]
-        c, kon, kr, ki = self.lidocaine()
-        b = 0.0
-        if c > 0:
-            k_eff = 1.0 / (h / kr + (1.0 - h) / ki)
-            b = c / (c + k_eff)
+        c, kon, koff = self.lidocaine()
+        f = min(max(self.pronase_removed, 0.0), 1.0)
+        on = kon * c * m**3 * ((1.0 - f) * h + f)
+        b = on / (on + koff) if c > 0 else 0.0
         return m, h, n, p, b
 
     def steady_state_current(self, v: np.ndarray | float) -> np.ndarray:

@@ -7,9 +7,10 @@ Three mechanisms:
     Hill equation ``c^n / (c^n + IC50^n)``. Only the conductance changes; the driving
     force ``V - E`` of the ion is untouched.
 ``use-dependent``
-    Modulated-receptor local anaesthetic: binding to a Na+ channel depends on its state
-    (tight to inactivated channels, weak to resting ones); block is a state variable of
-    the membrane integrated with the gates, so it builds up with repeated spikes.
+    Local anaesthetic reaching its site through open Na+ channels (guarded receptor):
+    binding rate ``k_on * c * m^3 h``, unbinding ``1/recovery``. Block is a state
+    variable integrated with the gates, so it builds up with each action potential and
+    decays between them; there is almost no block in a silent cell.
 ``remove-inactivation``
     An irreversible enzyme (pronase) that removes Na+ inactivation from a growing
     fraction of channels at a rate that saturates with concentration.
@@ -58,8 +59,7 @@ class Drug:
     wash_out: float
     ic50: float = math.nan
     hill: float = 1.0
-    kd_rest: float = math.nan
-    kd_inactivated: float = math.nan
+    kd_open: float = math.nan
     recovery: float = math.nan
     half_rate: float = math.nan
     time_constant: float = math.nan
@@ -68,8 +68,10 @@ class Drug:
     def fraction_blocked(self, c: float) -> float:
         """Equilibrium fraction of the target conductance removed at concentration ``c``.
 
-        For a use-dependent blocker this is the block of resting channels; for pronase
-        it is the fraction without inactivation after long exposure (1 for any c > 0).
+        For a use-dependent blocker it is the block of channels held open (the upper
+        bound; real block depends on how often channels open, see the engine's
+        ``lido_bound``); for pronase it is the fraction without inactivation after long
+        exposure (1 for any c > 0).
         """
         if c <= 0:
             return 0.0
@@ -77,7 +79,7 @@ class Drug:
             x = (c / self.ic50) ** self.hill
             return x / (1.0 + x)
         if self.mechanism == "use-dependent":
-            return c / (c + self.kd_rest)
+            return c / (c + self.kd_open)
         return 1.0
 
     def removal_rate(self, c: float) -> float:
@@ -126,9 +128,7 @@ def _load(path: Path) -> Drug:
     if mech == "block":
         kw = dict(ic50=q("ic50"), hill=float(d.get("hill", 1.0)))
     elif mech == "use-dependent":
-        kw = dict(
-            kd_rest=q("kd_rest"), kd_inactivated=q("kd_inactivated"), recovery=q("recovery", "time")
-        )
+        kw = dict(kd_open=q("kd_open"), recovery=q("recovery", "time"))
     else:
         kw = dict(half_rate=q("half_rate"), time_constant=q("time_constant", "time"))
     return Drug(

@@ -32,7 +32,7 @@ from vlab.sim.kinetics import m_current_gate, rates
 # ---- parameter vector layout (float64) -----------------------------------------------------
 P_C, P_GNA, P_GK, P_GM, P_GLK, P_GLNA, P_GLX, P_GCL = 0, 1, 2, 3, 4, 5, 6, 7
 P_ENA, P_EK, P_ECL, P_ELX = 8, 9, 10, 11
-P_PHI, P_PRONASE, P_LIDO_C, P_LIDO_KON, P_LIDO_KR, P_LIDO_KI = 12, 13, 14, 15, 16, 17
+P_PHI, P_PRONASE, P_LIDO_C, P_LIDO_KON, P_LIDO_KOFF, P_UNUSED = 12, 13, 14, 15, 16, 17
 P_TAU_M, P_VT, P_KIND = 18, 19, 20  # P_TAU_M already divided by its own Q10 factor
 N_PARAMS = 21
 
@@ -109,12 +109,12 @@ def _gate_step(P, v, m, h, n, p, b, dt):
         p = pinf + (p - pinf) * math.exp(-dt / taup)
     c = P[P_LIDO_C]
     if c > 0.0 or b > 0.0:
-        # modulated receptor: affinity is higher for inactivated channels (1 - h)
-        inv_k = h / P[P_LIDO_KR] + (1.0 - h) / P[P_LIDO_KI]
-        kon = P[P_LIDO_KON]
-        koff = kon / inv_k
-        rate = kon * c + koff
-        binf = kon * c / rate
+        # guarded receptor: the drug reaches its site only through open channels
+        f = P[P_PRONASE]
+        o = m * m * m * ((1.0 - f) * h + f)
+        on = P[P_LIDO_KON] * c * o
+        rate = on + P[P_LIDO_KOFF]
+        binf = on / rate
         b = binf + (b - binf) * math.exp(-dt * rate)
     return m, h_new, n, p, b
 

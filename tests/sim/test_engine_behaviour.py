@@ -1,0 +1,228 @@
+"""Engine behaviour: batching, streaming in chunks, drugs, guardrails, temperature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vlab.protocols import load_protocol
+from vlab.sim.cell import Cell
+from vlab.sim.drugs import Bath, DrugError, get_drug, parse_drug_spec
+from vlab.sim.engine import Membrane, SimulationError, run_protocol
+
+UA_CM2 = 1e-2  # A/m^2
+
+
+def _spikes(t, v, level=0.0):
+    return t[1:][(v[:-1] < level) & (v[1:] >= level)]
+
+
+def _pulse(cell, amp_density, t_on=5e-3, dur=1e-3, total=30e-3, dt=10e-6):
+    n = round(total / dt)
+    cmd = np.zeros(n + 1)
+    cmd[round(t_on / dt) : round((t_on + dur) / dt)] = amp_density * cell.values["area"]
+    return cmd
+
+
+def test_batched_family_equals_sweeps_run_one_by_one():
+    cell = Cell("squid")
+    proto = load_protocol("threshold_search")
+    batch = run_protocol(cell, proto, variables=("Vm",))
+    for k in (0, proto.sweeps // 2, proto.sweeps - 1):
+        single = proto.with_changes(sweeps=1, epochs=tuple(
+            e.with_changes(level=e.level_at(k), level_increment=None) for e in proto.epochs))  # fmt: skip
+        one = run_protocol(cell, single, variables=("Vm",))
+        np.testing.assert_array_equal(one.data["Vm"][0], batch.data["Vm"][k])
+
+
+def test_streaming_in_chunks_equals_one_long_run():
+    cell = Cell("squid")
+    cmd = _pulse(cell, 10 * UA_CM2)
+    whole = Membrane(cell)
+    a = whole.advance("current-clamp", cmd, 10e-6)["Vm"][0]
+    chunked = Membrane(cell)
+    parts, i = [], 0
+    for size in (1, 7, 333, 1000, 1659):
+        parts.append(chunked.advance("current-clamp", cmd[i : i + size + 1], 10e-6)["Vm"][0])
+        i += size
+    np.testing.assert_allclose(np.concatenate(parts), a, rtol=0, atol=1e-12)
+
+
+def test_squid_fires_repetitively_near_68_hz_at_10_uA_per_cm2():
+    cell = Cell("squid")
+    mem = Membrane(cell)
+    dt, n = 25e-6, 40000  # 1 s
+    cmd = np.full(n + 1, 10 * UA_CM2 * cell.values["area"])
+    out = mem.advance("current-clamp", cmd, dt, ("Vm",))
+    t = np.arange(1, n + 1) * dt
+    sp = _spikes(t, out["Vm"][0])
+    assert 66 <= len(sp) <= 70  # HH at 6.3 degC: 68 spikes in the first second
+
+
+def test_ttx_blocks_conductance_not_driving_force():
+    control, ttx = Cell("squid"), Cell("squid")
+    ttx.set_drug("TTX", 1e-3)  # 1 uM, far above IC50
+    assert ttx.reversal("Na") == control.reversal("Na")
+    cmd = _pulse(control, 20 * UA_CM2)
+    ma, mb = Membrane(control), Membrane(ttx)
+    # same membrane potential, same E_Na: the same driving force on Na+
+    va, vb = ma.snapshot()["Vm"][0], mb.snapshot()["Vm"][0]
+    assert vb - ttx.reversal("Na") == pytest.approx(va - control.reversal("Na"), abs=1e-12)
+    a = ma.advance("current-clamp", cmd, 10e-6)
+    b = mb.advance("current-clamp", cmd, 10e-6)
+    assert a["Vm"].max() > 0.02 and b["Vm"].max() < 0.0  # spike vs. no spike
+    frac = get_drug("TTX").fraction_blocked(1e-3)
+    assert frac == pytest.approx(1e-3 / (1e-3 + 3.6e-6), rel=1e-9)
+    from vlab.sim.kernel import P_GNA
+
+    ratio = ttx.kernel_params()[P_GNA] / control.kernel_params()[P_GNA]
+    assert ratio == pytest.approx(1 - frac, rel=1e-9)
+    # at the same V and gates, gNa scales by exactly the unblocked fraction
+    m = Membrane(ttx)
+    g_ttx = m.advance("voltage-clamp", np.full(3, -0.02), 10e-6, ("gNa",))["gNa"]
+    g_ctl = Membrane(control).advance("voltage-clamp", np.full(3, -0.02), 10e-6, ("gNa",))["gNa"]
+    np.testing.assert_allclose(g_ttx / g_ctl, 1 - frac, rtol=1e-9)
+
+
+def test_hill_equation_half_block_at_ic50():
+    for name in ("TTX", "TEA", "4-AP"):
+        d = get_drug(name)
+        assert d.fraction_blocked(d.ic50) == pytest.approx(0.5)
+        assert d.fraction_blocked(0) == 0
+
+
+def test_tea_broadens_the_action_potential():
+    control, tea = Cell("squid"), Cell("squid")
+    tea.set_drug("TEA", 10.0)  # 10 mM
+    cmd = _pulse(control, 10 * UA_CM2)
+    t = np.arange(1, len(cmd)) * 10e-6
+
+    def width(v):
+        above = t[v > 0]
+        return above[-1] - above[0]
+
+    w0 = width(Membrane(control).advance("current-clamp", cmd, 10e-6, ("Vm",))["Vm"][0])
+    w1 = width(Membrane(tea).advance("current-clamp", cmd, 10e-6, ("Vm",))["Vm"][0])
+    assert w1 > 1.5 * w0
+
+
+def test_pronase_removes_inactivation_in_voltage_clamp():
+    control, pron = Cell("squid"), Cell("squid")
+    pron.set_drug("pronase", 1.0)  # 1 mg/ml, equilibrated: inactivation gone
+    proto = load_protocol("vc_step_family")
+    a = run_protocol(control, proto, variables=("INa",))
+    b = run_protocol(pron, proto, variables=("INa",))
+    k = 10  # step to 0 mV
+    end = round(24.9e-3 / proto.sample_interval)
+    peak = a.data["INa"][k].min()
+    assert abs(a.data["INa"][k, end]) < 0.05 * abs(peak)  # control inactivates
+    assert abs(b.data["INa"][k, end]) > 0.5 * abs(peak)  # pronase: sustained
+
+
+def test_pronase_is_irreversible_in_the_bath():
+    bath = Bath()
+    bath.apply("pronase", 1.0)
+    for _ in range(600):
+        bath.advance(0.5)
+    removed = bath.pronase_removed
+    assert removed > 0.9
+    bath.wash("pronase")
+    for _ in range(600):
+        bath.advance(0.5)
+    assert bath.pronase_removed >= removed
+
+
+def test_lidocaine_block_is_use_dependent():
+    cell = Cell("squid")
+    cell.set_drug("lidocaine", 0.1)  # 100 uM
+    mem = Membrane(cell)
+    dt = 25e-6
+    b0 = mem.snapshot()["lido_bound"][0]
+    # a 50 Hz train of 20 spikes
+    period = round(20e-3 / dt)
+    cmd = np.zeros(20 * period + 1)
+    for k in range(20):
+        cmd[k * period : k * period + round(1e-3 / dt)] = 30 * UA_CM2 * cell.values["area"]
+    out = mem.advance("current-clamp", cmd, dt, ("Vm", "lido_bound"))
+    assert b0 < 0.02  # a silent cell is hardly blocked
+    assert out["lido_bound"][0, -1] > b0 + 0.1  # block builds up spike by spike
+    # and relaxes back with rest (tau ~ 1.5 s)
+    rest = mem.advance("current-clamp", np.zeros(round(5.0 / 1e-3) + 1), 1e-3, ("lido_bound",))
+    assert rest["lido_bound"][0, -1] < out["lido_bound"][0, -1] - 0.03
+
+
+def test_bath_exchange_follows_wash_in_time_constant():
+    bath = Bath()
+    bath.apply("TEA", 10.0)
+    tau = get_drug("TEA").wash_in
+    bath.advance(tau)
+    assert bath.concentrations()["TEA"] == pytest.approx(10.0 * (1 - np.exp(-1)), rel=1e-9)
+
+
+@pytest.mark.parametrize("spec,msg", [("XYZ=1mM", "unknown drug"), ("TTX=1mV", "concentration"),
+                                      ("TTX=1M", "above the largest"), ("TTX=-1nM", ">= 0")])  # fmt: skip
+def test_bad_drug_specs_are_refused(spec, msg):
+    with pytest.raises(DrugError, match=msg):
+        parse_drug_spec(spec)
+
+
+def test_temperature_speeds_up_the_spike():
+    cold, warm = Cell("squid"), Cell("squid")
+    warm.set("temperature", "16.3 degC")
+    cmd = _pulse(cold, 20 * UA_CM2)
+    t = np.arange(1, len(cmd)) * 10e-6
+
+    def width(v):
+        above = t[v > -20e-3]
+        return above[-1] - above[0]
+
+    wc = width(Membrane(cold).advance("current-clamp", cmd, 10e-6, ("Vm",))["Vm"][0])
+    ww = width(Membrane(warm).advance("current-clamp", cmd, 10e-6, ("Vm",))["Vm"][0])
+    assert ww < 0.6 * wc
+
+
+def test_absurd_current_is_caught_not_propagated():
+    cell = Cell("squid")
+    mem = Membrane(cell)
+    before = mem.state.copy()
+    cmd = np.full(2001, 1.0)  # 1 A into 0.1 mm^2 of membrane
+    with pytest.raises(SimulationError, match="physiological range"):
+        mem.advance("current-clamp", cmd, 10e-6)
+    np.testing.assert_array_equal(mem.state, before)
+
+
+def test_nan_command_is_refused():
+    mem = Membrane(Cell("squid"))
+    cmd = np.zeros(11)
+    cmd[5] = np.nan
+    with pytest.raises(SimulationError, match="NaN"):
+        mem.advance("current-clamp", cmd, 10e-6)
+
+
+def test_unstable_step_size_is_refused():
+    with pytest.raises(SimulationError, match="refused"):
+        Membrane(Cell("squid"), dt_max=1e-3)
+
+
+def test_chloride_current_sign_convention():
+    """Inward Cl- flow is an outward (positive) current: with E_Cl below V, I_Cl > 0."""
+    cell = Cell("mammalian")
+    cell.set("gCl", "0.05 mS/cm2")
+    mem = Membrane(cell)
+    out = mem.advance("voltage-clamp", np.full(11, -0.040), 10e-6, ("ICl",))
+    assert cell.reversal("Cl") < -0.040
+    assert np.all(out["ICl"] > 0)
+
+
+def test_mammalian_neuron_fires_with_adaptation():
+    cell = Cell("mammalian")
+    mem = Membrane(cell)
+    dt, n = 25e-6, 20000  # 500 ms of 0.4 nA
+    cmd = np.full(n + 1, 0.4e-9)
+    v = mem.advance("current-clamp", cmd, dt, ("Vm",))["Vm"][0]
+    t = np.arange(1, n + 1) * dt
+    sp = _spikes(t, v)
+    assert len(sp) >= 4
+    isi = np.diff(sp)
+    assert isi[-1] > 1.2 * isi[0]  # M-current: intervals lengthen
+    assert v.max() > 0.030

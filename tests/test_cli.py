@@ -1,0 +1,115 @@
+"""The headless command line: `vlab run`, listings, errors with exit status 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vlab.cli import main
+from vlab.recording import read_csv
+
+
+def _table(path):
+    import io
+
+    body = "\n".join(ln for ln in path.read_text().splitlines() if not ln.startswith("#"))
+    return np.genfromtxt(io.StringIO(body), delimiter=",", names=True)
+
+
+def test_run_writes_csv_with_metadata_and_unit_columns(tmp_path, capsys):
+    out = tmp_path / "pulse.csv"
+    rc = main(["run", "single_pulse", "--record", "m,h,n,INa,IK,IL,gNa,gK", "--out", str(out),
+               "--seed", "7"])  # fmt: skip
+    assert rc == 0
+    text = out.read_text()
+    header = [ln for ln in text.splitlines() if ln.startswith("#")]
+    keys = {ln[2:].split(":", 1)[0] for ln in header}
+    for k in ("vlab_version", "preparation", "area_cm2", "temperature_C", "E_Na_mV", "E_K_mV",
+              "E_Cl_mV", "drugs", "protocol", "seed", "concentrations_mM"):  # fmt: skip
+        assert k in keys, k
+    cols = next(ln for ln in text.splitlines() if not ln.startswith("#")).split(",")
+    assert cols[:4] == ["sweep", "t_ms", "Vm_mV", "Im_nA"]
+    for c in ("m", "h", "n", "INa_nA", "IK_nA", "IL_nA", "gNa_uS", "gK_uS"):
+        assert c in cols, c
+    data = _table(out)
+    assert data["Vm_mV"].max() == pytest.approx(39.06, abs=0.5)
+    assert data["Im_nA"].max() == pytest.approx(10.0 * 1e-3 * 1e3, rel=1e-9)  # 10 uA/cm2 * 1e-3 cm2
+    meta, sweeps = read_csv(out)
+    assert len(sweeps) == 1 and (tmp_path / "pulse.npz").exists()
+
+
+def test_run_with_ttx_has_no_spike_and_reports_block(tmp_path):
+    out = tmp_path / "ttx.csv"
+    assert main(["run", "single_pulse", "--drug", "TTX=100nM", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "TTX" in text and "fraction blocked 0.96" in text
+    data = _table(out)
+    assert data["Vm_mV"].max() < 0
+
+
+def test_set_overrides_and_temperature(tmp_path):
+    out = tmp_path / "k.csv"
+    assert main(["run", "single_pulse", "--set", "K_out=20mM", "--temperature", "10",
+                 "--out", str(out)]) == 0  # fmt: skip
+    head = out.read_text()
+    assert "temperature_C: 10" in head
+    e_k = float(next(ln for ln in head.splitlines() if ln.startswith("# E_K_mV")).split(":")[1])
+    import math
+
+    assert e_k == pytest.approx(8.314462618 * 283.15 / 96485.33212 * math.log(20 / 400) * 1e3, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["run", "single_pulse", "--set", "gFoo=1mS/cm2"], "valid names"),
+        (["run", "single_pulse", "--set", "K_out=20"], "no unit"),
+        (["run", "single_pulse", "--set", "K_out=-3mM"], "outside the allowed range"),
+        (["run", "single_pulse", "--drug", "XYZ=1mM"], "unknown drug"),
+        (["run", "no_such_protocol"], "no_such_protocol"),
+        (["run", "single_pulse", "--record", "zz"], "recordable"),
+        (["run", "single_pulse", "--temperature", "nan"], "temperature"),
+        (["run", "single_pulse", "--preparation", "frog"], "unknown preparation"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_reason(argv, needle, capsys, tmp_path):
+    out = tmp_path / "x.csv"
+    rc = main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert needle in err and len(err.splitlines()) == 1
+    assert not out.exists()  # nothing half-written
+
+
+def test_bad_protocol_file_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nmode = "current-clamp"\nholding = "0"\nsweeps = 1\n'
+                   'sweep_duration = "10 ms"\nsample_interval = "10 us"\n')  # fmt: skip
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "holding" in err
+
+
+def test_analyse_prints_spike_table(capsys):
+    assert main(["run", "single_pulse", "--analyse"]) == 0
+    out = capsys.readouterr().out
+    assert "spikes" in out and "39.1" in out
+
+
+def test_every_builtin_protocol_runs(capsys):
+    from vlab.protocols import builtin_protocols
+
+    for name in builtin_protocols():
+        assert main(["run", name]) == 0, name
+
+
+def test_listings(capsys):
+    assert main(["preparations"]) == 0
+    assert "squid" in capsys.readouterr().out
+    assert main(["preparations", "squid"]) == 0
+    out = capsys.readouterr().out
+    assert "pinned" in out and "Hodgkin" in out and "K_out" in out
+    assert main(["protocols"]) == 0
+    assert "vc_step_family" in capsys.readouterr().out
+    assert main(["drugs"]) == 0
+    assert "TTX" in capsys.readouterr().out
