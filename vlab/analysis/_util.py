@@ -30,8 +30,7 @@ def as_sweeps(t: np.ndarray, y: np.ndarray | Sequence, name: str) -> tuple[np.nd
     y2 = np.atleast_2d(y)
     if y2.ndim != 2 or y2.shape[1] != t.size:
         raise ValueError(
-            f"{name} must have shape ({t.size},) or (n_sweeps, {t.size}) to match t; "
-            f"got {y.shape}"
+            f"{name} must have shape ({t.size},) or (n_sweeps, {t.size}) to match t; got {y.shape}"
         )
     return y2, single
 
