@@ -113,3 +113,25 @@ def test_listings(capsys):
     assert "vc_step_family" in capsys.readouterr().out
     assert main(["drugs"]) == 0
     assert "TTX" in capsys.readouterr().out
+
+
+def test_run_on_an_axon_records_places_and_reports_velocity(tmp_path, capsys):
+    out = tmp_path / "axon.csv"
+    rc = main(["run", "single_pulse", "--preparation", "squid_axon", "--set", "stim_x=0cm",
+               "--record", "Vm@2cm,Vm@4cm", "--analyse", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    text = capsys.readouterr().out
+    line = next(ln for ln in text.splitlines() if "conduction velocity" in ln)
+    cv = float(line.split(":")[1].split()[0])
+    assert cv == pytest.approx(18.74, rel=0.005)
+    cols = next(ln for ln in out.read_text().splitlines() if not ln.startswith("#")).split(",")
+    assert "Vm@2cm_mV" in cols and "Vm@4cm_mV" in cols
+    data = _table(out)
+    assert data["Vm2cm_mV"].max() > 0  # numpy drops the '@' from field names
+
+
+@pytest.mark.parametrize("rec,needle", [("INa", "Vm@2cm"), ("Vm@9cm", "outside the axon"),
+                                        ("Vm@2", "unit")])  # fmt: skip
+def test_axon_record_errors(rec, needle, capsys):
+    assert main(["run", "single_pulse", "--preparation", "squid_axon", "--record", rec]) == 2
+    assert needle in capsys.readouterr().err

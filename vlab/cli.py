@@ -17,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from vlab import __version__
 
 GUI_FLAGS = ("--screenshot", "--smoke-test", "--protocol", "--preparation", "--drug")
@@ -187,8 +189,11 @@ def cmd_run(args) -> int:
     from vlab.protocols import load_protocol
     from vlab.recording import write_csv, write_npz
     from vlab.sim.engine import DEFAULT_DT_MAX, RECORDABLE, run_protocol
+    from vlab.sim.preparation import load_preparation
 
     protocol = load_protocol(args.protocol)
+    if load_preparation(args.preparation).cable is not None:
+        return _run_axon(args, protocol)
     cell = build_cell(args.preparation, args.set, args.drug, args.temperature)
     extra = [x.strip() for x in args.record.split(",") if x.strip()]
     for x in extra:
@@ -211,16 +216,93 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _print_summary(result, cell, protocol) -> None:
-    import numpy as np
+def parse_sites(text: str, length: float) -> dict[str, float]:
+    """``"Vm@2cm,Vm@4cm"`` -> {"Vm@2cm": 0.02, ...} (m). Empty: four evenly spaced sites."""
+    from vlab.units import UnitError, parse_quantity
 
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if not items:
+        return {f"Vm@{f * length * 100:g}cm": f * length for f in (0.2, 0.4, 0.6, 0.8)}
+    sites = {}
+    for item in items:
+        var, sep, where = item.partition("@")
+        if var != "Vm" or not sep:
+            raise UsageError(
+                f"--record {item!r}: on an axon record the membrane potential at a place, "
+                "e.g. Vm@2cm,Vm@4cm"
+            )
+        try:
+            x = parse_quantity(where, "length").value
+        except UnitError as exc:
+            raise UsageError(f"--record {item!r}: {exc}") from None
+        if not 0 <= x <= length:
+            raise UsageError(f"--record {item!r}: outside the axon (0 to {length * 100:g} cm)")
+        sites[item] = x
+    return sites
+
+
+def _run_axon(args, protocol) -> int:
+    """`vlab run` on an axon preparation: stimulus at stim_x, Vm recorded at places."""
+    from vlab.recording import Sweep, write_csv, write_npz
+    from vlab.sim.cable import Axon, conduction_velocity
+    from vlab.sim.drugs import parse_drug_spec
+
+    axon = Axon(args.preparation)
+    if args.temperature is not None:
+        t = args.temperature.strip()
+        axon.set("temperature", t if not t.replace(".", "", 1).lstrip("-").isdigit() else f"{t} degC")
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE with a unit, e.g. stim_x=0cm")
+        axon.set(name.strip(), value.strip())
+    for spec in args.drug:
+        drug, c = parse_drug_spec(spec)
+        axon.cell.set_drug(drug.name, c)
+    sites = parse_sites(args.record, axon.geometry["length"])
+    res = axon.run(protocol, record=sites, dt_max=args.dt_max or 10e-6)
+    cell = axon.cell
+    meta = header_metadata(cell, protocol, args.seed)
+    meta["cable"] = {k: v for k, v in axon.geometry.items()}
+    meta["stimulated_area_cm2"] = axon.stimulated_area() * 1e4
+    meta.pop("area_cm2", None)
+    if args.out:
+        prov = provenance(cell, protocol, args.seed)
+        prov["cable"] = meta["cable"]
+        sweeps = []
+        for i in range(res.command.shape[0]):
+            ch = {"Im": res.command[i], **{k: v[i] for k, v in res.traces.items()}}
+            sweeps.append(Sweep(index=i, dt=protocol.sample_interval, channels=ch, provenance=prov))
+        out = Path(args.out)
+        write_csv(sweeps, out, meta)
+        write_npz(sweeps, out.with_suffix(".npz"), meta)
+        print(f"wrote {out} and {out.with_suffix('.npz')}")
+    if args.analyse or not args.out:
+        labels = list(sites)
+        print(f"{protocol.name} on {axon.prep.title}: stimulus at "
+              f"{axon.geometry['stim_x'] * 100:g} cm, {res.info['n_compartments']} compartments")  # fmt: skip
+        for i in range(res.command.shape[0]):
+            print(f"sweep {i + 1}:")
+            for lab in labels:
+                v = res.traces[lab][i]
+                k = np.nonzero((v[:-1] < 0) & (v[1:] >= 0))[0]
+                when = f"spike at {res.t[k[0]] * 1e3:.3f} ms" if len(k) else "no spike"
+                print(f"  {lab:12s} peak {v.max() * 1e3:7.2f} mV  {when}")
+            for a, b in zip(labels[:-1], labels[1:], strict=True):
+                cv = conduction_velocity(res.t, res.traces[a][i], res.traces[b][i],
+                                         res.sites[a], res.sites[b])  # fmt: skip
+                txt = f"{cv:.3f} m/s" if np.isfinite(cv) else "not measurable (no spike at both sites)"
+                print(f"  conduction velocity {a} -> {b}: {txt}")
+    return 0
+
+
+def _print_summary(result, cell, protocol) -> None:
     print(f"{protocol.name} on {cell.prep.title}: {result.n_sweeps} sweep(s) of "
           f"{protocol.sweep_duration * 1e3:g} ms")  # fmt: skip
     for i in range(result.n_sweeps):
         v, im = result.data["Vm"][i] * 1e3, result.data["Im"][i] * 1e9
         print(f"  sweep {i + 1}: Vm {v.min():.2f} .. {v.max():.2f} mV, "
               f"Im {im.min():.4g} .. {im.max():.4g} nA")  # fmt: skip
-    del np
 
 
 def _print_analysis(result, cell, protocol) -> None:

@@ -51,9 +51,9 @@ CHANNEL_UNITS: dict[str, str] = {
 }
 
 #: Clamp-mode strings (``ClampMode`` values) whose command is a voltage.
-VOLTAGE_CLAMP_MODES = frozenset({"VC"})
+VOLTAGE_CLAMP_MODES = frozenset({"VC", "VOLTAGE-CLAMP"})
 #: Clamp-mode strings whose command is a current (I=0 injects a zero current).
-CURRENT_CLAMP_MODES = frozenset({"IC", "CC", "I=0", "I0"})
+CURRENT_CLAMP_MODES = frozenset({"IC", "CC", "I=0", "I0", "CURRENT-CLAMP"})
 
 
 def is_voltage_clamp(mode: object) -> bool:
@@ -87,6 +87,8 @@ def channel_unit(name: str, mode: object = None) -> str:
     """
     if name == "command":
         return "V" if is_voltage_clamp(mode) else "A"
+    if "@" in name:  # a variable at a place, e.g. "Vm@2cm" on an axon
+        return channel_unit(name.split("@", 1)[0], mode)
     unit = CHANNEL_UNITS.get(name)
     if unit is not None:
         return unit

@@ -17,6 +17,19 @@ from vlab.units import UnitError, parse_quantity
 __all__ = ["Preparation", "PreparationError", "load_preparation", "list_preparations"]
 
 IONS = ("Na", "K", "Cl", "Ca")
+
+#: axon ``[cable]`` parameters -> (dimension, display unit, lo, hi (SI), meaning)
+CABLE_PARAMETERS = {
+    "length": ("length", "cm", 1e-4, 1.0, "axon length"),
+    "diameter": ("length", "um", 1e-7, 2e-3, "axon diameter"),
+    "dx": ("length", "um", 1e-7, 1e-3, "compartment length (spatial step)"),
+    "Ri": ("resistivity", "ohm*cm", 1e-2, 100.0, "axoplasm resistivity"),
+    "stim_x": ("length", "cm", 0.0, 1.0, "stimulating electrode position"),
+    "stim_length": ("length", "um", 1e-7, 1e-2, "membrane stretch the stimulus is spread over"),
+    "internode_length": ("length", "um", 1e-5, 5e-3, "distance between nodes of Ranvier"),
+    "node_length": ("length", "um", 1e-7, 1e-4, "length of a node of Ranvier"),
+    "myelin_lamellae": ("number", "", 0.0, 1000.0, "myelin wraps around each internode"),
+}
 CONDUCTANCES = ("gNa", "gK", "gM", "gL", "gCl")
 
 
@@ -49,6 +62,7 @@ class Preparation:
     concentrations: dict[str, float]  # mM, keys like "K_in"
     pinned: dict[str, float]  # ion -> V
     permeability: dict[str, float]
+    cable: dict[str, float] | None = None  # axon geometry (SI), None for a membrane patch
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -89,7 +103,7 @@ def _parse(d: dict, path: Path) -> Preparation:
     known = {
         "name", "title", "description", "sources", "kinetics", "temperature",
         "kinetics_temperature", "q10", "q10_M", "area", "Cm", "v_init", "vt", "tau_max_M",
-        "conductances", "leak", "concentrations", "pinned", "permeability",
+        "conductances", "leak", "concentrations", "pinned", "permeability", "cable",
     }  # fmt: skip
     unknown = set(d) - known
     if unknown:
@@ -140,6 +154,21 @@ def _parse(d: dict, path: Path) -> Preparation:
         if c not in ("Na", "K", "Cl"):
             raise PreparationError(f"{path.name}: leak.carriers: {c!r} is not Na, K or Cl")
     v_init = d.get("v_init", "rest")
+    cable = None
+    if "cable" in d:
+        cable = {}
+        for k, v in d["cable"].items():
+            if k not in CABLE_PARAMETERS:
+                raise PreparationError(
+                    f"{path.name}: cable.{k} unknown; allowed: {', '.join(CABLE_PARAMETERS)}"
+                )
+            dim = CABLE_PARAMETERS[k][0]
+            cable[k] = float(v) if dim == "number" else _q(path, f"cable.{k}", v, dim)
+        for req in ("length", "diameter", "dx", "Ri"):
+            if req not in cable:
+                raise PreparationError(f"{path.name}: cable.{req} is required")
+        cable.setdefault("stim_x", 0.0)
+        cable.setdefault("stim_length", cable["dx"])
     return Preparation(
         name=str(d["name"]),
         title=str(d["title"]),
@@ -168,5 +197,6 @@ def _parse(d: dict, path: Path) -> Preparation:
         concentrations=conc,
         pinned=pinned,
         permeability={str(k): float(v) for k, v in d.get("permeability", {"K": 1.0}).items()},
+        cable=cable,
         path=path,
     )
