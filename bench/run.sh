@@ -8,3 +8,4 @@ if [ ! -x .venv-bench/bin/python ]; then
 fi
 .venv-bench/bin/python -m pip install -q "neuron==9.0.2" -e . >/dev/null
 .venv-bench/bin/python bench/bench_engine.py "$@"
+.venv-bench/bin/python bench/bench_cable.py
