@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0) and 2
     try:
         return args.func(args)
+    except BrokenPipeError:  # output piped into `head` and closed early
+        return 0
     except UsageError as exc:
         print(f"vlab: {exc}", file=sys.stderr)
         return 2
@@ -349,7 +351,7 @@ def cmd_preparations(args) -> int:
     if not args.name:
         for name in preps:
             cell = Cell(name)
-            print(f"{name:12s} {cell.prep.title}")
+            print(f"{name:16s} {cell.prep.title}")
         print("\n`vlab preparations NAME` shows parameters (names for --set) and sources.")
         return 0
     if args.name not in preps:
@@ -370,7 +372,19 @@ def cmd_preparations(args) -> int:
           f"{cell.resting_potential() * 1e3:.2f} mV")  # fmt: skip
     print("\nParameters (vlab run --set NAME=VALUE):")
     for name, value, doc in cell.parameter_table():
-        print(f"  {name:12s} {value:>16s}   {doc}")
+        print(f"  {name:16s} {value:>16s}   {doc}")
+    if p.cable is not None:
+        from vlab.sim.preparation import CABLE_PARAMETERS
+        from vlab.units import parse_quantity
+
+        print("\nAxon (cable) parameters, also settable with --set:")
+        for name, (dim, unit, _, _, doc) in CABLE_PARAMETERS.items():
+            if name not in p.cable:
+                continue
+            v = p.cable[name]
+            shown = f"{v:g}" if dim == "number" else f"{v / parse_quantity('1 ' + unit, dim).value:g} {unit}"
+            print(f"  {name:16s} {shown:>16s}   {doc}")
+        print("  record with --record Vm@2cm,Vm@4cm; --analyse reports the conduction velocity")
     print("\nSources:")
     for s in p.sources:
         print(_wrap(f"- {s}", indent="  "))
