@@ -1,0 +1,262 @@
+"""Packaging checks: the .desktop entry, the PyInstaller spec, a built .deb, the About box.
+
+The .deb tests run only when ``packaging/build.sh`` has produced ``dist/vlab_<version>_amd64.deb``
+(the build is too heavy for every test run; see packaging/README.md); they install it with
+``dpkg --root`` into a scratch folder, never into the system.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vlab import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+PKG = ROOT / "packaging"
+DESKTOP = PKG / "linux" / "vlab.desktop"
+SPEC = PKG / "vlab.spec"
+DEB = ROOT / "dist" / f"vlab_{__version__}_amd64.deb"
+REQUIRED_LIBS = ("libgl1", "libegl1", "libfontconfig1", "libxkbcommon-x11-0")
+
+
+def read_desktop(path: Path) -> dict[str, str]:
+    cp = configparser.ConfigParser(interpolation=None, strict=True)
+    cp.optionxform = str  # keys are case-sensitive
+    cp.read(path, encoding="utf-8")
+    return dict(cp["Desktop Entry"])
+
+
+# ------------------------------------------------------------------ .desktop entry
+def test_desktop_entry_fields():
+    e = read_desktop(DESKTOP)
+    assert e["Type"] == "Application"
+    assert e["Exec"] == "/opt/vlab/vlab"  # no %F: the CLI does not take file arguments
+    assert e["Icon"] == "vlab"
+    assert e["Terminal"] == "false"
+    assert "Education;" in e["Categories"]
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
+                    reason="desktop-file-validate missing (apt-get install desktop-file-utils)")  # fmt: skip
+def test_desktop_entry_validates():
+    r = subprocess.run(["desktop-file-validate", str(DESKTOP)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == "", r.stdout  # no warnings or hints either
+
+
+# ------------------------------------------------------------------ PyInstaller spec
+def test_spec_bundles_resources_and_entry():
+    text = SPEC.read_text(encoding="utf-8")
+    tree = ast.parse(text)  # the spec is Python: it must at least parse
+    calls = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    assert {"Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE"} <= calls
+    # resources/ is copied to the top of the bundle, where vlab.resources looks (_MEIPASS)
+    assert 'ROOT / "resources"' in text
+    assert 'Path("resources")' in text
+    assert "datas=DATAS" in text
+    # one-folder (COLLECT with exclude_binaries), entry = vlab.cli.main
+    assert "exclude_binaries=True" in text
+    assert "vlab_entry.py" in text
+    assert "from vlab.cli import main" in (PKG / "vlab_entry.py").read_text(encoding="utf-8")
+    # numba needs real source files to cache the kernel; scipy must not be excluded
+    assert '"vlab": "pyz+py"' in text
+    excludes = text.split("EXCLUDES = [", 1)[1].split("]", 1)[0]
+    assert '"tkinter"' in excludes
+    assert '"scipy"' not in excludes and '"numba"' not in excludes
+    assert "org.vlab.vlab" in text
+    # NWB export needs pynwb's and hdmf's schema files, which no PyInstaller hook collects
+    assert 'for _pkg in ("pynwb", "hdmf")' in text and "collect_data_files(_pkg)" in text
+
+
+def test_resolver_finds_bundle_resources(tmp_path, monkeypatch):
+    """The layout the spec produces (``_MEIPASS/resources``) is what vlab.resources expects."""
+    import sys
+
+    from vlab import resources
+
+    (tmp_path / "resources" / "protocols").mkdir(parents=True)
+    monkeypatch.delenv("VLAB_RESOURCES", raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    resources.resource_root.cache_clear()
+    try:
+        assert resources.resource_root() == tmp_path / "resources"
+    finally:
+        resources.resource_root.cache_clear()
+
+
+def test_licence_files_present_and_current():
+    lic = ROOT / "resources" / "licenses"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert (lic / "LICENSE").read_text(encoding="utf-8") == (ROOT / "LICENSE").read_text(
+        encoding="utf-8"
+    )
+    third = (lic / "THIRD_PARTY_LICENSES.md").read_text(encoding="utf-8")
+    for name in (
+        "PySide6",
+        "pyqtgraph",
+        "numpy",
+        "scipy",
+        "numba",
+        "llvmlite",
+        "pyabf",
+        "pynwb",
+        "h5py",
+    ):
+        assert f"| {name}" in third or f"| {name.lower()}" in third.lower(), name
+    assert "Lesser General Public License" in third and "Relinking" in third
+    assert (lic / "LGPL-3.0.txt").is_file()
+
+
+# ------------------------------------------------------------------ the built .deb
+needs_deb = pytest.mark.skipif(not DEB.is_file() or shutil.which("dpkg") is None,
+                               reason=f"{DEB.name} not built (packaging/build.sh)")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def deb_root(tmp_path_factory):
+    """The .deb installed by dpkg into a scratch root (dependencies not checked there)."""
+    root = tmp_path_factory.mktemp("debroot")
+    admin = root / "var" / "lib" / "dpkg"
+    for d in ("info", "updates", "triggers"):
+        (admin / d).mkdir(parents=True)
+    (admin / "status").touch()
+    r = subprocess.run(
+        ["dpkg", f"--root={root}", f"--log={root / 'dpkg.log'}", "--force-depends",
+         "--force-not-root", "-i", str(DEB)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    status = subprocess.run(
+        ["dpkg", f"--root={root}", "-s", "vlab"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Status: install ok installed" in status
+    return root
+
+
+@needs_deb
+def test_deb_control_fields():
+    out = subprocess.run(
+        ["dpkg-deb", "-f", str(DEB)], check=True, capture_output=True, text=True
+    ).stdout
+    fields = {}
+    for line in out.splitlines():
+        if line and not line.startswith(" ") and ":" in line:
+            k, v = line.split(":", 1)
+            fields[k] = v.strip()
+    assert fields["Package"] == "vlab"
+    assert fields["Version"] == __version__
+    assert fields["Architecture"] == "amd64"
+    assert int(fields["Installed-Size"]) > 50_000  # KiB: Python + Qt + numpy ...
+    depends = [d.strip().split()[0] for d in fields["Depends"].split(",")]
+    for lib in REQUIRED_LIBS:
+        assert lib in depends, f"Depends lacks {lib}"
+
+
+@needs_deb
+def test_deb_launcher_points_at_installed_executable(deb_root):
+    launcher = deb_root / "usr" / "bin" / "vlab"
+    assert launcher.is_symlink()
+    target = os.readlink(launcher)
+    assert target == "/opt/vlab/vlab"
+    exe = deb_root / target.lstrip("/")
+    assert exe.is_file() and os.access(exe, os.X_OK)
+    assert (deb_root / "opt" / "vlab" / "_internal" / "resources" / "protocols").is_dir()
+    assert (
+        deb_root
+        / "opt"
+        / "vlab"
+        / "_internal"
+        / "resources"
+        / "licenses"
+        / "THIRD_PARTY_LICENSES.md"
+    ).is_file()
+
+
+@needs_deb
+def test_installed_vlab_runs(deb_root):
+    exe = deb_root / "opt" / "vlab" / "vlab"
+    r = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and __version__ in r.stdout, r.stdout + r.stderr
+
+
+@needs_deb
+@pytest.mark.slow
+def test_installed_vlab_smoke_test(deb_root, tmp_path):
+    """The installed copy starts and paints its first frame (offscreen, first start)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CACHE_HOME=str(tmp_path / "cache"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))  # fmt: skip
+    env.pop("NUMBA_CACHE_DIR", None)
+    env.pop("VLAB_RESOURCES", None)
+    exe = deb_root / "opt" / "vlab" / "vlab"
+    r = subprocess.run(
+        [str(exe), "--smoke-test"], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@needs_deb
+def test_deb_desktop_entry_matches_installed_files(deb_root):
+    desktop = deb_root / "usr" / "share" / "applications" / "vlab.desktop"
+    e = read_desktop(desktop)
+    for key in ("Exec", "TryExec"):
+        path = deb_root / e[key].split()[0].lstrip("/")
+        assert path.is_file() and os.access(path, os.X_OK), f"{key}={e[key]} is not installed"
+    icons = deb_root / "usr" / "share" / "icons" / "hicolor"
+    for size in ("16x16", "32x32", "48x48", "256x256", "512x512"):
+        assert (icons / size / "apps" / f"{e['Icon']}.png").is_file(), size
+    assert (icons / "scalable" / "apps" / f"{e['Icon']}.svg").is_file()
+    if shutil.which("desktop-file-validate"):
+        r = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout
+
+
+# ------------------------------------------------------------------ About box
+@pytest.mark.gui
+def test_about_dialog_shows_version_and_lgpl(qtbot):
+    from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextBrowser  # noqa: TID251
+
+    from vlab.gui.about import AboutDialog
+
+    dlg = AboutDialog(None)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    labels = " ".join(w.text() for w in dlg.findChildren(QLabel))
+    assert __version__ in dlg.findChild(QLabel, "aboutTitle").text()
+    assert "LGPL" in labels and "Lesser General Public License" in labels
+    assert dlg.findChild(QPlainTextEdit, "licenceText").toPlainText().startswith("MIT License")
+    browser = dlg.findChild(QTextBrowser, "thirdPartyText")
+    text = browser.toPlainText()
+    assert "Relinking" in text and "pyqtgraph" in text
+    # a licence text opens as plain text, and Back returns to the list
+    from PySide6.QtCore import QUrl  # noqa: TID251
+
+    browser.setSource(QUrl("LGPL-3.0.txt"))
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in browser.toPlainText().splitlines()[0]
+    browser.backward()
+    assert "Third-party software" in browser.toPlainText()
+
+
+def test_third_party_licences_match_installed_distributions():
+    """resources/licenses/ is regenerated whenever a bundled dependency changes."""
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, str(PKG / "collect_licenses.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, (
+        "resources/licenses/ is out of date; run: python packaging/collect_licenses.py\n" + r.stdout
+    )
