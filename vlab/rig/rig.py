@@ -9,6 +9,13 @@ The GUI subscribes with :meth:`Rig.subscribe` and translates events into Qt upda
 rig itself knows nothing about Qt or threads. Events are ``(kind, detail)`` with kind one
 of ``"mode" "holding" "amplifier" "parameter" "preparation" "drug" "protocol" "history"``.
 
+Threads: the rig is shared between the GUI thread (panels call its methods) and the
+simulation worker (which reads the cell, advances the bath and syncs drugs at every
+chunk). Every public mutator takes ``rig.lock`` (a re-entrant ``threading.RLock``); the
+simulator holds it just long enough to advance the bath and copy the cell and amplifier,
+so a chunk always sees a consistent rig. Listeners run in the thread that made the change, inside the lock: they
+must not wait for the worker thread.
+
 Values are SI: holding voltage in V, holding current in A, filter cut-off in Hz,
 concentrations in mol/m^3 (mM; pronase kg/m^3 = mg/ml).
 """
@@ -16,9 +23,11 @@ concentrations in mol/m^3 (mM; pronase kg/m^3 = mg/ml).
 from __future__ import annotations
 
 import copy
+import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
@@ -26,7 +35,7 @@ from vlab.sim.drugs import Bath, get_drug
 __all__ = ["ClampMode", "Amplifier", "Rig", "RigError", "GAINS", "FILTERS_HZ"]
 
 
-class ClampMode(str, Enum):
+class ClampMode(StrEnum):
     """Amplifier recording mode."""
 
     VC = "VC"  # voltage clamp: command is a voltage, Im is recorded
@@ -65,10 +74,25 @@ class Amplifier:
 HOLDING_LIMITS = {ClampMode.VC: (-0.2, 0.2), ClampMode.CC: (-1e-6, 1e-6)}
 
 
+def _locked(method):
+    """Run a rig method under ``self.lock`` (see module docstring)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+STATE_VERSION = 1
+
+
 class Rig:
     """The whole experimental set-up (see module docstring)."""
 
     def __init__(self, preparation: str = "squid") -> None:
+        self.lock = threading.RLock()
         self.cell = Cell(preparation)
         self.bath = Bath()
         self.amplifier = Amplifier()
@@ -122,12 +146,20 @@ class Rig:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    @_locked
+    def clear_history(self) -> None:
+        """Forget every undo/redo step (after start-up configuration, or a file load)."""
+        self._undo.clear()
+        self._redo.clear()
+        self._emit("history", "clear")
+
     def undo_text(self) -> str:
         return self._undo[-1][0] if self._undo else ""
 
     def redo_text(self) -> str:
         return self._redo[-1][0] if self._redo else ""
 
+    @_locked
     def undo(self) -> None:
         if not self._undo:
             return
@@ -136,6 +168,7 @@ class Rig:
         self._restore(snap)
         self._emit("history", "undo")
 
+    @_locked
     def redo(self) -> None:
         if not self._redo:
             return
@@ -145,6 +178,7 @@ class Rig:
         self._emit("history", "redo")
 
     # ------------------------------------------------------------------ amplifier
+    @_locked
     def set_mode(self, mode: ClampMode | str) -> None:
         mode = ClampMode(mode)
         if mode == self.amplifier.mode:
@@ -153,6 +187,7 @@ class Rig:
         self.amplifier.mode = mode
         self._emit("mode", mode)
 
+    @_locked
     def set_holding(self, value: float, mode: ClampMode | str | None = None) -> None:
         """Holding value for ``mode`` (default: the current mode): V in VC, A in CC."""
         mode = ClampMode(mode) if mode is not None else self.amplifier.mode
@@ -170,6 +205,7 @@ class Rig:
         self.amplifier.holding[mode] = float(value)
         self._emit("holding", mode)
 
+    @_locked
     def set_gain(self, gain: int) -> None:
         if gain not in GAINS:
             raise RigError(f"gain {gain!r} refused; allowed: {GAINS}")
@@ -177,6 +213,7 @@ class Rig:
         self.amplifier.gain = gain
         self._emit("amplifier", "gain")
 
+    @_locked
     def set_filter(self, cutoff_hz: float | None) -> None:
         if cutoff_hz not in FILTERS_HZ:
             raise RigError(f"low-pass filter {cutoff_hz!r} refused; allowed: {FILTERS_HZ}")
@@ -185,6 +222,7 @@ class Rig:
         self._emit("amplifier", "filter")
 
     # ------------------------------------------------------------------ cell
+    @_locked
     def set_parameter(self, name: str, value: float | str) -> None:
         """Change a membrane parameter (solutions, temperature, conductances...)."""
         trial = copy.deepcopy(self.cell)
@@ -194,6 +232,7 @@ class Rig:
         self.cell = trial
         self._emit("parameter", name)
 
+    @_locked
     def set_preparation(self, name: str) -> None:
         cell = Cell(name)
         self._record(f"preparation {name}")
@@ -201,20 +240,28 @@ class Rig:
         self._emit("preparation", name)
 
     # ------------------------------------------------------------------ perfusion
-    def apply_drug(self, name: str, concentration: float) -> None:
-        """Start perfusing a drug (SI concentration); it reaches the cell with wash-in kinetics."""
+    @_locked
+    def apply_drug(self, name: str, concentration: float, *, equilibrated: bool = False) -> None:
+        """Start perfusing a drug (SI concentration); it reaches the cell with wash-in kinetics.
+
+        ``equilibrated=True`` skips the wash-in (scripts, screenshots, tests).
+        """
         drug = get_drug(name)
         drug.check_concentration(concentration)
         self._record(f"{drug.name} {drug.format(concentration)}")
-        self.bath.apply(drug.name, concentration)
+        self.bath.apply(drug.name, concentration, equilibrated=equilibrated)
+        if equilibrated:
+            self.sync_drugs_to_cell()
         self._emit("drug", drug.name)
 
+    @_locked
     def wash_drug(self, name: str) -> None:
         drug = get_drug(name)
         self._record(f"wash {drug.name}")
         self.bath.wash(drug.name)
         self._emit("drug", drug.name)
 
+    @_locked
     def sync_drugs_to_cell(self) -> None:
         """Copy the bath's present concentrations (and pronase damage) into the cell."""
         conc = self.bath.concentrations()
@@ -229,7 +276,89 @@ class Rig:
         self.cell.pronase_removed = self.bath.pronase_removed
 
     # ------------------------------------------------------------------ protocol
+    @_locked
     def set_protocol(self, protocol) -> None:
         self._record(f"protocol {getattr(protocol, 'name', '')}")
         self.protocol = protocol
+        self._emit("protocol", protocol)
+
+    # ------------------------------------------------------------------ experiment files
+    @_locked
+    def state_dict(self) -> dict:
+        """Every setting as JSON types (for ``.vlab`` experiment files); SI values."""
+        from vlab.protocols import protocol_to_toml
+
+        amp = self.amplifier
+        return {
+            "version": STATE_VERSION,
+            "preparation": self.cell.prep.name,
+            "parameters": dict(self.cell.values),
+            "pins": dict(self.cell.pins),
+            "drugs_applied": dict(self.bath.applied()),
+            "amplifier": {
+                "mode": amp.mode.value,
+                "holding": {m.value: v for m, v in amp.holding.items()},
+                "gain": amp.gain,
+                "lowpass_hz": amp.lowpass_hz,
+            },
+            "protocol_toml": protocol_to_toml(self.protocol) if self.protocol is not None else None,
+        }
+
+    @_locked
+    def load_state(self, state: dict) -> None:
+        """Restore settings saved by :meth:`state_dict` (one undo step).
+
+        Everything is validated on copies first: on any error a :class:`RigError` is
+        raised and the rig is unchanged.
+        """
+        try:
+            if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+                raise RigError(
+                    f"not a vlab rig state (version {state.get('version') if isinstance(state, dict) else None!r}, "
+                    f"expected {STATE_VERSION})"
+                )
+            cell = Cell(state["preparation"])
+            for name, value in state.get("parameters", {}).items():
+                if name in ("area",) or cell.values.get(name) == value:
+                    continue
+                cell.set(name, float(value))
+            cell.pins = {k: float(v) for k, v in state.get("pins", {}).items()}
+            cell.kernel_params()
+            a = state["amplifier"]
+            amp = Amplifier(
+                mode=ClampMode(a["mode"]),
+                holding={ClampMode(k): float(v) for k, v in a["holding"].items()},
+                gain=int(a["gain"]),
+                lowpass_hz=None if a.get("lowpass_hz") is None else float(a["lowpass_hz"]),
+            )
+            if amp.gain not in GAINS or amp.lowpass_hz not in FILTERS_HZ:
+                raise RigError("amplifier gain or filter not allowed")
+            for mode, (lo, hi) in HOLDING_LIMITS.items():
+                if not lo <= amp.holding.get(mode, 0.0) <= hi:
+                    raise RigError(f"holding value for {mode.value} out of range")
+            drugs = {}
+            for name, c in state.get("drugs_applied", {}).items():
+                d = get_drug(name)
+                d.check_concentration(float(c))
+                drugs[d.name] = float(c)
+            protocol = None
+            if state.get("protocol_toml"):
+                from vlab.protocols import parse_protocol
+
+                protocol = parse_protocol(state["protocol_toml"], source="experiment file")
+        except RigError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RigError(f"the saved rig settings cannot be used: {exc}") from exc
+        self._record("load settings")
+        self.cell = cell
+        self.amplifier = amp
+        self.bath.wash_all()
+        for name, c in drugs.items():
+            self.bath.apply(name, c, equilibrated=True)
+        self.sync_drugs_to_cell()
+        self.protocol = protocol
+        self._emit("preparation", cell.prep.name)
+        self._emit("mode", amp.mode)
+        self._emit("drug", None)
         self._emit("protocol", protocol)

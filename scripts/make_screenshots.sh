@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Regenerate the rig screenshots in docs/screenshots/ with `vlab --screenshot` (offscreen).
+# Usage: scripts/make_screenshots.sh   (from anywhere; uses the repo's .venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
+PY=.venv/bin/python
+OUT=docs/screenshots
+mkdir -p "$OUT"
+
+shot() {  # shot FILE [vlab args...]
+    local file=$1; shift
+    # the `vlab` console script dispatches to vlab.gui.app.main; call it directly so this
+    # works before the CLI is wired
+    "$PY" -c 'import sys; from vlab.gui.app import main; sys.exit(main(sys.argv[1:]))' \
+        --screenshot "$OUT/$file" "$@"
+    echo "wrote $OUT/$file"
+}
+
+shot main_window.png --protocol vc_step_family
+shot gap_free.png
+shot single_pulse.png --protocol single_pulse
+shot vc_family_ttx.png --protocol vc_step_family --drug TTX=30nM

@@ -1,0 +1,147 @@
+"""Analysis window: I–V, G–V, f–I, phase plane and control/drug comparison on simulated sweeps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from vlab.gui.analysis_windows import (
+    AnalysisWindow,
+    compute_iv,
+    step_levels,
+    step_window,
+    sweeps_from_run,
+)
+from vlab.protocols import load_protocol
+from vlab.sim.cell import Cell
+from vlab.sim.engine import run_protocol
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def vc_family():
+    p = load_protocol("vc_step_family")
+    return sweeps_from_run(run_protocol(Cell("squid"), p), p, label="control")
+
+
+@pytest.fixture(scope="module")
+def ttx_family():
+    p = load_protocol("vc_step_family")
+    cell = Cell("squid")
+    cell.set_drug("TTX", 100e-6)  # 100 nM
+    return sweeps_from_run(run_protocol(cell, p), p, label="TTX")
+
+
+@pytest.fixture(scope="module")
+def fi_family():
+    p = load_protocol("fi_steps")
+    epochs = (p.epochs[0], p.epochs[1].with_changes(duration=0.2))
+    p = p.with_changes(sweeps=6, sweep_duration=0.3, epochs=epochs)
+    return sweeps_from_run(run_protocol(Cell("squid"), p), p)
+
+
+def test_step_window_from_command(vc_family):
+    a, b = step_window(vc_family)
+    assert a == pytest.approx(0.005, abs=2e-5)
+    assert b == pytest.approx(0.025, abs=2e-5)
+    levels = step_levels(vc_family, (a, b))
+    assert levels[0] == pytest.approx(-0.100)
+    assert levels[-1] == pytest.approx(0.060)
+
+
+def test_iv_peak_inward_near_minus_10_mv(qtbot, vc_family):
+    w = AnalysisWindow(vc_family)
+    qtbot.addWidget(w)
+    assert w.iv is not None
+    i_pk, v_pk = w.iv.peak_inward
+    assert i_pk < 0
+    assert -0.020 <= v_pk <= 0.0
+    # steady-state current is outward at depolarised potentials (K+)
+    assert w.iv.steady[-1] > 0
+    # peak current reverses near E_Na (+50 mV)
+    assert 0.035 < w.iv.reversal.e_rev < 0.065
+    assert "\u221210 mV" in w.iv_label.text()
+    assert w.tabs.currentIndex() == 0
+
+
+def test_gv_boltzmann(qtbot, vc_family):
+    w = AnalysisWindow(vc_family)
+    qtbot.addWidget(w)
+    gv = w.gv
+    assert gv is not None
+    assert -0.040 < gv.v_half < 0.0
+    assert 0.003 < gv.k < 0.020
+    assert "V\u00bd" in w.gv_label.text()
+    w.gv_which.setCurrentIndex(1)  # steady-state (K+) with E_K from the provenance
+    assert w.gv is not None and math.isfinite(w.gv.v_half)
+    assert w.gv.e_rev == pytest.approx(-0.077)
+
+
+def test_manual_window(qtbot, vc_family):
+    w = AnalysisWindow(vc_family)
+    qtbot.addWidget(w)
+    w.iv_window.start.setValue(20.0)  # ms: only the late current
+    w.iv_window.end.setValue(24.9)
+    assert w.iv.window[0] == pytest.approx(0.020)
+    late_peak = w.iv.peak_inward[0]
+    assert late_peak > -0.2e-6  # the Na+ transient is over by then
+    w.iv_window.auto.click()
+    assert w.iv.window[0] == pytest.approx(0.005, abs=2e-5)
+
+
+def test_fi_curve(qtbot, fi_family):
+    w = AnalysisWindow(fi_family)
+    qtbot.addWidget(w)
+    assert w.tabs.currentIndex() == w.TABS.index("fi")
+    fi = w.fi
+    assert fi is not None
+    assert fi.rates[0] == 0
+    assert fi.rates[-1] > 30
+    assert math.isfinite(fi.rheobase)
+    # the phase plane shows one curve per CC sweep
+    assert len(w.phase_plot.getPlotItem().listDataItems()) == len(fi_family)
+
+
+def test_compare_control_and_ttx(qtbot, vc_family, ttx_family):
+    w = AnalysisWindow(vc_family + ttx_family)
+    qtbot.addWidget(w)
+    w.set_ticked(vc_family)
+    w.pin_control()
+    w.set_ticked(ttx_family)
+    w.set_drug()
+    assert w.tabs.currentIndex() == w.TABS.index("compare")
+    c = w.compare_result["control"]["peak_inward"]
+    d = w.compare_result["drug"]["peak_inward"]
+    assert c < 0 and abs(d) < 0.1 * abs(c)
+    assert "% of the control" in w.cmp_label.text()
+    w.clear_comparison()
+    assert w.compare_result == {}
+
+
+def test_no_suitable_sweeps_is_explained(qtbot, fi_family):
+    w = AnalysisWindow(fi_family)
+    qtbot.addWidget(w)
+    assert w.iv is None
+    assert "voltage-clamp" in w.iv_label.text()
+    w2 = AnalysisWindow([])
+    qtbot.addWidget(w2)
+    assert w2.fi is None
+
+
+def test_compute_iv_synthetic():
+    """A synthetic family: inward Gaussian-shaped transient proportional to (V - 0.05)."""
+    from vlab.recording import Sweep
+
+    dt = 1e-5
+    t = np.arange(3000) * dt
+    sweeps = []
+    for k, v in enumerate(np.arange(-0.08, 0.081, 0.02)):
+        cmd = np.where((t >= 0.005) & (t < 0.025), v, -0.07)
+        g = 1e-6 / (1 + np.exp(-(v + 0.02) / 0.008))
+        i = np.where((t >= 0.005) & (t < 0.025), g * (v - 0.05) * np.exp(-((t - 0.006) / 0.001) ** 2), 0.0)
+        sweeps.append(Sweep(index=k, dt=dt, channels={"Im": i, "command": cmd}, provenance={"mode": "VC"}))
+    iv = compute_iv(sweeps)
+    assert iv.peak_inward[1] == pytest.approx(0.0, abs=0.021)

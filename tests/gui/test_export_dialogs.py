@@ -1,0 +1,189 @@
+"""Export / experiment-file dialogs with monkeypatched file dialogs; files read back with their libraries."""
+
+from __future__ import annotations
+
+import errno
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from vlab.gui.dialogs import export as dlg
+from vlab.recording import Recording, Sweep, read_csv, read_npz
+
+pytestmark = pytest.mark.gui
+
+
+def make_sweeps(n=3, mode="VC"):
+    dt = 1e-4
+    t = np.arange(1000) * dt  # pyABF cannot read ABF1 files under ~4.5 kB (3 x 200 samples fails)
+    out = []
+    for k in range(n):
+        v = -0.065 + 0.01 * k
+        cmd = np.where((t > 0.005) & (t < 0.015), v, -0.065) if mode == "VC" else np.zeros_like(t)
+        out.append(
+            Sweep(
+                index=k,
+                dt=dt,
+                channels={"Vm": cmd if mode == "VC" else -0.065 + 0.001 * np.sin(t * 100 + k),
+                          "Im": 1e-9 * np.sin(t * 300 + k), "command": cmd},
+                provenance={"mode": mode, "preparation": "squid", "protocol_name": "test family"},
+            )
+        )
+    return out
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a, **k: shown.append((title, text)))
+    return shown
+
+
+def fake_save(monkeypatch, path, chosen_filter=""):
+    calls = []
+
+    def fake(parent, caption, start, filters, *a, **k):
+        calls.append((caption, start, filters))
+        return str(path), chosen_filter
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake)
+    return calls
+
+
+@pytest.mark.parametrize("fmt", ["csv", "npz", "abf", "nwb"])
+def test_export_each_format_and_read_back(qtbot, monkeypatch, tmp_path, errors, fmt):
+    sweeps = make_sweeps()
+    target = tmp_path / f"out.{fmt}"
+    calls = fake_save(monkeypatch, target)
+    written = dlg.export_sweeps_dialog(None, sweeps, fmt)
+    assert errors == []
+    assert written == target and target.exists()
+    assert calls and f"*.{fmt}" in calls[0][2]
+    if fmt == "csv":
+        _, back = read_csv(target)
+        assert np.allclose(back[1].channels["Im"], sweeps[1].channels["Im"], rtol=1e-6, atol=1e-15)
+    elif fmt == "npz":
+        _, back = read_npz(target)
+        assert np.array_equal(back[2].channels["Im"], sweeps[2].channels["Im"])
+    elif fmt == "abf":
+        import pyabf
+
+        abf = pyabf.ABF(str(target))
+        assert abf.sweepCount == 3
+        abf.setSweep(1)
+        assert np.allclose(abf.sweepY, sweeps[1].channels["Im"] * 1e12, atol=0.5)  # pA
+    else:
+        from pynwb import NWBHDF5IO
+
+        with NWBHDF5IO(str(target), "r") as io:
+            nwb = io.read()
+            assert len(nwb.acquisition) >= 3
+
+
+def test_extension_added_and_format_from_filter(qtbot, monkeypatch, tmp_path, errors):
+    target = tmp_path / "noext"
+    fake_save(monkeypatch, target, "NumPy (*.npz)")
+    written = dlg.export_sweeps_dialog(None, make_sweeps())
+    assert written == tmp_path / "noext.npz"
+    assert written.exists()
+
+
+def test_cancel_does_nothing(qtbot, monkeypatch, tmp_path, errors):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert dlg.export_sweeps_dialog(None, make_sweeps(), "csv") is None
+    assert errors == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_error_shown_and_nothing_lost(qtbot, monkeypatch, tmp_path, errors):
+    sweeps = make_sweeps()
+    target = tmp_path / "missing-folder" / "out.csv"
+    fake_save(monkeypatch, target)
+    assert dlg.export_sweeps_dialog(None, sweeps, "csv") is None
+    assert len(errors) == 1
+    title, text = errors[0]
+    assert "Export failed" in title
+    assert "nothing was lost" in text
+    assert len(sweeps) == 3 and sweeps[0].channels["Im"].size == 1000
+
+
+def test_disk_full_gives_advice(qtbot, monkeypatch, tmp_path, errors):
+    def boom(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.csv"))
+
+    monkeypatch.setattr(dlg, "export_sweeps", boom)
+    assert dlg.export_sweeps_dialog(None, make_sweeps(), "csv", path=tmp_path / "x.csv") is None
+    assert "disk is full" in errors[0][1]
+
+
+def test_empty_selection_is_explained(qtbot, errors):
+    assert dlg.export_sweeps_dialog(None, [], "csv") is None
+    assert "at least one sweep" in errors[0][1]
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_plot_export(qtbot, monkeypatch, tmp_path, errors, fmt):
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.plot(np.arange(100) * 1e-3, np.sin(np.arange(100) / 10.0) * 1e-3)
+    w.getPlotItem().setLabel("left", "Vm", units="V")
+    w.resize(400, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    target = tmp_path / f"scope.{fmt}"
+    fake_save(monkeypatch, target)
+    written = dlg.export_plot_dialog(None, w.getPlotItem(), fmt)
+    assert errors == []
+    assert written == target and target.stat().st_size > 0
+    if fmt == "png":
+        from PySide6.QtGui import QImage
+
+        img = QImage(str(target))
+        assert not img.isNull() and img.width() > 100
+    else:
+        text = target.read_text(encoding="utf-8")
+        assert "<svg" in text
+    assert not list(tmp_path.glob(".*.part*"))
+
+
+def test_plot_export_bad_folder(qtbot, tmp_path, errors):
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    assert dlg.export_plot_dialog(None, w, "png", path=tmp_path / "nope" / "a.png") is None
+    assert errors and "Choose another folder" in errors[0][1]
+
+
+def test_session_roundtrip(qtbot, monkeypatch, tmp_path, errors):
+    rec = Recording(make_sweeps(), {"student": "A"})
+    state = {"preparation": "squid", "drugs": {"TTX": 1e-4}}
+    target = tmp_path / "exp"
+    fake_save(monkeypatch, target)
+    written = dlg.save_experiment_dialog(None, state, rec)
+    assert written == tmp_path / "exp.vlab"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(written), ""))
+    opened = dlg.open_experiment_dialog(None)
+    state2, rec2 = opened
+    assert opened.path == written
+    assert state2 == state
+    assert len(rec2) == 3
+    assert np.array_equal(rec2[1].channels["Im"], rec[1].channels["Im"])
+    assert errors == []
+
+
+def test_open_foreign_file_is_refused(qtbot, monkeypatch, tmp_path, errors):
+    bad = tmp_path / "picture.vlab"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nrest")
+    assert dlg.open_experiment_dialog(None, path=bad) is None
+    assert errors and "Opening the experiment failed" in errors[0][0]
+
+
+def test_save_session_failure_keeps_old_file(qtbot, monkeypatch, tmp_path, errors):
+    target = tmp_path / "exp.vlab"
+    assert dlg.save_experiment_dialog(None, {"a": 1}, Recording(make_sweeps()), path=target) == target
+    before = target.read_bytes()
+    assert dlg.save_experiment_dialog(None, {"a": object()}, Recording(make_sweeps()), path=target) is None
+    assert errors and "nothing was lost" in errors[0][1]
+    assert target.read_bytes() == before

@@ -1,0 +1,237 @@
+"""RigSimulator: the Qt-free chunk stepper behind the GUI worker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vlab.protocols import load_protocol
+from vlab.rig import ClampMode, Rig
+from vlab.rig.simulator import BLOCK_VARIABLES, Block, RigSimulator, SimulationError
+
+AREA_SQUID = None
+
+
+def _run(sim: RigSimulator, seconds: float, chunk: float = 0.01) -> list[Block]:
+    out = []
+    t_end = sim.time + seconds
+    while sim.time < t_end - 1e-9:
+        b = sim.step(min(chunk, t_end - sim.time))
+        if b is not None:
+            out.append(b)
+    return out
+
+
+def _cat(blocks, name):
+    return np.concatenate([b.data[name] for b in blocks])
+
+
+def _pulse(rig: Rig) -> float:
+    return 0.1 * rig.cell.values["area"]  # 10 uA/cm2 in A
+
+
+@pytest.fixture
+def rig():
+    return Rig("squid")
+
+
+def test_gap_free_block_contents(rig):
+    sim = RigSimulator(rig)
+    b = sim.step(0.01)
+    assert isinstance(b, Block)
+    assert set(BLOCK_VARIABLES) <= set(b.data)
+    assert all(v.ndim == 1 and v.size == b.n for v in b.data.values())
+    assert b.sweep is None and not b.sweep_done and b.mode == "CC"
+    assert set(b.reversal) == {"Na", "K", "Cl", "L"}
+    assert b.t[0] > 0 and np.allclose(np.diff(b.t), sim.dt)
+    # at rest, no stimulus: the squid membrane sits near -65 mV
+    assert abs(b.data["Vm"].mean() + 0.065) < 1e-3
+
+
+def test_stimulus_fires_a_spike(rig):
+    sim = RigSimulator(rig)
+    _run(sim, 0.01)
+    sim.stimulate(_pulse(rig), 1e-3)
+    blocks = _run(sim, 0.03)
+    assert _cat(blocks, "Vm").max() > 0.0
+    assert _cat(blocks, "Im").max() == pytest.approx(_pulse(rig), rel=1e-3)
+    # the pulse is used up
+    later = _run(sim, 0.03)
+    assert _cat(later, "Vm").max() < -0.06
+
+
+def test_time_is_continuous_across_chunks(rig):
+    sim = RigSimulator(rig)
+    blocks = _run(sim, 0.05, chunk=0.0073)
+    t = np.concatenate([b.t for b in blocks])
+    assert np.allclose(np.diff(t), sim.dt)
+
+
+def test_mode_switch_does_not_jolt(rig):
+    sim = RigSimulator(rig)
+    before = _run(sim, 0.05)
+    rig.set_mode("VC")  # VC holding -65 mV = rest
+    vc = _run(sim, 0.05)
+    rig.set_mode("CC")
+    cc = _run(sim, 0.05)
+    assert all(b.mode == "VC" for b in vc) and cc[-1].mode == "CC"
+    for blocks in (before, vc, cc):
+        vm = _cat(blocks, "Vm")
+        assert np.max(np.abs(vm + 0.065)) < 2e-3
+
+
+def test_i0_mode_has_no_command(rig):
+    rig.set_holding(5e-9, "CC")
+    rig.set_mode("I=0")
+    sim = RigSimulator(rig)
+    sim.stimulate(_pulse(rig), 1e-3)
+    blocks = _run(sim, 0.02)
+    assert np.all(_cat(blocks, "command") == 0)
+    assert _cat(blocks, "Vm").max() < -0.06
+
+
+def test_ttx_blocks_spike_but_not_driving_force(rig):
+    sim = RigSimulator(rig)
+    e_na = sim.step(0.01).reversal["Na"]
+    rig.apply_drug("TTX", 1e-3, equilibrated=True)  # 1 uM
+    b = sim.step(0.01)
+    assert b.blocked["TTX"] > 0.99
+    assert b.reversal["Na"] == e_na
+    sim.stimulate(_pulse(rig), 1e-3)
+    assert _cat(_run(sim, 0.03), "Vm").max() < -0.02
+
+
+def test_drug_washes_in_during_the_run(rig):
+    sim = RigSimulator(rig)
+    rig.apply_drug("TTX", 1e-4)  # 100 nM, wash-in 10 s
+    first = sim.step(0.005).blocked.get("TTX", 0.0)
+    b = None
+    for _ in range(100):  # 10 s in 100 ms chunks
+        b = sim.step(0.1)
+    assert 0 <= first < 0.05
+    assert b.blocked["TTX"] > 0.9
+
+
+def test_change_of_k_out_moves_e_k(rig):
+    sim = RigSimulator(rig)
+    e_k = sim.step(0.005).reversal["K"]
+    rig.set_parameter("K_out", "100 mM")
+    b = sim.step(0.005)
+    assert b.reversal["K"] > e_k + 0.01
+
+
+def test_episodic_vc_family_records_sweeps_with_provenance(rig):
+    rig.apply_drug("TEA", 1.0, equilibrated=True)
+    sim = RigSimulator(rig)
+    p = load_protocol("vc_step_family")
+    blocks = sim.run_episode(p)
+    records = [b.record for b in blocks if b.record is not None]
+    assert len(records) == p.sweeps
+    assert blocks[-1].episode_done and not sim.episodic
+    s = records[8]  # step to -20 mV
+    assert s.n_samples == p.n_samples and s.dt == p.sample_interval
+    assert s.mode == "VC"
+    assert s["Im"].min() < -1e-7  # inward Na+ peak
+    assert np.allclose(s["command"], p.command(rig.cell.values["area"])[8])
+    prov = s.provenance
+    for key in ("preparation", "parameters", "concentrations", "temperature_C", "reversal_mV",
+                "drugs", "protocol_toml", "seed", "vlab_version", "created", "run_id"):  # fmt: skip
+        assert key in prov, key
+    assert prov["drugs"]["TEA"]["fraction_blocked"] > 0
+    assert "vc_step_family" in prov["protocol_toml"] or "Voltage-step" in prov["protocol_toml"]
+    # sweep t=0 sample present and the sweep starts at its holding potential
+    assert s["Vm"][0] == pytest.approx(-0.065, abs=1e-4)
+
+
+def test_episode_matches_run_protocol(rig):
+    from vlab.sim.engine import run_protocol
+
+    p = load_protocol("single_pulse")
+    ref = run_protocol(rig.cell, p)
+    sim = RigSimulator(rig)
+    sim.start_episode(p)
+    blocks = []
+    while sim.episodic:  # small chunks, as the worker does
+        b = sim.step(0.002)
+        if b is not None:
+            blocks.append(b)
+    rec = blocks[-1].record
+    assert np.allclose(rec["Vm"], ref.data["Vm"][0], atol=2e-5)  # digitiser LSB is 0.03 mV
+    assert np.allclose(rec["m"], ref.data["m"][0], atol=1e-12)  # chunking changes nothing
+    assert rec["Vm"].max() > 0
+
+
+def test_gaps_between_sweeps_return_none(rig):
+    sim = RigSimulator(rig)
+    sim.start_episode(load_protocol("paired_pulse"))
+    first = sim.step(1.0)
+    assert first.sweep_done and first.sweep == 0
+    assert sim.step(0.05) is None  # inter-sweep interval
+    sim.stop_episode()
+    assert sim.step(0.01).sweep is None  # back to gap-free
+
+
+def test_filter_state_is_carried_between_chunks(rig):
+    rig.set_filter(1000.0)
+    a = RigSimulator(rig)
+    a.stimulate(_pulse(rig), 1e-3)
+    whole = a.step(0.02).data["Vm"]
+    b = RigSimulator(rig)
+    b.stimulate(_pulse(rig), 1e-3)
+    parts = np.concatenate(
+        [b.step(0.0037).data["Vm"] for _ in range(6)] + [b.step(0.0278).data["Vm"]]
+    )
+    assert np.allclose(whole, parts[: whole.size], atol=1e-6)
+    # the filter smooths what is recorded, not the membrane: gating follows the unfiltered Vm
+    raw = RigSimulator(Rig("squid"))
+    raw.stimulate(_pulse(rig), 1e-3)
+    unf = raw.step(0.02)
+    assert unf.data["Vm"].max() > whole.max()
+
+
+def test_gain_sets_resolution_and_range(rig):
+    rig.set_gain(100)  # Vm range +-10 mV in CC
+    sim = RigSimulator(rig)
+    vm = sim.step(0.01).data["Vm"]
+    assert vm.min() == pytest.approx(-0.010)
+    rig.set_gain(1)
+    vm = sim.step(0.01).data["Vm"]
+    assert vm.mean() == pytest.approx(-0.065, abs=1e-3)
+
+
+def test_divergence_raises_and_keeps_state(rig):
+    sim = RigSimulator(rig)
+    sim.step(0.01)
+    state = sim.membrane.state.copy()
+    sim.stimulate(1e-3, 5e-3)  # 1 mA into a 0.1 mm2 patch
+    with pytest.raises(SimulationError):
+        sim.step(0.01)
+    assert np.array_equal(sim.membrane.state, state)
+    sim.reset_cell()
+    assert abs(sim.step(0.01).data["Vm"].mean() + 0.065) < 1e-3
+
+
+def test_preparation_change_resets_membrane(rig):
+    sim = RigSimulator(rig)
+    sim.step(0.01)
+    rig.set_preparation("mammalian")
+    b = sim.step(0.01)
+    assert np.all(np.isfinite(b.data["Vm"]))
+    assert -0.09 < b.data["Vm"].mean() < -0.05
+
+
+def test_stimulus_validation(rig):
+    sim = RigSimulator(rig)
+    with pytest.raises(ValueError):
+        sim.stimulate(float("nan"), 1e-3)
+    with pytest.raises(ValueError):
+        sim.stimulate(1e-9, -1.0)
+
+
+def test_start_episode_without_protocol(rig):
+    with pytest.raises(ValueError, match="no protocol"):
+        RigSimulator(rig).start_episode()
+
+
+def test_mode_in_block_follows_clamp_mode():
+    assert ClampMode("I=0").engine_mode == "I=0"

@@ -1,0 +1,755 @@
+"""Analysis windows built from recorded sweeps: I–V, G–V (Boltzmann), f–I, phase plane, compare.
+
+The measurements themselves come from :mod:`vlab.analysis`; this module picks
+sensible measurement windows and draws the results.
+
+Measurement window: by default the *step epoch* — the span where the command
+differs from its holding value in any of the sweeps (the same for a whole
+protocol family). The peak search starts 0.1 ms after the step onset (past the
+capacitive transient) and both windows stop one sample before the step ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vlab import analysis as A
+from vlab.gui.panels.membrane_view import OKABE_ITO
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "AnalysisWindow",
+    "GVResult",
+    "IVResult",
+    "compute_fi",
+    "compute_gv",
+    "compute_iv",
+    "step_levels",
+    "step_window",
+    "sweeps_from_run",
+]
+
+TRANSIENT_SKIP = 1e-4  # s skipped after the step onset (capacitive transient)
+SERIES = [OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky", "black")]
+CONTROL_COLOUR = "#000000"
+DRUG_COLOUR = OKABE_ITO["vermillion"]
+
+
+# ============================================================================ helpers (Qt-free)
+def _mode(sweep) -> str:
+    return str(getattr(sweep, "mode", None) or sweep.provenance.get("mode", "")).upper()
+
+
+def is_vc(sweep) -> bool:
+    return _mode(sweep) == "VC"
+
+
+def is_cc(sweep) -> bool:
+    return _mode(sweep) in ("CC", "IC", "I=0", "I0")
+
+
+def family(sweeps: Iterable, predicate) -> list:
+    """The largest group of sweeps passing ``predicate`` that share length and dt."""
+    groups: dict[tuple[int, float], list] = {}
+    for s in sweeps:
+        if predicate(s) and "command" in s.channels:
+            n = len(next(iter(s.channels.values())))
+            groups.setdefault((n, round(s.dt, 12)), []).append(s)
+    if not groups:
+        return []
+    return max(groups.values(), key=len)
+
+
+def _time(sweep) -> np.ndarray:
+    n = len(next(iter(sweep.channels.values())))
+    return np.arange(n) * sweep.dt
+
+
+def step_window(sweeps: Sequence, tol: float | None = None) -> tuple[float, float]:
+    """(start, end) s of the step epoch: where any sweep's command leaves its holding value.
+
+    Falls back to the whole sweep when the command never changes.
+    """
+    if not sweeps:
+        raise ValueError("no sweeps")
+    t = _time(sweeps[0])
+    lo, hi = None, None
+    for s in sweeps:
+        cmd = np.asarray(s.channels["command"], dtype=float)
+        scale = max(float(np.max(np.abs(cmd))), 1e-30)
+        thr = tol if tol is not None else 1e-6 * scale + (1e-7 if is_vc(s) else 1e-15)
+        idx = np.nonzero(np.abs(cmd - cmd[0]) > thr)[0]
+        if idx.size:
+            lo = idx[0] if lo is None else min(lo, idx[0])
+            hi = idx[-1] if hi is None else max(hi, idx[-1])
+    if lo is None:
+        return float(t[0]), float(t[-1])
+    return float(t[lo]), float(t[hi])
+
+
+def step_levels(sweeps: Sequence, window: tuple[float, float]) -> np.ndarray:
+    """Median command (V in VC, A in CC) of each sweep inside ``window``."""
+    out = []
+    for s in sweeps:
+        t = _time(s)
+        sel = (t >= window[0]) & (t <= window[1])
+        cmd = np.asarray(s.channels["command"], dtype=float)
+        out.append(float(np.median(cmd[sel])) if sel.any() else float(cmd[0]))
+    return np.asarray(out)
+
+
+@dataclass
+class IVResult:
+    """Current–voltage relation of a voltage-step family (SI)."""
+
+    v: np.ndarray
+    peak: np.ndarray
+    steady: np.ndarray
+    window: tuple[float, float]
+    peak_window: tuple[float, float]
+    kind: str = "inward"
+    reversal: A.Reversal | None = None
+
+    @property
+    def peak_inward(self) -> tuple[float, float]:
+        """(current A, potential V) of the most negative peak current."""
+        k = int(np.argmin(self.peak))
+        return float(self.peak[k]), float(self.v[k])
+
+
+def compute_iv(
+    sweeps: Sequence, window: tuple[float, float] | None = None, kind: str = "inward"
+) -> IVResult:
+    """Peak and steady-state I–V of a VC family (sweeps of equal length)."""
+    fam = list(sweeps)
+    if not fam:
+        raise ValueError("I–V needs voltage-clamp sweeps with a command channel")
+    t = _time(fam[0])
+    dt = fam[0].dt
+    win = window or step_window(fam)
+    end = max(win[1] - dt, win[0] + dt)
+    peak_win = (min(win[0] + TRANSIENT_SKIP, end - dt), end)
+    v = step_levels(fam, win)
+    im = np.vstack([np.asarray(s.channels["Im"], dtype=float) for s in fam])
+    vp, ip = A.iv_curve(t, im, v, peak_win, kind=kind)
+    _, iss = A.iv_curve(t, im, v, (win[0], end), kind="steady")
+    rev = A.reversal_potential(vp, ip) if vp.size >= 2 else None
+    return IVResult(vp, ip, iss, (win[0], end), peak_win, kind, rev)
+
+
+@dataclass
+class GVResult:
+    """Normalised conductance–voltage relation with its Boltzmann fit."""
+
+    v: np.ndarray
+    g: np.ndarray
+    e_rev: float
+    v_half: float
+    k: float
+    gmax: float
+    info: dict = field(default_factory=dict)
+
+
+def compute_gv(iv: IVResult, which: str = "peak", e_rev: float | None = None) -> GVResult:
+    """G = I/(V − E_rev), normalised, and its Boltzmann fit.
+
+    ``which`` is ``'peak'`` (e.g. Na+) or ``'steady'`` (e.g. K+). For the peak current
+    without ``e_rev`` the reversal of the peak I–V is used; points beyond E_rev
+    (where a peak search sees other currents) are left out.
+    """
+    i = iv.peak if which == "peak" else iv.steady
+    if e_rev is None or not math.isfinite(e_rev):
+        if iv.reversal is None or not math.isfinite(iv.reversal.e_rev):
+            raise ValueError("no reversal potential: the current does not change sign; type one in")
+        e_rev = iv.reversal.e_rev if which == "peak" else e_rev
+    if e_rev is None or not math.isfinite(e_rev):
+        raise ValueError("type the reversal potential of this current")
+    v = iv.v
+    use = np.ones_like(v, dtype=bool)
+    if which == "peak":
+        use = v < e_rev
+    g = A.conductance(v[use], i[use], e_rev, normalise=True)
+    v_half, k, gmax, info = A.fit_boltzmann(v[use], g)
+    return GVResult(v[use], g, float(e_rev), float(v_half), float(k), float(gmax), info)
+
+
+def compute_fi(sweeps: Sequence, window: tuple[float, float] | None = None) -> A.FICurve:
+    """f–I curve from a current-clamp step family."""
+    fam = list(sweeps)
+    if not fam:
+        raise ValueError("f–I needs current-clamp sweeps with a command channel")
+    t = _time(fam[0])
+    win = window or step_window(fam)
+    currents = step_levels(fam, win)
+    vm = np.vstack([np.asarray(s.channels["Vm"], dtype=float) for s in fam])
+    return A.fi_curve(t, vm, currents, win)
+
+
+def sweeps_from_run(result, protocol=None, label: str = "", provenance: dict | None = None) -> list:
+    """Turn a :class:`vlab.sim.engine.RunResult` into recording Sweeps (for tests and scripts)."""
+    from vlab.recording import Sweep
+
+    mode = "VC" if result.mode == "voltage-clamp" else "CC"
+    prov = dict(provenance or {})
+    prov.setdefault("mode", mode)
+    if protocol is not None:
+        prov.setdefault("protocol_name", getattr(protocol, "name", ""))
+    if result.cell_info:
+        prov.setdefault("preparation", result.cell_info.get("preparation", ""))
+        rv = result.cell_info.get("reversal_V", {})
+        prov.setdefault("reversal_mV", {k: float(v) * 1e3 for k, v in rv.items()})
+    dt = float(result.t[1] - result.t[0]) if result.t.size > 1 else 1e-5
+    out = []
+    for k in range(result.n_sweeps):
+        chans = {name: arr[k] for name, arr in result.data.items() if name in ("Vm", "Im", "m", "h", "n", "INa", "IK", "IL")}
+        chans["command"] = result.command[k]
+        out.append(Sweep(index=k, dt=dt, channels=chans, provenance=dict(prov, sweep=k), label=label))
+    return out
+
+
+def provenance_reversal(sweeps: Sequence, ion: str) -> float | None:
+    """Reversal potential (V) of ``ion`` recorded in the sweeps' provenance, if any."""
+    for s in sweeps:
+        rv = s.provenance.get("reversal_mV")
+        if isinstance(rv, dict) and ion in rv:
+            return float(rv[ion]) * 1e-3
+        rv = s.provenance.get("reversal_V")
+        if isinstance(rv, dict) and ion in rv:
+            return float(rv[ion])
+    return None
+
+
+# ============================================================================ widgets
+def _plot(title: str, xlabel: str, xunit: str, ylabel: str, yunit: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(background="w")
+    p = w.getPlotItem()
+    p.setTitle(title, color="#222222", size="10pt")
+    p.showGrid(x=True, y=True, alpha=0.25)
+    pen = pg.mkPen("#333333")
+    for ax in ("left", "bottom"):
+        p.getAxis(ax).setPen(pen)
+        p.getAxis(ax).setTextPen(pen)
+    p.setLabel("bottom", xlabel, units=xunit or None)
+    p.setLabel("left", ylabel, units=yunit or None)
+    p.addLegend(offset=(10, 10), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+    return w
+
+
+def _si(value: float, unit: str, precision: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "\u2014"
+    return pg.siFormat(value, precision=precision, suffix=unit).replace("-", "\u2212")
+
+
+def _ms_spin(parent: QWidget) -> QDoubleSpinBox:
+    sb = QDoubleSpinBox(parent)
+    sb.setDecimals(2)
+    sb.setRange(0.0, 1e6)
+    sb.setSingleStep(0.5)
+    sb.setSuffix(" ms")
+    sb.setKeyboardTracking(False)
+    return sb
+
+
+class _WindowControls(QWidget):
+    """Start/end of a measurement window (ms) with an Auto button."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel(self.tr("Window")))
+        self.start = _ms_spin(self)
+        self.end = _ms_spin(self)
+        self.start.setToolTip(self.tr("Start of the measurement window."))
+        self.end.setToolTip(self.tr("End of the measurement window."))
+        self.auto = QPushButton(self.tr("Auto"), self)
+        self.auto.setToolTip(self.tr("Use the step epoch of the protocol."))
+        lay.addWidget(self.start)
+        lay.addWidget(QLabel("\u2013"))
+        lay.addWidget(self.end)
+        lay.addWidget(self.auto)
+        self.manual = False
+        self.start.valueChanged.connect(self._edited)
+        self.end.valueChanged.connect(self._edited)
+        self.auto.clicked.connect(self._auto)
+
+    def _edited(self, *_: object) -> None:
+        self.manual = True
+        self.changed.emit()
+
+    def _auto(self) -> None:
+        self.manual = False
+        self.changed.emit()
+
+    def set_window(self, window: tuple[float, float]) -> None:
+        for sb, v in ((self.start, window[0]), (self.end, window[1])):
+            b = sb.blockSignals(True)
+            sb.setValue(v * 1e3)
+            sb.blockSignals(b)
+
+    def window(self) -> tuple[float, float] | None:
+        if not self.manual:
+            return None
+        a, b = self.start.value() * 1e-3, self.end.value() * 1e-3
+        return (a, b) if b > a else None
+
+
+class AnalysisWindow(QMainWindow):
+    """Analyses of recorded sweeps, one tab each: I–V, G–V, f–I, phase plane, compare.
+
+    Parameters
+    ----------
+    sweeps : iterable of vlab.recording.Sweep
+        The sweeps to analyse (e.g. the selected or kept sweeps of the recording).
+
+    The list on the left chooses which sweeps enter the analysis; *Pin as control* and
+    *Set as drug* build the comparison.
+    """
+
+    TABS = ("iv", "gv", "fi", "phase", "compare")
+
+    def __init__(self, sweeps: Iterable = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("AnalysisWindow")
+        self.setWindowTitle(self.tr("vlab \u2014 analysis"))
+        self.sweeps: list = []
+        self.control: list = []
+        self.drug: list = []
+        self.iv: IVResult | None = None
+        self.gv: GVResult | None = None
+        self.fi: A.FICurve | None = None
+        self.errors: dict[str, str] = {}
+
+        # ---- sweep list (dock)
+        dock = QDockWidget(self.tr("Sweeps"), self)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        side = QWidget(dock)
+        sl = QVBoxLayout(side)
+        self.sweep_list = QListWidget(side)
+        self.sweep_list.setToolTip(self.tr("Ticked sweeps enter the analyses."))
+        self.sweep_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.sweep_list.itemChanged.connect(lambda _item: self.recompute())
+        sl.addWidget(self.sweep_list, 1)
+        self.pin_button = QPushButton(self.tr("Pin ticked as control"), side)
+        self.pin_button.setToolTip(self.tr("Remember the ticked sweeps as the control run for comparison."))
+        self.drug_button = QPushButton(self.tr("Set ticked as drug"), side)
+        self.drug_button.setToolTip(self.tr("Use the ticked sweeps as the run to compare with the control."))
+        self.clear_cmp_button = QPushButton(self.tr("Clear comparison"), side)
+        self.pin_button.clicked.connect(lambda: self.pin_control())
+        self.drug_button.clicked.connect(lambda: self.set_drug())
+        self.clear_cmp_button.clicked.connect(self.clear_comparison)
+        for b in (self.pin_button, self.drug_button, self.clear_cmp_button):
+            sl.addWidget(b)
+        self.compare_label = QLabel(side)
+        self.compare_label.setWordWrap(True)
+        sl.addWidget(self.compare_label)
+        side.setMinimumWidth(200)
+        dock.setWidget(side)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+        # ---- tabs
+        self.tabs = QTabWidget(self)
+        self.setCentralWidget(self.tabs)
+        self._build_iv_tab()
+        self._build_gv_tab()
+        self._build_fi_tab()
+        self._build_phase_tab()
+        self._build_compare_tab()
+        try:
+            from vlab.gui.help import install_help_shortcut
+
+            install_help_shortcut(self, "analysis")
+        except Exception:
+            log.exception("cannot install F1 help for the analysis window")
+        self.resize(1000, 640)
+        self.set_sweeps(sweeps)
+
+    # ------------------------------------------------------------------ tab builders
+    def _tab(self, key: str, title: str) -> tuple[QWidget, QVBoxLayout]:
+        w = QWidget(self.tabs)
+        w.setObjectName(f"tab_{key}")
+        lay = QVBoxLayout(w)
+        self.tabs.addTab(w, title)
+        return w, lay
+
+    def _build_iv_tab(self) -> None:
+        _, lay = self._tab("iv", self.tr("I\u2013V"))
+        row = QHBoxLayout()
+        self.iv_window = _WindowControls(self)
+        self.iv_window.changed.connect(self.recompute)
+        self.iv_kind = QComboBox(self)
+        self.iv_kind.addItem(self.tr("peak inward"), "inward")
+        self.iv_kind.addItem(self.tr("peak (largest, signed)"), "peak")
+        self.iv_kind.addItem(self.tr("peak outward"), "outward")
+        self.iv_kind.setToolTip(self.tr("Which extreme of the early current the peak I\u2013V takes."))
+        self.iv_kind.currentIndexChanged.connect(lambda _i: self.recompute())
+        self.iv_show_steady = QCheckBox(self.tr("steady state"), self)
+        self.iv_show_steady.setChecked(True)
+        self.iv_show_steady.toggled.connect(lambda _b: self.recompute())
+        row.addWidget(self.iv_window)
+        row.addWidget(QLabel(self.tr("Peak:")))
+        row.addWidget(self.iv_kind)
+        row.addWidget(self.iv_show_steady)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.iv_plot = _plot(self.tr("Current\u2013voltage relation"), self.tr("step potential"), "V",
+                             self.tr("current"), "A")
+        self.iv_plot.getPlotItem().addLine(y=0, pen=pg.mkPen("#999999"))
+        lay.addWidget(self.iv_plot, 1)
+        self.iv_label = QLabel(self)
+        self.iv_label.setWordWrap(True)
+        self.iv_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.iv_label)
+
+    def _build_gv_tab(self) -> None:
+        _, lay = self._tab("gv", self.tr("G\u2013V"))
+        row = QFormLayout()
+        self.gv_which = QComboBox(self)
+        self.gv_which.addItem(self.tr("peak current (Na\u207a)"), "peak")
+        self.gv_which.addItem(self.tr("steady-state current (K\u207a)"), "steady")
+        self.gv_which.currentIndexChanged.connect(self._gv_which_changed)
+        self.gv_erev = QDoubleSpinBox(self)
+        self.gv_erev.setRange(-200.0, 200.0)
+        self.gv_erev.setDecimals(1)
+        self.gv_erev.setSuffix(" mV")
+        self.gv_erev.setKeyboardTracking(False)
+        self.gv_erev.setToolTip(self.tr("Reversal potential used in G = I / (V \u2212 E_rev)."))
+        self.gv_erev_auto = QCheckBox(self.tr("automatic"), self)
+        self.gv_erev_auto.setChecked(True)
+        self.gv_erev_auto.setToolTip(
+            self.tr("Peak: where the peak I\u2013V crosses zero. Steady state: E_K of the recording.")
+        )
+        self.gv_erev_auto.toggled.connect(lambda on: (self.gv_erev.setEnabled(not on), self.recompute()))
+        self.gv_erev.setEnabled(False)
+        self.gv_erev.valueChanged.connect(lambda _v: self.recompute())
+        erow = QHBoxLayout()
+        erow.addWidget(self.gv_erev)
+        erow.addWidget(self.gv_erev_auto)
+        erow.addStretch(1)
+        row.addRow(self.tr("Current"), self.gv_which)
+        row.addRow(self.tr("E_rev"), erow)
+        lay.addLayout(row)
+        self.gv_plot = _plot(self.tr("Conductance\u2013voltage relation"), self.tr("step potential"), "V",
+                             self.tr("G / Gmax"), "")
+        lay.addWidget(self.gv_plot, 1)
+        self.gv_label = QLabel(self)
+        self.gv_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.gv_label)
+
+    def _gv_which_changed(self, *_: object) -> None:
+        self.recompute()
+
+    def _build_fi_tab(self) -> None:
+        _, lay = self._tab("fi", self.tr("f\u2013I"))
+        row = QHBoxLayout()
+        self.fi_window = _WindowControls(self)
+        self.fi_window.changed.connect(self.recompute)
+        row.addWidget(self.fi_window)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.fi_plot = _plot(self.tr("Firing rate against injected current"), self.tr("step current"), "A",
+                             self.tr("firing rate"), "Hz")
+        lay.addWidget(self.fi_plot, 1)
+        self.fi_label = QLabel(self)
+        self.fi_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.fi_label)
+
+    def _build_phase_tab(self) -> None:
+        _, lay = self._tab("phase", self.tr("Phase plane"))
+        self.phase_plot = _plot(self.tr("Phase plane"), self.tr("membrane potential"), "V",
+                                self.tr("dV/dt"), "V/s")
+        self.phase_plot.getPlotItem().addLine(y=0, pen=pg.mkPen("#999999"))
+        lay.addWidget(self.phase_plot, 1)
+        self.phase_label = QLabel(self)
+        lay.addWidget(self.phase_label)
+
+    def _build_compare_tab(self) -> None:
+        _, lay = self._tab("compare", self.tr("Compare"))
+        self.cmp_trace_plot = _plot(self.tr("Traces: control (black) and drug (vermillion)"),
+                                    self.tr("time"), "s", "", "")
+        self.cmp_curve_plot = _plot("", "", "", "", "")
+        self.cmp_curve_plot.getPlotItem().addLine(y=0, pen=pg.mkPen("#999999"))
+        lay.addWidget(self.cmp_trace_plot, 1)
+        lay.addWidget(self.cmp_curve_plot, 1)
+        self.cmp_label = QLabel(self)
+        self.cmp_label.setWordWrap(True)
+        self.cmp_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.cmp_label)
+
+    # ------------------------------------------------------------------ sweeps
+    def set_sweeps(self, sweeps: Iterable) -> None:
+        """Replace the sweeps on offer (all ticked)."""
+        self.sweeps = list(sweeps)
+        b = self.sweep_list.blockSignals(True)
+        self.sweep_list.clear()
+        for s in self.sweeps:
+            prot = s.provenance.get("protocol_name", "") if isinstance(s.provenance, dict) else ""
+            text = f"{s.index + 1:>2} \u00b7 {_mode(s) or '?'}"
+            if s.label or prot:
+                text += f" \u00b7 {s.label or prot}"
+            item = QListWidgetItem(text, self.sweep_list)
+            item.setToolTip(" \u00b7 ".join(x for x in (
+                self.tr("sweep {n}").format(n=s.index + 1), _mode(s), prot, s.label) if x))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+        self.sweep_list.blockSignals(b)
+        # a fresh set of sweeps gets automatic windows
+        self.iv_window.manual = False
+        self.fi_window.manual = False
+        self.recompute()
+        vc = bool(family(self.sweeps, is_vc))
+        cc = bool(family(self.sweeps, is_cc))
+        self.tabs.setCurrentIndex(0 if vc or not cc else 2)
+
+    def ticked_sweeps(self) -> list:
+        return [
+            s for i, s in enumerate(self.sweeps)
+            if self.sweep_list.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def set_ticked(self, sweeps: Iterable) -> None:
+        """Tick exactly ``sweeps`` (others unticked)."""
+        wanted = {id(s) for s in sweeps}
+        b = self.sweep_list.blockSignals(True)
+        for i, s in enumerate(self.sweeps):
+            self.sweep_list.item(i).setCheckState(
+                Qt.CheckState.Checked if id(s) in wanted else Qt.CheckState.Unchecked
+            )
+        self.sweep_list.blockSignals(b)
+        self.recompute()
+
+    def pin_control(self, sweeps: Iterable | None = None) -> None:
+        """Pin ``sweeps`` (default: the ticked ones) as the control run."""
+        self.control = list(sweeps) if sweeps is not None else self.ticked_sweeps()
+        self._update_compare()
+
+    def set_drug(self, sweeps: Iterable | None = None) -> None:
+        """Use ``sweeps`` (default: the ticked ones) as the drug run to compare with the control."""
+        self.drug = list(sweeps) if sweeps is not None else self.ticked_sweeps()
+        self._update_compare()
+        if self.control and self.drug:
+            self.tabs.setCurrentIndex(self.TABS.index("compare"))
+
+    def clear_comparison(self) -> None:
+        self.control, self.drug = [], []
+        self._update_compare()
+
+    # ------------------------------------------------------------------ analyses
+    def recompute(self) -> None:
+        """Redo every analysis from the ticked sweeps."""
+        ticked = self.ticked_sweeps()
+        self.errors = {}
+        self._update_iv(family(ticked, is_vc))
+        self._update_gv()
+        self._update_fi(family(ticked, is_cc))
+        self._update_phase(ticked)
+        self._update_compare()
+
+    def _update_iv(self, vc: list) -> None:
+        p = self.iv_plot.getPlotItem()
+        self._clear_plot(p)
+        self.iv = None
+        if len(vc) < 2:
+            self.iv_label.setText(self.tr("Tick a family of at least two voltage-clamp sweeps (e.g. the I\u2013V protocol)."))
+            return
+        try:
+            self.iv = compute_iv(vc, self.iv_window.window(), self.iv_kind.currentData())
+        except (ValueError, RuntimeError) as exc:
+            self.errors["iv"] = str(exc)
+            self.iv_label.setText(self.tr("Cannot compute the I\u2013V: {e}").format(e=exc))
+            return
+        iv = self.iv
+        if not self.iv_window.manual:
+            self.iv_window.set_window(iv.window)
+        p.plot(iv.v, iv.peak, pen=pg.mkPen(SERIES[1], width=2), symbol="o", symbolSize=7,
+               symbolBrush=SERIES[1], symbolPen=None, name=self.tr("peak"))
+        if self.iv_show_steady.isChecked():
+            p.plot(iv.v, iv.steady, pen=pg.mkPen(SERIES[0], width=2), symbol="s", symbolSize=7,
+                   symbolBrush=SERIES[0], symbolPen=None, name=self.tr("steady state"))
+        ipk, vpk = iv.peak_inward
+        text = self.tr("Largest inward peak: {i} at {v}.").format(i=_si(ipk, "A"), v=_si(vpk, "V"))
+        if iv.reversal is not None:
+            if math.isfinite(iv.reversal.e_rev):
+                text += " " + self.tr("Peak current reverses at {e}.").format(e=_si(iv.reversal.e_rev, "V"))
+            if iv.reversal.reason:
+                text += f" ({iv.reversal.reason})"
+        text += " " + self.tr("Window {a}\u2013{b}.").format(a=_si(iv.window[0], "s"), b=_si(iv.window[1], "s"))
+        self.iv_label.setText(text)
+
+    def _update_gv(self) -> None:
+        p = self.gv_plot.getPlotItem()
+        self._clear_plot(p)
+        self.gv = None
+        if self.iv is None:
+            self.gv_label.setText(self.tr("The G\u2013V needs an I\u2013V from a voltage-clamp family."))
+            return
+        which = self.gv_which.currentData()
+        e = None
+        if not self.gv_erev_auto.isChecked():
+            e = self.gv_erev.value() * 1e-3
+        elif which == "steady":
+            ticked = family(self.ticked_sweeps(), is_vc)
+            e = provenance_reversal(ticked, "K")
+            if e is None:
+                e = -0.077
+        try:
+            self.gv = gv = compute_gv(self.iv, which, e)
+        except (ValueError, RuntimeError) as exc:
+            self.errors["gv"] = str(exc)
+            self.gv_label.setText(self.tr("Cannot compute the G\u2013V: {e}").format(e=exc))
+            return
+        if self.gv_erev_auto.isChecked():
+            b = self.gv_erev.blockSignals(True)
+            self.gv_erev.setValue(gv.e_rev * 1e3)
+            self.gv_erev.blockSignals(b)
+        p.plot(gv.v, gv.g, pen=None, symbol="o", symbolSize=8, symbolBrush=SERIES[1 if which == "peak" else 0],
+               symbolPen=None, name=self.tr("G / Gmax"))
+        if math.isfinite(gv.v_half):
+            vv = np.linspace(float(np.nanmin(self.iv.v)), float(np.nanmax(self.iv.v)), 200)
+            p.plot(vv, A.boltzmann(vv, gv.v_half, gv.k, gv.gmax), pen=pg.mkPen("#000000", width=2),
+                   name=self.tr("Boltzmann fit"))
+            self.gv_label.setText(
+                self.tr("Boltzmann fit: V\u00bd = {vh}, k = {k} (E_rev = {e}).").format(
+                    vh=_si(gv.v_half, "V"), k=_si(gv.k, "V"), e=_si(gv.e_rev, "V")
+                )
+            )
+        else:
+            self.gv_label.setText(self.tr("The Boltzmann fit failed: {m}").format(m=gv.info.get("message", "")))
+
+    def _update_fi(self, cc: list) -> None:
+        p = self.fi_plot.getPlotItem()
+        self._clear_plot(p)
+        self.fi = None
+        if len(cc) < 2:
+            self.fi_label.setText(self.tr("Tick a family of at least two current-clamp step sweeps (e.g. the f\u2013I protocol)."))
+            return
+        try:
+            win = self.fi_window.window() or step_window(cc)
+            self.fi = compute_fi(cc, win)
+        except (ValueError, RuntimeError) as exc:
+            self.errors["fi"] = str(exc)
+            self.fi_label.setText(self.tr("Cannot compute the f\u2013I curve: {e}").format(e=exc))
+            return
+        if not self.fi_window.manual:
+            self.fi_window.set_window(win)
+        order = np.argsort(self.fi.currents)
+        p.plot(self.fi.currents[order], self.fi.rates[order], pen=pg.mkPen(SERIES[0], width=2), symbol="o",
+               symbolSize=7, symbolBrush=SERIES[0], symbolPen=None, name=self.tr("rate"))
+        self.fi_label.setText(
+            self.tr("Rheobase (smallest step that fired): {r}. Highest rate {f}.").format(
+                r=_si(self.fi.rheobase, "A"), f=_si(float(np.max(self.fi.rates)), "Hz")
+            )
+        )
+
+    def _update_phase(self, ticked: list) -> None:
+        p = self.phase_plot.getPlotItem()
+        self._clear_plot(p)
+        with_vm = [s for s in ticked if "Vm" in s.channels]
+        cc = [s for s in with_vm if is_cc(s)] or with_vm
+        if not cc:
+            self.phase_label.setText(self.tr("Tick sweeps with a membrane potential (current clamp)."))
+            return
+        shown = cc[:12]
+        for k, s in enumerate(shown):
+            v, dvdt = A.phase_plane(_time(s), np.asarray(s.channels["Vm"], dtype=float))
+            p.plot(v, dvdt, pen=pg.mkPen(SERIES[k % len(SERIES)], width=1.5),
+                   name=self.tr("sweep {n}").format(n=s.index + 1) if k < 6 else None)
+        msg = self.tr("dV/dt against V; each spike is a loop (threshold where dV/dt takes off).")
+        if len(cc) > len(shown):
+            msg += " " + self.tr("Showing the first {n} sweeps.").format(n=len(shown))
+        self.phase_label.setText(msg)
+
+    def _update_compare(self) -> None:
+        self.compare_label.setText(
+            self.tr("Control: {c} sweeps \u00b7 drug: {d} sweeps").format(c=len(self.control), d=len(self.drug))
+        )
+        tp = self.cmp_trace_plot.getPlotItem()
+        cp = self.cmp_curve_plot.getPlotItem()
+        self._clear_plot(tp)
+        self._clear_plot(cp)
+        self.compare_result: dict = {}
+        if not self.control and not self.drug:
+            self.cmp_label.setText(self.tr("Tick the control sweeps and press \u201cPin ticked as control\u201d; "
+                                           "then tick the sweeps recorded with the drug and press \u201cSet ticked as drug\u201d."))
+            return
+        sets = [(self.tr("control"), self.control, CONTROL_COLOUR), (self.tr("drug"), self.drug, DRUG_COLOUR)]
+        vc_mode = all(is_vc(s) for _, ss, _ in sets for s in ss)
+        chan = "Im" if vc_mode else "Vm"
+        tp.setLabel("left", self.tr("current") if vc_mode else self.tr("membrane potential"), units="A" if vc_mode else "V")
+        lines = []
+        for name, ss, colour in sets:
+            for k, s in enumerate(ss):
+                if chan in s.channels:
+                    tp.plot(_time(s), np.asarray(s.channels[chan]), pen=pg.mkPen(colour, width=1),
+                            name=name if k == 0 else None)
+            if vc_mode:
+                fam = family(ss, is_vc)
+                if len(fam) >= 2:
+                    try:
+                        iv = compute_iv(fam)
+                    except (ValueError, RuntimeError) as exc:
+                        lines.append(f"{name}: {exc}")
+                        continue
+                    cp.plot(iv.v, iv.peak, pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour,
+                            symbolPen=None, symbolSize=7, name=self.tr("{n} peak").format(n=name))
+                    ipk, vpk = iv.peak_inward
+                    self.compare_result[name] = {"peak_inward": ipk, "v_at_peak": vpk, "iv": iv}
+                    lines.append(self.tr("{n}: largest inward peak {i} at {v}").format(n=name, i=_si(ipk, "A"), v=_si(vpk, "V")))
+            else:
+                fam = family(ss, is_cc)
+                if len(fam) >= 2:
+                    try:
+                        fi = compute_fi(fam)
+                    except (ValueError, RuntimeError) as exc:
+                        lines.append(f"{name}: {exc}")
+                        continue
+                    o = np.argsort(fi.currents)
+                    cp.plot(fi.currents[o], fi.rates[o], pen=pg.mkPen(colour, width=2), symbol="o",
+                            symbolBrush=colour, symbolPen=None, symbolSize=7, name=self.tr("{n} f\u2013I").format(n=name))
+                    self.compare_result[name] = {"fi": fi}
+                    lines.append(self.tr("{n}: rheobase {r}").format(n=name, r=_si(fi.rheobase, "A")))
+        if vc_mode:
+            cp.setLabel("bottom", self.tr("step potential"), units="V")
+            cp.setLabel("left", self.tr("peak current"), units="A")
+            c, d = self.compare_result.get(self.tr("control")), self.compare_result.get(self.tr("drug"))
+            if c and d and c["peak_inward"] < 0:
+                frac = d["peak_inward"] / c["peak_inward"]
+                lines.append(self.tr("Drug leaves {p:.0f}% of the control inward peak.").format(p=100 * frac))
+        else:
+            cp.setLabel("bottom", self.tr("step current"), units="A")
+            cp.setLabel("left", self.tr("firing rate"), units="Hz")
+        self.cmp_label.setText("\n".join(lines))
+
+    @staticmethod
+    def _clear_plot(p: pg.PlotItem) -> None:
+        for item in list(p.listDataItems()):
+            p.removeItem(item)
+        if p.legend is not None:
+            p.legend.clear()

@@ -1,0 +1,175 @@
+"""Start the rig window: ``main(argv)``.
+
+* no arguments: the rig window, squid preparation, gap-free current clamp;
+* ``--screenshot FILE.png [--protocol NAME] [--preparation NAME] [--drug SPEC ...]``:
+  render the window offscreen at 1280x800 after running the protocol to completion
+  (as fast as possible, not paced), save the PNG, exit 0;
+* ``--smoke-test``: start, stream until the first frame is painted, stop cleanly, exit 0
+  (a 20 s watchdog exits 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+__all__ = ["main", "build_parser"]
+
+WATCHDOG_MS = 20_000
+SCREENSHOT_SIZE = (1280, 800)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vlab", description="vlab: the virtual electrophysiology rig")
+    p.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
+    p.add_argument("--protocol", metavar="NAME", help="built-in protocol name or .toml file")
+    p.add_argument("--preparation", metavar="NAME", default="squid", help="squid or mammalian")
+    p.add_argument(
+        "--drug",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help="drug in the bath, equilibrated, e.g. TTX=100nM (repeatable)",
+    )
+    p.add_argument("--smoke-test", action="store_true", help="start, draw one frame, stop, exit 0")
+    p.add_argument("--speed", type=float, default=1.0, help="simulation speed, x real time")
+    return p
+
+
+def _qapp(offscreen: bool):
+    if offscreen and "QT_QPA_PLATFORM" not in os.environ:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("vlab")
+        app.setOrganizationName("vlab")
+    try:
+        from vlab.gui.i18n import install_translator
+
+        install_translator(app)
+    except ImportError:
+        pass
+    return app
+
+
+def _make_rig(args):
+    from vlab.protocols import load_protocol
+    from vlab.rig import Rig
+    from vlab.sim.drugs import parse_drug_spec
+
+    rig = Rig(args.preparation)
+    for spec in args.drug:
+        drug, c = parse_drug_spec(spec)
+        rig.apply_drug(drug.name, c, equilibrated=True)
+    # interactive start: single_pulse ready for F5; a screenshot without --protocol streams
+    name = args.protocol or ("gap_free" if args.screenshot else "single_pulse")
+    rig.set_protocol(load_protocol(name))
+    rig.clear_history()
+    return rig
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    offscreen = bool(args.screenshot or args.smoke_test)
+    try:
+        app = _qapp(offscreen)
+        rig = _make_rig(args)
+    except (ValueError, OSError) as exc:
+        print(f"vlab: {exc}", file=sys.stderr)
+        return 1
+    from vlab.gui.main_window import MainWindow
+
+    if args.screenshot:
+        return _screenshot(app, rig, args)
+    if args.smoke_test:
+        return _smoke_test(app, rig)
+    win = MainWindow(rig)
+    win.set_speed(args.speed)
+    win.show()
+    rc = app.exec()
+    win.shutdown()
+    return int(rc)
+
+
+def _screenshot(app, rig, args) -> int:
+    from vlab.gui.main_window import MainWindow
+
+    win = MainWindow(rig, start_worker=False)
+    win.resize(*SCREENSHOT_SIZE)
+    win.show()
+    app.processEvents()
+    try:
+        win.run_protocol_now()
+    except Exception as exc:  # noqa: BLE001 - report, don't crash
+        print(f"vlab: the protocol failed: {exc}", file=sys.stderr)
+        win.shutdown()
+        win.close()
+        return 1
+    win.scope.reset_cursors()
+    win.scope.update_measurements()
+    win._update_status_labels()
+    app.processEvents()
+    win.resize(*SCREENSHOT_SIZE)
+    app.processEvents()
+    path = Path(args.screenshot)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok = win.grab().save(str(path))
+    win.shutdown()
+    win.close()
+    win.deleteLater()
+    app.processEvents()
+    if not ok:
+        print(f"vlab: could not write {path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _smoke_test(app, rig) -> int:
+    from PySide6.QtCore import QTimer
+
+    from vlab.gui.main_window import MainWindow
+
+    win = MainWindow(rig)
+    result = {"rc": 2}
+
+    def first_frame() -> None:
+        if len(win.scope.ring) == 0 and not win.scope.sweeps:
+            return  # painted before any data arrived
+        win.scope.frame_painted.disconnect(first_frame)
+        result["rc"] = 0
+        win.shutdown()
+        app.exit(0)
+
+    def watchdog() -> None:
+        print("vlab: smoke test timed out", file=sys.stderr)
+        win.shutdown()
+        app.exit(2)
+
+    win.scope.frame_painted.connect(first_frame)
+    dog = QTimer()
+    dog.setSingleShot(True)
+    dog.timeout.connect(watchdog)
+    dog.start(WATCHDOG_MS)
+    win.show()
+    rc = app.exec()
+    dog.stop()
+    win.shutdown()
+    win.close()
+    win.deleteLater()
+    app.processEvents()
+    if rc == 0 and result["rc"] == 0:
+        print("SMOKE-TEST OK")
+        return 0
+    return 2 if rc == 0 else int(rc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""vlab.gui.dialogs: export and experiment-file dialogs."""

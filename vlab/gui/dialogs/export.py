@@ -1,0 +1,302 @@
+"""File dialogs for exports and experiment files.
+
+The writing itself lives in :mod:`vlab.recording` (atomic, with plain-language
+errors). These functions only ask for a file name, call the writer, and show
+any failure in a message box that says what to do; the data in memory are never
+touched, so nothing is lost when a write fails.
+
+Every dialog function returns the path written/read, or ``None`` if the student
+cancelled or the operation failed (after telling them why). Passing ``path=``
+skips the file dialog (used by "Save" after a first "Save as", and by tests).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from vlab.recording import (
+    EXPORT_FORMATS,
+    SESSION_EXTENSION,
+    ExportError,
+    Recording,
+    RecordingError,
+    SessionError,
+    Sweep,
+    default_export_name,
+    export_sweeps,
+    load_session,
+    save_session,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "IMAGE_FORMATS",
+    "OpenedExperiment",
+    "export_plot",
+    "export_plot_dialog",
+    "export_sweeps_dialog",
+    "file_filter",
+    "open_experiment_dialog",
+    "save_experiment_dialog",
+    "show_error",
+]
+
+#: image formats for the scope: key -> (extension, description)
+IMAGE_FORMATS = {"png": (".png", "PNG image"), "svg": (".svg", "SVG vector drawing")}
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("ExportDialogs", text)
+
+
+def file_filter(ext: str, description: str) -> str:
+    """``'CSV (*.csv)'``-style filter for a file dialog."""
+    return f"{description} (*{ext})"
+
+
+def _with_ext(path: str, ext: str) -> Path:
+    p = Path(path)
+    if p.suffix.lower() != ext.lower():
+        p = p.with_name(p.name + ext) if not p.suffix else p.with_suffix(ext)
+    return p
+
+
+def _advice(exc: BaseException) -> str:
+    """What the student can do about an OS-level failure."""
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        return _t("The disk is full. Free some space or choose another drive, then try again.")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return _t("vlab may not write there. Choose a folder you own (for example your Documents).")
+    if code == errno.ENOENT:
+        return _t("The folder does not exist any more. Choose another folder.")
+    return _t("Choose another file name or folder and try again.")
+
+
+def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
+    """Message box for a failed file operation; says what happened and what to do."""
+    if isinstance(exc, OSError) and not isinstance(exc, (ExportError, SessionError)):
+        what = exc.strerror or str(exc)
+        if exc.filename:
+            what = f"{exc.filename}: {what}"
+        text = f"{what}\n\n{_advice(exc)}"
+    else:
+        text = str(exc)
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and getattr(cause, "errno", None):
+            text += "\n\n" + _advice(cause)
+    text += "\n\n" + _t("Your recordings are still in vlab; nothing was lost.")
+    log.warning("%s: %s", title, exc)
+    QMessageBox.critical(parent, title, text)
+
+
+# ---------------------------------------------------------------------------- sweeps
+def export_sweeps_dialog(
+    parent: QWidget | None,
+    sweeps: Recording | Iterable[Sweep],
+    fmt: str | None = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    directory: str | os.PathLike[str] = "",
+    metadata: dict | None = None,
+    **options: Any,
+) -> Path | None:
+    """Ask for a file and export ``sweeps`` to CSV, ABF, NWB or NPZ.
+
+    Parameters
+    ----------
+    fmt
+        ``'csv'``, ``'abf'``, ``'nwb'`` or ``'npz'``; None lets the student pick in the dialog.
+    path
+        Write here without asking.
+    """
+    sweeps = list(sweeps)
+    if not sweeps:
+        QMessageBox.information(parent, _t("Export"), _t("Select at least one sweep to export."))
+        return None
+    keys = [fmt.lower()] if fmt else list(EXPORT_FORMATS)
+    for k in keys:
+        if k not in EXPORT_FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    filters = [file_filter(EXPORT_FORMATS[k].extension, EXPORT_FORMATS[k].name) for k in keys]
+    if path is None:
+        try:
+            suggestion = default_export_name(sweeps, EXPORT_FORMATS[keys[0]].extension)
+        except Exception:  # a name suggestion is a nicety
+            suggestion = "vlab_export" + EXPORT_FORMATS[keys[0]].extension
+        start = str(Path(directory) / suggestion) if directory else suggestion
+        chosen, chosen_filter = QFileDialog.getSaveFileName(
+            parent, _t("Export sweeps"), start, ";;".join(filters)
+        )
+        if not chosen:
+            return None
+        key = keys[filters.index(chosen_filter)] if chosen_filter in filters else keys[0]
+        suffix = Path(chosen).suffix.lower().lstrip(".")
+        if suffix in EXPORT_FORMATS and (fmt is None):
+            key = suffix
+        target = _with_ext(chosen, EXPORT_FORMATS[key].extension)
+    else:
+        target = Path(path)
+        key = fmt.lower() if fmt else target.suffix.lower().lstrip(".")
+    try:
+        export_sweeps(sweeps, target, key, metadata, **options)
+    except (ExportError, RecordingError, OSError, ValueError) as exc:
+        show_error(parent, _t("Export failed"), exc)
+        return None
+    return target
+
+
+# ---------------------------------------------------------------------------- plots
+def export_plot(plot_item, path: str | os.PathLike[str], fmt: str | None = None, width: int | None = None) -> Path:
+    """Write a pyqtgraph plot (PlotItem, GraphicsScene item or PlotWidget) to PNG or SVG.
+
+    Raises ``OSError``/``ValueError`` on failure (the dialog wrapper shows them).
+    """
+    import pyqtgraph.exporters as pgex
+
+    target = Path(path)
+    key = (fmt or target.suffix.lstrip(".")).lower()
+    if key not in IMAGE_FORMATS:
+        raise ValueError(f"vlab can save plots as PNG or SVG, not {key or 'a file without extension'!r}")
+    item = plot_item.getPlotItem() if hasattr(plot_item, "getPlotItem") else plot_item
+    if key == "png":
+        exporter = pgex.ImageExporter(item)
+        if width:
+            exporter.parameters()["width"] = int(width)
+    else:
+        exporter = pgex.SVGExporter(item)
+    if not target.parent.exists():
+        raise FileNotFoundError(errno.ENOENT, "folder does not exist", str(target.parent))
+    tmp = target.with_name(f".{target.stem}.part{target.suffix}")  # suffix picks the format
+    try:
+        result = exporter.export(str(tmp))
+        if result is False or not tmp.exists() or tmp.stat().st_size == 0:
+            raise OSError(errno.EIO, "the image could not be written", str(target))
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def export_plot_dialog(
+    parent: QWidget | None,
+    plot_item,
+    fmt: str | None = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    directory: str | os.PathLike[str] = "",
+) -> Path | None:
+    """Ask for a file and save ``plot_item`` (e.g. the scope) as PNG or SVG."""
+    keys = [fmt.lower()] if fmt else list(IMAGE_FORMATS)
+    filters = [file_filter(*IMAGE_FORMATS[k]) for k in keys]
+    if path is None:
+        start = str(Path(directory) / ("scope" + IMAGE_FORMATS[keys[0]][0]))
+        chosen, chosen_filter = QFileDialog.getSaveFileName(
+            parent, _t("Save plot as image"), start, ";;".join(filters)
+        )
+        if not chosen:
+            return None
+        key = keys[filters.index(chosen_filter)] if chosen_filter in filters else keys[0]
+        suffix = Path(chosen).suffix.lower().lstrip(".")
+        if suffix in IMAGE_FORMATS and fmt is None:
+            key = suffix
+        target = _with_ext(chosen, IMAGE_FORMATS[key][0])
+    else:
+        target = Path(path)
+        key = fmt.lower() if fmt else target.suffix.lower().lstrip(".")
+    try:
+        return export_plot(plot_item, target, key)
+    except (OSError, ValueError) as exc:
+        show_error(parent, _t("Saving the image failed"), exc)
+        return None
+
+
+# ---------------------------------------------------------------------------- experiments
+def save_experiment_dialog(
+    parent: QWidget | None,
+    state: dict,
+    recording: Recording | None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    directory: str | os.PathLike[str] = "",
+) -> Path | None:
+    """Save settings ``state`` and ``recording`` to a ``.vlab`` experiment file (atomic)."""
+    if path is None:
+        start = str(Path(directory) / f"experiment{SESSION_EXTENSION}")
+        chosen, _ = QFileDialog.getSaveFileName(
+            parent,
+            _t("Save experiment"),
+            start,
+            file_filter(SESSION_EXTENSION, _t("vlab experiment")),
+        )
+        if not chosen:
+            return None
+        target = _with_ext(chosen, SESSION_EXTENSION)
+    else:
+        target = Path(path)
+    try:
+        save_session(target, state, recording)
+    except (SessionError, OSError) as exc:
+        show_error(parent, _t("Saving the experiment failed"), exc)
+        return None
+    return target
+
+
+class OpenedExperiment(tuple):
+    """``(state, recording)`` of an opened experiment file, with the file in ``.path``."""
+
+    path: Path
+
+    def __new__(cls, state: dict, recording: Recording, path: Path) -> OpenedExperiment:
+        obj = super().__new__(cls, (state, recording))
+        obj.path = path
+        return obj
+
+    @property
+    def state(self) -> dict:
+        return self[0]
+
+    @property
+    def recording(self) -> Recording:
+        return self[1]
+
+
+def open_experiment_dialog(
+    parent: QWidget | None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    directory: str | os.PathLike[str] = "",
+) -> OpenedExperiment | None:
+    """Ask for a ``.vlab`` file and load it: ``(state, recording)`` (with ``.path``) or None.
+
+    A corrupt or foreign file gives a message and returns None, so the caller
+    changes nothing.
+    """
+    if path is None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            parent,
+            _t("Open experiment"),
+            str(directory),
+            ";;".join([file_filter(SESSION_EXTENSION, _t("vlab experiment")), _t("All files (*)")]),
+        )
+        if not chosen:
+            return None
+        target = Path(chosen)
+    else:
+        target = Path(path)
+    try:
+        state, recording = load_session(target)
+    except (SessionError, OSError) as exc:
+        show_error(parent, _t("Opening the experiment failed"), exc)
+        return None
+    return OpenedExperiment(state, recording, target)

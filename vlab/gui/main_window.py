@@ -1,0 +1,789 @@
+"""The rig window: scope in the centre, instrument panels in docks, menus, status bar.
+
+Threads and data flow are described in ``docs/gui.md``. In short: the rig is shared;
+panels change it from the GUI thread under ``rig.lock``; the :class:`WorkerHost`'s
+simulation thread reads it under the same lock at every chunk and sends ``Block`` lists
+back through a queued signal; the scope redraws on its own timer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
+
+from vlab.gui.panels.amplifier import AmplifierPanel
+from vlab.gui.panels.stimulator import StimulatorPanel
+from vlab.gui.scope import Scope
+from vlab.gui.worker import SPEEDS, WorkerHost
+from vlab.recording import Recording
+from vlab.rig import ClampMode, Rig
+from vlab.rig.simulator import RigSimulator
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MainWindow", "UI_SCALES"]
+
+UI_SCALES = (1.0, 1.25, 1.5, 2.0)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+def _optional(module: str, name: str):
+    """Import a side panel; if it is not there yet, log and carry on without it."""
+    try:
+        mod = __import__(module, fromlist=[name])
+        return getattr(mod, name)
+    except (ImportError, AttributeError) as exc:
+        log.warning("%s.%s not available (%s); its dock is skipped", module, name, exc)
+        return None
+
+
+class MainWindow(QMainWindow):
+    """The virtual rig (see module docstring).
+
+    Parameters
+    ----------
+    rig
+        The rig to operate (a fresh squid rig if None).
+    start_worker
+        Start the simulation thread at once (False for screenshots and some tests, which
+        drive :meth:`run_protocol_now` synchronously).
+    """
+
+    def __init__(
+        self, rig: Rig | None = None, start_worker: bool = True, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.rig = rig if rig is not None else Rig("squid")
+        self.recording = Recording()
+        self.last_error: str | None = None
+        self.speed = 1.0
+        self.paused = False
+        self.ui_scale = 1.0
+        self._status_info: dict = {}
+        self._analysis_windows: list[QWidget] = []
+        self._base_font = QFont(QApplication.font())
+        self.setWindowTitle(self.tr("vlab — virtual electrophysiology rig"))
+        self.setObjectName("vlab_main_window")
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+
+        self.scope = Scope(self)
+        self.setCentralWidget(self.scope)
+
+        self.amplifier = AmplifierPanel(self.rig)
+        self.stimulator = StimulatorPanel(self.rig)
+        self.amplifier.message.connect(self.show_message)
+        self.stimulator.message.connect(self.show_message)
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock(
+            "amplifier", self.tr("Amplifier"), self.amplifier, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self._add_dock(
+            "stimulator",
+            self.tr("Stimulator"),
+            self.stimulator,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            scroll=True,
+        )
+
+        # side panels from vlab.gui.panels (optional while they are being written)
+        self.side_panels: dict[str, QWidget] = {}
+        for key, module, cls, title in (
+            ("perfusion", "vlab.gui.panels.perfusion", "PerfusionPanel", self.tr("Perfusion")),
+            ("solutions", "vlab.gui.panels.solutions", "SolutionsPanel", self.tr("Solutions")),
+            (
+                "preparation",
+                "vlab.gui.panels.preparation",
+                "PreparationPanel",
+                self.tr("Preparation"),
+            ),
+            (
+                "membrane_view",
+                "vlab.gui.panels.membrane_view",
+                "MembraneView",
+                self.tr("Inside the membrane"),
+            ),
+        ):
+            klass = _optional(module, cls)
+            if klass is None:
+                continue
+            try:
+                panel = klass(self.rig)
+            except Exception:  # noqa: BLE001 - a broken side panel must not kill the rig
+                log.exception("could not create %s", cls)
+                continue
+            self.side_panels[key] = panel
+            area = (
+                Qt.DockWidgetArea.BottomDockWidgetArea
+                if key == "membrane_view"
+                else Qt.DockWidgetArea.RightDockWidgetArea
+            )
+            self._add_dock(key, title, panel, area, scroll=key != "membrane_view")
+        # 1280x800 leaves room for one column of side panels: the stimulator and the
+        # side panels share the right column as tabs; the amplifier stays in view on the left
+        right = [
+            self.docks[k]
+            for k in ("stimulator", "perfusion", "solutions", "preparation")
+            if k in self.docks
+        ]
+        for a, b in zip(right, right[1:], strict=False):
+            self.tabifyDockWidget(a, b)
+        right[0].raise_()
+        if "membrane_view" in self.docks:
+            self.docks["membrane_view"].hide()
+        self.membrane_view = self.side_panels.get("membrane_view")
+
+        self._help = _optional("vlab.gui.help", "install_help_shortcut")
+        if self._help is not None:
+            for key, dock in self.docks.items():
+                self._help(dock.widget(), key)
+            self._help(self.scope, "scope")
+
+        self._build_menus()
+        self._build_status_bar()
+        self.rig.subscribe(self._on_rig_event)
+
+        self.host = WorkerHost(self.rig, parent=self)
+        w = self.host.worker
+        w.blocks_ready.connect(self.on_blocks)
+        w.error.connect(self.on_sim_error)
+        w.status.connect(self.on_status)
+        w.episode_finished.connect(self._on_episode_finished)
+        self.stimulator.run_requested.connect(self.run_protocol)
+        self.stimulator.stop_requested.connect(self.stop_protocol)
+        self.stimulator.stimulate_requested.connect(self.host.stimulate)
+        self.stimulator.acquisition_changed.connect(self.set_acquisition)
+        self._slow_timer = QTimer(self)
+        self._slow_timer.timeout.connect(self._refresh_slow)
+        self._slow_timer.start(250)
+        self.resize(1280, 800)
+        self.resizeDocks([self.docks["amplifier"], right[0]], [230, 480], Qt.Orientation.Horizontal)
+        self._update_status_labels()
+        if start_worker:
+            self.host.start()
+
+    # ------------------------------------------------------------------ building
+    def _add_dock(
+        self, key: str, title: str, widget: QWidget, area, scroll: bool = False
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        if scroll:
+            sa = QScrollArea()
+            sa.setWidgetResizable(True)
+            sa.setWidget(widget)
+            sa.setFrameShape(QScrollArea.Shape.NoFrame)
+            dock.setWidget(sa)
+        else:
+            dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _action(
+        self, menu, text: str, slot, shortcut=None, tip: str = "", checkable: bool = False
+    ) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        act.setCheckable(checkable)
+        if checkable:
+            act.toggled.connect(slot)
+        else:
+            act.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(act)
+        self.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu(self.tr("&File"))
+        self._action(
+            f,
+            self.tr("Open protocol…"),
+            self.stimulator.open_file,
+            QKeySequence.StandardKey.Open,
+            self.tr("Load a protocol from a .toml file."),
+        )
+        self._action(
+            f,
+            self.tr("Save protocol"),
+            self.stimulator.save,
+            QKeySequence.StandardKey.Save,
+            self.tr("Save the edited protocol."),
+        )
+        f.addSeparator()
+        self._action(
+            f,
+            self.tr("Open experiment…"),
+            self.open_experiment,
+            None,
+            self.tr("Reopen settings and recordings from a .vlab file."),
+        )
+        self._action(
+            f,
+            self.tr("Save experiment…"),
+            self.save_experiment,
+            None,
+            self.tr("Save settings, protocol and recordings to a .vlab file."),
+        )
+        self._action(
+            f,
+            self.tr("Export sweeps…"),
+            self.export_sweeps,
+            QKeySequence("Ctrl+E"),
+            self.tr("Export the kept sweeps to CSV, ABF or NWB."),
+        )
+        self._action(
+            f,
+            self.tr("Export scope image…"),
+            self.export_plot,
+            None,
+            self.tr("Save the scope as a picture."),
+        )
+        f.addSeparator()
+        self._action(
+            f, self.tr("Quit"), self.close, QKeySequence.StandardKey.Quit, self.tr("Close vlab.")
+        )
+
+        e = mb.addMenu(self.tr("&Edit"))
+        self.undo_action = self._action(
+            e,
+            self.tr("Undo"),
+            self.undo,
+            QKeySequence("Ctrl+Z"),
+            self.tr("Undo the last settings change."),
+        )
+        self.redo_action = self._action(
+            e,
+            self.tr("Redo"),
+            self.redo,
+            QKeySequence("Ctrl+Shift+Z"),
+            self.tr("Redo the change you undid."),
+        )
+
+        a = mb.addMenu(self.tr("&Acquire"))
+        self.run_action = self._action(
+            a,
+            self.tr("Run protocol"),
+            lambda: self.run_protocol(False),
+            QKeySequence("F5"),
+            self.tr("Record every sweep of the protocol."),
+        )
+        self._action(
+            a,
+            self.tr("Repeat protocol"),
+            lambda: self.run_protocol(True),
+            QKeySequence("Shift+F5"),
+            self.tr("Run the protocol over and over."),
+        )
+        self.stop_action = self._action(
+            a,
+            self.tr("Stop"),
+            self.stop_protocol,
+            QKeySequence("Esc"),
+            self.tr("Stop the running protocol."),
+        )
+        self.stimulate_action = self._action(
+            a,
+            self.tr("Stimulate"),
+            self.stimulator.stimulate,
+            QKeySequence("Space"),
+            self.tr("Deliver one manual pulse."),
+        )
+        a.addSeparator()
+        self.pause_action = self._action(
+            a,
+            self.tr("Pause"),
+            self.set_paused,
+            QKeySequence("F6"),
+            self.tr("Freeze or resume the simulation."),
+            checkable=True,
+        )
+        self._action(
+            a,
+            self.tr("Reset cell"),
+            self.reset_cell,
+            QKeySequence("Ctrl+R"),
+            self.tr("Put the membrane back at rest."),
+        )
+        sm = a.addMenu(self.tr("Speed"))
+        self.speed_group = QActionGroup(self)
+        self.speed_actions: dict[float, QAction] = {}
+        for s in SPEEDS:
+            act = QAction(self.tr("{}× real time").format(f"{s:g}"), self, checkable=True)
+            act.setChecked(s == 1.0)
+            act.triggered.connect(lambda _c=False, s=s: self.set_speed(s))
+            self.speed_group.addAction(act)
+            sm.addAction(act)
+            self.speed_actions[s] = act
+        self._action(
+            a,
+            self.tr("Faster"),
+            lambda: self._step_speed(+1),
+            QKeySequence("Ctrl+]"),
+            self.tr("Run the simulation faster."),
+        )
+        self._action(
+            a,
+            self.tr("Slower"),
+            lambda: self._step_speed(-1),
+            QKeySequence("Ctrl+["),
+            self.tr("Run the simulation in slower motion."),
+        )
+
+        m = mb.addMenu(self.tr("A&mplifier"))
+        self.mode_actions = {}
+        for mode, key, text in (
+            (ClampMode.VC, "Ctrl+1", self.tr("Voltage clamp (VC)")),
+            (ClampMode.CC, "Ctrl+2", self.tr("Current clamp (CC)")),
+            (ClampMode.I0, "Ctrl+3", self.tr("I=0")),
+        ):
+            self.mode_actions[mode] = self._action(
+                m,
+                text,
+                lambda mode=mode: self.set_mode(mode),
+                QKeySequence(key),
+                self.tr("Switch the amplifier mode."),
+            )
+
+        v = mb.addMenu(self.tr("&View"))
+        self._action(
+            v,
+            self.tr("Autoscale scope"),
+            self.scope.autoscale,
+            QKeySequence("Ctrl+A"),
+            self.tr("Fit the scope to the data once."),
+        )
+        self._action(
+            v,
+            self.tr("Clear scope"),
+            self.scope.clear,
+            QKeySequence("Ctrl+L"),
+            self.tr("Remove every trace from the scope."),
+        )
+        v.addSeparator()
+        for key, dock in self.docks.items():
+            act = dock.toggleViewAction()
+            if key == "membrane_view":
+                act.setShortcut(QKeySequence("Ctrl+M"))
+            v.addAction(act)
+        v.addSeparator()
+        um = v.addMenu(self.tr("UI scale (projector)"))
+        self.scale_group = QActionGroup(self)
+        for s in UI_SCALES:
+            act = QAction(f"{s * 100:.0f} %", self, checkable=True)
+            act.setChecked(s == 1.0)
+            act.triggered.connect(lambda _c=False, s=s: self.set_ui_scale(s))
+            self.scale_group.addAction(act)
+            um.addAction(act)
+
+        an = mb.addMenu(self.tr("A&nalysis"))
+        self._action(
+            an,
+            self.tr("Analyse sweeps…"),
+            self.open_analysis,
+            QKeySequence("Ctrl+Shift+A"),
+            self.tr("Open I–V, G–V, f–I and phase-plane analysis of the kept sweeps."),
+        )
+        self._action(
+            an,
+            self.tr("Discard all sweeps"),
+            self.discard_sweeps,
+            None,
+            self.tr("Forget every recorded sweep."),
+        )
+
+        h = mb.addMenu(self.tr("&Help"))
+        self._action(
+            h,
+            self.tr("Help on the scope"),
+            lambda: self.show_help("scope"),
+            None,
+            self.tr("Explain the oscilloscope."),
+        )
+        for key in self.docks:
+            self._action(
+                h,
+                self.tr("Help: {}").format(self.docks[key].windowTitle()),
+                lambda key=key: self.show_help(key),
+                None,
+                self.tr("Explain this panel."),
+            )
+        self._action(h, self.tr("About vlab"), self.about, None, self.tr("Version and licence."))
+        self._update_undo_actions()
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.speed_label = QLabel()
+        self.fps_label = QLabel()
+        self.prep_label = QLabel()
+        self.drugs_label = QLabel()
+        self.speed_label.setToolTip(
+            self.tr("How fast the simulation runs compared with real time.")
+        )
+        self.fps_label.setToolTip(self.tr("How many times per second the scope is redrawn."))
+        self.prep_label.setToolTip(self.tr("The preparation on the rig."))
+        self.drugs_label.setToolTip(
+            self.tr("Drugs in the bath and how much of their target they block.")
+        )
+        for w in (self.speed_label, self.fps_label, self.prep_label, self.drugs_label):
+            sb.addPermanentWidget(w)
+
+    # ------------------------------------------------------------------ actions
+    def set_mode(self, mode) -> None:
+        try:
+            self.rig.set_mode(mode)
+        except ValueError as exc:
+            self.show_message(str(exc))
+
+    def undo(self) -> None:
+        self.rig.undo()
+
+    def redo(self) -> None:
+        self.rig.redo()
+
+    def set_speed(self, factor: float) -> None:
+        self.speed = float(factor)
+        if factor in self.speed_actions:
+            self.speed_actions[factor].setChecked(True)
+        self.host.set_speed.emit(self.speed)
+        self._update_status_labels()
+
+    def _step_speed(self, direction: int) -> None:
+        i = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.speed))
+        self.set_speed(SPEEDS[min(max(i + direction, 0), len(SPEEDS) - 1)])
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = bool(paused)
+        self.pause_action.setText(self.tr("Resume") if paused else self.tr("Pause"))
+        self.host.set_paused.emit(self.paused)
+        self._update_status_labels()
+
+    def reset_cell(self) -> None:
+        self.host.reset_cell.emit()
+        if self.paused:
+            self.pause_action.setChecked(False)
+        self.host.set_paused.emit(False)
+        self.last_error = None
+        self.scope.clear()
+        if self.membrane_view is not None:
+            self.membrane_view.clear()
+
+    def set_acquisition(self, acquisition: str) -> None:
+        self.host.set_acquisition.emit(acquisition)
+        self.scope.set_display(acquisition)
+
+    def run_protocol(self, repeat: bool = False) -> None:
+        p = self.rig.protocol
+        if p is None:
+            self.show_message(self.tr("Choose a protocol first."))
+            return
+        if p.acquisition == "gap-free":
+            self.stimulator.acquisition_combo.setCurrentIndex(0)
+            self.set_acquisition("gap-free")
+            return
+        self._match_mode(p)
+        if self.stimulator.acquisition_combo.currentIndex() != 1:
+            self.stimulator.acquisition_combo.setCurrentIndex(1)  # emits -> set_acquisition
+        self.scope.begin_episode(p.sweep_duration)
+        self.host.run_protocol.emit(p, bool(repeat))
+        self.show_message(self.tr("Running {}").format(p.name))
+
+    def _match_mode(self, protocol) -> None:
+        """Put the amplifier in the protocol's clamp mode (one undo step if it changes)."""
+        want = ClampMode.VC if protocol.mode == "voltage-clamp" else ClampMode.CC
+        if self.rig.amplifier.mode != want:
+            self.rig.set_mode(want)
+
+    def stop_protocol(self) -> None:
+        self.host.stop_protocol.emit()
+
+    def _on_episode_finished(self) -> None:
+        self.show_message(
+            self.tr("Protocol finished: {} sweeps recorded").format(len(self.recording))
+        )
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    def show_help(self, topic: str) -> None:
+        fn = _optional("vlab.gui.help", "show_help")
+        if fn is not None:
+            fn(topic, self)
+
+    def about(self) -> None:
+        from vlab import __version__
+
+        QMessageBox.about(
+            self,
+            self.tr("About vlab"),
+            self.tr("vlab {} — a virtual electrophysiology teaching lab (MIT licence).").format(
+                __version__
+            ),
+        )
+
+    def set_ui_scale(self, scale: float) -> None:
+        """Scale every font (and so the layout) for projectors."""
+        self.ui_scale = float(scale)
+        font = QFont(self._base_font)
+        size = self._base_font.pointSizeF()
+        if size <= 0:
+            size = 9.0
+        font.setPointSizeF(size * self.ui_scale)
+        self.setFont(font)
+        for dock in self.docks.values():
+            dock.setFont(font)
+        self.menuBar().setFont(font)
+        self.statusBar().setFont(font)
+        self.scope.set_ui_font(font)
+
+    # ------------------------------------------------------------------ data from the worker
+    @Slot(object)
+    def on_blocks(self, blocks) -> None:
+        self.scope.add_blocks(blocks)
+        mv = self.membrane_view
+        if mv is not None and not self.docks["membrane_view"].isVisible():
+            mv = None  # hidden: spare the CPU (it fills again within a window when shown)
+        for b in blocks:
+            if mv is not None:
+                try:
+                    mv.add_block(b)
+                except Exception:  # noqa: BLE001 - a view bug must not stop acquisition
+                    log.exception("membrane view failed on a block")
+                    self.membrane_view = mv = None
+            if b.record is not None:
+                self.recording.append(b.record)
+        if blocks:
+            last = blocks[-1]
+            self.amplifier.set_readouts(float(last.data["Vm"][-1]), float(last.data["Im"][-1]))
+
+    @Slot(str)
+    def on_sim_error(self, text: str) -> None:
+        """The engine failed: keep the recordings, pause, and offer a reset."""
+        self.last_error = text
+        self.paused = True
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(True)
+        self.pause_action.blockSignals(False)
+        self.show_message(self.tr("Simulation stopped: {}").format(text))
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Simulation stopped"))
+        box.setText(text)
+        box.setInformativeText(
+            self.tr("Your recorded sweeps are kept. Reset the cell to continue.")
+        )
+        reset = box.addButton(self.tr("Reset cell"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.buttonClicked.connect(lambda b: self.reset_cell() if b is reset else None)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.error_box = box
+        box.open()  # not modal-blocking: the GUI stays live
+
+    @Slot(object)
+    def on_status(self, info: dict) -> None:
+        self._status_info = dict(info)
+        self._update_status_labels()
+
+    def _on_rig_event(self, kind: str, detail: object) -> None:
+        self._update_undo_actions()
+        self._update_status_labels()
+
+    def _update_undo_actions(self) -> None:
+        self.undo_action.setEnabled(self.rig.can_undo)
+        self.redo_action.setEnabled(self.rig.can_redo)
+        self.undo_action.setText(self.tr("Undo {}").format(self.rig.undo_text()).strip())
+        self.redo_action.setText(self.tr("Redo {}").format(self.rig.redo_text()).strip())
+
+    def _update_status_labels(self) -> None:
+        sp = self._status_info.get("speed")
+        streaming = getattr(self, "host", None) is not None and self.host.running
+        if not streaming:
+            self.speed_label.setText(self.tr("not streaming"))
+        elif self.paused:
+            self.speed_label.setText(self.tr("paused"))
+        elif sp is None:
+            self.speed_label.setText(self.tr("speed —"))
+        else:
+            self.speed_label.setText(
+                self.tr("{:.2f}× real time (set {}×)").format(sp, f"{self.speed:g}")
+            )
+        if streaming:
+            self.fps_label.setText(self.tr("{:.0f} fps").format(self.scope.fps))
+        else:
+            self.fps_label.setText(self.tr("— fps"))
+        with self.rig.lock:
+            prep = self.rig.cell.prep.name
+            drugs = dict(self.rig.cell.drugs)
+            applied = self.rig.bath.applied()
+        self.prep_label.setText(self.tr("preparation: {}").format(prep))
+        from vlab.sim.drugs import get_drug
+
+        names = sorted(set(drugs) | set(applied))
+        if names:
+            parts = []
+            for n in names:
+                c = drugs.get(n, 0.0)
+                d = get_drug(n)
+                parts.append(
+                    f"{d.name} {d.format(applied.get(n, 0.0))} ({d.fraction_blocked(c) * 100:.0f} %)"
+                )
+            self.drugs_label.setText(self.tr("bath: {}").format(", ".join(parts)))
+        else:
+            self.drugs_label.setText(self.tr("bath: control saline"))
+
+    def _refresh_slow(self) -> None:
+        self._update_status_labels()
+        perf = self.side_panels.get("perfusion")
+        if perf is not None and hasattr(perf, "refresh"):
+            try:
+                with self.rig.lock:
+                    perf.refresh()
+            except Exception:  # noqa: BLE001
+                log.exception("perfusion refresh failed")
+
+    # ------------------------------------------------------------------ recordings
+    def kept_sweeps(self) -> list:
+        return [s for s in self.recording if s.kept]
+
+    def discard_sweeps(self) -> None:
+        self.recording.clear()
+        self.show_message(self.tr("All sweeps discarded."))
+
+    def open_analysis(self) -> None:
+        klass = _optional("vlab.gui.analysis_windows", "AnalysisWindow")
+        if klass is None:
+            self.show_message(self.tr("Analysis windows are not available."))
+            return
+        win = klass(self.kept_sweeps(), parent=None)
+        self._analysis_windows.append(win)
+        win.show()
+
+    def export_sweeps(self) -> None:
+        fn = _optional("vlab.gui.dialogs.export", "export_sweeps_dialog")
+        if fn is not None:
+            fn(self, self.kept_sweeps())
+
+    def export_plot(self) -> None:
+        fn = _optional("vlab.gui.dialogs.export", "export_plot_dialog")
+        if fn is not None:
+            fn(self, self.scope.vm_plot)
+
+    def save_experiment(self, path=None):
+        """Save settings, protocol and recordings to a ``.vlab`` file (asks if no path)."""
+        fn = _optional("vlab.gui.dialogs.export", "save_experiment_dialog")
+        if fn is None:
+            return None
+        state = self.rig.state_dict()
+        state["gui"] = {"speed": self.speed, "ui_scale": self.ui_scale}
+        kwargs = {"path": path} if path is not None else {}
+        target = fn(self, state, self.recording, **kwargs)
+        if target:
+            self.show_message(self.tr("Experiment saved to {}").format(target))
+        return target
+
+    def open_experiment(self, path=None) -> bool:
+        """Reopen a ``.vlab`` file; on any problem a message, and nothing changes."""
+        fn = _optional("vlab.gui.dialogs.export", "open_experiment_dialog")
+        if fn is None:
+            return False
+        kwargs = {"path": path} if path is not None else {}
+        result = fn(self, **kwargs)
+        if not result:
+            return False
+        state, recording = result
+        try:
+            if not isinstance(state, dict):
+                raise ValueError(self.tr("the file holds no rig settings"))
+            gui = state.get("gui") or {}
+            self.rig.load_state({k: v for k, v in state.items() if k != "gui"})
+        except (TypeError, ValueError) as exc:
+            self.last_error = str(exc)
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setWindowTitle(self.tr("Cannot open experiment"))
+            box.setText(str(exc))
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            return False
+        if recording is not None:
+            self.recording = recording
+        if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
+            self.set_speed(float(gui["speed"]))
+        self.host.reset_cell.emit()
+        self.scope.clear()
+        self.show_message(self.tr("Experiment opened: {} sweeps").format(len(self.recording)))
+        return True
+
+    # ------------------------------------------------------------------ synchronous runs
+    def run_protocol_now(self, protocol=None) -> list:
+        """Run a protocol to completion on the GUI thread, as fast as possible.
+
+        For screenshots and scripts (the worker must not be running). Returns the sweeps.
+        """
+        p = protocol if protocol is not None else self.rig.protocol
+        sim = RigSimulator(self.rig)
+        if p is None or p.acquisition == "gap-free":
+            return self.stream_now(sim, self.scope.window_s)
+        self._match_mode(p)
+        self.stimulator.acquisition_combo.blockSignals(True)
+        self.stimulator.acquisition_combo.setCurrentIndex(1)
+        self.stimulator.acquisition_combo.blockSignals(False)
+        self.scope.begin_episode(p.sweep_duration)
+        blocks = sim.run_episode(p)
+        self.on_blocks(blocks)
+        self.scope.redraw()
+        return [b.record for b in blocks if b.record is not None]
+
+    def stream_now(self, sim: RigSimulator, seconds: float, stimuli=(0.3, 0.8, 1.1)) -> list:
+        """Stream ``seconds`` of gap-free recording synchronously with a few manual pulses."""
+        t_end = sim.time + seconds
+        area = self.rig.cell.values["area"]
+        pending = sorted(stimuli)
+        while sim.time < t_end - 1e-9:
+            if pending and sim.time >= pending[0] - 1e-9:
+                pending.pop(0)
+                amp = 20e-3 if self.rig.amplifier.mode == ClampMode.VC else 0.1 * area
+                sim.stimulate(amp, 1e-3)
+            nxt = min([t_end] + pending) - sim.time
+            b = sim.step(min(0.05, max(nxt, sim.dt)))
+            if b is not None:
+                self.on_blocks([b])
+        self.scope.redraw()
+        return []
+
+    # ------------------------------------------------------------------ shutdown
+    def shutdown(self) -> None:
+        """Stop the worker thread and the timers (idempotent)."""
+        self._slow_timer.stop()
+        self.scope.stop_timer()
+        self.host.shutdown()
+        self.rig.unsubscribe(self._on_rig_event)
+        for panel in (self.amplifier, self.stimulator):
+            self.rig.unsubscribe(panel._on_rig_event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.shutdown()
+        for w in self._analysis_windows:
+            w.close()
+        super().closeEvent(event)

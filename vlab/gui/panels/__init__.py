@@ -1,0 +1,1 @@
+"""vlab.gui.panels: the rig side panels (perfusion, solutions, preparation, membrane view)."""

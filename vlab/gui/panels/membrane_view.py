@@ -1,0 +1,322 @@
+"""Inside the membrane: gates, conductances, ionic currents and driving forces, live.
+
+Four stacked strip charts sharing one time axis:
+
+1. gates m, h, n (and p, the slow M-type K+ gate, when the preparation has it);
+2. conductances gNa, gK (and gCl, gM when present);
+3. ionic currents INa, IK, IL (and ICl, IM), outward positive;
+4. driving forces V − E for Na+, K+, Cl− and the leak, computed from Vm and the
+   block's reversal potentials.
+
+Next to them a readout shows the latest driving force and current of each ion.
+Feed it with :meth:`MembraneView.add_block` (simulator blocks); it keeps a
+rolling window like a chart recorder. Colours are Okabe–Ito (colour-blind safe).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OKABE_ITO", "ION_COLOURS", "MembraneView"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+ION_COLOURS = {
+    "Na": OKABE_ITO["vermillion"],
+    "K": OKABE_ITO["blue"],
+    "Cl": OKABE_ITO["green"],
+    "L": "#555555",
+    "M": OKABE_ITO["purple"],
+}
+ION_TEXT = {"Na": "Na\u207a", "K": "K\u207a", "Cl": "Cl\u207b", "L": "leak", "M": "M (K\u207a)"}
+
+#: curve name -> (plot row, colour, dash, legend label)
+_CURVES = {
+    "m": (0, OKABE_ITO["vermillion"], None, "m (Na\u207a activation)"),
+    "h": (0, OKABE_ITO["orange"], Qt.PenStyle.DashLine, "h (Na\u207a inactivation)"),
+    "n": (0, OKABE_ITO["blue"], None, "n (K\u207a activation)"),
+    "p": (0, OKABE_ITO["purple"], None, "p (M-type K\u207a)"),
+    "gNa": (1, ION_COLOURS["Na"], None, "gNa"),
+    "gK": (1, ION_COLOURS["K"], None, "gK"),
+    "gCl": (1, ION_COLOURS["Cl"], None, "gCl"),
+    "gM": (1, ION_COLOURS["M"], None, "gM"),
+    "INa": (2, ION_COLOURS["Na"], None, "INa"),
+    "IK": (2, ION_COLOURS["K"], None, "IK"),
+    "IL": (2, ION_COLOURS["L"], None, "IL"),
+    "ICl": (2, ION_COLOURS["Cl"], None, "ICl"),
+    "IM": (2, ION_COLOURS["M"], None, "IM"),
+    "dNa": (3, ION_COLOURS["Na"], None, "V \u2212 E<sub>Na</sub>"),
+    "dK": (3, ION_COLOURS["K"], None, "V \u2212 E<sub>K</sub>"),
+    "dCl": (3, ION_COLOURS["Cl"], None, "V \u2212 E<sub>Cl</sub>"),
+    "dL": (3, ION_COLOURS["L"], Qt.PenStyle.DashLine, "V \u2212 E<sub>L</sub>"),
+}
+#: curves shown only when the preparation/settings make them non-zero
+_OPTIONAL = {"p": "gM", "gM": "gM", "IM": "gM", "gCl": "gCl", "ICl": "gCl", "dCl": "gCl"}
+_CURRENT_OF = {"Na": "INa", "K": "IK", "Cl": "ICl", "L": "IL"}
+
+
+def _fmt(value: float, unit: str, digits: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "\u2014"
+    if abs(value) < 1e-15:
+        value = 0.0
+    return pg.siFormat(value, precision=digits, suffix=unit).replace("-", "\u2212")
+
+
+class MembraneView(QWidget):
+    """Live view of what happens inside the membrane (see module docstring).
+
+    Parameters
+    ----------
+    rig : vlab.rig.rig.Rig, optional
+        Not needed for drawing (blocks carry everything); kept for symmetry with the panels.
+    window : float
+        Width of the rolling window, s.
+    """
+
+    WINDOWS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+    def __init__(self, rig=None, parent: QWidget | None = None, window: float = 0.05) -> None:
+        super().__init__(parent)
+        self.rig = rig
+        self.setObjectName("MembraneView")
+        self.window = float(window)
+        self._t = np.empty(0)
+        self._buf: dict[str, np.ndarray] = {}
+        self._seen_nonzero: set[str] = set()
+        self._latest: dict[str, float] = {}
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        self.graphics.setBackground("w")
+        lay.addWidget(self.graphics, 1)
+
+        titles = (
+            self.tr("Gates"),
+            self.tr("Conductances"),
+            self.tr("Ionic currents (outward +)"),
+            self.tr("Driving force V \u2212 E"),
+        )
+        units = ("", "S", "A", "V")
+        ylabels = (self.tr("open fraction"), self.tr("g"), self.tr("I"), self.tr("V \u2212 E"))
+        self.plots: list[pg.PlotItem] = []
+        self.legends: list[pg.LegendItem] = []
+        axis_pen = pg.mkPen("#333333")
+        for row, (title, unit, ylab) in enumerate(zip(titles, units, ylabels, strict=True)):
+            p = self.graphics.addPlot(row=row, col=0)
+            p.setTitle(title, color="#222222", size="10pt")
+            p.showGrid(x=True, y=True, alpha=0.25)
+            for ax in ("left", "bottom"):
+                p.getAxis(ax).setPen(axis_pen)
+                p.getAxis(ax).setTextPen(axis_pen)
+            p.setLabel("left", ylab, units=unit or None)
+            p.getAxis("left").setWidth(62)
+            p.setMenuEnabled(False)
+            p.setClipToView(True)
+            p.setDownsampling(auto=True, mode="peak")
+            legend = p.addLegend(offset=(-5, 5), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 200),
+                                 colCount=5, labelTextSize="8pt")
+            self.legends.append(legend)
+            if row < 3:
+                p.getAxis("bottom").setStyle(showValues=False)
+            else:
+                p.setLabel("bottom", self.tr("time"), units="s")
+            if row > 0:
+                p.setXLink(self.plots[0])
+            self.plots.append(p)
+        self.plots[0].setYRange(0, 1, padding=0.02)
+        self.plots[0].enableAutoRange(axis="y", enable=False)
+        for p in self.plots[2:]:
+            p.addLine(y=0, pen=pg.mkPen("#999999", width=1))
+
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for name, (row, colour, dash, label) in _CURVES.items():
+            pen = pg.mkPen(colour, width=2, style=dash or Qt.PenStyle.SolidLine)
+            c = pg.PlotDataItem(pen=pen, name=label, skipFiniteCheck=True)
+            self.curves[name] = c
+            if name not in _OPTIONAL:
+                self.plots[row].addItem(c)
+
+        side = QVBoxLayout()
+        lay.addLayout(side)
+        box = QGroupBox(self.tr("Now"), self)
+        grid = QGridLayout(box)
+        grid.addWidget(QLabel(self.tr("<b>Ion</b>")), 0, 0)
+        grid.addWidget(QLabel(self.tr("<b>V \u2212 E</b>")), 0, 1)
+        grid.addWidget(QLabel(self.tr("<b>Current</b>")), 0, 2)
+        self.readout: dict[str, QLabel] = {}
+        self.current_readout: dict[str, QLabel] = {}
+        for r, ion in enumerate(("Na", "K", "Cl", "L"), start=1):
+            name = QLabel(f"<span style='color:{ION_COLOURS[ion]}'>\u25a0</span> {ION_TEXT[ion]}", box)
+            df = QLabel("\u2014", box)
+            cur = QLabel("\u2014", box)
+            for w in (df, cur):
+                w.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                w.setMinimumWidth(78)
+                w.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(name, r, 0)
+            grid.addWidget(df, r, 1)
+            grid.addWidget(cur, r, 2)
+            self.readout[ion] = df
+            self.current_readout[ion] = cur
+        self.vm_label = QLabel(box)
+        grid.addWidget(self.vm_label, 5, 0, 1, 3)
+        self.note_label = QLabel(
+            self.tr("V \u2212 E < 0 pushes cations in; a blocker lowers g, never V \u2212 E."), box
+        )
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #555;")
+        self.note_label.setMaximumWidth(240)
+        grid.addWidget(self.note_label, 6, 0, 1, 3)
+        side.addWidget(box)
+        win_row = QHBoxLayout()
+        win_row.addWidget(QLabel(self.tr("Window")))
+        self.window_combo = QComboBox(self)
+        self.window_combo.setToolTip(self.tr("How much recent time the strip charts show."))
+        for w in self.WINDOWS:
+            self.window_combo.addItem(f"{w * 1e3:g} ms", w)
+        i = self.window_combo.findData(self.window)
+        self.window_combo.setCurrentIndex(i if i >= 0 else 1)
+        self.window_combo.currentIndexChanged.connect(lambda _i: self.set_window(self.window_combo.currentData()))
+        win_row.addWidget(self.window_combo)
+        side.addLayout(win_row)
+        side.addStretch(1)
+        try:
+            from vlab.gui.help import install_help_shortcut
+
+            install_help_shortcut(self, "membrane_view")
+        except Exception:
+            log.exception("cannot install F1 help for the membrane view")
+
+    # ---------------------------------------------------------------- data in
+    def set_window(self, seconds: float) -> None:
+        """Width of the rolling window (s)."""
+        if seconds and seconds > 0:
+            self.window = float(seconds)
+            self._trim()
+            self._redraw()
+
+    def clear(self) -> None:
+        """Forget everything shown."""
+        self._t = np.empty(0)
+        self._buf = {}
+        self._latest = {}
+        for c in self.curves.values():
+            c.setData([], [])
+        for lab in (*self.readout.values(), *self.current_readout.values()):
+            lab.setText("\u2014")
+        self.vm_label.clear()
+
+    def add_block(self, block) -> None:
+        """Append a simulator block (``t`` s, ``data`` SI arrays, ``reversal`` V) and redraw."""
+        t = np.asarray(block.t, dtype=float)
+        if t.size == 0:
+            return
+        data = block.data
+        vm = np.asarray(data["Vm"], dtype=float)
+        rev = dict(getattr(block, "reversal", {}) or {})
+        new: dict[str, np.ndarray] = {}
+        for name in _CURVES:
+            if name.startswith("d"):
+                ion = name[1:]
+                e = rev.get(ion)
+                new[name] = vm - e if e is not None else np.full(t.shape, np.nan)
+            elif name in data:
+                new[name] = np.asarray(data[name], dtype=float)
+            else:
+                new[name] = np.full(t.shape, np.nan)
+        for key in ("gM", "gCl"):
+            arr = new.get(key)
+            if arr is not None and np.any(np.abs(arr[np.isfinite(arr)]) > 0):
+                if key not in self._seen_nonzero:
+                    self._seen_nonzero.add(key)
+                    self._show_optional(key)
+        if self._t.size and t[0] < self._t[-1]:
+            # time went back: a new episodic sweep (or a reset); start a fresh chart
+            self._t = np.empty(0)
+            self._buf = {}
+        if self._t.size == 0:
+            self._t = t.copy()
+            self._buf = {k: v.copy() for k, v in new.items()}
+        else:
+            self._t = np.concatenate([self._t, t])
+            for k, v in new.items():
+                self._buf[k] = np.concatenate([self._buf[k], v])
+        self._trim()
+        self._latest = {k: float(v[-1]) for k, v in new.items()}
+        self._latest["Vm"] = float(vm[-1])
+        for k in _CURRENT_OF.values():
+            if k in data:
+                self._latest[k] = float(np.asarray(data[k])[-1])
+        self._redraw()
+        self._update_readout()
+
+    def _show_optional(self, key: str) -> None:
+        for name, dep in _OPTIONAL.items():
+            if dep == key:
+                row = _CURVES[name][0]
+                if self.curves[name].getViewBox() is None:
+                    self.plots[row].addItem(self.curves[name])
+
+    def _trim(self) -> None:
+        if self._t.size == 0:
+            return
+        start = np.searchsorted(self._t, self._t[-1] - self.window, side="left")
+        if start > 0:
+            self._t = self._t[start:]
+            self._buf = {k: v[start:] for k, v in self._buf.items()}
+
+    def _redraw(self) -> None:
+        if self._t.size == 0:
+            return
+        for name, c in self.curves.items():
+            y = self._buf.get(name)
+            if y is None or not np.any(np.isfinite(y)):
+                c.setData([], [])
+            else:
+                c.setData(self._t, y)
+        t1 = self._t[-1]
+        t0 = max(self._t[0], t1 - self.window)
+        self.plots[0].setXRange(t0, max(t1, t0 + 1e-9), padding=0)
+
+    def _update_readout(self) -> None:
+        for ion, lab in self.readout.items():
+            lab.setText(_fmt(self._latest.get(f"d{ion}", math.nan), "V"))
+            cur = self._latest.get(_CURRENT_OF[ion], math.nan)
+            self.current_readout[ion].setText(_fmt(cur, "A"))
+        self.vm_label.setText(self.tr("V<sub>m</sub> = {v}").format(v=_fmt(self._latest.get("Vm", math.nan), "V")))
+
+    # ---------------------------------------------------------------- for tests / other widgets
+    def driving_forces(self) -> dict[str, float]:
+        """Latest V − E (V) for each ion ('Na', 'K', 'Cl', 'L')."""
+        return {ion: self._latest.get(f"d{ion}", math.nan) for ion in ("Na", "K", "Cl", "L")}
+
+    def latest(self) -> dict[str, float]:
+        """Latest value of every shown quantity (SI)."""
+        return dict(self._latest)

@@ -1,0 +1,246 @@
+"""Perfusion panel: apply and wash drugs, watch them reach the membrane.
+
+One row per drug in ``resources/drugs`` (TTX, TEA, pronase, lidocaine, 4-AP...):
+a concentration field in the drug's display unit, *Apply* and *Wash* buttons,
+the concentration at the membrane now (it follows the bath-exchange time course)
+and a bar with the fraction of the target conductance blocked. Pronase is shown
+as irreversible (the bar is the fraction of Na+ channels without inactivation);
+lidocaine as use-dependent (the bar is the block of resting channels, which
+grows with activity).
+
+The main window calls :meth:`PerfusionPanel.refresh` a few times a second while
+the simulation runs (the bath advances with simulated time); rig events
+("drug", "history", "preparation") refresh it too.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from vlab.gui.panels.solutions import QuantityField, pretty_unit
+from vlab.sim.drugs import Drug, load_drugs
+from vlab.units import parse_quantity
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DrugRow", "PerfusionPanel"]
+
+def _display(drug: Drug, c: float) -> str:
+    factor = parse_quantity(f"1 {drug.display_unit}", drug.dimension).value
+    return f"{c / factor:.3g} {pretty_unit(drug.display_unit)}"
+
+
+class DrugRow:
+    """The widgets of one drug (plain holder; they live in the panel's grid)."""
+
+    def __init__(self, panel: PerfusionPanel, drug: Drug, parent: QWidget) -> None:
+        self.drug = drug
+        self.title = QLabel(f"<b>{drug.title}</b>", parent)
+        tags = {
+            "block": {
+                "Na": QCoreApplication.translate("PerfusionPanel", "blocks Na\u207a conductance"),
+                "K": QCoreApplication.translate("PerfusionPanel", "blocks K\u207a conductance"),
+                "M": QCoreApplication.translate("PerfusionPanel", "blocks M-type K\u207a conductance"),
+            }.get(drug.target, drug.target),
+            "use-dependent": QCoreApplication.translate("PerfusionPanel", "use-dependent Na\u207a block"),
+            "remove-inactivation": QCoreApplication.translate("PerfusionPanel", "irreversible: removes Na\u207a inactivation"),
+        }
+        self.tag = QLabel(tags.get(drug.mechanism, drug.mechanism), parent)
+        self.tag.setStyleSheet("color: #555;")
+        self.field = QuantityField(drug.name, drug.dimension, drug.display_unit, 0.0, drug.maximum,
+                                   lo_inclusive=False, parent=parent)
+        self.field.set_value(drug.default)
+        self.apply_button = QPushButton(QCoreApplication.translate("PerfusionPanel", "Apply"), parent)
+        self.wash_button = QPushButton(QCoreApplication.translate("PerfusionPanel", "Wash"), parent)
+        self.state = QLabel(parent)
+        self.state.setMinimumWidth(150)
+        self.bar = QProgressBar(parent)
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        self.bar.setMinimumWidth(120)
+        tip = drug.summary
+        if drug.sources:
+            tip += "\n\n" + QCoreApplication.translate("PerfusionPanel", "Source: {src}").format(src=drug.sources[0])
+        for w in (self.title, self.tag, self.state, self.bar):
+            w.setToolTip(tip)
+        self.field.setToolTip(
+            QCoreApplication.translate("PerfusionPanel", "{name} concentration in the perfusate, in {unit} (above 0, at most {max}).").format(
+                name=drug.title, unit=pretty_unit(drug.display_unit), max=_display(drug, drug.maximum)
+            )
+        )
+        self.apply_button.setToolTip(QCoreApplication.translate("PerfusionPanel", "Start perfusing {name} at the typed concentration.").format(name=drug.title))
+        if drug.mechanism == "remove-inactivation":
+            self.wash_button.setToolTip(
+                QCoreApplication.translate("PerfusionPanel", "Stop perfusing {name}; channels already cut stay without inactivation.").format(name=drug.title))
+        else:
+            self.wash_button.setToolTip(QCoreApplication.translate("PerfusionPanel", "Replace the perfusate with drug-free solution.").format(name=drug.title))
+        self.apply_button.clicked.connect(lambda: panel.apply(drug.name))
+        self.wash_button.clicked.connect(lambda: panel.wash(drug.name))
+        self.field.committed.connect(lambda: panel.apply(drug.name))
+
+
+class PerfusionPanel(QWidget):
+    """Drug application and wash-out with the live state of each drug.
+
+    Parameters
+    ----------
+    rig : vlab.rig.rig.Rig
+
+    Signals
+    -------
+    changed(str)
+        A drug was applied or washed (its name).
+    """
+
+    changed = Signal(str)
+    _rig_event = Signal(str, object)
+
+    def __init__(self, rig, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rig = rig
+        self.setObjectName("PerfusionPanel")
+        self.rows: dict[str, DrugRow] = {}
+        self._live_block: dict[str, float] = {}
+        outer = QVBoxLayout(self)
+        box = QGroupBox(self.tr("Perfusion"), self)
+        outer.addWidget(box)
+        grid = QGridLayout(box)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        order = {"TTX": 0, "TEA": 1, "pronase": 2, "lidocaine": 3, "4-AP": 4}
+        drugs = sorted(load_drugs().values(), key=lambda d: (order.get(d.name, 99), d.name))
+        r = 0
+        for drug in drugs:
+            row = DrugRow(self, drug, box)
+            self.rows[drug.name] = row
+            grid.addWidget(row.title, r, 0)
+            grid.addWidget(row.tag, r, 1, 1, 3)
+            grid.addWidget(row.field, r + 1, 0)
+            grid.addWidget(row.apply_button, r + 1, 1)
+            grid.addWidget(row.wash_button, r + 1, 2)
+            grid.addWidget(row.state, r + 2, 0)
+            grid.addWidget(row.bar, r + 2, 1, 1, 3)
+            grid.addWidget(row.field.error_label, r + 3, 0, 1, 4)
+            grid.setRowMinimumHeight(r + 4, 8)
+            r += 5
+        grid.setColumnStretch(3, 1)
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+        outer.addWidget(self.status_label)
+        outer.addStretch(1)
+        try:
+            from vlab.gui.help import install_help_shortcut
+
+            install_help_shortcut(self, "perfusion")
+        except Exception:
+            log.exception("cannot install F1 help for the perfusion panel")
+        # rig listeners may run in the simulation thread: hop to the GUI thread via a signal
+        self._rig_event.connect(self._on_rig_event)
+        self._callback = self._forward_rig_event
+        rig.subscribe(self._callback)
+        self.destroyed.connect(lambda *_: rig.unsubscribe(self._callback))
+        self.refresh()
+
+    # ---------------------------------------------------------------- actions
+    def apply(self, name: str) -> bool:
+        """Apply the typed concentration of ``name``; False (error shown) if refused."""
+        row = self.rows[name]
+        try:
+            c = row.field.value()
+            self.rig.apply_drug(name, c)
+        except ValueError as exc:
+            row.field.show_error(str(exc))
+            return False
+        row.field.show_error("")
+        self.status_label.setText(
+            self.tr("{name} {conc} in the perfusate; it reaches the cell over the next seconds.").format(
+                name=row.drug.title, conc=_display(row.drug, c)
+            )
+        )
+        self.refresh()
+        self.changed.emit(name)
+        return True
+
+    def wash(self, name: str) -> None:
+        row = self.rows[name]
+        try:
+            self.rig.wash_drug(name)
+        except ValueError as exc:
+            row.field.show_error(str(exc))
+            return
+        row.field.show_error("")
+        if row.drug.mechanism == "remove-inactivation":
+            msg = self.tr("{name} washed out; the inactivation it removed does not come back.")
+        else:
+            msg = self.tr("Washing out {name}.")
+        self.status_label.setText(msg.format(name=row.drug.title))
+        self.refresh()
+        self.changed.emit(name)
+
+    # ---------------------------------------------------------------- state
+    def _forward_rig_event(self, kind: str, detail: object) -> None:
+        if isValid(self):
+            self._rig_event.emit(kind, detail)
+
+    def _on_rig_event(self, kind: str, detail: object) -> None:
+        if isValid(self) and kind in ("drug", "history", "preparation"):
+            self.refresh()
+
+    def update_block(self, block) -> None:
+        """Take the live fraction blocked from a simulator Block (``block.blocked``)."""
+        blocked = getattr(block, "blocked", None)
+        if isinstance(blocked, dict):
+            self._live_block = {str(k): float(v) for k, v in blocked.items()}
+
+    def fraction(self, name: str) -> float:
+        """The fraction shown for ``name`` now (0..1)."""
+        drug = self.rows[name].drug
+        if drug.mechanism == "remove-inactivation":
+            return float(self.rig.bath.pronase_removed)
+        live = self._live_block.get(name)
+        if live is not None and math.isfinite(live) and drug.name in self.rig.bath.concentrations():
+            return live
+        c = self.rig.bath.concentrations().get(name, 0.0)
+        return drug.fraction_blocked(c)
+
+    def refresh(self) -> None:
+        """Show the bath's present state (call a few times a second while running)."""
+        bath = self.rig.bath
+        now = bath.concentrations()
+        applied = bath.applied()
+        for name, row in self.rows.items():
+            drug = row.drug
+            c_now = now.get(name, 0.0)
+            c_app = applied.get(name, 0.0)
+            f = self.fraction(name)
+            row.bar.setValue(round(1000 * min(max(f, 0.0), 1.0)))
+            if drug.mechanism == "remove-inactivation":
+                row.bar.setFormat(self.tr("%p% without inactivation"))
+            elif drug.mechanism == "use-dependent":
+                row.bar.setFormat(self.tr("%p% blocked at rest"))
+            else:
+                row.bar.setFormat(self.tr("%p% blocked"))
+            if c_app > 0:
+                if math.isclose(c_now, c_app, rel_tol=1e-3):
+                    txt = self.tr("at cell: {now} (steady)")
+                else:
+                    txt = self.tr("at cell: {now} \u2192 {app}")
+            elif c_now > 0:
+                txt = self.tr("washing out: {now}")
+            else:
+                txt = self.tr("not applied")
+            row.state.setText(txt.format(now=_display(drug, c_now), app=_display(drug, c_app)))
+            row.wash_button.setEnabled(c_app > 0 or c_now > 0)

@@ -1,0 +1,488 @@
+"""Stimulator / protocol panel: choose, edit, save and run protocols; manual stimuli.
+
+The epoch table is bound to the protocol contract of :mod:`vlab.protocols`: every edit
+builds a new validated :class:`~vlab.protocols.Protocol` (``with_changes``) and, when it
+is valid, puts it on the rig (one undo step); otherwise the protocol's own message is
+shown and the rig keeps the last valid protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDial,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vlab.protocols import (
+    ProtocolError,
+    builtin_protocols,
+    format_quantity,
+    load_protocol,
+    protocol_to_toml,
+)
+from vlab.protocols.model import COMMAND_DIMENSIONS
+from vlab.rig import ClampMode, Rig
+from vlab.rig.rig import HOLDING_LIMITS
+from vlab.units import UnitError, format_si, parse_quantity
+
+log = logging.getLogger(__name__)
+
+__all__ = ["StimulatorPanel", "EPOCH_COLUMNS"]
+
+EPOCH_COLUMNS = ("type", "duration", "level", "level_increment", "duration_increment")
+_DIAL_STEPS = 1000
+_DIAL_DENSITY = 0.2  # A/m^2 (20 uA/cm2) at full dial
+
+
+class StimulatorPanel(QWidget):
+    """Protocol choice, epoch table, run controls and gap-free manual stimulation."""
+
+    run_requested = Signal(bool)  # repeat?
+    stop_requested = Signal()
+    stimulate_requested = Signal(float, float)  # amplitude (A or V), duration s
+    acquisition_changed = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, rig: Rig, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rig = rig
+        self.path: Path | None = None
+        self.setObjectName("stimulator_panel")
+
+        # protocol chooser
+        self.protocol_combo = QComboBox()
+        self._builtins = builtin_protocols()
+        self.protocol_combo.addItem(self.tr("(choose a protocol)"), None)
+        for name in self._builtins:
+            self.protocol_combo.addItem(name, name)
+        self.protocol_combo.setToolTip(self.tr("Choose one of the protocols that ship with vlab."))
+        self.protocol_combo.activated.connect(self._on_builtin_chosen)
+        self.open_button = QPushButton(self.tr("Open…"))
+        self.open_button.setToolTip(self.tr("Load a protocol from a .toml file."))
+        self.open_button.clicked.connect(self.open_file)
+        self.save_button = QPushButton(self.tr("Save"))
+        self.save_button.setToolTip(self.tr("Write the edited protocol back to its file."))
+        self.save_button.clicked.connect(self.save)
+        self.save_as_button = QPushButton(self.tr("Save as…"))
+        self.save_as_button.setToolTip(self.tr("Write the edited protocol to a new .toml file."))
+        self.save_as_button.clicked.connect(self.save_as)
+        prow = QHBoxLayout()
+        prow.addWidget(self.protocol_combo, 1)
+        prow.addWidget(self.open_button)
+        files = QHBoxLayout()
+        files.addWidget(self.save_button)
+        files.addWidget(self.save_as_button)
+        files.addStretch(1)
+
+        self.description = QLabel("")
+        self.description.setWordWrap(True)
+        self.description.setStyleSheet("color: palette(mid);")
+
+        # protocol-wide fields
+        self.sweeps_spin = QSpinBox()
+        self.sweeps_spin.setRange(1, 1000)
+        self.sweeps_spin.setKeyboardTracking(False)
+        self.sweeps_spin.setToolTip(self.tr("How many sweeps the protocol runs."))
+        self.sweeps_spin.valueChanged.connect(lambda v: self._apply_changes(sweeps=v))
+        self.holding_edit = QLineEdit()
+        self.holding_edit.setToolTip(
+            self.tr("Command between epochs, with a unit (e.g. -65 mV or 0 uA/cm2).")
+        )
+        self.holding_edit.editingFinished.connect(self._on_holding_edited)
+        self.duration_edit = QLineEdit()
+        self.duration_edit.setToolTip(self.tr("Length of one sweep, with a unit (e.g. 30 ms)."))
+        self.duration_edit.editingFinished.connect(self._on_duration_edited)
+        form = QFormLayout()
+        form.addRow(self.tr("Sweeps"), self.sweeps_spin)
+        form.addRow(self.tr("Holding"), self.holding_edit)
+        form.addRow(self.tr("Sweep length"), self.duration_edit)
+
+        # epoch table
+        self.table = QTableWidget(0, len(EPOCH_COLUMNS))
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("type"),
+                self.tr("duration"),
+                self.tr("level"),
+                self.tr("Δ level"),
+                self.tr("Δ duration"),
+            ]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip(
+            self.tr("Epochs A, B, C… of each sweep; Δ columns are added on every following sweep.")
+        )
+        self.table.setMinimumHeight(110)
+        self.table.cellChanged.connect(self._on_cell_changed)
+        self.add_epoch_button = QPushButton(self.tr("+ epoch"))
+        self.add_epoch_button.setToolTip(self.tr("Append a copy of the last epoch."))
+        self.add_epoch_button.clicked.connect(self.add_epoch)
+        self.remove_epoch_button = QPushButton(self.tr("− epoch"))
+        self.remove_epoch_button.setToolTip(self.tr("Remove the selected (or last) epoch."))
+        self.remove_epoch_button.clicked.connect(self.remove_epoch)
+        erow = QHBoxLayout()
+        erow.addWidget(self.add_epoch_button)
+        erow.addWidget(self.remove_epoch_button)
+        erow.addStretch(1)
+        self.validation = QLabel("")
+        self.validation.setWordWrap(True)
+        self.validation.setStyleSheet("color: #D55E00;")
+
+        # run controls
+        self.acquisition_combo = QComboBox()
+        self.acquisition_combo.addItem(self.tr("gap-free"), "gap-free")
+        self.acquisition_combo.addItem(self.tr("episodic"), "episodic")
+        self.acquisition_combo.setToolTip(
+            self.tr("Gap-free streams continuously; episodic records the protocol's sweeps.")
+        )
+        self.acquisition_combo.currentIndexChanged.connect(
+            lambda i: self.acquisition_changed.emit(self.acquisition_combo.itemData(i))
+        )
+        self.run_button = QPushButton(self.tr("Run once"))
+        self.run_button.setToolTip(self.tr("Record every sweep of the protocol once (F5)."))
+        self.run_button.clicked.connect(lambda: self.run_requested.emit(False))
+        self.repeat_button = QPushButton(self.tr("Repeat"))
+        self.repeat_button.setToolTip(
+            self.tr("Run the protocol again and again until you stop it.")
+        )
+        self.repeat_button.clicked.connect(lambda: self.run_requested.emit(True))
+        self.stop_button = QPushButton(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop the protocol that is running (Esc)."))
+        self.stop_button.clicked.connect(self.stop_requested.emit)
+        run_box = QGroupBox(self.tr("Acquisition"))
+        rl = QHBoxLayout(run_box)
+        rl.addWidget(self.acquisition_combo)
+        rl.addWidget(self.run_button)
+        rl.addWidget(self.repeat_button)
+        rl.addWidget(self.stop_button)
+
+        # manual stimulation (gap-free play)
+        self.amplitude_edit = QLineEdit("10 uA/cm2")
+        self.amplitude_edit.setToolTip(
+            self.tr(
+                "Pulse size with a unit: a current (nA, uA/cm2) in CC, a voltage step (mV) in VC."
+            )
+        )
+        self.pulse_duration_edit = QLineEdit("1 ms")
+        self.pulse_duration_edit.setToolTip(self.tr("Pulse length with a unit, e.g. 1 ms."))
+        self.stimulate_button = QPushButton(self.tr("Stimulate"))
+        self.stimulate_button.setToolTip(
+            self.tr("Deliver one pulse now on top of the holding value (Space).")
+        )
+        self.stimulate_button.clicked.connect(self.stimulate)
+        self.dial = QDial()
+        self.dial.setRange(-_DIAL_STEPS, _DIAL_STEPS)
+        self.dial.setNotchesVisible(True)
+        self.dial.setTracking(False)
+        self.dial.setFixedSize(64, 64)
+        self.dial.setToolTip(
+            self.tr("Holding current for current clamp: turn right to depolarise.")
+        )
+        self.dial.valueChanged.connect(self._on_dial)
+        self.dial_label = QLabel("")
+        man_box = QGroupBox(self.tr("Manual stimulus"))
+        ml = QFormLayout()
+        ml.addRow(self.tr("Amplitude"), self.amplitude_edit)
+        ml.addRow(self.tr("Duration"), self.pulse_duration_edit)
+        ml.addRow(self.stimulate_button)
+        mh = QHBoxLayout(man_box)
+        mh.addLayout(ml, 1)
+        dv = QVBoxLayout()
+        dv.addWidget(self.dial, 0, Qt.AlignmentFlag.AlignHCenter)
+        dv.addWidget(self.dial_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        mh.addLayout(dv)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(prow)
+        lay.addLayout(files)
+        lay.addWidget(self.description)
+        lay.addLayout(form)
+        lay.addWidget(self.table, 1)
+        lay.addLayout(erow)
+        lay.addWidget(self.validation)
+        lay.addWidget(run_box)
+        lay.addWidget(man_box)
+
+        order = [
+            self.protocol_combo, self.open_button, self.save_button, self.save_as_button,
+            self.sweeps_spin, self.holding_edit, self.duration_edit, self.table,
+            self.add_epoch_button, self.remove_epoch_button, self.acquisition_combo,
+            self.run_button, self.repeat_button, self.stop_button, self.amplitude_edit,
+            self.pulse_duration_edit, self.stimulate_button, self.dial,
+        ]  # fmt: skip
+        for a, b in zip(order, order[1:], strict=False):
+            self.setTabOrder(a, b)
+
+        rig.subscribe(self._on_rig_event)
+        self.refresh()
+
+    # ------------------------------------------------------------------ rig -> widgets
+    def _on_rig_event(self, kind: str, detail: object) -> None:
+        if kind in ("protocol", "history", "preparation"):
+            self.refresh()
+        elif kind in ("holding", "mode"):
+            self._refresh_dial()
+            if kind == "mode":
+                self._default_amplitude()
+
+    def refresh(self) -> None:
+        p = self.rig.protocol
+        blockers = [QSignalBlocker(w) for w in (self.table, self.sweeps_spin, self.protocol_combo)]
+        enabled = p is not None
+        for w in (
+            self.table,
+            self.sweeps_spin,
+            self.holding_edit,
+            self.duration_edit,
+            self.save_as_button,
+        ):
+            w.setEnabled(enabled)
+        self.save_button.setEnabled(enabled and self.path is not None)
+        if p is None:
+            self.protocol_combo.setCurrentIndex(0)
+            self.table.setRowCount(0)
+            self.description.setText(self.tr("No protocol loaded."))
+        else:
+            self.description.setText(p.name)
+            self.description.setToolTip(p.description)
+            self.sweeps_spin.setValue(p.sweeps)
+            self.holding_edit.setText(format_quantity(p.holding.value, p.holding.dimension))
+            self.duration_edit.setText(format_quantity(p.sweep_duration, "time"))
+            self.table.setRowCount(len(p.epochs))
+            self.table.setVerticalHeaderLabels([chr(ord("A") + i) for i in range(len(p.epochs))])
+            for r, ep in enumerate(p.epochs):
+                inc = ep.level_increment
+                cells = (
+                    ep.type,
+                    format_quantity(ep.duration, "time"),
+                    format_quantity(ep.level.value, ep.level.dimension),
+                    format_quantity(inc.value, inc.dimension) if inc is not None else "0",
+                    format_quantity(ep.duration_increment, "time")
+                    if ep.duration_increment
+                    else "0",
+                )
+                for c, text in enumerate(cells):
+                    item = QTableWidgetItem(text)
+                    if ep.type == "train":
+                        item.setToolTip(
+                            self.tr("train: {} pulses of {} every {}").format(
+                                ep.pulses, format_si(ep.pulse_width, "s"), format_si(ep.period, "s")
+                            )
+                        )
+                    self.table.setItem(r, c, item)
+            key = Path(getattr(p, "source", "")).stem
+            idx = self.protocol_combo.findData(key)
+            self.protocol_combo.setCurrentIndex(max(idx, 0))
+            acq = "gap-free" if p.acquisition == "gap-free" else None
+            if acq:
+                self.acquisition_combo.setCurrentIndex(0)
+        self.validation.setText("")
+        del blockers
+        self._refresh_dial()
+
+    def _refresh_dial(self) -> None:
+        hold = self.rig.amplifier.holding[ClampMode.CC]
+        full = self._dial_full_scale()
+        with QSignalBlocker(self.dial):
+            self.dial.setValue(int(round(hold / full * _DIAL_STEPS)) if full else 0)
+        self.dial_label.setText(format_si(hold, "A"))
+
+    def _dial_full_scale(self) -> float:
+        area = self.rig.cell.values["area"]
+        return min(_DIAL_DENSITY * area, HOLDING_LIMITS[ClampMode.CC][1])
+
+    def _default_amplitude(self) -> None:
+        vc = self.rig.amplifier.mode == ClampMode.VC
+        try:
+            dim = parse_quantity(self.amplitude_edit.text()).dimension
+        except UnitError:
+            dim = None
+        if vc and dim != "voltage":
+            self.amplitude_edit.setText("20 mV")
+        elif not vc and dim not in ("current", "current_density"):
+            self.amplitude_edit.setText("10 uA/cm2")
+
+    # ------------------------------------------------------------------ choosing / files
+    def _on_builtin_chosen(self, i: int) -> None:
+        name = self.protocol_combo.itemData(i)
+        if name:
+            self.load(name)
+
+    def load(self, name_or_path: str | Path) -> bool:
+        try:
+            p = load_protocol(name_or_path)
+        except (ProtocolError, OSError, ValueError) as exc:
+            self._fail(str(exc))
+            return False
+        path = Path(name_or_path)
+        self.path = path if path.suffix == ".toml" and path.exists() else None
+        self.rig.set_protocol(p)
+        self.acquisition_combo.setCurrentIndex(1 if p.acquisition == "episodic" else 0)
+        return True
+
+    def open_file(self) -> None:
+        fn, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open protocol"), "", self.tr("Protocols (*.toml)")
+        )
+        if fn:
+            self.load(fn)
+
+    def save(self) -> None:
+        if self.path is None:
+            self.save_as()
+        else:
+            self.save_to(self.path)
+
+    def save_as(self) -> None:
+        fn, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save protocol"), "", self.tr("Protocols (*.toml)")
+        )
+        if fn:
+            path = Path(fn)
+            if path.suffix != ".toml":
+                path = path.with_suffix(".toml")
+            if self.save_to(path):
+                self.path = path
+                self.save_button.setEnabled(True)
+
+    def save_to(self, path: Path) -> bool:
+        p = self.rig.protocol
+        if p is None:
+            return False
+        try:
+            text = protocol_to_toml(p)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        except (OSError, ProtocolError, ValueError) as exc:
+            self._fail(self.tr("could not save: {}").format(exc))
+            return False
+        self.message.emit(self.tr("Protocol saved to {}").format(path))
+        return True
+
+    # ------------------------------------------------------------------ editing
+    def _fail(self, text: str) -> None:
+        self.validation.setText(text)
+        self.message.emit(text)
+
+    def _apply_changes(self, **changes) -> bool:
+        p = self.rig.protocol
+        if p is None:
+            return False
+        try:
+            new = p.with_changes(**changes)
+        except (ProtocolError, UnitError, ValueError, TypeError) as exc:
+            self._fail(str(exc))
+            return False
+        if new != p:
+            self.rig.set_protocol(new)
+        self.validation.setText("")
+        return True
+
+    def _on_holding_edited(self) -> None:
+        p = self.rig.protocol
+        if p is not None and self.holding_edit.text() != format_quantity(
+            p.holding.value, p.holding.dimension
+        ):
+            self._apply_changes(holding=self.holding_edit.text())
+
+    def _on_duration_edited(self) -> None:
+        p = self.rig.protocol
+        if p is not None and self.duration_edit.text() != format_quantity(p.sweep_duration, "time"):
+            self._apply_changes(sweep_duration=self.duration_edit.text())
+
+    def epoch_from_row(self, row: int):
+        """Build the epoch of table row ``row`` (raises ProtocolError/UnitError/ValueError)."""
+        p = self.rig.protocol
+        ep = p.epochs[row]
+        dims = COMMAND_DIMENSIONS[p.mode]
+        text = [
+            self.table.item(row, c).text().strip() if self.table.item(row, c) else ""
+            for c in range(5)
+        ]
+        etype = text[0]
+        level = parse_quantity(text[2], dims)
+        inc_text = text[3]
+        inc = None if inc_text in ("", "0") else parse_quantity(inc_text, dims)
+        dinc = 0.0 if text[4] in ("", "0") else text[4]
+        return ep.with_changes(
+            type=etype, duration=text[1], level=level, level_increment=inc, duration_increment=dinc
+        )
+
+    def _on_cell_changed(self, row: int, col: int) -> None:
+        p = self.rig.protocol
+        if p is None or row >= len(p.epochs):
+            return
+        try:
+            new_ep = self.epoch_from_row(row)
+        except (ProtocolError, UnitError, ValueError, TypeError) as exc:
+            self._fail(self.tr("epoch {}: {}").format(chr(ord("A") + row), exc))
+            return
+        epochs = list(p.epochs)
+        epochs[row] = new_ep
+        self._apply_changes(epochs=tuple(epochs))
+
+    def add_epoch(self) -> None:
+        p = self.rig.protocol
+        if p is None or not p.epochs:
+            return
+        self._apply_changes(epochs=(*p.epochs, p.epochs[-1]))
+
+    def remove_epoch(self) -> None:
+        p = self.rig.protocol
+        if p is None or len(p.epochs) <= 1:
+            return
+        row = self.table.currentRow()
+        row = row if 0 <= row < len(p.epochs) else len(p.epochs) - 1
+        epochs = list(p.epochs)
+        del epochs[row]
+        self._apply_changes(epochs=tuple(epochs))
+
+    # ------------------------------------------------------------------ manual play
+    def stimulate(self) -> None:
+        vc = self.rig.amplifier.mode == ClampMode.VC
+        try:
+            q = parse_quantity(
+                self.amplitude_edit.text(), ("voltage",) if vc else ("current", "current_density")
+            )
+            dur = parse_quantity(self.pulse_duration_edit.text(), "time").value
+        except UnitError as exc:
+            self._fail(str(exc))
+            return
+        amp = (
+            q.value * self.rig.cell.values["area"] if q.dimension == "current_density" else q.value
+        )
+        if not 0 < dur <= 10.0:
+            self._fail(self.tr("the pulse must last between 0 and 10 s"))
+            return
+        self.validation.setText("")
+        self.stimulate_requested.emit(float(amp), float(dur))
+
+    def _on_dial(self, value: int) -> None:
+        hold = value / _DIAL_STEPS * self._dial_full_scale()
+        try:
+            self.rig.set_holding(hold, ClampMode.CC)
+        except ValueError as exc:
+            self._fail(str(exc))
+        self._refresh_dial()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.rig.unsubscribe(self._on_rig_event)
+        super().closeEvent(event)

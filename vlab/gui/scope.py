@@ -1,0 +1,609 @@
+"""The oscilloscope: Vm and Im plots with linked time axes, cursors and reversal lines.
+
+Data arrive as :class:`vlab.rig.simulator.Block` lists through :meth:`Scope.add_blocks`
+(cheap: arrays are appended to buffers). The curves are redrawn by the scope's own
+30 Hz ``QTimer``, only when new data arrived, with one ``setData`` per visible curve.
+
+Gap-free blocks (``block.sweep is None``) feed a ring buffer shown as a scrolling strip
+chart; episodic blocks build one curve pair per sweep, overlaid, older sweeps fading.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vlab.units import format_si
+
+__all__ = ["OKABE_ITO", "RingBuffer", "Scope"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette (black left out: the scope is dark)
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
+SWEEP_COLOURS = ("#F0E442", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#0072B2")
+VM_COLOUR = OKABE_ITO["yellow"]
+IM_COLOUR = OKABE_ITO["sky blue"]
+REVERSAL_COLOURS = {
+    "Na": OKABE_ITO["orange"],
+    "K": OKABE_ITO["bluish green"],
+    "Cl": OKABE_ITO["reddish purple"],
+}
+CURSOR_COLOUR = "#DDDDDD"
+VM_RANGE = (-0.100, 0.060)  # V, the fixed range while streaming
+
+
+class RingBuffer:
+    """Fixed-capacity buffer of (t, Vm, Im) samples; the oldest are overwritten."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = int(capacity)
+        self._buf = np.zeros((3, self.capacity))
+        self._n = 0
+        self._i = 0
+
+    def clear(self) -> None:
+        self._n = 0
+        self._i = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, t: np.ndarray, vm: np.ndarray, im: np.ndarray) -> None:
+        x = np.vstack([t, vm, im])
+        k = x.shape[1]
+        if k >= self.capacity:
+            self._buf[:] = x[:, -self.capacity :]
+            self._i = 0
+            self._n = self.capacity
+            return
+        end = self._i + k
+        if end <= self.capacity:
+            self._buf[:, self._i : end] = x
+        else:
+            first = self.capacity - self._i
+            self._buf[:, self._i :] = x[:, :first]
+            self._buf[:, : k - first] = x[:, first:]
+        self._i = end % self.capacity
+        self._n = min(self._n + k, self.capacity)
+
+    def data(self) -> np.ndarray:
+        """(3, n) array in time order (a copy)."""
+        return self.last(self._n)
+
+    def last(self, n: int) -> np.ndarray:
+        """The newest ``n`` samples, (3, n) in time order (a copy)."""
+        n = max(0, min(int(n), self._n))
+        start = self._i - n
+        if start >= 0:
+            return self._buf[:, start : self._i].copy()
+        return np.concatenate([self._buf[:, start:], self._buf[:, : self._i]], axis=1)
+
+
+def peak_decimate(t: np.ndarray, ys: list[np.ndarray], bins: int):
+    """Min/max decimation for display: at most ``2 * bins`` points, every peak kept."""
+    n = t.size
+    k = n // bins
+    if k < 2:
+        return t, ys
+    m = bins * k
+    start = n - m  # keep the newest samples aligned; drop a few of the oldest
+    tt = t[start:].reshape(bins, k)
+    t_out = np.repeat(tt[:, 0], 2)
+    t_out[1::2] = tt[:, -1]
+    out = []
+    for y in ys:
+        yy = y[start:].reshape(bins, k)
+        lo, hi = yy.min(axis=1), yy.max(axis=1)
+        first_is_min = yy.argmin(axis=1) < yy.argmax(axis=1)
+        a = np.where(first_is_min, lo, hi)
+        b = np.where(first_is_min, hi, lo)
+        z = np.empty(2 * bins)
+        z[0::2], z[1::2] = a, b
+        out.append(z)
+    return t_out, out
+
+
+class _Sweep:
+    def __init__(self, index: int, vm_item, im_item) -> None:
+        self.index = index
+        self.t: list[np.ndarray] = []
+        self.vm: list[np.ndarray] = []
+        self.im: list[np.ndarray] = []
+        self.vm_item = vm_item
+        self.im_item = im_item
+        self.dirty = True
+        self.done = False
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(self.t) > 1:
+            self.t = [np.concatenate(self.t)]
+            self.vm = [np.concatenate(self.vm)]
+            self.im = [np.concatenate(self.im)]
+        if not self.t:
+            e = np.zeros(0)
+            return e, e, e
+        return self.t[0], self.vm[0], self.im[0]
+
+
+def _style_plot(plot: pg.PlotItem) -> None:
+    plot.setClipToView(True)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.disableAutoRange()
+    # no grid: grid lines are part of pyqtgraph's axis picture, which a scrolling strip
+    # chart repaints every frame (measured: about a fifth of a core)
+    plot.setMenuEnabled(True)
+    plot.hideButtons()
+
+
+class Scope(QWidget):
+    """Two-channel oscilloscope (see module docstring)."""
+
+    frame_painted = Signal()  # after a redraw that changed a curve
+
+    REDRAW_HZ = 30
+    MAX_SWEEPS = 100  # overlaid sweeps kept on screen (the recording keeps them all)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window_s = 2.0
+        self._dt = 0.0
+        self.ring = RingBuffer(int(10.0 / 10e-6))  # 10 s at 10 us, the largest window
+        self.display = "gap-free"
+        self.sweeps: list[_Sweep] = []
+        self.fps = 0.0
+        self._frames = 0
+        self._fps_t0 = time.perf_counter()
+        self._dirty = False
+        self._autoscale_pending = True
+        self._episode_duration: float | None = None
+        self._mode = "CC"
+        self.reversal: dict[str, float] = {}
+        self.last_vm = float("nan")
+        self.last_im = float("nan")
+
+        pg.setConfigOptions(antialias=False, useOpenGL=False)
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setBackground("#101418")
+        self.vm_plot: pg.PlotItem = self.glw.addPlot(row=0, col=0)
+        self.im_plot: pg.PlotItem = self.glw.addPlot(row=1, col=0)
+        self.im_plot.setXLink(self.vm_plot)
+        for p in (self.vm_plot, self.im_plot):
+            _style_plot(p)
+            p.getAxis("left").setWidth(70)
+        self.vm_plot.setLabel("left", self.tr("Vm"), units="V")
+        self.im_plot.setLabel("left", self.tr("Im"), units="A")
+        self.im_plot.setLabel("bottom", self.tr("time"), units="s")
+        self.vm_plot.getAxis("bottom").setStyle(showValues=False)  # shared with Im below
+        self.vm_plot.setYRange(*VM_RANGE, padding=0)
+        self.im_plot.setYRange(-1e-9, 1e-9, padding=0)
+        self.vm_plot.setXRange(0, self.window_s, padding=0)
+
+        self.vm_curve = self.vm_plot.plot(pen=pg.mkPen(VM_COLOUR, width=1))
+        self.im_curve = self.im_plot.plot(pen=pg.mkPen(IM_COLOUR, width=1))
+        for c in (self.vm_curve, self.im_curve):
+            c.setSkipFiniteCheck(True)
+
+        # reversal potentials on the Vm scope
+        self.e_lines: dict[str, pg.InfiniteLine] = {}
+        for ion, colour in REVERSAL_COLOURS.items():
+            line = pg.InfiniteLine(
+                angle=0,
+                movable=False,
+                pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
+                label=f"E{ion}",
+                labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]},
+            )
+            line.setZValue(-5)
+            line.setVisible(False)
+            self.vm_plot.addItem(line, ignoreBounds=True)
+            self.e_lines[ion] = line
+
+        # two measurement cursors, mirrored on both plots
+        self.cursors: list[tuple[pg.InfiniteLine, pg.InfiniteLine]] = []
+        for k, x in enumerate((0.25, 0.75)):
+            pair = []
+            for plot in (self.vm_plot, self.im_plot):
+                line = pg.InfiniteLine(
+                    pos=x * self.window_s,
+                    angle=90,
+                    movable=True,
+                    pen=pg.mkPen(CURSOR_COLOUR, width=1, style=Qt.PenStyle.DotLine),
+                    hoverPen=pg.mkPen("#FFFFFF", width=2),
+                    label=str(k + 1) if plot is self.vm_plot else None,
+                    labelOpts={"position": 0.95, "color": CURSOR_COLOUR},
+                )
+                plot.addItem(line, ignoreBounds=True)
+                pair.append(line)
+            a, b = pair
+            a.sigPositionChanged.connect(lambda ln, other=b: self._sync_cursor(ln, other))
+            b.sigPositionChanged.connect(lambda ln, other=a: self._sync_cursor(ln, other))
+            self.cursors.append((a, b))
+
+        # tool row
+        self.autoscale_button = QPushButton(self.tr("Autoscale"))
+        self.autoscale_button.setToolTip(self.tr("Fit both channels to the data on screen once."))
+        self.autoscale_button.clicked.connect(self.autoscale)
+        self.keep_box = QCheckBox(self.tr("Keep sweeps"))
+        self.keep_box.setToolTip(
+            self.tr("Keep the sweeps of earlier runs on screen when a new run starts.")
+        )
+        self.clear_button = QPushButton(self.tr("Clear"))
+        self.clear_button.setToolTip(self.tr("Remove every trace from the scope."))
+        self.clear_button.clicked.connect(self.clear)
+        self.window_combo = QComboBox()
+        for s in (1.0, 2.0, 5.0, 10.0):
+            self.window_combo.addItem(self.tr("{} s window").format(f"{s:g}"), s)
+        self.window_combo.setCurrentIndex(1)
+        self.window_combo.setToolTip(self.tr("How many seconds the gap-free strip chart shows."))
+        self.window_combo.currentIndexChanged.connect(
+            lambda i: self.set_window(self.window_combo.itemData(i))
+        )
+        self.cursor_button = QPushButton(self.tr("Cursors"))
+        self.cursor_button.setToolTip(
+            self.tr("Bring both measurement cursors into the visible time range.")
+        )
+        self.cursor_button.clicked.connect(self.reset_cursors)
+        self.sweep_label = QLabel("")
+        self.sweep_label.setToolTip(
+            self.tr("The sweep being recorded and how many the protocol has.")
+        )
+        # a tool bar, so that on a narrow window (projector scale) the rest folds into »
+        self.toolbar = QToolBar(self.tr("Scope"))
+        self.toolbar.setMovable(False)
+        for w in (
+            self.autoscale_button,
+            self.window_combo,
+            self.keep_box,
+            self.clear_button,
+            self.cursor_button,
+        ):
+            self.toolbar.addWidget(w)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.toolbar.addWidget(self.sweep_label)
+
+        # cursor readout table
+        self.table = QTableWidget(2, 5)
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("channel"),
+                self.tr("Δt"),
+                self.tr("Δ (2−1)"),
+                self.tr("peak"),
+                self.tr("mean"),
+            ]
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip(
+            self.tr("Measurements between cursor 1 and cursor 2 on the newest trace.")
+        )
+        for r, name in enumerate((self.tr("Vm"), self.tr("Im"))):
+            self.table.setItem(r, 0, QTableWidgetItem(name))
+        self._fit_table()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.toolbar)
+        lay.addWidget(self.glw, 1)
+        lay.addWidget(self.table)
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.redraw)
+        self._timer.start(int(1000 / self.REDRAW_HZ))
+        self._measure_due = 0.0
+
+    # ------------------------------------------------------------------ data in
+    def add_blocks(self, blocks) -> None:
+        for b in blocks:
+            self.add_block(b)
+
+    def add_block(self, block) -> None:
+        if block.n == 0:
+            return
+        if block.mode != self._mode:
+            self._mode = block.mode
+            self._autoscale_pending = True
+        if block.sweep is None:
+            if self.display != "gap-free":
+                self.set_display("gap-free")
+            if block.n > 1:
+                self._dt = float(block.t[1] - block.t[0])
+            self.ring.append(block.t, block.data["Vm"], block.data["Im"])
+        else:
+            if self.display != "episodic":
+                self.set_display("episodic")
+            if block.t[0] == 0.0 or not self.sweeps or self.sweeps[-1].done:
+                if block.sweep == 0 and not self.keep_box.isChecked():
+                    self._clear_sweeps()
+                self._new_sweep(block.sweep)
+            if block.n_sweeps:
+                self.sweep_label.setText(
+                    self.tr("sweep {} / {}").format(block.sweep + 1, block.n_sweeps)
+                )
+            sw = self.sweeps[-1]
+            sw.t.append(block.t)
+            sw.vm.append(block.data["Vm"])
+            sw.im.append(block.data["Im"])
+            sw.dirty = True
+            if block.sweep_done:
+                sw.done = True
+            if self._episode_duration is None or block.t[-1] > self._episode_duration:
+                self._episode_duration = float(block.t[-1])
+                self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
+        self.reversal = dict(block.reversal)
+        self.last_vm = float(block.data["Vm"][-1])
+        self.last_im = float(block.data["Im"][-1])
+        self._dirty = True
+
+    def begin_episode(self, duration: float) -> None:
+        """Prepare the overlay for a run whose sweeps last ``duration`` s."""
+        self.set_display("episodic")
+        self._episode_duration = duration
+        self.vm_plot.setXRange(0, duration, padding=0.01)
+        self._autoscale_pending = True
+        if not self.keep_box.isChecked():
+            self._clear_sweeps()
+
+    def set_display(self, display: str) -> None:
+        if display == self.display:
+            return
+        self.display = display
+        gap = display == "gap-free"
+        self.vm_curve.setVisible(gap)
+        self.im_curve.setVisible(gap)
+        for sw in self.sweeps:
+            sw.vm_item.setVisible(not gap)
+            sw.im_item.setVisible(not gap)
+        if gap:
+            self.sweep_label.setText("")
+            self.ring.clear()
+            self.vm_plot.setXRange(0, self.window_s, padding=0)
+        self._autoscale_pending = True
+        self.reset_cursors()
+
+    def set_window(self, seconds: float) -> None:
+        self.window_s = float(seconds)
+        self._dirty = True
+        self.reset_cursors()
+
+    def _new_sweep(self, index: int) -> None:
+        colour = SWEEP_COLOURS[index % len(SWEEP_COLOURS)]
+        vm_item = self.vm_plot.plot(pen=pg.mkPen(colour, width=1))
+        im_item = self.im_plot.plot(pen=pg.mkPen(colour, width=1))
+        for it in (vm_item, im_item):
+            it.setSkipFiniteCheck(True)
+        self.sweeps.append(_Sweep(index, vm_item, im_item))
+        while len(self.sweeps) > self.MAX_SWEEPS:
+            old = self.sweeps.pop(0)
+            self.vm_plot.removeItem(old.vm_item)
+            self.im_plot.removeItem(old.im_item)
+        self._fade()
+
+    def _fade(self) -> None:
+        n = len(self.sweeps)
+        for age, sw in enumerate(reversed(self.sweeps)):
+            alpha = 255 if age == 0 else max(70, int(230 - 12 * age))
+            colour = QColor(SWEEP_COLOURS[sw.index % len(SWEEP_COLOURS)])
+            colour.setAlpha(alpha)
+            pen = pg.mkPen(colour, width=1)
+            sw.vm_item.setPen(pen)
+            sw.im_item.setPen(pen)
+            sw.vm_item.setZValue(n - age)
+            sw.im_item.setZValue(n - age)
+
+    def _clear_sweeps(self) -> None:
+        for sw in self.sweeps:
+            self.vm_plot.removeItem(sw.vm_item)
+            self.im_plot.removeItem(sw.im_item)
+        self.sweeps.clear()
+
+    def clear(self) -> None:
+        """Remove every trace (gap-free buffer and episodic sweeps)."""
+        self._clear_sweeps()
+        self.ring.clear()
+        self.vm_curve.setData([], [])
+        self.im_curve.setData([], [])
+        self._dirty = True
+
+    # ------------------------------------------------------------------ drawing
+    def newest_trace(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(t, Vm, Im) of what the scope shows newest: the ring or the last sweep."""
+        if self.display == "gap-free":
+            t, vm, im = self._window()
+            return t, vm, im
+        if not self.sweeps:
+            e = np.zeros(0)
+            return e, e, e
+        return self.sweeps[-1].arrays()
+
+    def _window(self) -> np.ndarray:
+        """The gap-free samples inside the strip-chart window, (3, n)."""
+        if self._dt > 0:
+            return self.ring.last(int(round(self.window_s / self._dt)) + 1)
+        x = self.ring.data()
+        if x.shape[1]:
+            x = x[:, x[0] >= x[0, -1] - self.window_s]
+        return x
+
+    def redraw(self) -> None:
+        """Push new data into the curves (called by the 30 Hz timer; cheap when idle)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        if self.display == "gap-free":
+            t, vm, im = self._window()
+            if t.size:
+                t_end = t[-1]
+                bins = max(200, int(self.vm_plot.vb.width()))
+                td, (vmd, imd) = peak_decimate(t, [vm, im], bins)
+                self.vm_curve.setData(td, vmd)
+                self.im_curve.setData(td, imd)
+                t0 = max(t_end - self.window_s, 0.0) if t_end > self.window_s else 0.0
+                self.vm_plot.setXRange(t0, t0 + self.window_s, padding=0)
+        else:
+            for sw in self.sweeps:
+                if sw.dirty:
+                    t, vm, im = sw.arrays()
+                    sw.vm_item.setData(t, vm)
+                    sw.im_item.setData(t, im)
+                    sw.dirty = False
+        self._update_reversal_lines()
+        if self._autoscale_pending:
+            self._autoscale_pending = False
+            self.autoscale(vm=self.display == "episodic" and self._mode == "VC")
+        now = time.perf_counter()
+        if now >= self._measure_due:
+            self._measure_due = now + 0.2
+            self.update_measurements()
+        self._frames += 1
+        if now - self._fps_t0 >= 1.0:
+            self.fps = self._frames / (now - self._fps_t0)
+            self._frames = 0
+            self._fps_t0 = now
+        self.frame_painted.emit()
+
+    def _update_reversal_lines(self) -> None:
+        for ion, line in self.e_lines.items():
+            e = self.reversal.get(ion)
+            if e is None:
+                line.setVisible(False)
+                continue
+            line.setVisible(True)
+            if line.value() != e:
+                line.setValue(e)
+                line.label.setFormat(f"E{ion} {e * 1e3:.0f} mV")
+
+    def _visible_data(self):
+        if self.display == "gap-free":
+            t, vm, im = self._window()
+            return [(t, vm, im)]
+        return [sw.arrays() for sw in self.sweeps]
+
+    def autoscale(self, vm: bool = True) -> None:
+        """Fit the channels' y ranges to the data on screen (once; then fixed again)."""
+        parts = self._visible_data()
+        for k, plot, minspan in ((1, self.vm_plot, 5e-3), (2, self.im_plot, 1e-10)):
+            if k == 1 and not vm:
+                continue
+            arrs = [p[k] for p in parts if p[k].size]
+            if not arrs:
+                continue
+            if k == 2 and self._mode == "VC":
+                # capacitive transients last a sample or two: fit the ionic currents
+                allv = np.concatenate(arrs)
+                lo, hi = (float(x) for x in np.percentile(allv, [0.2, 99.8]))
+            else:
+                lo = min(float(a.min()) for a in arrs)
+                hi = max(float(a.max()) for a in arrs)
+            if k == 1:  # keep the reversal potentials in sight
+                es = [e for ion, e in self.reversal.items() if ion in self.e_lines]
+                if es and not self._mode == "VC":
+                    lo, hi = min(lo, *es), max(hi, *es)
+            span = max(hi - lo, minspan)
+            mid = 0.5 * (hi + lo)
+            plot.setYRange(mid - 0.55 * span, mid + 0.55 * span, padding=0)
+        if self.display == "episodic" and self._episode_duration:
+            self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
+
+    def _fit_table(self) -> None:
+        fm = self.table.fontMetrics()
+        row_h = fm.height() + 10
+        self.table.verticalHeader().setDefaultSectionSize(row_h)
+        self.table.horizontalHeader().setFixedHeight(row_h)
+        self.table.setFixedHeight(3 * row_h + 4)
+
+    # ------------------------------------------------------------------ cursors
+    def _sync_cursor(self, line, other) -> None:
+        if other.value() != line.value():
+            other.setValue(line.value())
+        self.update_measurements()
+
+    def cursor_positions(self) -> tuple[float, float]:
+        a = self.cursors[0][0].value()
+        b = self.cursors[1][0].value()
+        return float(a), float(b)
+
+    def set_cursors(self, x1: float, x2: float) -> None:
+        self.cursors[0][0].setValue(x1)
+        self.cursors[1][0].setValue(x2)
+
+    def reset_cursors(self) -> None:
+        (x0, x1), _ = self.vm_plot.viewRange()
+        span = x1 - x0
+        self.set_cursors(x0 + 0.25 * span, x0 + 0.75 * span)
+
+    def measurements(self) -> dict[str, dict[str, float]]:
+        """Between the cursors on the newest trace: dt, delta (y2 - y1), peak, mean."""
+        x1, x2 = sorted(self.cursor_positions())
+        t, vm, im = self.newest_trace()
+        out = {}
+        for name, y, kind in (("Vm", vm, "max"), ("Im", im, "abs")):
+            res = {"dt": x2 - x1, "delta": float("nan"), "peak": float("nan"), "mean": float("nan")}
+            if t.size >= 2:
+                sel = (t >= x1) & (t <= x2)
+                res["delta"] = float(np.interp(x2, t, y) - np.interp(x1, t, y))
+                if sel.any():
+                    seg = y[sel]
+                    res["peak"] = float(seg.max() if kind == "max" else seg[np.argmax(np.abs(seg))])
+                    res["mean"] = float(seg.mean())
+            out[name] = res
+        return out
+
+    def update_measurements(self) -> None:
+        m = self.measurements()
+        for r, (name, unit) in enumerate((("Vm", "V"), ("Im", "A"))):
+            vals = m[name]
+            cells = (
+                format_si(vals["dt"], "s"),
+                format_si(vals["delta"], unit),
+                format_si(vals["peak"], unit),
+                format_si(vals["mean"], unit),
+            )
+            for c, text in enumerate(cells, start=1):
+                item = self.table.item(r, c)
+                if item is None:
+                    self.table.setItem(r, c, QTableWidgetItem(text))
+                elif item.text() != text:
+                    item.setText(text)
+
+    # ------------------------------------------------------------------ look
+    def set_ui_font(self, font: QFont) -> None:
+        for p in (self.vm_plot, self.im_plot):
+            for ax in ("left", "bottom"):
+                axis = p.getAxis(ax)
+                axis.setStyle(tickFont=font)
+                axis.label.setFont(font)
+        self.table.setFont(font)
+        self.table.horizontalHeader().setFont(font)
+        self._fit_table()
+
+    def stop_timer(self) -> None:
+        self._timer.stop()

@@ -1,0 +1,258 @@
+"""The simulation worker: a QObject living in its own QThread (see docs/gui.md).
+
+:class:`SimWorker` owns a :class:`vlab.rig.simulator.RigSimulator`. A ``QTimer`` created
+*inside the worker thread* ticks every ``tick_ms``; each tick advances the simulation by
+the wall-clock time elapsed since the previous tick times the speed factor. If the
+machine cannot keep up, the catch-up per tick is capped, so under load the simulation
+slows down (the status shows the real speed) and the GUI never waits.
+
+Commands arrive as queued slot calls (connect GUI signals to the slots; Qt queues them
+across threads). Results leave as ``blocks_ready(list[Block])``, at most once per tick
+(<= 50 Hz). :class:`WorkerHost` wraps thread creation and the clean stop:
+``stop`` is invoked in the worker thread (blocking-queued), then ``thread.quit()`` and
+``thread.wait()``; ``terminate()`` is never used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
+
+from vlab.rig import Rig
+from vlab.rig.simulator import RigSimulator, SimulationError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SimWorker", "WorkerHost", "live_threads", "SPEEDS"]
+
+#: speed factors offered in the GUI (x real time)
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+_LIVE_THREADS: weakref.WeakSet = weakref.WeakSet()
+
+
+def live_threads() -> list[QThread]:
+    """Worker threads that are still running (used by the tests' dangling-thread guard)."""
+    out = []
+    for th in list(_LIVE_THREADS):
+        try:
+            if th.isRunning():
+                out.append(th)
+        except RuntimeError:  # C++ object already deleted
+            pass
+    return out
+
+
+class SimWorker(QObject):
+    """Steps the rig in the worker thread. All slots must be called through queued signals."""
+
+    blocks_ready = Signal(object)  # list[Block]
+    error = Signal(str)
+    status = Signal(object)  # dict(speed=x real time, sim_time=s, episodic=bool, paused=bool)
+    episode_finished = Signal()
+    ready = Signal()
+
+    MAX_WALL_PER_TICK = 0.1  # s of wall time one tick may catch up (beyond it: slow down)
+    BUDGET_PER_TICK = 0.012  # s of compute one tick may use
+
+    def __init__(self, rig: Rig, tick_ms: int = 20) -> None:
+        super().__init__()
+        self.rig = rig
+        self.tick_ms = tick_ms
+        self.sim: RigSimulator | None = None
+        self._timer: QTimer | None = None
+        self._speed = 1.0
+        self._paused = False
+        self._acquisition = "gap-free"
+        self._last = 0.0
+        self._sim_acc = 0.0
+        self._wall_acc = 0.0
+        self._speed_measured = 0.0
+        self._status_due = 0.0
+
+    # ------------------------------------------------------------------ life cycle
+    @Slot()
+    def start(self) -> None:
+        """Create the simulator and the tick timer (runs in the worker thread)."""
+        try:
+            self.sim = RigSimulator(self.rig)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            log.exception("cannot start the simulator")
+            self.error.emit(str(exc))
+            return
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._last = time.perf_counter()
+        self._timer.start(self.tick_ms)
+        self.ready.emit()
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop ticking (runs in the worker thread; the host then quits the thread)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer.deleteLater()
+            self._timer = None
+
+    # ------------------------------------------------------------------ commands
+    @Slot(float)
+    def set_speed(self, factor: float) -> None:
+        self._speed = min(max(float(factor), 0.01), 100.0)
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        self._paused = bool(paused)
+        self._last = time.perf_counter()
+
+    @Slot(str)
+    def set_acquisition(self, acquisition: str) -> None:
+        """``"gap-free"`` streams continuously; ``"episodic"`` idles between protocol runs."""
+        self._acquisition = acquisition
+        if acquisition == "gap-free" and self.sim is not None and self.sim.episodic:
+            self.sim.stop_episode()
+
+    @Slot(float, float)
+    def stimulate(self, amplitude: float, duration: float) -> None:
+        if self.sim is None:
+            return
+        try:
+            self.sim.stimulate(amplitude, duration)
+        except ValueError as exc:
+            self.error.emit(str(exc))
+
+    @Slot(object, bool)
+    def run_protocol(self, protocol, repeat: bool) -> None:
+        if self.sim is None:
+            return
+        try:
+            self.sim.start_episode(protocol, repeat=repeat)
+        except Exception as exc:  # noqa: BLE001 - protocol/area problems go to the user
+            self.error.emit(str(exc))
+
+    @Slot()
+    def stop_protocol(self) -> None:
+        if self.sim is not None and self.sim.episodic:
+            self.sim.stop_episode()
+            self.episode_finished.emit()
+
+    @Slot()
+    def reset_cell(self) -> None:
+        if self.sim is not None:
+            self.sim.stop_episode()
+            self.sim.reset_cell()
+            self._last = time.perf_counter()
+
+    # ------------------------------------------------------------------ the tick
+    @Slot()
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        wall = min(now - self._last, self.MAX_WALL_PER_TICK)
+        self._last = now
+        if self._paused or self.sim is None:
+            return
+        want = wall * self._speed
+        sim = self.sim
+        blocks = []
+        finished = False
+        t_start = time.perf_counter()
+        done_sim = 0.0
+        try:
+            while want - done_sim > 1e-9:
+                if not sim.episodic and self._acquisition == "episodic":
+                    sim.idle(want - done_sim)
+                    done_sim = want
+                    break
+                t_before = sim.time
+                b = sim.step(want - done_sim)
+                done_sim += max(sim.time - t_before, 1e-9)
+                if b is not None:
+                    blocks.append(b)
+                    if b.episode_done and not sim.episodic:
+                        finished = True
+                        break
+                if time.perf_counter() - t_start > self.BUDGET_PER_TICK:
+                    break  # could not keep up: the simulation slows, the GUI does not
+        except SimulationError as exc:
+            self._paused = True
+            if blocks:
+                self.blocks_ready.emit(blocks)
+            self.error.emit(str(exc))
+            return
+        if blocks:
+            self.blocks_ready.emit(blocks)
+        if finished:
+            self.episode_finished.emit()
+        self._sim_acc += done_sim
+        self._wall_acc += wall
+        if now >= self._status_due:
+            if self._wall_acc > 0:
+                self._speed_measured = self._sim_acc / self._wall_acc
+            self._sim_acc = self._wall_acc = 0.0
+            self._status_due = now + 0.5
+            self.status.emit(
+                {
+                    "speed": self._speed_measured,
+                    "sim_time": sim.time,
+                    "episodic": sim.episodic,
+                    "paused": self._paused,
+                }
+            )
+
+
+class WorkerHost(QObject):
+    """Owns the worker thread: start it, send it commands, stop it cleanly.
+
+    The host's signals are connected to the worker's slots, so calling ``host.stimulate
+    .emit(...)`` from the GUI thread queues the call into the worker thread.
+    """
+
+    stimulate = Signal(float, float)
+    run_protocol = Signal(object, bool)
+    stop_protocol = Signal()
+    set_speed = Signal(float)
+    set_paused = Signal(bool)
+    set_acquisition = Signal(str)
+    reset_cell = Signal()
+
+    def __init__(self, rig: Rig, parent: QObject | None = None, tick_ms: int = 20) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("vlab-simulation")
+        self.worker = SimWorker(rig, tick_ms=tick_ms)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.stimulate.connect(self.worker.stimulate)
+        self.run_protocol.connect(self.worker.run_protocol)
+        self.stop_protocol.connect(self.worker.stop_protocol)
+        self.set_speed.connect(self.worker.set_speed)
+        self.set_paused.connect(self.worker.set_paused)
+        self.set_acquisition.connect(self.worker.set_acquisition)
+        self.reset_cell.connect(self.worker.reset_cell)
+        self._running = False
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        _LIVE_THREADS.add(self.thread)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._running and self.thread.isRunning()
+
+    def shutdown(self) -> None:
+        """Stop the timer in the worker thread, quit the thread and wait for it."""
+        if not self._running:
+            return
+        self._running = False
+        if self.thread.isRunning():
+            QMetaObject.invokeMethod(
+                self.worker, "stop", Qt.ConnectionType.BlockingQueuedConnection
+            )
+            self.thread.quit()
+            self.thread.wait()

@@ -1,0 +1,497 @@
+"""Chunked, Qt-free stepping of the rig's membrane for the GUI worker.
+
+:class:`RigSimulator` turns the shared :class:`vlab.rig.Rig` into a stream of
+:class:`Block` objects. It knows nothing about threads or wall-clock time: the caller
+(the GUI worker, a test, the screenshot renderer) decides how much simulated time to
+ask for with :meth:`RigSimulator.step`.
+
+Two acquisition modes:
+
+gap-free
+    A continuous recording. The command is the holding value of the present amplifier
+    mode plus any pulses queued with :meth:`RigSimulator.stimulate`. The membrane state
+    is kept across mode switches, so switching mode never jolts the cell.
+episodic
+    :meth:`RigSimulator.start_episode` runs every sweep of a protocol one after another.
+    Each sweep starts from steady state at the protocol's holding value (as ``vlab run``
+    does), is delivered in chunks, and when it is finished becomes a
+    :class:`vlab.recording.Sweep` with full provenance (``Block.record``). Between sweeps
+    a short inter-sweep interval passes (the bath keeps exchanging). When the episode
+    ends the simulator returns to gap-free streaming where it left off.
+
+Every step advances the bath (``rig.bath.advance``) and copies its concentrations into
+the cell, so drugs wash in and out mid-run; parameter, preparation and amplifier
+changes made on the rig take effect at the next chunk. Each chunk takes ``rig.lock`` only
+to advance the bath and copy the cell and amplifier; it integrates the private copies
+outside the lock (see ``docs/gui.md``).
+
+The amplifier's output stage (gain and low-pass filter) shapes only the recorded
+``Vm`` and ``Im`` of each block, never the membrane: a causal 4-pole Bessel low-pass
+(scipy ``sos`` with its state carried from chunk to chunk) and a 16-bit, +/-10 V
+digitiser whose resolution and range on the *primary* channel (Im in VC, Vm in CC and
+I=0) scale with the gain (Vm: 10 mV/mV x gain; Im: 1 V/uA x gain). The secondary
+channel is filtered but not digitised (it stands for the amplifier's command monitor).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vlab import __version__
+from vlab.rig.rig import ClampMode, Rig
+from vlab.sim.drugs import get_drug
+from vlab.sim.engine import Membrane, SimulationError, _initial_sample
+
+__all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES"]
+
+#: variables every block carries (SI), in this order
+BLOCK_VARIABLES = (
+    "Vm", "Im", "command", "m", "h", "n", "p",
+    "INa", "IK", "IL", "ICl", "IM", "gNa", "gK", "gCl", "gM",
+)  # fmt: skip
+_ENGINE_VARIABLES = tuple(v for v in BLOCK_VARIABLES if v != "command")
+
+
+@dataclass
+class Block:
+    """One chunk of simulated recording, 1-D SI arrays.
+
+    Attributes
+    ----------
+    t
+        Sample times, s: experiment time in gap-free, time within the sweep in episodic.
+    data
+        ``name -> array`` for every name in :data:`BLOCK_VARIABLES` (Vm V, Im A, command
+        V in VC / A otherwise, gates 1, currents A, conductances S). ``Vm``/``Im`` are the
+        amplifier outputs (filtered, digitised); the rest are the membrane's own values.
+    reversal
+        ``{'Na', 'K', 'Cl', 'L'}`` reversal potentials in V at the end of the chunk.
+    blocked
+        Drug name -> fraction of its target blocked at the present concentration.
+    mode
+        Amplifier mode value: ``"VC"``, ``"CC"`` or ``"I=0"``.
+    sweep
+        0-based sweep index in episodic acquisition, None in gap-free.
+    n_sweeps
+        Number of sweeps of the running episode (None in gap-free).
+    sweep_done
+        True on the last chunk of a sweep; ``record`` then holds the finished sweep.
+    episode_done
+        True on the last chunk of the last sweep of an episode.
+    record
+        The finished :class:`vlab.recording.Sweep` (only when ``sweep_done``).
+    """
+
+    t: np.ndarray
+    data: dict[str, np.ndarray]
+    reversal: dict[str, float]
+    blocked: dict[str, float]
+    mode: str
+    sweep: int | None = None
+    n_sweeps: int | None = None
+    sweep_done: bool = False
+    episode_done: bool = False
+    record: object = None
+    drugs: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.t.size)
+
+
+GAP_FREE_DT = 20e-6  # s, sample interval of gap-free streaming
+INTER_SWEEP = 0.2  # s of simulated time between sweeps of an episode
+_DIGITISER_BITS = 16
+_DIGITISER_RANGE = 10.0  # V
+_VM_SCALE = 10.0  # V out per V membrane (10 mV/mV)
+_IM_SCALE = 1e6  # V out per A (1 V/uA)
+
+
+class _OutputStage:
+    """Amplifier low-pass filter + digitiser for one channel, with state between chunks."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self._key = None
+        self._sos = None
+        self._zi = None
+
+    def reset(self) -> None:
+        self._zi = None
+
+    def process(self, x: np.ndarray, dt: float, cutoff: float | None, gain: float) -> np.ndarray:
+        if x.size == 0:
+            return x
+        y = x
+        if cutoff is not None and cutoff < 0.45 / dt:
+            key = (cutoff, dt)
+            if key != self._key:
+                from scipy.signal import bessel
+
+                self._sos = bessel(4, cutoff, fs=1.0 / dt, output="sos", norm="mag")
+                self._key = key
+                self._zi = None
+            from scipy.signal import sosfilt, sosfilt_zi
+
+            if self._zi is None:
+                self._zi = sosfilt_zi(self._sos)[:, :] * x[0]
+            y, self._zi = sosfilt(self._sos, x, zi=self._zi)
+        else:
+            self._key = None
+            self._zi = None
+        if gain:
+            g = self.scale * gain
+            lsb = 2 * _DIGITISER_RANGE / 2**_DIGITISER_BITS / g
+            lim = _DIGITISER_RANGE / g
+            y = np.clip(np.round(y / lsb) * lsb, -lim, lim)
+        return np.ascontiguousarray(y, dtype=np.float64)
+
+
+@dataclass
+class _Pulse:
+    start: float
+    end: float
+    amplitude: float
+    mode: ClampMode
+
+
+@dataclass
+class _Episode:
+    protocol: object
+    command: np.ndarray  # (sweeps, n)
+    toml: str
+    run_id: str
+    repeat: bool = False
+    sweep: int = 0
+    pos: int = 0  # next sample index within the sweep
+    membrane: Membrane | None = None
+    parts: list = field(default_factory=list)  # list of dicts of arrays of the sweep so far
+    gap_left: float = 0.0  # inter-sweep time still to pass, s
+    t0: float = 0.0
+
+
+class RigSimulator:
+    """Step the rig's membrane chunk by chunk (see module docstring).
+
+    Parameters
+    ----------
+    rig
+        The shared rig; read under ``rig.lock`` at every step.
+    dt
+        Sample interval of gap-free streaming, s.
+    seed
+        Recorded in provenance (the model is deterministic; kept for noise models).
+    """
+
+    def __init__(self, rig: Rig, dt: float = GAP_FREE_DT, seed: int = 0) -> None:
+        self.rig = rig
+        self.dt = dt
+        self.seed = seed
+        self.time = 0.0  # s of experiment (simulated) time
+        self._pulses: list[_Pulse] = []
+        self._episode: _Episode | None = None
+        self._vm_out = _OutputStage(_VM_SCALE)
+        self._im_out = _OutputStage(_IM_SCALE)
+        cell, amp = self._snapshot(0.0)
+        self._prep = cell.prep.name
+        self.membrane = Membrane(cell, 1)
+        self._reset_membrane(cell, amp)
+
+    # ------------------------------------------------------------------ control
+    @property
+    def episodic(self) -> bool:
+        return self._episode is not None
+
+    @property
+    def episode_sweep(self) -> int | None:
+        return None if self._episode is None else self._episode.sweep
+
+    def reset_cell(self) -> None:
+        """Put the gap-free membrane back at steady state under the present holding."""
+        cell, amp = self._snapshot(0.0)
+        self._reset_membrane(cell, amp)
+
+    def _reset_membrane(self, cell, amp) -> None:
+        self.membrane.cell = cell
+        if amp.mode == ClampMode.VC:
+            self.membrane.reset(v0=amp.holding[ClampMode.VC])
+        elif amp.mode == ClampMode.CC:
+            self.membrane.reset(holding_current=amp.holding[ClampMode.CC])
+        else:
+            self.membrane.reset()
+        self._vm_out.reset()
+        self._im_out.reset()
+        self._pulses.clear()
+
+    def stimulate(self, amplitude: float, duration: float) -> None:
+        """Queue a pulse starting now on top of the holding value of the present mode.
+
+        ``amplitude`` is A in CC, V in VC (ignored in I=0, as on a real amplifier);
+        ``duration`` s. Pulses only act in gap-free streaming.
+        """
+        if not (math.isfinite(amplitude) and math.isfinite(duration) and duration > 0):
+            raise ValueError("a stimulus needs a finite amplitude and a positive duration")
+        if duration > 10.0:
+            raise ValueError("a manual stimulus lasts at most 10 s")
+        mode = self.rig.amplifier.mode
+        start = max([self.time] + [p.end for p in self._pulses if p.mode == mode])
+        self._pulses.append(_Pulse(start, start + duration, float(amplitude), mode))
+
+    def start_episode(self, protocol=None, repeat: bool = False) -> None:
+        """Start running every sweep of ``protocol`` (default: the rig's protocol)."""
+        from vlab.protocols import protocol_to_toml
+
+        with self.rig.lock:
+            protocol = protocol if protocol is not None else self.rig.protocol
+            if protocol is None:
+                raise ValueError("no protocol is loaded: choose one in the stimulator panel")
+            area = self.rig.cell.values["area"]
+        cmd = protocol.command(area)
+        try:
+            toml = protocol_to_toml(protocol)
+        except Exception as exc:  # noqa: BLE001 - provenance must not stop a run
+            toml = f"# protocol could not be written as TOML: {exc}"
+        self._episode = _Episode(protocol, cmd, toml, uuid.uuid4().hex[:12], repeat=repeat)
+        self._begin_sweep()
+
+    def stop_episode(self) -> None:
+        """Abandon the running episode (the unfinished sweep is discarded)."""
+        self._episode = None
+        self._vm_out.reset()
+        self._im_out.reset()
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, duration: float) -> Block | None:
+        """Advance by up to ``duration`` s of simulated time.
+
+        In episodic acquisition a chunk never crosses the end of a sweep (that chunk has
+        ``sweep_done``); time spent between sweeps returns None (no data). Raises
+        :class:`SimulationError` if the integration fails (the membrane is left as it
+        was before the chunk).
+        """
+        if duration <= 0:
+            return None
+        if self._episode is not None:
+            return self._step_episode(duration)
+        return self._step_gap_free(duration)
+
+    def run_episode(self, protocol=None, skip_gaps: bool = True) -> list[Block]:
+        """Run a whole episode as fast as possible and return its blocks (for scripts)."""
+        self.start_episode(protocol)
+        blocks = []
+        while self._episode is not None:
+            if skip_gaps and self._episode.gap_left > 0:
+                self.step(self._episode.gap_left)  # passes the gap, begins the next sweep
+                continue
+            b = self.step(10.0)
+            if b is not None:
+                blocks.append(b)
+        return blocks
+
+    def idle(self, duration: float) -> None:
+        """Let ``duration`` s pass with nothing recorded (the bath keeps exchanging)."""
+        if duration > 0:
+            self._pass_time(duration)
+
+    # ------------------------------------------------------------------ internals
+    def _pass_time(self, dt: float) -> None:
+        self._snapshot(dt)
+        self.time += dt
+
+    def _snapshot(self, dt: float):
+        """Under ``rig.lock``: let ``dt`` of perfusion pass, sync drugs into the cell and
+        take private copies of the cell and amplifier. Everything else (integration,
+        filtering, provenance) then runs outside the lock, so the GUI never waits more
+        than a few microseconds for it."""
+        rig = self.rig
+        with rig.lock:
+            if dt > 0:
+                rig.bath.advance(dt)
+            rig.sync_drugs_to_cell()
+            cell = copy.copy(rig.cell)
+            cell.values = dict(cell.values)
+            cell.pins = dict(cell.pins)
+            cell.drugs = dict(cell.drugs)
+            amp = copy.deepcopy(rig.amplifier)
+        return cell, amp
+
+    @staticmethod
+    def _cell_info(cell) -> tuple[dict, dict, dict]:
+        rev = cell.reversals()
+        blocked = {n: get_drug(n).fraction_blocked(c) for n, c in cell.drugs.items()}
+        return rev, blocked, dict(cell.drugs)
+
+    def _step_gap_free(self, duration: float) -> Block:
+        dt = self.dt
+        n = max(1, int(round(duration / dt)))
+        cell, amp = self._snapshot(n * dt)
+        if cell.prep.name != self._prep:
+            self._prep = cell.prep.name
+            self.membrane = Membrane(cell, 1)
+            self._reset_membrane(cell, amp)
+        self.membrane.cell = cell
+        mode = amp.mode
+        hold = 0.0 if mode == ClampMode.I0 else amp.holding[mode]
+        cmd = np.full(n + 1, hold)
+        t_int = self.time + np.arange(n + 1) * dt
+        for p in self._pulses:
+            if p.mode == mode:
+                cmd[(t_int >= p.start - 1e-12) & (t_int < p.end - 1e-12)] += p.amplitude
+        if mode == ClampMode.I0:
+            cmd[:] = 0.0
+        gain, cutoff = amp.gain, amp.lowpass_hz
+        try:
+            out = self.membrane.advance(mode.engine_mode, cmd[None, :], dt, _ENGINE_VARIABLES)
+        except SimulationError:
+            self._pulses.clear()  # the pulse that blew it up must not fire again after a reset
+            raise
+        rev, blocked, drugs = self._cell_info(cell)
+        t = self.time + np.arange(1, n + 1) * dt
+        self.time += n * dt
+        self._pulses = [p for p in self._pulses if p.end > self.time]
+        data = {k: v[0] for k, v in out.items()}
+        data["command"] = cmd[1:].copy()
+        self._output_stage(data, dt, mode, gain, cutoff)
+        return Block(t, data, rev, blocked, mode.value, drugs=drugs)
+
+    def _output_stage(self, data, dt, mode, gain, cutoff) -> None:
+        primary = "Im" if mode == ClampMode.VC else "Vm"
+        data["Vm"] = self._vm_out.process(data["Vm"], dt, cutoff, gain if primary == "Vm" else 0)
+        data["Im"] = self._im_out.process(data["Im"], dt, cutoff, gain if primary == "Im" else 0)
+
+    def _protocol_mode(self) -> ClampMode:
+        return ClampMode.VC if self._episode.protocol.mode == "voltage-clamp" else ClampMode.CC
+
+    def _begin_sweep(self) -> None:
+        ep = self._episode
+        p = ep.protocol
+        cmd = ep.command[ep.sweep]
+        cell, _amp = self._snapshot(0.0)
+        mem = Membrane(cell, 1)
+        if p.mode == "voltage-clamp":
+            mem.reset(v0=cmd[0])
+        else:
+            hold = p.holding.value
+            if p.holding.dimension == "current_density":
+                hold *= cell.values["area"]
+            mem.reset(holding_current=hold)
+        first = _initial_sample(mem, cmd[:1], p.mode, _ENGINE_VARIABLES)
+        ep.membrane = mem
+        ep.pos = 1
+        ep.t0 = self.time
+        d = {k: v[0] for k, v in first.items()}
+        d["command"] = cmd[:1].copy()
+        ep.parts = [d]
+        self._vm_out.reset()
+        self._im_out.reset()
+
+    def _step_episode(self, duration: float) -> Block | None:
+        ep = self._episode
+        if ep.gap_left > 0:
+            dt_pass = min(duration, ep.gap_left)
+            self._pass_time(dt_pass)
+            ep.gap_left -= dt_pass
+            if ep.gap_left <= 1e-12:
+                ep.gap_left = 0.0
+                self._begin_sweep()
+            return None
+        p = ep.protocol
+        dt = p.sample_interval
+        cmd = ep.command[ep.sweep]
+        n_total = cmd.size
+        first_chunk = ep.pos == 1
+        k = max(1, int(round(duration / dt)))
+        k = min(k, n_total - ep.pos)
+        mode = self._protocol_mode()
+        cell, amp = self._snapshot(k * dt)
+        if k > 0:
+            ep.membrane.cell = cell
+            seg = cmd[ep.pos - 1 : ep.pos + k]
+            out = ep.membrane.advance(p.mode, seg[None, :], dt, _ENGINE_VARIABLES)
+        else:
+            out = {v: np.zeros((1, 0)) for v in _ENGINE_VARIABLES}
+        gain, cutoff = amp.gain, amp.lowpass_hz
+        rev, blocked, drugs = self._cell_info(cell)
+        prov = self._provenance(cell, amp) if ep.pos + k >= n_total else None
+        data = {kk: v[0] for kk, v in out.items()}
+        data["command"] = cmd[ep.pos : ep.pos + k].copy()
+        idx = np.arange(ep.pos, ep.pos + k)
+        if first_chunk:  # prepend the t = 0 sample
+            data = {kk: np.concatenate([ep.parts[0][kk], data[kk]]) for kk in data}
+            idx = np.arange(0, ep.pos + k)
+            ep.parts = []
+        self.time += k * dt
+        ep.pos += k
+        self._output_stage(data, dt, mode, gain, cutoff)
+        ep.parts.append(data)
+        done = ep.pos >= n_total
+        block = Block(
+            idx * dt, data, rev, blocked, mode.value, sweep=ep.sweep,
+            n_sweeps=p.sweeps, sweep_done=done, drugs=drugs,
+        )  # fmt: skip
+        if done:
+            block.record = self._make_sweep(ep, prov, mode)
+            if ep.sweep + 1 < p.sweeps:
+                ep.sweep += 1
+                ep.gap_left = INTER_SWEEP
+            elif ep.repeat:
+                ep.sweep = 0
+                ep.gap_left = INTER_SWEEP
+                block.episode_done = True
+            else:
+                block.episode_done = True
+                self._episode = None
+                self._vm_out.reset()
+                self._im_out.reset()
+        return block
+
+    def _provenance(self, cell, amp) -> dict:
+        v = cell.values
+        conc = {k: val for k, val in v.items() if k.endswith("_in") or k.endswith("_out")}
+        ep = self._episode
+        return {
+            "vlab_version": __version__,
+            "preparation": cell.prep.name,
+            "parameters": dict(v),
+            "concentrations": conc,
+            "temperature_C": v["temperature"],
+            "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
+            "drugs": {
+                n: {
+                    "concentration_M": c * 1e-3,
+                    "fraction_blocked": get_drug(n).fraction_blocked(c),
+                }
+                for n, c in cell.drugs.items()
+            },
+            "pronase_removed": cell.pronase_removed,
+            "amplifier": {
+                "gain": amp.gain,
+                "lowpass_hz": amp.lowpass_hz,
+            },
+            "protocol_name": getattr(ep.protocol, "name", ""),
+            "protocol_toml": ep.toml,
+            "seed": self.seed,
+            "run_id": ep.run_id,
+        }
+
+    def _make_sweep(self, ep: _Episode, prov: dict, mode: ClampMode):
+        from vlab.recording import Sweep
+
+        chans = {k: np.concatenate([part[k] for part in ep.parts]) for k in BLOCK_VARIABLES}
+        prov = dict(prov)
+        prov["mode"] = mode.value
+        prov["sweep"] = ep.sweep
+        prov["n_sweeps"] = ep.protocol.sweeps
+        return Sweep(
+            index=ep.sweep,
+            dt=ep.protocol.sample_interval,
+            channels=chans,
+            t0=ep.t0,
+            provenance=prov,
+            label="",
+        )
