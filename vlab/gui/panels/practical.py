@@ -1,0 +1,471 @@
+"""Practical panel: a guided practical beside the rig.
+
+The panel shows the practical's steps with check marks, the current step's text
+(Markdown, rendered by the ``markdown`` package into a ``QTextBrowser``), one input per
+question (a number field with its unit, radio buttons, or a "check my recordings"
+button) with immediate feedback, the controls the step locks, and an *Export report*
+button. Opening a step applies its rig preset (:func:`vlab.practicals.apply_preset`), so
+the rig always looks exactly as the step says.
+
+Public API for the main window (no signals needed):
+
+- :meth:`PracticalPanel.open_practical` ``(name, student_id)``;
+- :attr:`PracticalPanel.recording_provider`: a callable returning the recorded
+  :class:`vlab.recording.Sweep` list (set by the main window; recording questions are
+  checked against it);
+- :attr:`PracticalPanel.control_lock`: the :class:`vlab.practicals.ControlLock` of the
+  open step (the main window may disable those controls); :attr:`lock_listener`, if set,
+  is called with it whenever the step changes;
+- :meth:`PracticalPanel.export_report_to` ``(path)`` (the button asks for a path).
+
+All checking and saving is done by the Qt-free :class:`vlab.practicals.PracticalSession`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vlab.practicals import (
+    ControlLock,
+    PracticalError,
+    PracticalSession,
+    apply_preset,
+    builtin_practicals,
+    export_report,
+    load_practical,
+    render_report,
+)
+from vlab.practicals.checks import describe_condition
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PracticalPanel", "QuestionBox"]
+
+_OK = "#1a7f37"
+_BAD = "#b42318"
+_CSS = "body{font-size:10.5pt} h1,h2,h3{margin:4px 0} p{margin:4px 0} code{background:#eef1f5}"
+
+
+def _svg_to_img(svg: str) -> str:
+    """An inline SVG figure as an ``<img>`` with a PNG data URI (QTextDocument has no SVG)."""
+    import base64
+    import re
+
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    m = re.search(r'width="(\d+)" height="(\d+)"', svg)
+    w, h = (int(m.group(1)), int(m.group(2))) if m else (640, 200)
+    img = QImage(2 * w, 2 * h, QImage.Format_ARGB32)
+    img.fill(QColor("white"))
+    painter = QPainter(img)
+    QSvgRenderer(QByteArray(svg.encode("utf-8"))).render(painter)
+    painter.end()
+    buf = QBuffer()
+    buf.open(QIODevice.WriteOnly)
+    img.save(buf, "PNG")
+    data = base64.b64encode(bytes(buf.data())).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" width="{w}" height="{h}">'
+
+
+def _html_to_pdf(html: str, path: str) -> None:
+    """Print the report HTML to a PDF with Qt (no browser needed)."""
+    import re
+
+    from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
+
+    html = re.sub(r"<svg.*?</svg>", lambda m: _svg_to_img(m.group(0)), html, flags=re.S)
+    doc = QTextDocument()
+    doc.setHtml(html)
+    writer = QPdfWriter(path)
+    writer.setPageSize(QPageSize(QPageSize.A4))
+    writer.setResolution(150)
+    doc.print_(writer)
+
+
+def _markdown(text: str) -> str:
+    import markdown
+
+    return markdown.markdown(text or "", extensions=["extra"])
+
+
+class QuestionBox(QFrame):
+    """The input and feedback of one question."""
+
+    def __init__(self, panel: PracticalPanel, question, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        self.question = q = question
+        self.setObjectName(f"question_{q.id}")
+        self.setFrameShape(QFrame.StyledPanel)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        prompt = QLabel(_markdown(panel.session.render(q.prompt)))
+        prompt.setWordWrap(True)
+        prompt.setTextFormat(Qt.RichText)
+        lay.addWidget(prompt)
+        row = QHBoxLayout()
+        self.field: QLineEdit | None = None
+        self.group: QButtonGroup | None = None
+        if q.kind == "numeric":
+            self.field = QLineEdit()
+            self.field.setPlaceholderText("your answer")
+            self.field.setAccessibleName(f"answer to {q.id}")
+            self.field.returnPressed.connect(self.check)
+            row.addWidget(self.field, 1)
+            if q.unit not in ("", "1"):
+                row.addWidget(QLabel(q.unit))
+            self.button = QPushButton("Check")
+        elif q.kind == "choice":
+            box = QVBoxLayout()
+            self.group = QButtonGroup(self)
+            for key, label in q.choices:
+                rb = QRadioButton(label)
+                rb.setProperty("choice_key", key)
+                self.group.addButton(rb)
+                box.addWidget(rb)
+            row.addLayout(box, 1)
+            self.button = QPushButton("Check")
+        else:
+            reqs = QLabel(
+                "One recorded sweep must show: "
+                + "; ".join(describe_condition(r) for r in q.require)
+            )
+            reqs.setWordWrap(True)
+            reqs.setStyleSheet("color:#566074")
+            lay.addWidget(reqs)
+            row.addStretch(1)
+            self.button = QPushButton("Check my recordings")
+        self.button.clicked.connect(self.check)
+        row.addWidget(self.button, 0, Qt.AlignTop)
+        lay.addLayout(row)
+        self.feedback = QLabel("")
+        self.feedback.setWordWrap(True)
+        self.feedback.setObjectName("feedback")
+        lay.addWidget(self.feedback)
+        self._restore()
+
+    def _restore(self) -> None:
+        s = self.panel.session
+        q = self.question
+        prev = s.progress.answers.get(q.id)
+        if prev is not None:
+            if self.field is not None:
+                self.field.setText(prev)
+            elif self.group is not None:
+                for b in self.group.buttons():
+                    b.setChecked(b.property("choice_key") == prev)
+        res = s.progress.results.get(q.id)
+        if res:
+            self.show_feedback(bool(res.get("correct")), res.get("feedback", ""))
+
+    def answer_text(self) -> str:
+        if self.field is not None:
+            return self.field.text()
+        if self.group is not None:
+            b = self.group.checkedButton()
+            return "" if b is None else str(b.property("choice_key"))
+        return ""
+
+    def check(self) -> None:
+        """Check the answer now (or the recordings) and show the feedback."""
+        s = self.panel.session
+        try:
+            if self.question.kind == "recording":
+                provider = self.panel.recording_provider
+                sweeps = list(provider()) if provider is not None else []
+                fb = s.check_recording(self.question.id, sweeps)
+            else:
+                if self.group is not None and self.group.checkedButton() is None:
+                    self.show_feedback(False, "Choose an answer first.")
+                    return
+                fb = s.submit(self.question.id, self.answer_text())
+        except PracticalError as exc:
+            self.show_feedback(False, str(exc))
+            return
+        self.show_feedback(fb.correct, fb.message)
+        self.panel.refresh_marks()
+
+    def show_feedback(self, correct: bool, message: str) -> None:
+        color = _OK if correct else _BAD
+        mark = "\u2714 " if correct else "\u2718 "
+        self.feedback.setText(mark + message)
+        self.feedback.setStyleSheet(f"color:{color}")
+        self.setStyleSheet(f"QFrame#question_{self.question.id}{{border:1px solid {color if correct else '#c9d1dc'};"
+                           "border-radius:4px}")  # fmt: skip
+
+
+class PracticalPanel(QWidget):
+    """A guided practical beside the rig (see module docstring).
+
+    Parameters
+    ----------
+    rig
+        The shared :class:`vlab.rig.Rig`; each step's preset is applied to it.
+    parent
+        Parent widget.
+    data_root
+        Folder for progress files (default: the user data folder).
+    """
+
+    def __init__(self, rig, parent: QWidget | None = None, data_root=None) -> None:
+        super().__init__(parent)
+        self.rig = rig
+        self.data_root = data_root
+        self.session: PracticalSession | None = None
+        self.recording_provider: Callable[[], list] | None = None
+        self.lock_listener: Callable[[ControlLock], None] | None = None
+        self.control_lock = ControlLock()
+        self.question_boxes: dict[str, QuestionBox] = {}
+        self._build()
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        chooser = QHBoxLayout()
+        self.practical_combo = QComboBox()
+        self.practical_combo.setAccessibleName("practical")
+        for name in self._practical_names():
+            try:
+                title = load_practical(name).title
+            except PracticalError as exc:
+                log.warning("practical %s cannot be loaded: %s", name, exc)
+                continue
+            self.practical_combo.addItem(title, name)
+        self.student_field = QLineEdit()
+        self.student_field.setPlaceholderText("student ID")
+        self.student_field.setAccessibleName("student ID")
+        self.open_button = QPushButton("Open")
+        self.open_button.clicked.connect(self._open_clicked)
+        self.student_field.setMinimumWidth(110)
+        self.practical_combo.setMinimumWidth(120)
+        chooser.addWidget(self.practical_combo, 3)
+        chooser.addWidget(self.student_field, 2)
+        chooser.addWidget(self.open_button)
+        outer.addLayout(chooser)
+
+        self.title_label = QLabel("Choose a practical and type your student ID.")
+        self.title_label.setWordWrap(True)
+        self.title_label.setStyleSheet("font-weight:600;font-size:12pt")
+        outer.addWidget(self.title_label)
+        self.score_label = QLabel("")
+        outer.addWidget(self.score_label)
+
+        self.step_list = QListWidget()
+        self.step_list.setAccessibleName("steps")
+        self.step_list.currentRowChanged.connect(self._row_changed)
+        outer.addWidget(self.step_list)
+        split = QSplitter(Qt.Vertical)
+        self.text = QTextBrowser()
+        self.text.setOpenExternalLinks(True)
+        self.text.document().setDefaultStyleSheet(_CSS)
+        split.addWidget(self.text)
+        self.questions_area = QScrollArea()
+        self.questions_area.setWidgetResizable(True)
+        split.addWidget(self.questions_area)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        self.splitter = split
+        outer.addWidget(split, 1)
+
+        self.lock_label = QLabel("")
+        self.lock_label.setWordWrap(True)
+        self.lock_label.setStyleSheet("color:#566074")
+        outer.addWidget(self.lock_label)
+        buttons = QHBoxLayout()
+        self.prev_button = QPushButton("\u2190 Previous")
+        self.next_button = QPushButton("Next \u2192")
+        self.preset_button = QPushButton("Reset rig to this step")
+        self.preset_button.setToolTip(
+            "Apply this step's rig preset again (preparation, solutions, drugs, mode, protocol)"
+        )
+        self.report_button = QPushButton("Export report\u2026")
+        self.prev_button.clicked.connect(lambda: self.go_to(self.step_list.currentRow() - 1))
+        self.next_button.clicked.connect(lambda: self.go_to(self.step_list.currentRow() + 1))
+        self.preset_button.clicked.connect(self.apply_step_preset)
+        self.report_button.clicked.connect(self._export_clicked)
+        for b in (self.prev_button, self.next_button, self.preset_button, self.report_button):
+            buttons.addWidget(b)
+        outer.addLayout(buttons)
+        self._enable(False)
+
+    @staticmethod
+    def _practical_names() -> list[str]:
+        names = list(builtin_practicals())
+
+        def order(n: str):
+            try:
+                return (load_practical(n).order, n)
+            except PracticalError:
+                return (1000, n)
+
+        return sorted(names, key=order)
+
+    def _enable(self, on: bool) -> None:
+        for w in (
+            self.prev_button,
+            self.next_button,
+            self.preset_button,
+            self.report_button,
+            self.step_list,
+        ):
+            w.setEnabled(on)
+
+    # ------------------------------------------------------------------ public API
+    def open_practical(self, name: str, student_id: str) -> None:
+        """Open practical ``name`` for ``student_id`` at the step saved last time.
+
+        Raises :class:`vlab.practicals.PracticalError` for an unknown practical or an
+        empty student ID.
+        """
+        practical = load_practical(name)
+        self.session = PracticalSession(practical, student_id, root=self.data_root)
+        i = self.practical_combo.findData(name)
+        if i >= 0:
+            self.practical_combo.setCurrentIndex(i)
+        self.student_field.setText(student_id)
+        self.title_label.setText(practical.title)
+        self.step_list.blockSignals(True)
+        self.step_list.clear()
+        for k, step in enumerate(practical.steps, 1):
+            self.step_list.addItem(QListWidgetItem(f"{k}. {step.title}"))
+        self.step_list.blockSignals(False)
+        rows = min(self.step_list.count(), 8)
+        row_h = max(self.step_list.sizeHintForRow(0), 16)
+        self.step_list.setFixedHeight(rows * row_h + 2 * self.step_list.frameWidth() + 4)
+        self._enable(True)
+        self.go_to(self.session.step_index)
+
+    def go_to(self, index: int) -> None:
+        """Show step ``index`` and configure the rig as it says."""
+        if self.session is None or not 0 <= index < len(self.session.practical.steps):
+            return
+        self.session.go_to(index)
+        self.step_list.blockSignals(True)
+        self.step_list.setCurrentRow(index)
+        self.step_list.blockSignals(False)
+        self._show_step(index)
+        self.apply_step_preset()
+
+    def apply_step_preset(self) -> None:
+        """Apply the current step's rig preset to the rig."""
+        if self.session is None:
+            return
+        i = self.session.step_index
+        try:
+            apply_preset(self.rig, self.session.preset(i))
+        except (PracticalError, ValueError) as exc:
+            QMessageBox.warning(
+                self, "Practical", f"The rig could not be set up for this step: {exc}"
+            )
+            return
+        self.control_lock = self.session.lock(i)
+        items = self.control_lock.describe()
+        self.lock_label.setText(
+            "Locked in this step: " + ", ".join(items)
+            if items
+            else "No controls are locked in this step."
+        )
+        if self.lock_listener is not None:
+            self.lock_listener(self.control_lock)
+
+    def export_report_to(self, path) -> None:
+        """Write the report of the open practical to ``path``: HTML, or PDF if the name
+        ends in ``.pdf`` (printed by Qt, figures rasterised)."""
+        if self.session is None:
+            raise PracticalError("no practical is open")
+        sweeps = list(self.recording_provider()) if self.recording_provider is not None else None
+        if str(path).lower().endswith(".pdf"):
+            html = render_report(self.session.progress, self.session.practical, sweeps=sweeps)
+            _html_to_pdf(html, str(path))
+            return
+        export_report(self.session.progress, path, self.session.practical, sweeps=sweeps)
+
+    # ------------------------------------------------------------------ internals
+    def _open_clicked(self) -> None:
+        name = self.practical_combo.currentData()
+        try:
+            self.open_practical(name, self.student_field.text())
+        except PracticalError as exc:
+            QMessageBox.warning(self, "Practical", str(exc))
+
+    def _row_changed(self, row: int) -> None:
+        if row >= 0:
+            self.go_to(row)
+
+    def _show_step(self, index: int) -> None:
+        s = self.session
+        step = s.practical.steps[index]
+        self.text.setHtml(f"<h2>{step.title}</h2>" + _markdown(s.render(step.text)))
+        holder = QWidget()
+        lay = QVBoxLayout(holder)
+        lay.setContentsMargins(2, 2, 2, 2)
+        self.question_boxes = {}
+        if not step.questions:
+            lay.addWidget(QLabel("No questions in this step: read it, then go on."))
+        for q in step.questions:
+            box = QuestionBox(self, q, holder)
+            self.question_boxes[q.id] = box
+            lay.addWidget(box)
+        lay.addStretch(1)
+        self.questions_area.setWidget(holder)
+        self.prev_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(s.practical.steps) - 1)
+        self.refresh_marks()
+
+    def refresh_marks(self) -> None:
+        """Update the check marks of the step list and the score."""
+        s = self.session
+        if s is None:
+            return
+        for k, step in enumerate(s.practical.steps):
+            item = self.step_list.item(k)
+            done = s.step_complete(k) and bool(step.questions)
+            mark = "\u2714" if done else "\u25cb"
+            item.setText(f"{mark} {k + 1}. {step.title}")
+            item.setForeground(Qt.darkGreen if done else Qt.black)
+            item.setData(Qt.UserRole, done)
+        got, total = s.score
+        done_text = " \u2014 complete!" if s.passed else ""
+        self.score_label.setText(
+            f"Student {s.student_id} \u00b7 {got} of {total} answered correctly{done_text}"
+        )
+
+    def _export_clicked(self) -> None:
+        if self.session is None:
+            return
+        default = f"{self.session.practical.name}-{self.session.student_id}.html"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export report", default, "HTML report (*.html)"
+        )
+        if not path:
+            return
+        try:
+            self.export_report_to(path)
+        except PracticalError as exc:
+            QMessageBox.warning(self, "Practical", str(exc))

@@ -1,0 +1,218 @@
+"""Turn a step's :class:`~vlab.practicals.model.Preset` into a configured membrane or rig.
+
+Three consumers share one interpretation of a preset, so what the student sees on the rig,
+what the answer functions simulate, and what the tests record are the same membrane:
+
+- :func:`build_cell` makes a :class:`vlab.sim.cell.Cell` (answer functions, tests);
+- :func:`apply_preset` configures a :class:`vlab.rig.Rig` (the GUI, on step open);
+- :func:`simulate_sweeps` runs the preset's protocol through the engine and returns
+  :class:`vlab.recording.Sweep` objects with the same provenance the rig records.
+
+:class:`ControlLock` is the set of controls a step locks; the GUI asks it before letting
+the student change something.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vlab.practicals.errors import PracticalError
+from vlab.practicals.model import LOCKABLE_CONTROLS, Practical, Preset
+from vlab.practicals.unknowns import substitute
+from vlab.resources import list_resources
+
+__all__ = [
+    "ControlLock",
+    "apply_preset",
+    "build_cell",
+    "load_step_protocol",
+    "practical_protocols",
+    "resolved",
+    "simulate_sweeps",
+]
+
+#: which parameter names each lockable group covers
+_PARAMETER_GROUPS = {
+    "temperature": ("temperature",),
+    "solutions": tuple(f"{i}_{s}" for i in ("Na", "K", "Cl", "Ca") for s in ("in", "out"))
+    + ("E_Na", "E_K", "E_Cl", "E_L"),
+    "conductances": ("gNa", "gK", "gM", "gL", "gCl", "Cm", "q10", "q10_M", "vt", "tau_max_M"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlLock:
+    """Controls locked during a step (instructor mode).
+
+    ``locked`` holds names from :data:`vlab.practicals.model.LOCKABLE_CONTROLS`.
+    ``"drug_names"`` asks the GUI to hide the names of drugs in the bath (mystery
+    practicals).
+    """
+
+    locked: frozenset[str] = frozenset()
+
+    def is_locked(self, control: str) -> bool:
+        """True if ``control`` (a lockable name or a parameter name) may not change."""
+        if control in self.locked:
+            return True
+        return any(control in names for g, names in _PARAMETER_GROUPS.items() if g in self.locked)
+
+    def describe(self) -> list[str]:
+        """Human-readable names of the locked controls, in a fixed order."""
+        labels = {
+            "preparation": "preparation",
+            "mode": "amplifier mode",
+            "holding": "holding value",
+            "protocol": "protocol",
+            "solutions": "ion concentrations",
+            "temperature": "temperature",
+            "conductances": "channel densities",
+            "drugs": "perfusion (drugs)",
+            "drug_names": "drug names are hidden",
+        }
+        return [labels[c] for c in LOCKABLE_CONTROLS if c in self.locked]
+
+
+def practical_protocols() -> dict[str, object]:
+    """Protocol files shipped with the practicals: name -> path."""
+    return {p.stem: p for p in list_resources("practicals/protocols", ".toml")}
+
+
+def load_step_protocol(name: str):
+    """A protocol by name: practicals' own protocols first, then the built-ins."""
+    from vlab.protocols import load_protocol
+
+    own = practical_protocols()
+    if name in own:
+        return load_protocol(own[name])
+    return load_protocol(name)
+
+
+def resolved(preset: Preset, practical: Practical, unknowns: dict) -> Preset:
+    """The preset with every ``{unknown}`` replaced by this student's value."""
+    sub = lambda s: substitute(s, practical, unknowns)  # noqa: E731
+    return Preset(
+        preparation=preset.preparation,
+        mode=preset.mode,
+        protocol=preset.protocol,
+        holding=sub(preset.holding),
+        parameters=tuple((sub(k), sub(v)) for k, v in preset.parameters),
+        drugs=tuple((sub(k), sub(v)) for k, v in preset.drugs),
+        locked=preset.locked,
+    )
+
+
+def _drug_concentrations(preset: Preset) -> list[tuple[str, float]]:
+    from vlab.sim.drugs import parse_drug_spec
+
+    out = []
+    for name, conc in preset.drugs:
+        spec = name if conc.strip() in ("", "default") else f"{name}={conc}"
+        drug, c = parse_drug_spec(spec)
+        out.append((drug.name, c))
+    return out
+
+
+def build_cell(preset: Preset):
+    """A :class:`vlab.sim.cell.Cell` configured as ``preset`` says (unknowns resolved).
+
+    Raises
+    ------
+    PracticalError
+        If a parameter or drug in the preset is refused (the message says which).
+    """
+    from vlab.sim.cell import Cell
+
+    try:
+        cell = Cell(preset.preparation)
+        for name, value in preset.parameters:
+            cell.set(name, value)
+        for name, c in _drug_concentrations(preset):
+            cell.set_drug(name, c)
+        cell.kernel_params()
+    except (ValueError, FileNotFoundError) as exc:
+        raise PracticalError(f"the rig preset cannot be built: {exc}") from exc
+    return cell
+
+
+def apply_preset(rig, preset: Preset) -> None:
+    """Configure ``rig`` (a :class:`vlab.rig.Rig`) exactly as ``preset`` says.
+
+    The preparation is reloaded (so earlier changes are undone), parameters set, every
+    drug washed and the preset's drugs applied at equilibrium, the mode, holding value
+    and protocol set. Unknowns must already be resolved (:func:`resolved`).
+    """
+    from vlab.rig import ClampMode
+    from vlab.units import parse_quantity
+
+    with rig.lock:
+        rig.set_preparation(preset.preparation)
+        for name, value in preset.parameters:
+            rig.set_parameter(name, value)
+        for name in list(rig.bath.concentrations()):
+            rig.apply_drug(name, 0.0, equilibrated=True)
+        rig.bath.pronase_removed = 0.0  # a fresh cell has all its inactivation
+        for name, c in _drug_concentrations(preset):
+            rig.apply_drug(name, c, equilibrated=True)
+        rig.sync_drugs_to_cell()
+        mode = ClampMode(preset.mode)
+        rig.set_mode(mode)
+        if preset.holding and mode != ClampMode.I0:
+            dim = "voltage" if mode == ClampMode.VC else "current"
+            rig.set_holding(parse_quantity(preset.holding, dim).value, mode)
+        rig.set_protocol(load_step_protocol(preset.protocol) if preset.protocol else None)
+        rig.clear_history()  # undo must not step back into the previous step's set-up
+
+
+def simulate_sweeps(preset: Preset, protocol=None, label: str = "") -> list:
+    """Run the preset's protocol (or ``protocol``) and return recorded Sweeps.
+
+    The provenance has the same keys as the rig's recordings (``preparation``,
+    ``parameters``, ``drugs`` with ``concentration_M``, ``mode``, ``protocol_name``...),
+    so recording checks treat both alike.
+    """
+    import numpy as np
+
+    from vlab.recording import Sweep
+    from vlab.sim.drugs import get_drug
+    from vlab.sim.engine import run_protocol
+
+    cell = build_cell(preset)
+    if protocol is None:
+        if not preset.protocol:
+            raise PracticalError("this step's preset has no protocol to simulate")
+        protocol = load_step_protocol(preset.protocol)
+    res = run_protocol(cell, protocol)
+    mode = "VC" if protocol.mode == "voltage-clamp" else "CC"
+    v = cell.values
+    prov = {
+        "preparation": cell.prep.name,
+        "parameters": dict(v),
+        "concentrations": {k: x for k, x in v.items() if k.endswith(("_in", "_out"))},
+        "temperature_C": v["temperature"],
+        "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
+        "drugs": {
+            n: {"concentration_M": c * 1e-3, "fraction_blocked": get_drug(n).fraction_blocked(c)}
+            for n, c in cell.drugs.items()
+        },
+        "mode": mode,
+        "protocol_name": protocol.name,
+        "n_sweeps": res.n_sweeps,
+        "seed": 0,
+        "run_id": f"simulated-{protocol.name}",
+    }
+    sweeps = []
+    for k in range(res.n_sweeps):
+        chans = {name: np.asarray(a[k]) for name, a in res.data.items() if name != "Iion"}
+        chans["command"] = res.command[k]
+        sweeps.append(
+            Sweep(
+                index=k,
+                dt=protocol.sample_interval,
+                channels=chans,
+                t0=0.0,
+                provenance={**prov, "sweep": k},
+                label=label,
+            )  # fmt: skip
+        )
+    return sweeps

@@ -1,0 +1,387 @@
+"""Checking a student's work: answer keys, feedback and progress.
+
+:func:`answer_key` computes every answer of a practical for one student ID (the
+instructor's key, ``vlab practical answers``). :class:`PracticalSession` is what the GUI
+panel and the headless tests drive: it grades typed answers and recorded sweeps, gives
+feedback, tracks which steps are complete and saves :class:`~vlab.practicals.progress.Progress`
+after every change.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from vlab.practicals.answers import AnswerContext, evaluate
+from vlab.practicals.checks import best_sweep, describe_condition, parse_condition
+from vlab.practicals.errors import PracticalError
+from vlab.practicals.model import Practical, Question, Step
+from vlab.practicals.progress import Progress, load_progress, save_progress
+from vlab.practicals.rigsetup import ControlLock, resolved
+from vlab.practicals.unknowns import draw_unknowns, substitute
+
+__all__ = ["Feedback", "PracticalSession", "answer_key", "format_answer", "parse_number"]
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """Result of checking one answer: ``correct`` and a message for the student."""
+
+    correct: bool
+    message: str
+
+
+def _unit_factor(unit: str) -> float:
+    if unit in ("", "1"):
+        return 1.0
+    from vlab.units import parse_quantity
+
+    q = parse_quantity(f"1 {unit}")
+    if q.dimension == "temperature":
+        return 1.0
+    return q.value
+
+
+def format_answer(q: Question, value) -> str:
+    """A key value as the student would write it: ``-77.0 mV``, or the choice label."""
+    if q.kind == "choice":
+        return f"{value} ({q.choice_label(value)})"
+    if q.kind == "recording":
+        return "a sweep with " + "; ".join(q.require)
+    x = float(value) / _unit_factor(q.unit)
+    text = f"{x:.4g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.3e}"
+    return f"{text} {q.unit}".strip() if q.unit != "1" else text
+
+
+def tolerance_si(q: Question, key: float) -> float:
+    """Accepted absolute error (SI) of a numeric question for this key value."""
+    tol = 0.0 if math.isnan(q.tolerance) else q.tolerance
+    if not math.isnan(q.rel_tolerance):
+        tol = max(tol, q.rel_tolerance * abs(key))
+    return tol
+
+
+def parse_number(text: str, unit: str) -> float:
+    """A student's numeric answer in SI: ``"-77"`` (in ``unit``) or ``"-0.077 V"``.
+
+    Raises ValueError with a message for the student.
+    """
+    from vlab.units import UnitError, parse_quantity
+
+    s = str(text).strip().replace("\u2212", "-").replace(",", ".").replace("\u00b5", "u")
+    if not s:
+        raise ValueError("type a number first")
+    try:
+        return float(s) * _unit_factor(unit)
+    except ValueError:
+        pass
+    if unit in ("", "1"):
+        raise ValueError(f"{text!r} is not a number")
+    dim = parse_quantity(f"1 {unit}").dimension
+    try:
+        return parse_quantity(s, dim).value
+    except UnitError:
+        raise ValueError(
+            f"{text!r} is not a number in {unit} (e.g. '-65' or '-65 {unit}')"
+        ) from None
+
+
+def _key_for(practical: Practical, step: Step, q: Question, unknowns: dict, ctx: AnswerContext):
+    if q.kind == "recording":
+        return None
+    if q.kind == "choice" and q.correct:
+        return q.correct
+    value = evaluate(q.answer, ctx)
+    if q.kind == "choice":
+        return str(value)
+    return float(value)
+
+
+def answer_key(practical: Practical, student_id: str) -> dict[str, object]:
+    """Every computed answer for ``student_id``: question id -> SI float or choice key.
+
+    Recording questions are absent (they are checked against sweeps, see
+    :mod:`vlab.practicals.checks`).
+    """
+    unknowns = draw_unknowns(practical, student_id)
+    key: dict[str, object] = {}
+    for step in practical.steps:
+        ctx = AnswerContext(practical, step, unknowns)
+        for q in step.questions:
+            v = _key_for(practical, step, q, unknowns, ctx)
+            if v is not None:
+                key[q.id] = v
+    return key
+
+
+def _downsample(x: np.ndarray, n: int = 1000) -> list[float]:
+    """At most ``n`` samples (min/max pairs, so spikes survive), 5 significant digits."""
+    if x.size <= n:
+        return [float(f"{v:.5g}") for v in x]
+    # min/max pairs keep spikes visible
+    edges = np.linspace(0, x.size, n // 2 + 1).astype(int)
+    out = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        seg = x[a:b]
+        i, j = int(np.argmin(seg)), int(np.argmax(seg))
+        out += [float(f"{seg[min(i, j)]:.5g}"), float(f"{seg[max(i, j)]:.5g}")]
+    return out
+
+
+def _most_telling(conds, sweeps, pos, chk):
+    """Of the sweeps that pass, the one whose main channel varies most (a step to +20 mV
+    shows more than one to -100 mV); brief transients are ignored (percentiles)."""
+    from vlab.practicals.checks import check_sweep
+
+    def spread(sw) -> float:
+        ch = "Im" if str(sw.provenance.get("mode", "")) == "VC" else "Vm"
+        x = sw.channels.get(ch)
+        if x is None or len(x) < 2:
+            return 0.0
+        lo, hi = np.percentile(x, [1, 99])
+        return float(hi - lo)
+
+    best = (spread(sweeps[pos]), pos, chk)
+    for k, sw in enumerate(sweeps):
+        if k == pos:
+            continue
+        c = check_sweep(conds, sw)
+        if c.passed and (sp := spread(sw)) > best[0]:
+            best = (sp, k, c)
+    return best[1], best[2]
+
+
+def _evidence(sw, sweeps, chk) -> dict:
+    """What the report needs from the sweep that answered a recording question: its
+    checks and provenance, its traces, and the other sweeps of the same run (overlay)."""
+    n = len(next(iter(sw.channels.values())))
+    mode = str(sw.provenance.get("mode", ""))
+    primary = "Im" if mode == "VC" else "Vm"
+    run = sw.provenance.get("run_id")
+    family = [x for x in sweeps if run is not None and x.provenance.get("run_id") == run] or [sw]
+    family = sorted(family, key=lambda x: x.index)[:25]
+    ev = {
+        "sweep": int(sw.index),
+        "checks": [list(r) for r in chk.results],
+        "provenance": {k: v for k, v in sw.provenance.items() if k != "protocol_toml"},
+        "duration": float(sw.dt) * n,
+        "traces": {
+            c: _downsample(np.asarray(sw.channels[c])) for c in ("Vm", "Im") if c in sw.channels
+        },
+        "family": {
+            "channels": [primary],
+            "sweeps": [int(x.index) for x in family],
+            "chosen": [x is sw for x in family].index(True),
+            "traces": {
+                c: [_downsample(np.asarray(x.channels[c]), 300) for x in family if c in x.channels]
+                for c in (primary,)
+            },  # fmt: skip
+        },
+    }
+    return ev
+
+
+class PracticalSession:
+    """One student working through one practical.
+
+    Parameters
+    ----------
+    practical
+        The loaded practical.
+    student_id
+        Seeds the student's unknowns and names their progress file.
+    progress
+        Earlier progress; by default it is loaded from the user data folder.
+    autosave
+        Save progress after every change (the GUI does; tests may not).
+    root
+        Data folder override (see :func:`vlab.practicals.progress.data_dir`).
+    """
+
+    def __init__(self, practical: Practical, student_id: str, progress: Progress | None = None,
+                 autosave: bool = True, root=None) -> None:  # fmt: skip
+        if not str(student_id).strip():
+            raise PracticalError(
+                "a student ID is needed (it picks your unknowns and names your progress file)"
+            )
+        self.practical = practical
+        self.student_id = str(student_id).strip()
+        self.root = root
+        self.autosave = autosave
+        self.progress = progress or load_progress(practical.name, self.student_id, root)
+        self.unknowns = draw_unknowns(practical, self.student_id)
+        self._key: dict[str, object] = {}
+        self._contexts: dict[str, AnswerContext] = {}
+
+    def render(self, text: str) -> str:
+        """Display text with this student's unknowns filled in (``{v}`` -> ``-5 mV``)."""
+        return substitute(text, self.practical, self.unknowns, strict=False)
+
+    # ------------------------------------------------------------------ steps
+    @property
+    def step_index(self) -> int:
+        return min(max(self.progress.step, 0), len(self.practical.steps) - 1)
+
+    def go_to(self, index: int) -> Step:
+        """Make step ``index`` current (saved) and return it."""
+        if not 0 <= index < len(self.practical.steps):
+            raise PracticalError(
+                f"step {index + 1} does not exist (1..{len(self.practical.steps)})"
+            )
+        self.progress.step = index
+        self._save()
+        return self.practical.steps[index]
+
+    def preset(self, index: int | None = None):
+        """The resolved rig preset of a step (default: the current one)."""
+        step = self.practical.steps[self.step_index if index is None else index]
+        return resolved(step.preset, self.practical, self.unknowns)
+
+    def lock(self, index: int | None = None) -> ControlLock:
+        return ControlLock(frozenset(self.preset(index).locked))
+
+    def step_complete(self, index: int) -> bool:
+        """True when every question of the step is answered correctly (a step without
+        questions counts as complete once visited)."""
+        step = self.practical.steps[index]
+        if not step.questions:
+            return self.progress.step >= index or any(
+                self.is_correct(q.id) for s in self.practical.steps[index:] for q in s.questions
+            )
+        return all(self.is_correct(q.id) for q in step.questions)
+
+    def is_correct(self, qid: str) -> bool:
+        return bool(self.progress.results.get(qid, {}).get("correct"))
+
+    @property
+    def score(self) -> tuple[int, int]:
+        qs = self.practical.questions()
+        return sum(self.is_correct(q.id) for _, q in qs), len(qs)
+
+    @property
+    def passed(self) -> bool:
+        """Every question of the practical answered correctly."""
+        got, total = self.score
+        return got == total
+
+    # ------------------------------------------------------------------ key
+    def key(self, qid: str):
+        """The correct answer of one question for this student (computed on first use)."""
+        if qid not in self._key:
+            step, q = self.practical.question(qid)
+            ctx = self._contexts.setdefault(
+                step.id, AnswerContext(self.practical, step, self.unknowns)
+            )
+            self._key[qid] = _key_for(self.practical, step, q, self.unknowns, ctx)
+        return self._key[qid]
+
+    # ------------------------------------------------------------------ grading
+    def submit(self, qid: str, answer: str) -> Feedback:
+        """Check a typed (numeric) or chosen (choice key) answer, record and save it."""
+        step, q = self.practical.question(qid)
+        if q.kind == "recording":
+            raise PracticalError(
+                f"question {qid!r} is answered by recording a sweep, not by typing"
+            )
+        if q.kind == "numeric":
+            fb = self._grade_numeric(q, answer)
+        else:
+            fb = self._grade_choice(q, answer)
+        if fb is None:  # unreadable input is not an attempt
+            return Feedback(False, self._last_error)
+        if fb.correct or not self.is_correct(qid):
+            self.progress.answers[qid] = str(answer)
+        self._record(qid, fb)
+        return fb
+
+    def _grade_numeric(self, q: Question, text: str) -> Feedback | None:
+        try:
+            x = parse_number(text, q.unit)
+        except ValueError as exc:
+            self._last_error = str(exc)
+            return None
+        key = float(self.key(q.id))
+        tol = tolerance_si(q, key)
+        if abs(x - key) <= tol:
+            msg = f"Correct: {format_answer(q, key)}."
+            return Feedback(True, msg + (f" {q.explanation}" if q.explanation else ""))
+        f = _unit_factor(q.unit)
+        if abs(-x - key) <= tol and key != 0:
+            why = (
+                "The size is right but the sign is not: think about which way the quantity points."
+            )
+        elif any(abs(x * s - key) <= tol for s in (1e3, 1e-3, 1e6, 1e-6)):
+            why = f"The digits look right but the scale does not: the answer is asked in {q.unit}."
+        else:
+            why = "Your value is too " + ("high" if x > key else "low") + "."
+            if abs(x - key) <= 3 * tol:
+                why = "Close, but outside the accepted range: " + why[0].lower() + why[1:]
+        del f
+        return Feedback(False, f"Not yet. {why}" + (f" Hint: {q.hint}" if q.hint else ""))
+
+    def _grade_choice(self, q: Question, key_chosen: str) -> Feedback | None:
+        keys = dict(q.choices)
+        if key_chosen not in keys:
+            self._last_error = f"choose one of: {', '.join(keys.values())}"
+            return None
+        right = str(self.key(q.id))
+        if key_chosen == right:
+            return Feedback(
+                True, f"Correct: {keys[right]}." + (f" {q.explanation}" if q.explanation else "")
+            )
+        return Feedback(
+            False,
+            f"Not yet: '{keys[key_chosen]}' is not right." + (f" Hint: {q.hint}" if q.hint else ""),
+        )
+
+    def check_recording(self, qid: str, sweeps) -> Feedback:
+        """Check recorded sweeps against a recording question; the first sweep meeting every
+        condition answers it and is kept as evidence for the report."""
+        step, q = self.practical.question(qid)
+        if q.kind != "recording":
+            raise PracticalError(f"question {qid!r} is not a recording question")
+        sweeps = [s for s in (sweeps or []) if getattr(s, "kept", True)]
+        if not sweeps:
+            return Feedback(False, "Nothing recorded yet: run the protocol, then check again.")
+        conds = [parse_condition(r) for r in q.require]
+        pos, chk = best_sweep(conds, sweeps)
+        if chk.passed:
+            pos, chk = _most_telling(conds, sweeps, pos, chk)
+            sw = sweeps[pos]
+            self.progress.evidence[qid] = _evidence(sw, sweeps, chk)
+            fb = Feedback(True, f"Recorded: sweep {sw.index + 1} shows it."
+                          + (f" {q.explanation}" if q.explanation else ""))  # fmt: skip
+        else:
+            lines = [f"{'met' if ok else 'NOT met'}: {describe_condition(text)} (measured {meas})"
+                     for text, ok, meas in chk.results]  # fmt: skip
+            fb = Feedback(False, f"Not yet: none of your {len(sweeps)} sweeps shows everything. Closest is "
+                          f"sweep {sweeps[pos].index + 1}: " + "; ".join(lines) + "."
+                          + (f" Hint: {q.hint}" if q.hint else ""))  # fmt: skip
+        self._record(qid, fb)
+        return fb
+
+    def _record(self, qid: str, fb: Feedback) -> None:
+        prev = self.progress.results.get(qid, {})
+        if prev.get("correct") and not fb.correct:
+            # a later wrong attempt does not undo a correct answer, but is counted
+            self.progress.results[qid] = {**prev, "attempts": int(prev.get("attempts", 0)) + 1}
+        else:
+            self.progress.results[qid] = {
+                "correct": fb.correct,
+                "feedback": fb.message,
+                "attempts": int(prev.get("attempts", 0)) + 1,
+                "time": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            }
+        self._save()
+
+    def _save(self) -> None:
+        if self.autosave:
+            save_progress(self.progress, self.root)
+
+    def reset(self) -> None:
+        """Forget every answer (a fresh start); saved."""
+        self.progress = Progress(self.practical.name, self.student_id)
+        self._save()
