@@ -70,6 +70,11 @@ def test_vc_family_shows_inward_peak(qtbot, window, rig):
     window.scope.redraw()
     im_min = min(np.min(sw.im_item.yData) for sw in window.scope.sweeps)
     assert im_min < -1e-7  # inward Na+ current
+    # the range grew with the sweeps: the ionic currents of every sweep are in sight
+    y0, y1 = window.scope.im_plot.viewRange()[1]
+    allv = np.concatenate([sw.im_item.yData for sw in window.scope.sweeps])
+    lo, hi = np.percentile(allv, [0.2, 99.8])
+    assert y0 <= lo and hi <= y1
     assert window.recording[0].provenance["protocol_name"].startswith("Voltage-step")
 
 
@@ -281,6 +286,10 @@ def test_repeat_then_stop_with_esc_action(qtbot, window, rig):
 def test_switching_back_to_gap_free_streams_again(qtbot, window):
     window.stimulator.acquisition_combo.setCurrentIndex(1)
     assert window.scope.display == "episodic"
+    _wait_sim(qtbot, window, 0.0)  # let blocks already in flight arrive
+    n = len(window.scope.ring)
+    qtbot.waitUntil(lambda: window._status_info.get("episodic") is False, timeout=5000)
+    assert window.scope.display == "episodic" and len(window.scope.ring) == n
     window.stimulator.acquisition_combo.setCurrentIndex(0)
     assert window.scope.display == "gap-free"
     qtbot.waitUntil(lambda: len(window.scope.ring) > 100, timeout=5000)
@@ -317,3 +326,24 @@ def test_experiment_save_and_reopen(qtbot, tmp_path, monkeypatch, window, rig):
     assert other.rig.state_dict() == before and len(other.recording) == 1
     assert errors
     other.close()
+
+
+def test_side_panels_are_docked_and_membrane_view_is_fed_when_shown(qtbot, window):
+    for key in (
+        "amplifier",
+        "stimulator",
+        "perfusion",
+        "solutions",
+        "preparation",
+        "membrane_view",
+    ):
+        assert key in window.docks, key
+    mv = window.membrane_view
+    calls = []
+    real = mv.add_block
+    mv.add_block = lambda b: (calls.append(b), real(b))
+    _wait_sim(qtbot, window, 0.05)
+    assert not calls  # hidden: not fed
+    window.docks["membrane_view"].show()
+    qtbot.waitUntil(lambda: len(calls) >= 3, timeout=5000)
+    assert calls[-1].reversal and "INa" in calls[-1].data

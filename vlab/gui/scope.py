@@ -54,7 +54,10 @@ REVERSAL_COLOURS = {
     "Cl": OKABE_ITO["reddish purple"],
 }
 CURSOR_COLOUR = "#DDDDDD"
-VM_RANGE = (-0.100, 0.060)  # V, the fixed range while streaming
+VM_RANGE = (
+    -0.110,
+    0.070,
+)  # V, the fixed range while streaming (E_Na of every preparation in sight)
 
 
 class RingBuffer:
@@ -180,6 +183,9 @@ class Scope(QWidget):
         self._fps_t0 = time.perf_counter()
         self._dirty = False
         self._autoscale_pending = True
+        self._expand_pending = False
+        self._fit: dict[int, tuple[float, float]] = {}
+        self._shifting = False
         self._episode_duration: float | None = None
         self._mode = "CC"
         self.reversal: dict[str, float] = {}
@@ -333,7 +339,7 @@ class Scope(QWidget):
             self._autoscale_pending = True
         if block.sweep is None:
             if self.display != "gap-free":
-                self.set_display("gap-free")
+                return  # streamed before the switch to episodic reached the worker
             if block.n > 1:
                 self._dt = float(block.t[1] - block.t[0])
             self.ring.append(block.t, block.data["Vm"], block.data["Im"])
@@ -355,6 +361,7 @@ class Scope(QWidget):
             sw.dirty = True
             if block.sweep_done:
                 sw.done = True
+                self._expand_pending = True
             if self._episode_duration is None or block.t[-1] > self._episode_duration:
                 self._episode_duration = float(block.t[-1])
                 self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
@@ -371,6 +378,7 @@ class Scope(QWidget):
         self._autoscale_pending = True
         if not self.keep_box.isChecked():
             self._clear_sweeps()
+        self.set_cursors(0.2 * duration, 0.8 * duration)
 
     def set_display(self, display: str) -> None:
         if display == self.display:
@@ -466,8 +474,13 @@ class Scope(QWidget):
                 td, (vmd, imd) = peak_decimate(t, [vm, im], bins)
                 self.vm_curve.setData(td, vmd)
                 self.im_curve.setData(td, imd)
+                if not self._autoscale_pending and imd.size:
+                    self._expand(self.im_plot, float(imd.min()), float(imd.max()))
                 t0 = max(t_end - self.window_s, 0.0) if t_end > self.window_s else 0.0
+                x_old = self.vm_plot.viewRange()[0][0]
                 self.vm_plot.setXRange(t0, t0 + self.window_s, padding=0)
+                if t0 != x_old:  # cursors keep their place on the screen, like a scope's
+                    self._shift_cursors(t0 - x_old)
         else:
             for sw in self.sweeps:
                 if sw.dirty:
@@ -478,7 +491,11 @@ class Scope(QWidget):
         self._update_reversal_lines()
         if self._autoscale_pending:
             self._autoscale_pending = False
+            self._expand_pending = False
             self.autoscale(vm=self.display == "episodic" and self._mode == "VC")
+        elif self._expand_pending:
+            self._expand_pending = False
+            self.autoscale(vm=self.display == "episodic" and self._mode == "VC", expand_only=True)
         now = time.perf_counter()
         if now >= self._measure_due:
             self._measure_due = now + 0.2
@@ -507,8 +524,29 @@ class Scope(QWidget):
             return [(t, vm, im)]
         return [sw.arrays() for sw in self.sweeps]
 
-    def autoscale(self, vm: bool = True) -> None:
-        """Fit the channels' y ranges to the data on screen (once; then fixed again)."""
+    def _set_fit(self, plot, lo: float, hi: float, minspan: float) -> None:
+        self._fit[id(plot)] = (lo, hi)
+        span = max(hi - lo, minspan)
+        mid = 0.5 * (hi + lo)
+        plot.setYRange(mid - 0.55 * span, mid + 0.55 * span, padding=0)
+
+    def _expand(self, plot, lo: float, hi: float, minspan: float = 1e-10) -> None:
+        """Widen ``plot``'s y range (never narrow it) so that [lo, hi] is in sight.
+
+        The new range is fitted to everything seen since the last full autoscale (not to
+        the old view), so repeated widening does not pile up margins."""
+        (y0, y1) = plot.viewRange()[1]
+        if lo >= y0 and hi <= y1:
+            return
+        f0, f1 = self._fit.get(id(plot), (lo, hi))
+        self._set_fit(plot, min(lo, f0), max(hi, f1), minspan)
+
+    def autoscale(self, vm: bool = True, expand_only: bool = False) -> None:
+        """Fit the channels' y ranges to the data on screen (once; then fixed again).
+
+        ``expand_only`` only widens the ranges (used as sweeps arrive, so that a running
+        protocol never leaves the screen while the picture stays steady).
+        """
         parts = self._visible_data()
         for k, plot, minspan in ((1, self.vm_plot, 5e-3), (2, self.im_plot, 1e-10)):
             if k == 1 and not vm:
@@ -527,10 +565,11 @@ class Scope(QWidget):
                 es = [e for ion, e in self.reversal.items() if ion in self.e_lines]
                 if es and not self._mode == "VC":
                     lo, hi = min(lo, *es), max(hi, *es)
-            span = max(hi - lo, minspan)
-            mid = 0.5 * (hi + lo)
-            plot.setYRange(mid - 0.55 * span, mid + 0.55 * span, padding=0)
-        if self.display == "episodic" and self._episode_duration:
+            if expand_only:
+                self._expand(plot, lo, hi, minspan)
+            else:
+                self._set_fit(plot, lo, hi, minspan)
+        if self.display == "episodic" and self._episode_duration and not expand_only:
             self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
 
     def _fit_table(self) -> None:
@@ -544,7 +583,16 @@ class Scope(QWidget):
     def _sync_cursor(self, line, other) -> None:
         if other.value() != line.value():
             other.setValue(line.value())
-        self.update_measurements()
+        if not self._shifting:
+            self.update_measurements()
+
+    def _shift_cursors(self, dx: float) -> None:
+        self._shifting = True
+        try:
+            for a, _b in self.cursors:
+                a.setValue(a.value() + dx)
+        finally:
+            self._shifting = False
 
     def cursor_positions(self) -> tuple[float, float]:
         a = self.cursors[0][0].value()
