@@ -69,7 +69,7 @@ def main() -> int:
     tv = median_time(run)
     r = run()
     cv_v = conduction_velocity(r.t, r.traces["a"][0], r.traces["b"][0], r.sites["a"], r.sites["b"])
-    print(f"100 ms of a 1000-compartment squid axon, dt 0.025 ms")
+    print("100 ms of a 1000-compartment squid axon, dt 0.025 ms")
     print(f"   vlab   (staggered CN, tabulated exact rates): {tv:.3f} s   velocity {cv_v:.3f} m/s")
     try:
         nrun = neuron_run()

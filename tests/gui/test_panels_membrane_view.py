@@ -54,6 +54,7 @@ def test_driving_force_na(view):
     assert "12 mV" in view.readout["K"].text()
     assert "\u22121 nA" in view.current_readout["Na"].text()
     assert "2 nA" in view.current_readout["K"].text()
+    view.flush()  # curves are drawn by a timer; draw now
     x, y = view.curves["dNa"].getData()
     assert np.allclose(y, -0.115)
 
@@ -62,10 +63,12 @@ def test_rolling_window_and_new_sweep(view):
     view.set_window(0.002)
     for k in range(10):
         view.add_block(make_block(t0=k * 1e-3, n=100, dt=1e-5))
+    view.flush()  # curves are drawn by a timer; draw now
     x, _ = view.curves["m"].getData()
     assert x[-1] - x[0] <= 0.002 + 1e-9
     # time going back = a new sweep: the chart restarts
     view.add_block(make_block(t0=0.0, n=50))
+    view.flush()  # curves are drawn by a timer; draw now
     x, _ = view.curves["m"].getData()
     assert x[0] == 0.0 and len(x) == 50
 

@@ -51,6 +51,17 @@ def _qapp(offscreen: bool):
         app = QApplication(sys.argv[:1])
         app.setApplicationName("vlab")
         app.setOrganizationName("vlab")
+        app.setDesktopFileName("vlab")  # matches packaging/linux/vlab.desktop
+        try:
+            from PySide6.QtGui import QIcon
+
+            from vlab.resources import resource_path
+
+            icon = resource_path("icons", "vlab.svg")
+            if icon.is_file():
+                app.setWindowIcon(QIcon(str(icon)))
+        except Exception:  # noqa: BLE001 - an icon is never worth failing to start
+            log.debug("no window icon", exc_info=True)
     try:
         from vlab.gui.i18n import install_translator
 

@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
                 "MembraneView",
                 self.tr("Inside the membrane"),
             ),
+            ("practical", "vlab.gui.panels.practical", "PracticalPanel", self.tr("Practical")),
         ):
             klass = _optional(module, cls)
             if klass is None:
@@ -138,7 +139,7 @@ class MainWindow(QMainWindow):
         # side panels share the right column as tabs; the amplifier stays in view on the left
         right = [
             self.docks[k]
-            for k in ("stimulator", "perfusion", "solutions", "preparation")
+            for k in ("stimulator", "perfusion", "solutions", "preparation", "practical")
             if k in self.docks
         ]
         for a, b in zip(right, right[1:], strict=False):
@@ -147,6 +148,11 @@ class MainWindow(QMainWindow):
         if "membrane_view" in self.docks:
             self.docks["membrane_view"].hide()
         self.membrane_view = self.side_panels.get("membrane_view")
+        self.practical = self.side_panels.get("practical")
+        if self.practical is not None:
+            # the practical checks the student's recordings and locks controls per step
+            self.practical.recording_provider = lambda: list(self.recording)
+            self.practical.lock_listener = lambda lock: self.rig.set_locked(lock.locked)
 
         self._help = _optional("vlab.gui.help", "install_help_shortcut")
         if self._help is not None:
@@ -397,6 +403,14 @@ class MainWindow(QMainWindow):
             self.scale_group.addAction(act)
             um.addAction(act)
 
+        self._action(
+            v,
+            self.tr("Axon bench (propagation)…"),
+            self.open_axon_bench,
+            QKeySequence("Ctrl+Shift+X"),
+            self.tr("Open an axon with stimulating and recording electrodes to measure conduction."),
+        )
+
         an = mb.addMenu(self.tr("A&nalysis"))
         self._action(
             an,
@@ -532,6 +546,10 @@ class MainWindow(QMainWindow):
             fn(topic, self)
 
     def about(self) -> None:
+        klass = _optional("vlab.gui.about", "AboutDialog")
+        if klass is not None:
+            klass(self).exec()
+            return
         from vlab import __version__
 
         QMessageBox.about(
@@ -541,6 +559,17 @@ class MainWindow(QMainWindow):
                 __version__
             ),
         )
+
+    def open_axon_bench(self) -> None:
+        """The nerve-conduction bench: an axon with draggable electrodes (separate window)."""
+        klass = _optional("vlab.gui.axon_view", "AxonWindow")
+        if klass is None:
+            self.show_message(self.tr("The axon bench is not available."))
+            return
+        win = klass(self)
+        win.setWindowFlag(Qt.WindowType.Window, True)
+        self._analysis_windows.append(win)
+        win.show()
 
     def set_ui_scale(self, scale: float) -> None:
         """Scale every font (and so the layout) for projectors."""

@@ -168,7 +168,7 @@ class Scope(QWidget):
 
     frame_painted = Signal()  # after a redraw that changed a curve
 
-    REDRAW_HZ = 30
+    REDRAW_HZ = 60
     MAX_SWEEPS = 100  # overlaid sweeps kept on screen (the recording keeps them all)
 
     def __init__(self, parent: QWidget | None = None) -> None:

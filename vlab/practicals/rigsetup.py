@@ -146,6 +146,8 @@ def apply_preset(rig, preset: Preset) -> None:
     from vlab.units import parse_quantity
 
     with rig.lock:
+        if hasattr(rig, "set_locked"):
+            rig.set_locked(())  # the previous step's locks must not block this set-up
         rig.set_preparation(preset.preparation)
         for name, value in preset.parameters:
             rig.set_parameter(name, value)

@@ -100,6 +100,45 @@ class Rig:
         self._listeners: list[Callable[[str, object], None]] = []
         self._undo: list[tuple[str, dict]] = []
         self._redo: list[tuple[str, dict]] = []
+        #: controls an instructor (a practical step) has locked; see :meth:`set_locked`
+        self.locked: frozenset[str] = frozenset()
+
+    # ------------------------------------------------------------------ instructor locks
+    LOCK_LABELS = {
+        "preparation": "the preparation",
+        "mode": "the amplifier mode",
+        "holding": "the holding value",
+        "protocol": "the protocol",
+        "solutions": "the ion concentrations",
+        "temperature": "the temperature",
+        "conductances": "the channel densities",
+        "drugs": "the perfusion",
+    }
+
+    def set_locked(self, controls) -> None:
+        """Lock controls (names from :attr:`LOCK_LABELS`, plus ``drug_names``) for a step.
+
+        Locked changes are refused with a :class:`RigError` saying so; scripts that set up
+        a step (``vlab.practicals.apply_preset``) clear the locks first.
+        """
+        self.locked = frozenset(controls)
+        self._emit("locks", self.locked)
+
+    def _check_lock(self, control: str) -> None:
+        if control in self.locked:
+            raise RigError(
+                f"{self.LOCK_LABELS.get(control, control)} is locked by the instructor for this "
+                "step of the practical"
+            )
+
+    @staticmethod
+    def parameter_group(name: str) -> str:
+        """Which lockable group a membrane parameter belongs to."""
+        if name == "temperature":
+            return "temperature"
+        if name.endswith(("_in", "_out")) or name.startswith("E_"):
+            return "solutions"
+        return "conductances"
 
     # ------------------------------------------------------------------ notifications
     def subscribe(self, callback: Callable[[str, object], None]) -> None:
@@ -183,6 +222,7 @@ class Rig:
         mode = ClampMode(mode)
         if mode == self.amplifier.mode:
             return
+        self._check_lock("mode")
         self._record(f"mode {mode.value}")
         self.amplifier.mode = mode
         self._emit("mode", mode)
@@ -193,6 +233,7 @@ class Rig:
         mode = ClampMode(mode) if mode is not None else self.amplifier.mode
         if mode == ClampMode.I0:
             raise RigError("I=0 mode has no holding value: the command is disconnected")
+        self._check_lock("holding")
         lo, hi = HOLDING_LIMITS[mode]
         if not (isinstance(value, (int, float)) and lo <= value <= hi):
             unit = "mV" if mode == ClampMode.VC else "nA"
@@ -225,6 +266,7 @@ class Rig:
     @_locked
     def set_parameter(self, name: str, value: float | str) -> None:
         """Change a membrane parameter (solutions, temperature, conductances...)."""
+        self._check_lock(self.parameter_group(name))
         trial = copy.deepcopy(self.cell)
         trial.set(name, value)  # raises ParameterError with a clear message
         trial.kernel_params()  # and refuses anything non-finite downstream
@@ -234,6 +276,7 @@ class Rig:
 
     @_locked
     def set_preparation(self, name: str) -> None:
+        self._check_lock("preparation")
         cell = Cell(name)
         self._record(f"preparation {name}")
         self.cell = cell
@@ -246,6 +289,7 @@ class Rig:
 
         ``equilibrated=True`` skips the wash-in (scripts, screenshots, tests).
         """
+        self._check_lock("drugs")
         drug = get_drug(name)
         drug.check_concentration(concentration)
         self._record(f"{drug.name} {drug.format(concentration)}")
@@ -256,6 +300,7 @@ class Rig:
 
     @_locked
     def wash_drug(self, name: str) -> None:
+        self._check_lock("drugs")
         drug = get_drug(name)
         self._record(f"wash {drug.name}")
         self.bath.wash(drug.name)
@@ -278,6 +323,7 @@ class Rig:
     # ------------------------------------------------------------------ protocol
     @_locked
     def set_protocol(self, protocol) -> None:
+        self._check_lock("protocol")
         self._record(f"protocol {getattr(protocol, 'name', '')}")
         self.protocol = protocol
         self._emit("protocol", protocol)

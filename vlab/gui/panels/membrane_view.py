@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -107,6 +107,10 @@ class MembraneView(QWidget):
         self.setObjectName("MembraneView")
         self.window = float(window)
         self._t = np.empty(0)
+        self._dirty = False
+        self._draw_timer = QTimer(self)
+        self._draw_timer.timeout.connect(self._on_timer)
+        self._draw_timer.start(40)
         self._buf: dict[str, np.ndarray] = {}
         self._seen_nonzero: set[str] = set()
         self._latest: dict[str, float] = {}
@@ -274,6 +278,18 @@ class MembraneView(QWidget):
         for k in _CURRENT_OF.values():
             if k in data:
                 self._latest[k] = float(np.asarray(data[k])[-1])
+        self._dirty = True
+        self._update_readout()  # numbers are cheap; curves are redrawn by the timer
+
+    def _on_timer(self) -> None:
+        """Redraw at most ~25 times a second, and only when new data arrived."""
+        if self._dirty and self.isVisible():
+            self._dirty = False
+            self._redraw()
+
+    def flush(self) -> None:
+        """Draw pending data now (tests, screenshots)."""
+        self._dirty = False
         self._redraw()
         self._update_readout()
 

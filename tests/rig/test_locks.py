@@ -1,0 +1,34 @@
+"""Instructor locks: a practical step can lock controls; the rig refuses changes to them."""
+
+from __future__ import annotations
+
+import pytest
+
+from vlab.rig import Rig, RigError
+
+
+def test_locked_controls_are_refused_with_a_clear_message():
+    rig = Rig("squid")
+    rig.set_locked({"solutions", "drugs", "mode"})
+    with pytest.raises(RigError, match="ion concentrations is locked"):
+        rig.set_parameter("K_out", "20 mM")
+    with pytest.raises(RigError, match="perfusion is locked"):
+        rig.apply_drug("TTX", 1e-4)
+    with pytest.raises(RigError, match="amplifier mode is locked"):
+        rig.set_mode("VC")
+    rig.set_parameter("temperature", "10 degC")  # not locked
+    rig.set_parameter("gNa", "100 mS/cm2")
+    assert rig.cell.values["temperature"] == 10
+    assert rig.cell.values["K_out"] == pytest.approx(16.35)
+
+
+def test_applying_a_practical_preset_clears_the_previous_locks():
+    from vlab.practicals import load_practical
+    from vlab.practicals.rigsetup import apply_preset
+
+    prac = load_practical("hyperkalaemia")
+    rig = Rig("squid")
+    rig.set_locked({"preparation", "solutions"})
+    apply_preset(rig, prac.steps[0].preset)
+    assert rig.cell.prep.name == "mammalian"
+    assert rig.locked == frozenset()
