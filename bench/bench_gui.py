@@ -130,7 +130,7 @@ def main() -> int:
     m0 = rss_mb()
     checkpoints = []
     steps = 6
-    for k in range(steps):
+    for _ in range(steps):
         run_for(args.long_seconds / steps, pulses_every=0.3)
         checkpoints.append(rss_mb())
     sim_t = win._status_info.get("sim_time", float("nan"))

@@ -60,7 +60,9 @@ def njit(func):
     if not JIT_ENABLED or _numba is None:
         return func
     try:
-        return _numba.njit(cache=_CACHE, fastmath=False, error_model="numpy")(func)
+        # nogil: the kernels touch no Python objects, so a worker thread running one
+        # never holds up the GUI thread
+        return _numba.njit(cache=_CACHE, nogil=True, fastmath=False, error_model="numpy")(func)
     except Exception as exc:  # noqa: BLE001
         log.warning("numba could not prepare %s (%s); using plain Python", func.__name__, exc)
         return func
