@@ -10,10 +10,7 @@ mkdir -p "$OUT"
 
 shot() {  # shot FILE [vlab args...]
     local file=$1; shift
-    # the `vlab` console script dispatches to vlab.gui.app.main; call it directly so this
-    # works before the CLI is wired
-    "$PY" -c 'import sys; from vlab.gui.app import main; sys.exit(main(sys.argv[1:]))' \
-        --screenshot "$OUT/$file" "$@"
+    .venv/bin/vlab --screenshot "$OUT/$file" "$@"
     echo "wrote $OUT/$file"
 }
 
@@ -21,3 +18,5 @@ shot main_window.png --protocol vc_step_family
 shot gap_free.png
 shot single_pulse.png --protocol single_pulse
 shot vc_family_ttx.png --protocol vc_step_family --drug TTX=30nM
+"$PY" -m vlab.gui.axon_view --screenshot "$OUT/axon_view.png"
+echo "wrote $OUT/axon_view.png"
