@@ -11,7 +11,11 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from pathlib import Path
 
 from vlab.practicals.errors import PracticalError

@@ -27,7 +27,7 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum
 
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
@@ -35,12 +35,18 @@ from vlab.sim.drugs import Bath, get_drug
 __all__ = ["ClampMode", "Amplifier", "Rig", "RigError", "GAINS", "FILTERS_HZ"]
 
 
-class ClampMode(StrEnum):
+class ClampMode(str, Enum):  # noqa: UP042 - StrEnum needs Python 3.11
     """Amplifier recording mode."""
 
     VC = "VC"  # voltage clamp: command is a voltage, Im is recorded
     CC = "CC"  # current clamp: command is an injected current, Vm is recorded
     I0 = "I=0"  # current clamp with the command disconnected
+
+    def __str__(self) -> str:  # as StrEnum would: "VC", not "ClampMode.VC"
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
 
     @property
     def engine_mode(self) -> str:

@@ -24,7 +24,11 @@ applied one with the drug's ``wash_in`` time constant, and towards zero with
 from __future__ import annotations
 
 import math
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
