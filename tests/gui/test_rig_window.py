@@ -347,3 +347,16 @@ def test_side_panels_are_docked_and_membrane_view_is_fed_when_shown(qtbot, windo
     window.docks["membrane_view"].show()
     qtbot.waitUntil(lambda: len(calls) >= 3, timeout=5000)
     assert calls[-1].reversal and "INa" in calls[-1].data
+
+
+def test_saved_experiment_appears_in_recent_files_menu(qtbot, tmp_path):
+    from vlab.gui.main_window import MainWindow
+
+    win = MainWindow(start_worker=False)
+    qtbot.addWidget(win)
+    target = tmp_path / "lab1.vlab"
+    assert win.save_experiment(target)
+    win._fill_recent_menu()
+    texts = [a.text() for a in win.recent_menu.actions()]
+    assert str(target.resolve()) in texts
+    win.shutdown()

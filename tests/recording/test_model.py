@@ -70,7 +70,7 @@ def test_channel_units_table_and_prefix_rule():
 
 
 def test_mode_accepts_str_enums():
-    class ClampMode(enum.StrEnum):  # like vlab.rig
+    class ClampMode(str, enum.Enum):  # like vlab.rig (StrEnum needs Python 3.11)
         VC = "VC"
         IC = "IC"
 

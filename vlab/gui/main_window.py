@@ -29,6 +29,7 @@ from vlab.gui.worker import SPEEDS, WorkerHost
 from vlab.recording import Recording
 from vlab.rig import ClampMode, Rig
 from vlab.rig.simulator import RigSimulator
+from vlab.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.rig = rig if rig is not None else Rig("squid")
         self.recording = Recording()
+        self.settings = Settings()
         self.last_error: str | None = None
         self.speed = 1.0
         self.paused = False
@@ -178,6 +180,11 @@ class MainWindow(QMainWindow):
         self._slow_timer.timeout.connect(self._refresh_slow)
         self._slow_timer.start(250)
         self.resize(1280, 800)
+        scale = self.settings.get("ui_scale", 1.0)
+        if start_worker and scale in UI_SCALES and scale != 1.0:  # a projector set-up persists
+            self.set_ui_scale(float(scale))
+            for act in self.scale_group.actions():
+                act.setChecked(act.text() == f"{scale * 100:.0f} %")
         self.resizeDocks([self.docks["amplifier"], right[0]], [230, 480], Qt.Orientation.Horizontal)
         self._update_status_labels()
         if start_worker:
@@ -245,6 +252,8 @@ class MainWindow(QMainWindow):
             None,
             self.tr("Reopen settings and recordings from a .vlab file."),
         )
+        self.recent_menu = f.addMenu(self.tr("Open recent experiment"))
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._action(
             f,
             self.tr("Save experiment…"),
@@ -574,6 +583,9 @@ class MainWindow(QMainWindow):
     def set_ui_scale(self, scale: float) -> None:
         """Scale every font (and so the layout) for projectors."""
         self.ui_scale = float(scale)
+        if getattr(self, "settings", None) is not None and self.settings.get("ui_scale") != self.ui_scale:
+            self.settings.set("ui_scale", self.ui_scale)
+            self.settings.save()
         font = QFont(self._base_font)
         size = self._base_font.pointSizeF()
         if size <= 0:
@@ -729,7 +741,24 @@ class MainWindow(QMainWindow):
         target = fn(self, state, self.recording, **kwargs)
         if target:
             self.show_message(self.tr("Experiment saved to {}").format(target))
+            self._remember("experiments", target)
         return target
+
+    def _remember(self, kind: str, path) -> None:
+        """Add a file to the recent list in the user's settings folder."""
+        self.settings.add_recent(kind, path)
+        self.settings.save()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        items = self.settings.recent("experiments")
+        if not items:
+            act = self.recent_menu.addAction(self.tr("(none yet)"))
+            act.setEnabled(False)
+            return
+        for p in items:
+            act = self.recent_menu.addAction(p)
+            act.triggered.connect(lambda _c=False, p=p: self.open_experiment(p))
 
     def open_experiment(self, path=None) -> bool:
         """Reopen a ``.vlab`` file; on any problem a message, and nothing changes."""
@@ -757,6 +786,8 @@ class MainWindow(QMainWindow):
             return False
         if recording is not None:
             self.recording = recording
+        if getattr(result, "path", None) is not None:
+            self._remember("experiments", result.path)
         if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
             self.set_speed(float(gui["speed"]))
         self.host.reset_cell.emit()

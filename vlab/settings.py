@@ -1,0 +1,102 @@
+"""User settings and recent files, kept in the platform's configuration folder.
+
+Qt-free. The file is JSON (``settings.json``) in ``platformdirs.user_config_dir("vlab")``
+(``~/.config/vlab`` on Linux, ``%APPDATA%\\vlab`` on Windows, ``~/Library/Application
+Support/vlab`` on macOS); ``VLAB_CONFIG_DIR`` overrides the folder (tests, lab images).
+
+Writes are atomic (temporary file, fsync, rename). A missing, unreadable or corrupt file
+never stops vlab: the defaults are used and the problem is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Settings", "config_dir"]
+
+MAX_RECENT = 8
+DEFAULTS = {
+    "version": 1,
+    "ui_scale": 1.0,
+    "speed": 1.0,
+    "recent_experiments": [],
+    "recent_protocols": [],
+}
+
+
+def config_dir() -> Path:
+    """The folder vlab keeps its settings in."""
+    env = os.environ.get("VLAB_CONFIG_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("vlab", appauthor=False))
+
+
+class Settings:
+    """A small dict-like store with recent-file lists. Call :meth:`save` to persist."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else config_dir() / "settings.json"
+        self.data: dict = json.loads(json.dumps(DEFAULTS))
+        self.load()
+
+    def load(self) -> None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable settings file %s (%s)", self.path, exc)
+            return
+        if not isinstance(raw, dict):
+            log.warning("ignoring settings file %s: not a JSON object", self.path)
+            return
+        for key, default in DEFAULTS.items():
+            value = raw.get(key, default)
+            if isinstance(value, type(default)) or (
+                isinstance(default, float) and isinstance(value, int)
+            ):
+                self.data[key] = value
+
+    def save(self) -> bool:
+        """Write the settings atomically; False (and a log line) if the folder is not writable."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(self.data, fh, indent=1)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError as exc:
+            log.warning("could not save settings to %s (%s)", self.path, exc)
+            return False
+        return True
+
+    def get(self, key: str, default=None):
+        return self.data.get(key, default)
+
+    def set(self, key: str, value) -> None:
+        self.data[key] = value
+
+    def recent(self, kind: str) -> list[str]:
+        """Recent files of ``kind`` ("experiments" or "protocols") that still exist."""
+        return [p for p in self.data.get(f"recent_{kind}", []) if Path(p).exists()]
+
+    def add_recent(self, kind: str, path: str | os.PathLike) -> None:
+        key = f"recent_{kind}"
+        p = str(Path(path).resolve())
+        items = [x for x in self.data.get(key, []) if x != p]
+        self.data[key] = [p, *items][:MAX_RECENT]
