@@ -360,3 +360,31 @@ def test_saved_experiment_appears_in_recent_files_menu(qtbot, tmp_path):
     texts = [a.text() for a in win.recent_menu.actions()]
     assert str(target.resolve()) in texts
     win.shutdown()
+
+
+def test_closing_with_unsaved_sweeps_asks_and_can_be_cancelled_or_saved(qtbot, tmp_path):
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols import load_protocol
+
+    win = MainWindow(start_worker=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.run_protocol_now(load_protocol("single_pulse"))
+    assert win.unsaved_sweeps() == 1
+    asked = []
+    win.ask_unsaved = lambda n: asked.append(n) or "cancel"
+    win.close()
+    assert asked == [1] and win.isVisible()  # nothing lost: the window stays open
+    target = tmp_path / "kept.vlab"
+    win.save_experiment = lambda path=None, _orig=win.save_experiment: _orig(target)
+    win.ask_unsaved = lambda n: "save"
+    win.close()
+    assert target.exists() and not win.isVisible()
+    assert win.unsaved_sweeps() == 0
+
+
+def test_fonts_are_available(qapp):
+    """Without fonts Qt draws every glyph as a box and reports nothing (platform notes §3)."""
+    from PySide6.QtGui import QFontDatabase
+
+    assert QFontDatabase.families()

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.rig = rig if rig is not None else Rig("squid")
         self.recording = Recording()
+        self._saved_count = 0  # sweeps in the recording when it was last saved/opened
         self.settings = Settings()
         self.last_error: str | None = None
         self.speed = 1.0
@@ -709,6 +710,7 @@ class MainWindow(QMainWindow):
 
     def discard_sweeps(self) -> None:
         self.recording.clear()
+        self._saved_count = 0
         self.show_message(self.tr("All sweeps discarded."))
 
     def open_analysis(self) -> None:
@@ -742,6 +744,7 @@ class MainWindow(QMainWindow):
         if target:
             self.show_message(self.tr("Experiment saved to {}").format(target))
             self._remember("experiments", target)
+            self._saved_count = len(self.recording)
         return target
 
     def _remember(self, kind: str, path) -> None:
@@ -786,6 +789,7 @@ class MainWindow(QMainWindow):
             return False
         if recording is not None:
             self.recording = recording
+            self._saved_count = len(self.recording)
         if getattr(result, "path", None) is not None:
             self._remember("experiments", result.path)
         if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
@@ -842,7 +846,41 @@ class MainWindow(QMainWindow):
         for panel in (self.amplifier, self.stimulator):
             self.rig.unsubscribe(panel._on_rig_event)
 
+    def unsaved_sweeps(self) -> int:
+        """Sweeps recorded since the experiment was last saved or opened."""
+        return max(0, len(self.recording) - self._saved_count)
+
+    def ask_unsaved(self, n: int) -> str:
+        """Ask what to do with ``n`` unsaved sweeps: "save", "discard" or "cancel".
+
+        Offscreen (tests, ``--screenshot``, ``--smoke-test``) there is no one to ask and the
+        answer is "discard"; tests replace this method to check the other answers.
+        """
+        if QApplication.platformName() == "offscreen":
+            return "discard"
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Unsaved recordings"))
+        box.setText(self.tr("{} recorded sweep(s) have not been saved.").format(n))
+        box.setInformativeText(self.tr("Save them in an experiment file before closing?"))
+        save = box.addButton(self.tr("Save…"), QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton(self.tr("Discard"), QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save)
+        box.exec()
+        if box.clickedButton() is save:
+            return "save"
+        if box.clickedButton() is discard:
+            return "discard"
+        return "cancel"
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        n = self.unsaved_sweeps()
+        if n:
+            answer = self.ask_unsaved(n)
+            if answer == "cancel" or (answer == "save" and not self.save_experiment()):
+                event.ignore()
+                return
         self.shutdown()
         for w in self._analysis_windows:
             w.close()
