@@ -53,12 +53,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
-    QMetaObject,
     QObject,
     QRectF,
     QSignalBlocker,
     Qt,
-    QThread,
     QTimer,
     Signal,
     Slot,
@@ -83,6 +81,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.gui.worker import ThreadHost, live_threads
 from vlab.sim.cable import Axon, conduction_velocity
 from vlab.sim.cell import ParameterError
 from vlab.sim.drugs import DrugError, get_drug, load_drugs
@@ -138,33 +137,10 @@ VM_LIMITS_MV = (-90.0, 60.0)
 COLOUR_LEVELS_MV = (-80.0, 50.0)
 DRUG_TEXT_Y = 0.2  # label of the treated stretch, in the axon plot's 0..1 height
 
-_LIVE_THREADS: set[QThread] = set()
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("AxonWindow", text)
-
-
-def live_threads() -> list[QThread]:
-    """Axon-bench threads still running (the tests check that none is left)."""
-    out = []
-    for th in list(_LIVE_THREADS):
-        try:
-            if th.isRunning():
-                out.append(th)
-        except RuntimeError:  # C++ object already deleted
-            _LIVE_THREADS.discard(th)
-    return out
-
-
-def _register_thread(th: QThread) -> None:
-    _LIVE_THREADS.add(th)
-    try:  # the rig's dangling-thread guard (tests/gui/conftest.py) watches this set too
-        from vlab.gui import worker
-
-        worker._LIVE_THREADS.add(th)
-    except (ImportError, AttributeError):
-        pass
 
 
 def first_crossing(t: np.ndarray, v: np.ndarray, level: float = 0.0, after: float = 0.0) -> float:
@@ -338,8 +314,8 @@ class AxonWorker(QObject):
         self.position.emit(self._run, self._t)
 
 
-class AxonHost(QObject):
-    """Owns the worker thread: start it, queue commands into it, stop it cleanly."""
+class AxonHost(ThreadHost):
+    """Owns the axon worker's thread; its signals queue commands into the worker."""
 
     compute = Signal(object)
     replay = Signal(int, float, float)
@@ -347,40 +323,11 @@ class AxonHost(QObject):
     set_speed = Signal(float)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("vlab-axon")
-        self.worker = AxonWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
+        super().__init__(AxonWorker(), "vlab-axon", parent)
         self.compute.connect(self.worker.compute)
         self.replay.connect(self.worker.replay)
         self.stop_replay.connect(self.worker.stop_replay)
         self.set_speed.connect(self.worker.set_speed)
-        self._running = False
-
-    def start(self) -> None:
-        if self._running:
-            return
-        self._running = True
-        _register_thread(self.thread)
-        self.thread.start()
-
-    @property
-    def running(self) -> bool:
-        return self._running and self.thread.isRunning()
-
-    def shutdown(self) -> None:
-        """Stop the replay timer in the worker thread, quit the thread and wait for it."""
-        if not self._running:
-            return
-        self._running = False
-        if self.thread.isRunning():
-            QMetaObject.invokeMethod(
-                self.worker, "stop", Qt.ConnectionType.BlockingQueuedConnection
-            )
-            self.thread.quit()
-            self.thread.wait()
 
 
 # ---------------------------------------------------------------------------- window

@@ -31,28 +31,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.gui.palette import ION_COLOURS, OKABE_ITO
 from vlab.units import format_si
 
 __all__ = ["OKABE_ITO", "RingBuffer", "Scope"]
 
-#: Okabe & Ito (2008) colour-blind-safe palette (black left out: the scope is dark)
-OKABE_ITO = {
-    "orange": "#E69F00",
-    "sky blue": "#56B4E9",
-    "bluish green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish purple": "#CC79A7",
-}
 SWEEP_COLOURS = ("#F0E442", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#0072B2")
 VM_COLOUR = OKABE_ITO["yellow"]
-IM_COLOUR = OKABE_ITO["sky blue"]
-REVERSAL_COLOURS = {
-    "Na": OKABE_ITO["orange"],
-    "K": OKABE_ITO["bluish green"],
-    "Cl": OKABE_ITO["reddish purple"],
-}
+IM_COLOUR = OKABE_ITO["sky"]
+# the scope is dark: the blue of K+ is lightened to stay readable, same hue as elsewhere
+REVERSAL_COLOURS = {"Na": ION_COLOURS["Na"], "K": "#3B9BE0", "Cl": ION_COLOURS["Cl"]}
 CURSOR_COLOUR = "#DDDDDD"
 VM_RANGE = (
     -0.110,

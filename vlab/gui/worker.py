@@ -26,7 +26,7 @@ from vlab.rig.simulator import RigSimulator, SimulationError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SimWorker", "WorkerHost", "live_threads", "SPEEDS"]
+__all__ = ["SimWorker", "ThreadHost", "WorkerHost", "live_threads", "SPEEDS"]
 
 #: speed factors offered in the GUI (x real time)
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -203,7 +203,49 @@ class SimWorker(QObject):
             )
 
 
-class WorkerHost(QObject):
+class ThreadHost(QObject):
+    """Owns one worker QObject on its own QThread: start it, stop it cleanly.
+
+    The worker must have a ``start`` slot (run in its thread when the thread starts) and a
+    ``stop`` slot (stops its timers; called with a blocking queued connection so it runs
+    in the worker thread). Every started thread is registered for :func:`live_threads`,
+    which the tests' dangling-thread guard checks. Never ``terminate()``.
+    """
+
+    def __init__(self, worker: QObject, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName(name)
+        self.worker = worker
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self._running = False
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        _LIVE_THREADS.add(self.thread)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._running and self.thread.isRunning()
+
+    def shutdown(self) -> None:
+        """Stop the worker's timers in its thread, quit the thread and wait for it."""
+        if not self._running:
+            return
+        self._running = False
+        if self.thread.isRunning():
+            QMetaObject.invokeMethod(
+                self.worker, "stop", Qt.ConnectionType.BlockingQueuedConnection
+            )
+            self.thread.quit()
+            self.thread.wait()
+
+
+class WorkerHost(ThreadHost):
     """Owns the worker thread: start it, send it commands, stop it cleanly.
 
     The host's signals are connected to the worker's slots, so calling ``host.stimulate
@@ -219,12 +261,7 @@ class WorkerHost(QObject):
     reset_cell = Signal()
 
     def __init__(self, rig: Rig, parent: QObject | None = None, tick_ms: int = 20) -> None:
-        super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("vlab-simulation")
-        self.worker = SimWorker(rig, tick_ms=tick_ms)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
+        super().__init__(SimWorker(rig, tick_ms=tick_ms), "vlab-simulation", parent)
         self.stimulate.connect(self.worker.stimulate)
         self.run_protocol.connect(self.worker.run_protocol)
         self.stop_protocol.connect(self.worker.stop_protocol)
@@ -232,27 +269,4 @@ class WorkerHost(QObject):
         self.set_paused.connect(self.worker.set_paused)
         self.set_acquisition.connect(self.worker.set_acquisition)
         self.reset_cell.connect(self.worker.reset_cell)
-        self._running = False
 
-    def start(self) -> None:
-        if self._running:
-            return
-        self._running = True
-        _LIVE_THREADS.add(self.thread)
-        self.thread.start()
-
-    @property
-    def running(self) -> bool:
-        return self._running and self.thread.isRunning()
-
-    def shutdown(self) -> None:
-        """Stop the timer in the worker thread, quit the thread and wait for it."""
-        if not self._running:
-            return
-        self._running = False
-        if self.thread.isRunning():
-            QMetaObject.invokeMethod(
-                self.worker, "stop", Qt.ConnectionType.BlockingQueuedConnection
-            )
-            self.thread.quit()
-            self.thread.wait()

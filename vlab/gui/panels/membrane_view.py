@@ -31,28 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.gui.palette import ION_COLOURS, OKABE_ITO
+
 log = logging.getLogger(__name__)
 
 __all__ = ["OKABE_ITO", "ION_COLOURS", "MembraneView"]
 
-#: Okabe & Ito (2008) colour-blind-safe palette
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-}
-ION_COLOURS = {
-    "Na": OKABE_ITO["vermillion"],
-    "K": OKABE_ITO["blue"],
-    "Cl": OKABE_ITO["green"],
-    "L": "#555555",
-    "M": OKABE_ITO["purple"],
-}
 ION_TEXT = {"Na": "Na\u207a", "K": "K\u207a", "Cl": "Cl\u207b", "L": "leak", "M": "M (K\u207a)"}
 
 #: curve name -> (plot row, colour, dash, legend label)
