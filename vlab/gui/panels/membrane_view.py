@@ -103,6 +103,7 @@ class MembraneView(QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.setBackground("w")
+        self.graphics.setMinimumHeight(300)
         lay.addWidget(self.graphics, 1)
 
         titles = (
@@ -116,8 +117,9 @@ class MembraneView(QWidget):
         self.plots: list[pg.PlotItem] = []
         self.legends: list[pg.LegendItem] = []
         axis_pen = pg.mkPen("#333333")
+        # a 2 x 2 grid: the view usually sits in a wide, short dock under the scope
         for row, (title, unit, ylab) in enumerate(zip(titles, units, ylabels, strict=True)):
-            p = self.graphics.addPlot(row=row, col=0)
+            p = self.graphics.addPlot(row=row // 2, col=row % 2)
             p.setTitle(title, color="#222222", size="10pt")
             p.showGrid(x=True, y=True, alpha=0.25)
             for ax in ("left", "bottom"):
@@ -131,7 +133,7 @@ class MembraneView(QWidget):
             legend = p.addLegend(offset=(-5, 5), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 200),
                                  colCount=5, labelTextSize="8pt")
             self.legends.append(legend)
-            if row < 3:
+            if row < 2:
                 p.getAxis("bottom").setStyle(showValues=False)
             else:
                 p.setLabel("bottom", self.tr("time"), units="s")
