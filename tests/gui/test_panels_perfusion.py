@@ -108,3 +108,19 @@ def test_live_block_from_simulator_block(panel):
     panel.update_block(FakeBlock())
     panel.refresh()
     assert panel.fraction("lidocaine") == pytest.approx(0.4)
+
+
+def test_mystery_practical_hides_the_drug_in_the_bath(qtbot):
+    from vlab.rig import Rig
+
+    rig = Rig("squid")
+    rig.apply_drug("TEA", 10.0, equilibrated=True)
+    panel = PerfusionPanel(rig)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    assert "TEA" in rig.bath.applied() and "at cell" in panel.rows["TEA"].state.text()
+    rig.set_locked({"drugs", "drug_names"})
+    panel.refresh()
+    texts = [row.state.text() for row in panel.rows.values()]
+    assert all(t == "hidden" for t in texts)
+    assert not any(row.wash_button.isEnabled() for row in panel.rows.values())

@@ -682,7 +682,9 @@ class MainWindow(QMainWindow):
         from vlab.sim.drugs import get_drug
 
         names = sorted(set(drugs) | set(applied))
-        if names:
+        if names and "drug_names" in self.rig.locked:  # a mystery practical: do not tell
+            self.drugs_label.setText(self.tr("bath: an unknown drug"))
+        elif names:
             parts = []
             for n in names:
                 c = drugs.get(n, 0.0)

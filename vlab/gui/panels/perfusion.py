@@ -196,7 +196,7 @@ class PerfusionPanel(QWidget):
             self._rig_event.emit(kind, detail)
 
     def _on_rig_event(self, kind: str, detail: object) -> None:
-        if isValid(self) and kind in ("drug", "history", "preparation"):
+        if isValid(self) and kind in ("drug", "history", "preparation", "locks"):
             self.refresh()
 
     def update_block(self, block) -> None:
@@ -221,7 +221,16 @@ class PerfusionPanel(QWidget):
         bath = self.rig.bath
         now = bath.concentrations()
         applied = bath.applied()
+        hidden = "drug_names" in getattr(self.rig, "locked", ())
+        locked = "drugs" in getattr(self.rig, "locked", ())
         for name, row in self.rows.items():
+            row.wash_button.setEnabled(not locked)
+            if hidden:  # a mystery practical: the bath must not give the answer away
+                row.bar.setValue(0)
+                row.bar.setFormat(self.tr("hidden in this practical"))
+                row.state.setText(self.tr("hidden"))
+                row.wash_button.setEnabled(False)
+                continue
             drug = row.drug
             c_now = now.get(name, 0.0)
             c_app = applied.get(name, 0.0)
@@ -243,4 +252,4 @@ class PerfusionPanel(QWidget):
             else:
                 txt = self.tr("not applied")
             row.state.setText(txt.format(now=_display(drug, c_now), app=_display(drug, c_app)))
-            row.wash_button.setEnabled(c_app > 0 or c_now > 0)
+            row.wash_button.setEnabled((c_app > 0 or c_now > 0) and not locked)
