@@ -337,6 +337,11 @@ def export_report(progress: Progress, path: str | os.PathLike, practical=None, s
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a report is for sharing: not owner-only like mkstemp's
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
