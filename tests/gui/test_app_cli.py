@@ -39,3 +39,15 @@ def test_screenshot_gap_free_with_drug(tmp_path):
 def test_bad_arguments_exit_1(tmp_path, capsys):
     assert main(["--screenshot", str(tmp_path / "y.png"), "--protocol", "no_such_protocol"]) == 1
     assert "no_such_protocol" in capsys.readouterr().err
+
+
+def test_no_display_gives_a_clear_message_instead_of_a_qt_abort(monkeypatch, capsys):
+    import sys
+
+    from vlab.gui import app
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    assert app.main([]) == 1
+    assert "no graphical display" in capsys.readouterr().err

@@ -87,9 +87,26 @@ def _make_rig(args):
     return rig
 
 
+def _no_display_reason() -> str | None:
+    """Why a window cannot open here, or None. Qt would abort the interpreter instead."""
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no graphical display found (DISPLAY and WAYLAND_DISPLAY are not set). Start vlab "
+        "from a desktop session, or use the headless commands (`vlab run PROTOCOL`, "
+        "`vlab --screenshot FILE.png`, `vlab --help`)."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     offscreen = bool(args.screenshot or args.smoke_test)
+    reason = None if offscreen else _no_display_reason()
+    if reason:
+        print(f"vlab: {reason}", file=sys.stderr)
+        return 1
     try:
         app = _qapp(offscreen)
         rig = _make_rig(args)
