@@ -58,7 +58,7 @@ class SimWorker(QObject):
     MAX_WALL_PER_TICK = 0.1  # s of wall time one tick may catch up (beyond it: slow down)
     BUDGET_PER_TICK = 0.012  # s of compute one tick may use
 
-    def __init__(self, rig: Rig, tick_ms: int = 20) -> None:
+    def __init__(self, rig: Rig, tick_ms: int = 10) -> None:
         super().__init__()
         self.rig = rig
         self.tick_ms = tick_ms
@@ -260,7 +260,7 @@ class WorkerHost(ThreadHost):
     set_acquisition = Signal(str)
     reset_cell = Signal()
 
-    def __init__(self, rig: Rig, parent: QObject | None = None, tick_ms: int = 20) -> None:
+    def __init__(self, rig: Rig, parent: QObject | None = None, tick_ms: int = 10) -> None:
         super().__init__(SimWorker(rig, tick_ms=tick_ms), "vlab-simulation", parent)
         self.stimulate.connect(self.worker.stimulate)
         self.run_protocol.connect(self.worker.run_protocol)
