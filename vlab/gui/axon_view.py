@@ -81,7 +81,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vlab.gui.worker import ThreadHost, live_threads
+from vlab.gui.worker import ThreadHost, TickWorker, live_threads
 from vlab.sim.cable import Axon, conduction_velocity
 from vlab.sim.cell import ParameterError
 from vlab.sim.drugs import DrugError, get_drug, load_drugs
@@ -206,7 +206,7 @@ def space_time_image(x: np.ndarray, v: np.ndarray, length: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- worker
-class AxonWorker(QObject):
+class AxonWorker(TickWorker):
     """Computes sweeps and paces their replay (lives in the worker thread)."""
 
     computed = Signal(object)  # AxonSweep
@@ -229,17 +229,8 @@ class AxonWorker(QObject):
 
     @Slot()
     def start(self) -> None:
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._tick)
+        self._make_timer()
         self.ready.emit()
-
-    @Slot()
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer.deleteLater()
-            self._timer = None
 
     @Slot(float)
     def set_speed(self, factor: float) -> None:

@@ -26,7 +26,7 @@ from vlab.rig.simulator import RigSimulator, SimulationError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SimWorker", "ThreadHost", "WorkerHost", "live_threads", "SPEEDS"]
+__all__ = ["SimWorker", "ThreadHost", "TickWorker", "WorkerHost", "live_threads", "SPEEDS"]
 
 #: speed factors offered in the GUI (x real time)
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -46,7 +46,35 @@ def live_threads() -> list[QThread]:
     return out
 
 
-class SimWorker(QObject):
+class TickWorker(QObject):
+    """A worker whose precise ``QTimer`` lives in its own thread.
+
+    Subclasses implement ``_tick``; :meth:`_make_timer` is called from their ``start`` slot
+    (which runs in the worker thread), and the host calls :meth:`stop` there before quitting
+    the thread.
+    """
+
+    def _make_timer(self) -> QTimer:
+        timer = QTimer(self)
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(self._tick)
+        self._timer = timer
+        return timer
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop ticking (runs in the worker thread; the host then quits the thread)."""
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            timer.stop()
+            timer.deleteLater()
+            self._timer = None
+
+    def _tick(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SimWorker(TickWorker):
     """Steps the rig in the worker thread. All slots must be called through queued signals."""
 
     blocks_ready = Signal(object)  # list[Block]
@@ -83,20 +111,9 @@ class SimWorker(QObject):
             log.exception("cannot start the simulator")
             self.error.emit(str(exc))
             return
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._tick)
         self._last = time.perf_counter()
-        self._timer.start(self.tick_ms)
+        self._make_timer().start(self.tick_ms)
         self.ready.emit()
-
-    @Slot()
-    def stop(self) -> None:
-        """Stop ticking (runs in the worker thread; the host then quits the thread)."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer.deleteLater()
-            self._timer = None
 
     # ------------------------------------------------------------------ commands
     @Slot(float)
