@@ -226,3 +226,11 @@ def test_mammalian_neuron_fires_with_adaptation():
     isi = np.diff(sp)
     assert isi[-1] > 1.2 * isi[0]  # M-current: intervals lengthen
     assert v.max() > 0.030
+
+
+def test_a_run_too_large_for_memory_is_refused_before_it_starts():
+    proto = load_protocol("single_pulse").with_changes(
+        sweeps=1000, sweep_duration=30.0, start_to_start=30.0
+    )
+    with pytest.raises(SimulationError, match="GB of memory"):
+        run_protocol(Cell("squid"), proto)

@@ -223,6 +223,8 @@ def run_protocol(
     holding current holds it at).
     """
     area = cell.values["area"]
+    names = variables if variables is not None else RECORDABLE
+    check_memory(protocol.sweeps, protocol.n_samples, len(names) + K.N_REC)
     cmd = protocol.command(area)
     n_sweeps, n = cmd.shape
     dt = protocol.sample_interval
@@ -234,7 +236,6 @@ def run_protocol(
         if protocol.holding.dimension == "current_density":
             hold *= area
         mem.reset(holding_current=hold)
-    names = variables if variables is not None else RECORDABLE
     first = _initial_sample(mem, cmd[:, 0], protocol.mode, names)
     if n > 1:
         rest = mem.advance(protocol.mode, cmd, dt, names)
@@ -249,6 +250,25 @@ def run_protocol(
         dt=dt / mem.steps_per_sample(dt),
         cell_info=cell.describe(),
     )
+
+
+MAX_RUN_BYTES = 2 * 1024**3  # the largest run vlab will hold in memory
+
+
+class RunTooLargeError(SimulationError, ValueError):
+    """A run refused before it starts because it would not fit in memory (bad input)."""
+
+
+def check_memory(n_sweeps: int, n_samples: int, n_arrays: int) -> None:
+    """Refuse a run whose recording would not fit comfortably in a school laptop's memory."""
+    need = 8 * n_sweeps * n_samples * n_arrays
+    if need > MAX_RUN_BYTES:
+        raise RunTooLargeError(
+            f"this run would need {need / 1024**3:.1f} GB of memory ({n_sweeps} sweeps x "
+            f"{n_samples} samples x {n_arrays} traces); at most {MAX_RUN_BYTES / 1024**3:.0f} GB "
+            "is allowed. Use fewer sweeps, a shorter sweep, a longer sample interval, or "
+            "record fewer variables."
+        )
 
 
 def _initial_sample(mem: Membrane, cmd0: np.ndarray, mode: str, names) -> dict[str, np.ndarray]:
