@@ -131,7 +131,7 @@ class Axon:
         x = np.cumsum(L) - L / 2
         return {"x": x, "L": L, "kind": kind}
 
-    def _compartment_params(self, comp, dt_ms):
+    def _compartment_params(self, comp):
         cell = self.cell
         g = self.geometry
         P = cell.kernel_params()  # block from bath drugs already applied (mS/cm2 etc.)
@@ -187,8 +187,8 @@ class Axon:
             elx = np.where(glx > 0, (base * elx + P[K.P_GCL] * area * P[K.P_ECL]) / np.where(glx > 0, glx, 1), elx)
         return C, gna, gk, glk, glna, glx, gax, (E[0], E[1], elx), area, P
 
-    def stim_weights(self, comp) -> tuple[np.ndarray, float]:
-        """Share of the stimulus per compartment and the stimulated membrane area (m^2)."""
+    def stim_weights(self, comp) -> np.ndarray:
+        """Share of the stimulating electrode's current entering each compartment."""
         g = self.geometry
         x, L = comp["x"], comp["L"]
         half = g["stim_length"] / 2.0
@@ -201,9 +201,7 @@ class Axon:
         if overlap.sum() <= 0:
             overlap = np.zeros_like(x)
             overlap[int(np.argmin(np.abs(x - g["stim_x"])))] = 1.0
-        w = overlap / overlap.sum()
-        area = math.pi * g["diameter"] * max(float((overlap * (overlap > 0)).sum()), 1e-12)
-        return w, area
+        return overlap / overlap.sum()
 
     def stimulated_area(self) -> float:
         """Membrane area (m^2) a current density in a protocol refers to (``area``)."""
@@ -251,10 +249,13 @@ class Axon:
         sub = max(1, math.ceil(sample_interval / dt_max - 1e-9))
         dt_ms = sample_interval * 1e3 / sub
         comp = self.compartments()
-        C, gna, gk, glk, glna, glx, gax, (ena, ek, elx), area, P = self._compartment_params(comp, dt_ms)
-        tab = CK.gate_tables(int(P[20]), float(P[19]), float(P[12]), dt_ms)
-        tab_half = CK.gate_tables(int(P[20]), float(P[19]), float(P[12]), dt_ms / 2)
-        w, _ = self.stim_weights(comp)
+        C, gna, gk, glk, glna, glx, gax, (ena, ek, elx), area, P = self._compartment_params(comp)
+        from vlab.sim import kernel as K
+
+        rates_of = (int(P[K.P_KIND]), float(P[K.P_VT]), float(P[K.P_PHI]))
+        tab = CK.gate_tables(*rates_of, dt_ms)
+        tab_half = CK.gate_tables(*rates_of, dt_ms / 2)
+        w = self.stim_weights(comp)
         record = dict(record or {})
         labels = list(record)
         rec_idx = np.array([self.position_index(record[k], comp) for k in labels], dtype=np.int64)
