@@ -13,17 +13,18 @@ from vlab.units import Quantity
 SQUID_AREA = 1e-7  # m^2 (1e-3 cm2)
 
 
-def vc(
+def make(
+    mode: str,
     epochs: str,
     *,
     sweeps: int = 1,
     duration: str = "30 ms",
     dt: str = "10 us",
-    holding: str = "-65 mV",
+    holding: str,
 ) -> Protocol:
     text = f"""
 name = "test"
-mode = "voltage-clamp"
+mode = "{mode}"
 holding = "{holding}"
 sweeps = {sweeps}
 sweep_duration = "{duration}"
@@ -33,24 +34,12 @@ sample_interval = "{dt}"
     return parse_protocol(text, source="test.toml")
 
 
-def cc(
-    epochs: str,
-    *,
-    sweeps: int = 1,
-    duration: str = "30 ms",
-    dt: str = "10 us",
-    holding: str = "0 uA/cm2",
-) -> Protocol:
-    text = f"""
-name = "test"
-mode = "current-clamp"
-holding = "{holding}"
-sweeps = {sweeps}
-sweep_duration = "{duration}"
-sample_interval = "{dt}"
-{epochs}
-"""
-    return parse_protocol(text, source="test.toml")
+def vc(epochs: str, *, holding: str = "-65 mV", **kw) -> Protocol:
+    return make("voltage-clamp", epochs, holding=holding, **kw)
+
+
+def cc(epochs: str, *, holding: str = "0 uA/cm2", **kw) -> Protocol:
+    return make("current-clamp", epochs, holding=holding, **kw)
 
 
 STEP = """
