@@ -51,3 +51,12 @@ def test_no_display_gives_a_clear_message_instead_of_a_qt_abort(monkeypatch, cap
         monkeypatch.delenv(var, raising=False)
     assert app.main([]) == 1
     assert "no graphical display" in capsys.readouterr().err
+
+
+def test_interactive_start_paints_a_splash_before_the_heavy_imports(qapp):
+    from vlab.gui.app import _splash
+
+    splash = _splash(qapp)
+    assert splash is not None and splash.isVisible()
+    assert "Starting vlab" in splash.message()
+    splash.close()

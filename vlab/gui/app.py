@@ -71,6 +71,29 @@ def _qapp(offscreen: bool):
     return app
 
 
+def _splash(app):
+    """A splash screen painted before the heavy imports (None if the icon is missing)."""
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QColor, QIcon
+    from PySide6.QtWidgets import QSplashScreen
+
+    from vlab.resources import resource_path
+
+    icon_file = resource_path("icons", "vlab.svg")
+    if not icon_file.is_file():
+        return None
+    pix = QIcon(str(icon_file)).pixmap(256, 256)
+    splash = QSplashScreen(pix)
+    splash.showMessage(
+        QCoreApplication.translate("vlab", "Starting vlab…"),
+        Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+        QColor("white"),
+    )
+    splash.show()
+    app.processEvents()
+    return splash
+
+
 def _make_rig(args):
     from vlab.protocols import load_protocol
     from vlab.rig import Rig
@@ -109,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         app = _qapp(offscreen)
+        # an interactive start shows a splash at once: the engine (numba) and the plots
+        # (pyqtgraph) take about a second to import on a warm start, longer on a cold one
+        splash = None if offscreen else _splash(app)
         rig = _make_rig(args)
     except (ValueError, OSError) as exc:
         print(f"vlab: {exc}", file=sys.stderr)
@@ -122,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     win = MainWindow(rig)
     win.set_speed(args.speed)
     win.show()
+    if splash is not None:
+        splash.finish(win)
     rc = app.exec()
     win.shutdown()
     return int(rc)
