@@ -58,5 +58,5 @@ def test_interactive_start_paints_a_splash_before_the_heavy_imports(qapp):
 
     splash = _splash(qapp)
     assert splash is not None and splash.isVisible()
-    assert "Starting vlab" in splash.message()
+    assert "Starting vlab" in splash.accessibleName()
     splash.close()

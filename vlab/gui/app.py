@@ -72,23 +72,33 @@ def _qapp(offscreen: bool):
 
 
 def _splash(app):
-    """A splash screen painted before the heavy imports (None if the icon is missing)."""
-    from PySide6.QtCore import QCoreApplication, Qt
-    from PySide6.QtGui import QColor, QIcon
-    from PySide6.QtWidgets import QSplashScreen
+    """A splash window painted before the heavy imports (None if the icon is missing).
+
+    A frameless label rather than ``QSplashScreen``, whose ``show()`` waits up to a second
+    for the window manager on some platforms, which is what a splash is meant to hide.
+    """
+    from PySide6.QtCore import QCoreApplication, QRect, Qt
+    from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+    from PySide6.QtWidgets import QLabel
 
     from vlab.resources import resource_path
 
     icon_file = resource_path("icons", "vlab.svg")
     if not icon_file.is_file():
         return None
-    pix = QIcon(str(icon_file)).pixmap(256, 256)
-    splash = QSplashScreen(pix)
-    splash.showMessage(
-        QCoreApplication.translate("vlab", "Starting vlab…"),
-        Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
-        QColor("white"),
-    )
+    pix = QPixmap(320, 300)
+    pix.fill(QColor("#101418"))
+    painter = QPainter(pix)
+    painter.drawPixmap(64, 16, QIcon(str(icon_file)).pixmap(192, 192))
+    painter.setPen(QColor("white"))
+    message = QCoreApplication.translate("vlab", "Starting vlab…")
+    painter.drawText(QRect(0, 220, 320, 60), Qt.AlignmentFlag.AlignCenter, message)
+    painter.end()
+    splash = QLabel()
+    splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    splash.setPixmap(pix)
+    splash.setAccessibleName(message)
+    splash.finish = lambda _window: splash.close()
     splash.show()
     app.processEvents()
     return splash
