@@ -732,7 +732,7 @@ class MainWindow(QMainWindow):
     def export_plot(self) -> None:
         fn = _optional("vlab.gui.dialogs.export", "export_plot_dialog")
         if fn is not None:
-            fn(self, self.scope.vm_plot)
+            fn(self, self.scope.glw.ci)  # the whole scope: Vm and Im
 
     def save_experiment(self, path=None):
         """Save settings, protocol and recordings to a ``.vlab`` file (asks if no path)."""
