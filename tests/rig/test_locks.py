@@ -32,3 +32,18 @@ def test_applying_a_practical_preset_clears_the_previous_locks():
     apply_preset(rig, prac.steps[0].preset)
     assert rig.cell.prep.name == "mammalian"
     assert rig.locked == frozenset()
+
+
+def test_lidocaine_block_shown_is_the_membranes_own_use_dependent_state():
+    """The fraction reported for lidocaine grows with firing (not a fixed equilibrium)."""
+    from vlab.rig.simulator import RigSimulator
+
+    rig = Rig("squid")
+    rig.apply_drug("lidocaine", 0.1, equilibrated=True)  # 100 uM
+    sim = RigSimulator(rig)
+    quiet = sim.step(0.05).blocked["lidocaine"]
+    for _ in range(20):  # 20 pulses at 50 Hz
+        sim.stimulate(30e-9, 1e-3)
+        sim.step(0.02)
+    busy = sim.step(0.001).blocked["lidocaine"]
+    assert quiet < 0.02 and busy > quiet + 0.1

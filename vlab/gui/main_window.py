@@ -618,6 +618,9 @@ class MainWindow(QMainWindow):
         if blocks:
             last = blocks[-1]
             self.amplifier.set_readouts(float(last.data["Vm"][-1]), float(last.data["Im"][-1]))
+            perfusion = self.side_panels.get("perfusion")
+            if perfusion is not None and hasattr(perfusion, "update_block"):
+                perfusion.update_block(last)  # live block (use-dependent drugs change per spike)
 
     @Slot(str)
     def on_sim_error(self, text: str) -> None:

@@ -321,9 +321,20 @@ class RigSimulator:
         return cell, amp
 
     @staticmethod
-    def _cell_info(cell) -> tuple[dict, dict, dict]:
+    def _cell_info(cell, membrane=None) -> tuple[dict, dict, dict]:
+        """Reversal potentials, fraction blocked per drug now, concentrations.
+
+        A use-dependent blocker's fraction is the membrane's own state (how many channels
+        hold the drug now), not an equilibrium number.
+        """
         rev = cell.reversals()
-        blocked = {n: get_drug(n).fraction_blocked(c) for n, c in cell.drugs.items()}
+        blocked = {}
+        for n, c in cell.drugs.items():
+            drug = get_drug(n)
+            if drug.mechanism == "use-dependent" and membrane is not None:
+                blocked[n] = float(membrane.snapshot()["lido_bound"][0])
+            else:
+                blocked[n] = drug.fraction_blocked(c)
         return rev, blocked, dict(cell.drugs)
 
     def _step_gap_free(self, duration: float) -> Block:
@@ -350,7 +361,7 @@ class RigSimulator:
         except SimulationError:
             self._pulses.clear()  # the pulse that blew it up must not fire again after a reset
             raise
-        rev, blocked, drugs = self._cell_info(cell)
+        rev, blocked, drugs = self._cell_info(cell, self.membrane)
         t = self.time + np.arange(1, n + 1) * dt
         self.time += n * dt
         self._pulses = [p for p in self._pulses if p.end > self.time]
@@ -416,7 +427,7 @@ class RigSimulator:
         else:
             out = {v: np.zeros((1, 0)) for v in _ENGINE_VARIABLES}
         gain, cutoff = amp.gain, amp.lowpass_hz
-        rev, blocked, drugs = self._cell_info(cell)
+        rev, blocked, drugs = self._cell_info(cell, ep.membrane)
         prov = self._provenance(cell, amp) if ep.pos + k >= n_total else None
         data = {kk: v[0] for kk, v in out.items()}
         data["command"] = cmd[ep.pos : ep.pos + k].copy()

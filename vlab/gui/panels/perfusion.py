@@ -239,7 +239,7 @@ class PerfusionPanel(QWidget):
             if drug.mechanism == "remove-inactivation":
                 row.bar.setFormat(self.tr("%p% without inactivation"))
             elif drug.mechanism == "use-dependent":
-                row.bar.setFormat(self.tr("%p% blocked at rest"))
+                row.bar.setFormat(self.tr("%p% of Na⁺ channels blocked now"))
             else:
                 row.bar.setFormat(self.tr("%p% blocked"))
             if c_app > 0:
