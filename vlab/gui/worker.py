@@ -21,6 +21,7 @@ import weakref
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
+from vlab.gui import gc_guard
 from vlab.rig import Rig
 from vlab.rig.simulator import RigSimulator, SimulationError
 
@@ -226,7 +227,8 @@ class ThreadHost(QObject):
     The worker must have a ``start`` slot (run in its thread when the thread starts) and a
     ``stop`` slot (stops its timers; called with a blocking queued connection so it runs
     in the worker thread). Every started thread is registered for :func:`live_threads`,
-    which the tests' dangling-thread guard checks. Never ``terminate()``.
+    which the tests' dangling-thread guard checks. Never ``terminate()``. Starting the
+    first worker moves garbage collection to the GUI thread (:mod:`vlab.gui.gc_guard`).
     """
 
     def __init__(self, worker: QObject, name: str, parent: QObject | None = None) -> None:
@@ -241,6 +243,7 @@ class ThreadHost(QObject):
     def start(self) -> None:
         if self._running:
             return
+        gc_guard.install()
         self._running = True
         _LIVE_THREADS.add(self.thread)
         self.thread.start()

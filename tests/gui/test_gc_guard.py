@@ -1,0 +1,76 @@
+"""Cyclic garbage made in a worker thread is collected in the GUI thread (vlab.gui.gc_guard).
+
+If the collector ran in a worker, it could destroy Qt objects there and deadlock against
+the GUI thread (what froze CI once; the module docstring explains the mechanism).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from vlab.gui import gc_guard
+from vlab.gui.worker import ThreadHost
+
+
+class _Node:
+    pass
+
+
+class Litterer(QObject):
+    """Drops objects that only the cyclic collector can free, then allocates a lot."""
+
+    done = Signal()
+
+    def __init__(self, record: list[int]) -> None:
+        super().__init__()
+        self.record = record
+
+    @Slot()
+    def start(self) -> None:
+        for _ in range(50):
+            node = _Node()
+            node.me = node  # a reference cycle: refcounting alone never frees it
+            weakref.finalize(node, lambda: self.record.append(threading.get_ident()))
+            del node
+        # far more live container allocations than the youngest generation's threshold:
+        # the collector is due (and, left automatic, would run here in the worker)
+        self.junk = [[] for _ in range(20 * gc.get_threshold()[0])]
+        self.done.emit()
+
+    @Slot()
+    def stop(self) -> None:
+        pass
+
+
+def test_worker_garbage_is_collected_in_the_gui_thread(qtbot):
+    gc.collect()
+    record: list[int] = []
+    worker = Litterer(record)
+    host = ThreadHost(worker, "vlab-litter")
+    try:
+        with qtbot.waitSignal(worker.done, timeout=10000):
+            host.start()
+        # the guard's timer in the GUI thread collects the cycles
+        qtbot.waitUntil(lambda: len(record) == 50, timeout=5000)
+    finally:
+        host.shutdown()
+        del worker.junk
+    assert gc_guard.installed() and not gc.isenabled()
+    gui = threading.get_ident()
+    assert set(record) == {gui}, "a cycle was collected outside the GUI thread"
+
+
+def test_collect_due_follows_pythons_thresholds(qapp):
+    gc_guard.install()
+    t0 = gc.get_threshold()[0]
+    gc.collect()
+    assert gc_guard.collect_due() == 0 and gc.get_count()[0] <= t0  # nothing due
+    keep = [[] for _ in range(2 * t0)]
+    assert gc.get_count()[0] > t0  # not collected automatically: the guard is in charge
+    gc_guard.collect_due()
+    assert gc.get_count()[0] < t0
+    del keep

@@ -1,0 +1,70 @@
+"""Python's cyclic garbage collector runs only in the GUI thread once worker threads exist.
+
+Why: automatic collection starts in whichever thread happens to allocate when a
+threshold is passed. In vlab that is often a simulation worker (numba compiling a kernel,
+a sweep allocating arrays). If that collection frees the Python wrapper of a Qt object
+made in the GUI thread (a closed window's menu, an action), Shiboken destroys it from the
+worker: ``~QObject`` takes Qt's connection lock there and then waits for the GIL, while
+the GUI thread holds the GIL and waits for the same lock to run its own deferred
+deletions. Both wait forever. This froze CI for 90 minutes (first axon sweep after a cold
+numba cache, with earlier tests' windows still to be collected) and was reproduced here
+under CPU load; ``tests/gui/test_gc_guard.py`` checks the cure.
+
+The cure (the same as pyqtgraph's ``GarbageCollector``, kept here so it has one owner
+and a test): switch automatic collection off and collect, generation by generation with
+Python's own thresholds, from a timer in the GUI thread. Reference counting still frees
+everything that is not in a cycle at once; only cyclic garbage waits up to one interval.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QCoreApplication, QThread, QTimer
+
+__all__ = ["install", "installed", "collect_due"]
+
+#: how often the GUI thread looks at the collector's counters (ms)
+INTERVAL_MS = 250
+
+_timer: QTimer | None = None
+_thresholds: tuple[int, int, int] = gc.get_threshold()
+
+
+def installed() -> bool:
+    """True when collection has been moved to the GUI thread."""
+    return _timer is not None
+
+
+def install() -> None:
+    """Move cyclic garbage collection to the GUI thread (idempotent).
+
+    Call it from the GUI thread before the first worker thread starts;
+    :class:`vlab.gui.worker.ThreadHost` does.
+    """
+    global _timer, _thresholds
+    if _timer is not None:
+        return
+    app = QCoreApplication.instance()
+    if app is None or QThread.currentThread() is not app.thread():
+        raise RuntimeError("gc_guard.install() must be called in the GUI thread")
+    _thresholds = gc.get_threshold()
+    gc.disable()
+    _timer = QTimer(app)
+    _timer.setObjectName("vlab-gc")
+    _timer.timeout.connect(collect_due)
+    _timer.start(INTERVAL_MS)
+
+
+def collect_due() -> int:
+    """Collect the generations whose counters passed Python's thresholds; return the
+    number of unreachable objects found. Runs in the GUI thread (the timer's slot)."""
+    c0, c1, c2 = gc.get_count()
+    t0, t1, t2 = _thresholds
+    if c2 > t2:
+        return gc.collect(2)
+    if c1 > t1:
+        return gc.collect(1)
+    if c0 > t0:
+        return gc.collect(0)
+    return 0
