@@ -86,9 +86,9 @@ fi
 
 echo "== 4. command line from the bundle"
 ENV4=$(fresh_env cli)
-$ENV4 "$BUNDLE" --version
-$ENV4 "$BUNDLE" protocols | grep -q single_pulse && echo "ok vlab protocols (bundled resources)"
-$ENV4 "$BUNDLE" run single_pulse --out "$SCRATCH/single.csv" >/dev/null
+$ENV4 timeout 120 "$BUNDLE" --version
+$ENV4 timeout 120 "$BUNDLE" protocols | grep -q single_pulse && echo "ok vlab protocols (bundled resources)"
+$ENV4 timeout 300 "$BUNDLE" run single_pulse --out "$SCRATCH/single.csv" >/dev/null
 [ -s "$SCRATCH/single.csv" ] && echo "ok vlab run single_pulse --out single.csv"
 
 echo "== 5. tests/packaging"
