@@ -3,7 +3,7 @@
 Prints a Markdown table for docs/validation.md: for each integration step, the 0-mV spike
 time and peak of the 10 uA/cm2, 1 ms pulse (reference 7.2620 ms, +39.060 mV), the largest
 gate error over the trace, and the worst voltage-clamp error as a fraction of the issue's
-tolerance (1 % or 0.005 mA/cm2). Needs ../shared/reference beside the checkout.
+tolerance (1 % or 0.005 mA/cm2). Reference data: tests/data/neuron_reference.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from vlab.protocols import load_protocol
 from vlab.sim.cell import Cell
 from vlab.sim.engine import run_protocol
 
-REF = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REF = Path(__file__).resolve().parents[1] / "tests" / "data" / "neuron_reference"
 
 
 def main() -> None:

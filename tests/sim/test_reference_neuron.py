@@ -1,4 +1,4 @@
-"""The squid membrane against NEURON 9 reference results (shared/reference/README.md).
+"""The squid membrane against NEURON 9 reference results (tests/data/neuron_reference).
 
 Tolerances are the ones the foundation issue sets for vlab's default settings:
 spike time +/-0.02 ms and peak +/-0.5 mV for the 10 uA/cm2 pulse; voltage-clamp peak
@@ -17,10 +17,7 @@ from vlab.protocols import load_protocol
 from vlab.sim.cell import Cell
 from vlab.sim.engine import run_protocol
 
-REF = Path(__file__).resolve().parents[3] / "shared" / "reference"
-if not REF.is_dir():  # CI clones the project next to shared/
-    REF = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-pytestmark = pytest.mark.skipif(not REF.is_dir(), reason="shared/reference not present")
+REF = Path(__file__).resolve().parents[1] / "data" / "neuron_reference"
 
 A_PER_M2_TO_MA_PER_CM2 = 0.1
 
