@@ -1,8 +1,6 @@
-"""CSV export: header, columns in display units, numpy.loadtxt, round trip, speed."""
+"""CSV export: header, columns in display units, numpy.loadtxt, round trip."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -131,7 +129,8 @@ def test_foreign_file_is_a_read_error(tmp_path):
         read_csv(tmp_path / "missing.csv")
 
 
-def test_100k_rows_well_under_a_second(tmp_path):
+def test_100k_rows_round_trip(tmp_path):
+    """A long gap-free sweep survives the round trip (its speed is in bench/bench_export.py)."""
     n = 100_000
     t = np.arange(n) * 1e-5
     sweep = Sweep(
@@ -149,9 +148,8 @@ def test_100k_rows_well_under_a_second(tmp_path):
         },
         provenance={"mode": "IC"},
     )
-    start = time.perf_counter()
     write_csv([sweep], tmp_path / "big.csv", {})
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"writing 100k rows took {elapsed:.2f} s"
     _, back = read_csv(tmp_path / "big.csv")
     assert back[0].n_samples == n
+    for name in ("Vm", "Im", "INa"):  # 8 significant digits in the file
+        np.testing.assert_allclose(back[0].channels[name], sweep.channels[name], rtol=1e-7)
