@@ -141,6 +141,8 @@ def result_to_sweeps(result, protocol, cell, seed: int = 0) -> list:
 
 
 def provenance(cell, protocol, seed: int) -> dict:
+    from vlab.sim.drugs import drug_provenance
+
     info = cell.describe()
     return {
         "vlab_version": __version__,
@@ -149,8 +151,7 @@ def provenance(cell, protocol, seed: int) -> dict:
         "pinned": info["pinned"],
         "temperature_C": cell.values["temperature"],
         "reversal_mV": {k: v * 1e3 for k, v in info["reversal_V"].items()},
-        "drugs": {n: {"concentration_M": d["concentration"] * 1e-3,
-                      "fraction_blocked": d["fraction_blocked"]} for n, d in info["drugs"].items()},  # fmt: skip
+        "drugs": drug_provenance(cell.drugs),
         "mode": protocol.mode,
         "protocol_name": protocol.name,
         "seed": seed,

@@ -148,6 +148,16 @@ def test_report_is_self_contained_and_has_the_answers(tmp_path, headless_student
     assert "preparation" in text and "squid" in text
 
 
+def test_mystery_drug_is_not_named_in_recordings_or_report(tmp_path):
+    s = _session("mystery_blocker", "grace", autosave=False)
+    step = next(k for k, st in enumerate(s.practical.steps) if "drug_names" in st.preset.locked)
+    sweeps = simulate_sweeps(s.preset(step))
+    assert list(sweeps[0].provenance["drugs"]) == ["unknown drug 1"]
+    text = export_report(s.progress, tmp_path / "report.html", sweeps=sweeps).read_text("utf-8")
+    # the provenance table names no drug (the choice question lists them all anyway)
+    assert "<td>drugs</td><td>unknown drug 1</td>" in text
+
+
 # ---------------------------------------------------------------------------- CLI
 def test_cli_list_and_answers(capsys):
     from vlab.cli import main

@@ -143,6 +143,27 @@ def test_episodic_vc_family_records_sweeps_with_provenance(rig):
     assert s["Vm"][0] == pytest.approx(-0.065, abs=1e-4)
 
 
+def test_hidden_drug_names_stay_hidden_in_recordings_and_exports(rig, tmp_path):
+    """A mystery practical hides the drug's name on screen; the exported files must too."""
+    from vlab.recording import write_csv
+    from vlab.recording.export_nwb import write_nwb
+
+    rig.apply_drug("4-AP", 1.0, equilibrated=True)
+    rig.set_locked({"drugs", "drug_names"})
+    sim = RigSimulator(rig)
+    records = [b.record for b in sim.run_episode(load_protocol("single_pulse")) if b.record]
+    drugs = records[0].provenance["drugs"]
+    assert drugs == {"unknown drug 1": {"hidden": True}}
+    for writer, name in ((write_csv, "run.csv"), (write_nwb, "run.nwb")):
+        writer(records, tmp_path / name, {})
+        raw = (tmp_path / name).read_bytes()
+        assert b"4-AP" not in raw and b"4AP" not in raw, name
+    # with the names shown again, the provenance names the drug
+    rig.set_locked(set())
+    records = [b.record for b in sim.run_episode(load_protocol("single_pulse")) if b.record]
+    assert records[0].provenance["drugs"]["4-AP"]["fraction_blocked"] > 0
+
+
 def test_episode_matches_run_protocol(rig):
     from vlab.sim.engine import run_protocol
 

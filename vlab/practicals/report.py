@@ -152,6 +152,8 @@ def _md(text: str) -> str:
 
 
 def _drug_text(name: str, entry: dict) -> str:
+    if entry.get("hidden"):  # a mystery drug stays a mystery in the report
+        return name
     c = float(entry.get("concentration_M", 0.0)) * 1e3  # SI (mol/m^3 = mM)
     try:
         from vlab.sim.drugs import get_drug

@@ -176,7 +176,7 @@ def simulate_sweeps(preset: Preset, protocol=None, label: str = "") -> list:
     import numpy as np
 
     from vlab.recording import Sweep
-    from vlab.sim.drugs import get_drug
+    from vlab.sim.drugs import drug_provenance
     from vlab.sim.engine import run_protocol
 
     cell = build_cell(preset)
@@ -193,10 +193,7 @@ def simulate_sweeps(preset: Preset, protocol=None, label: str = "") -> list:
         "concentrations": {k: x for k, x in v.items() if k.endswith(("_in", "_out"))},
         "temperature_C": v["temperature"],
         "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
-        "drugs": {
-            n: {"concentration_M": c * 1e-3, "fraction_blocked": get_drug(n).fraction_blocked(c)}
-            for n, c in cell.drugs.items()
-        },
+        "drugs": drug_provenance(cell.drugs, hide_names="drug_names" in preset.locked),
         "mode": mode,
         "protocol_name": protocol.name,
         "n_sweeps": res.n_sweeps,

@@ -44,7 +44,7 @@ import numpy as np
 
 from vlab import __version__
 from vlab.rig.rig import ClampMode, Rig
-from vlab.sim.drugs import get_drug
+from vlab.sim.drugs import drug_provenance, get_drug
 from vlab.sim.engine import Membrane, SimulationError, _initial_sample
 
 __all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES"]
@@ -472,13 +472,8 @@ class RigSimulator:
             "concentrations": conc,
             "temperature_C": v["temperature"],
             "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
-            "drugs": {
-                n: {
-                    "concentration_M": c * 1e-3,
-                    "fraction_blocked": get_drug(n).fraction_blocked(c),
-                }
-                for n, c in cell.drugs.items()
-            },
+            # a mystery practical hides drug names on screen, so also in exported files
+            "drugs": drug_provenance(cell.drugs, hide_names="drug_names" in self.rig.locked),
             "pronase_removed": cell.pronase_removed,
             "amplifier": {
                 "gain": amp.gain,

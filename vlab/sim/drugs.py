@@ -36,7 +36,7 @@ from pathlib import Path
 from vlab.resources import list_resources
 from vlab.units import UnitError, parse_quantity
 
-__all__ = ["Drug", "DrugError", "Bath", "load_drugs", "get_drug", "parse_drug_spec"]
+__all__ = ["Drug", "DrugError", "Bath", "load_drugs", "get_drug", "parse_drug_spec", "drug_provenance"]
 
 MECHANISMS = ("block", "use-dependent", "remove-inactivation")
 TARGETS = ("Na", "K", "M")
@@ -167,6 +167,23 @@ def get_drug(name: str) -> Drug:
         if n.lower().replace("-", "") == key:
             return dr
     raise DrugError(f"unknown drug {name!r} (available: {', '.join(drugs)})")
+
+
+def drug_provenance(drugs: dict[str, float], hide_names: bool = False) -> dict[str, dict]:
+    """Drugs at the cell as a recording's provenance records them.
+
+    ``drugs`` maps name -> concentration at the cell in mM (the engine's unit). Returns
+    ``{name: {"concentration_M": mol/L, "fraction_blocked": 0..1}}``. With ``hide_names``
+    (a practical's mystery drug) the entries are ``"unknown drug 1"``, ... with
+    ``{"hidden": True}`` only, so an exported file does not give the answer away.
+    """
+    items = sorted(drugs.items())
+    if hide_names:
+        return {f"unknown drug {k}": {"hidden": True} for k in range(1, len(items) + 1)}
+    return {
+        n: {"concentration_M": c * 1e-3, "fraction_blocked": get_drug(n).fraction_blocked(c)}
+        for n, c in items
+    }
 
 
 def parse_drug_spec(spec: str) -> tuple[Drug, float]:
