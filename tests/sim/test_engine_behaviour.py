@@ -160,7 +160,8 @@ def test_bath_exchange_follows_wash_in_time_constant():
 
 
 @pytest.mark.parametrize("spec,msg", [("XYZ=1mM", "unknown drug"), ("TTX=1mV", "concentration"),
-                                      ("TTX=1M", "above the largest"), ("TTX=-1nM", ">= 0")])  # fmt: skip
+                                      ("TTX=1M", "above the largest allowed 10000 nM"),
+                                      ("TTX=-1nM", r"cannot be negative \(-1 nM\); use 0 to 10000 nM")])  # fmt: skip
 def test_bad_drug_specs_are_refused(spec, msg):
     with pytest.raises(DrugError, match=msg):
         parse_drug_spec(spec)

@@ -93,8 +93,13 @@ class Drug:
         return (1.0 / self.time_constant) * c / (c + self.half_rate)
 
     def check_concentration(self, c: float) -> None:
-        if not math.isfinite(c) or c < 0:
-            raise DrugError(f"{self.name}: concentration must be a number >= 0, not {c!r}")
+        if not math.isfinite(c):
+            raise DrugError(f"{self.name}: the concentration must be a number, not {c!r}")
+        if c < 0:
+            raise DrugError(
+                f"{self.name}: a concentration cannot be negative ({self.format(c)}); "
+                f"use 0 to {self.format(self.maximum)}, or wash the drug out"
+            )
         if c > self.maximum * (1 + 1e-9):
             raise DrugError(
                 f"{self.name}: {self.format(c)} is above the largest allowed "
@@ -102,8 +107,13 @@ class Drug:
             )
 
     def format(self, c: float) -> str:
-        factor = parse_quantity(f"1 {self.display_unit}", self.dimension).value
-        return f"{c / factor:.4g} {self.display_unit}"
+        """``c`` (SI) as text in the drug's display unit: 4 significant digits, no
+        exponent below ten million (``10000 nM``, not ``1e+04 nM``)."""
+        v = c / parse_quantity(f"1 {self.display_unit}", self.dimension).value
+        text = f"{v:.4g}"
+        if "e+" in text and abs(v) < 1e7:
+            text = f"{v:.0f}"
+        return f"{text} {self.display_unit}"
 
 
 def _load(path: Path) -> Drug:
