@@ -135,3 +135,43 @@ def test_run_on_an_axon_records_places_and_reports_velocity(tmp_path, capsys):
 def test_axon_record_errors(rec, needle, capsys):
     assert main(["run", "single_pulse", "--preparation", "squid_axon", "--record", rec]) == 2
     assert needle in capsys.readouterr().err
+
+
+def _spikes_at(text: str) -> dict[str, bool]:
+    """Site label -> spiked?, from the `--analyse` lines of an axon run."""
+    return {ln.split()[0]: "spike at" in ln for ln in text.splitlines() if ln.startswith("  Vm@")}
+
+
+def test_local_drug_on_an_axon_blocks_conduction_past_the_stretch(tmp_path, capsys):
+    out = tmp_path / "block.csv"
+    rc = main(["run", "single_pulse", "--preparation", "squid_axon", "--drug", "TTX=1uM@2cm-3cm",
+               "--record", "Vm@1cm,Vm@4cm", "--analyse", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    assert _spikes_at(capsys.readouterr().out) == {"Vm@1cm": True, "Vm@4cm": False}
+    head = [ln for ln in out.read_text().splitlines() if ln.startswith("#")]
+    assert any("local_drugs" in ln and "TTX 1000 nM at 2-3 cm" in ln for ln in head)
+    assert any(ln.startswith("# drugs: none") for ln in head)  # not in the bath
+
+
+def test_library_pulse_fires_the_myelinated_fibre_and_demyelination_blocks(capsys):
+    args = ["run", "single_pulse", "--preparation", "myelinated_axon",
+            "--record", "Vm@0.3cm,Vm@1.6cm", "--analyse"]  # fmt: skip
+    assert main(args) == 0
+    assert _spikes_at(capsys.readouterr().out) == {"Vm@0.3cm": True, "Vm@1.6cm": True}
+    assert main(args + ["--demyelinate", "0.8cm-1.2cm"]) == 0
+    assert _spikes_at(capsys.readouterr().out) == {"Vm@0.3cm": True, "Vm@1.6cm": False}
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--drug", "TTX=1uM@1cm-9cm"], "outside the axon"),
+    (["--drug", "TTX=1uM@1cm"], "expected a stretch such as 2cm-3cm"),
+    (["--demyelinate", "1cm-2cm"], "no myelin to strip"),
+])  # fmt: skip
+def test_axon_stretch_errors(extra, needle, capsys):
+    assert main(["run", "single_pulse", "--preparation", "squid_axon", *extra]) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_places_along_an_axon_need_an_axon(capsys):
+    assert main(["run", "single_pulse", "--drug", "TTX=1uM@1cm-2cm"]) == 2
+    assert "need an axon preparation" in capsys.readouterr().err

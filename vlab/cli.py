@@ -68,8 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a protocol headless and write its recording")
     r.add_argument("protocol", help="built-in protocol name (see `vlab protocols`) or a .toml file")
     r.add_argument("--preparation", default="squid", help="preparation name (see `vlab preparations`)")
-    r.add_argument("--drug", action="append", default=[], metavar="NAME=CONC",
-                   help="drug in the bath at equilibrium, e.g. TTX=100nM (repeatable)")  # fmt: skip
+    r.add_argument("--drug", action="append", default=[], metavar="NAME=CONC[@X0-X1]",
+                   help="drug in the bath at equilibrium, e.g. TTX=100nM (repeatable); on an "
+                        "axon, TTX=1uM@2cm-3cm applies it to that stretch only")  # fmt: skip
+    r.add_argument("--demyelinate", action="append", default=[], metavar="X0-X1",
+                   help="myelinated axon: strip the myelin between two places, e.g. 1cm-1.5cm")  # fmt: skip
     r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a preparation parameter, e.g. gNa=0mS/cm2, K_out=20mM")  # fmt: skip
     r.add_argument("--temperature", help="temperature in degC, e.g. 6.3 or '18.5 degC'")
@@ -197,6 +200,13 @@ def cmd_run(args) -> int:
     protocol = load_protocol(args.protocol)
     if load_preparation(args.preparation).cable is not None:
         return _run_axon(args, protocol)
+    local = [d for d in args.drug if "@" in d]
+    if local or args.demyelinate:
+        what = f"--drug {local[0]}" if local else "--demyelinate"
+        raise UsageError(
+            f"{what}: places along an axon need an axon preparation (squid_axon, "
+            f"myelinated_axon); {args.preparation} is a single patch of membrane"
+        )
     cell = build_cell(args.preparation, args.set, args.drug, args.temperature)
     extra = [x.strip() for x in args.record.split(",") if x.strip()]
     for x in extra:
@@ -244,11 +254,31 @@ def parse_sites(text: str, length: float) -> dict[str, float]:
     return sites
 
 
+def parse_stretch(text: str, length: float, option: str) -> tuple[float, float]:
+    """``"2cm-3cm"`` (or ``"2 cm - 3 cm"``) -> (0.02, 0.03) m, both inside ``0..length``."""
+    from vlab.units import UnitError, parse_quantity
+
+    for k, ch in enumerate(text):
+        if ch != "-" or k == 0:
+            continue
+        try:
+            x0 = parse_quantity(text[:k], "length").value
+            x1 = parse_quantity(text[k + 1 :], "length").value
+        except UnitError:
+            continue
+        if not (0 <= min(x0, x1) and max(x0, x1) <= length):
+            raise UsageError(f"{option} {text!r}: outside the axon (0 to {length * 100:g} cm)")
+        if x0 == x1:
+            raise UsageError(f"{option} {text!r}: the stretch has no length")
+        return min(x0, x1), max(x0, x1)
+    raise UsageError(f"{option} {text!r}: expected a stretch such as 2cm-3cm")
+
+
 def _run_axon(args, protocol) -> int:
     """`vlab run` on an axon preparation: stimulus at stim_x, Vm recorded at places."""
     from vlab.recording import Sweep, write_csv, write_npz
     from vlab.sim.cable import Axon, conduction_velocity
-    from vlab.sim.drugs import parse_drug_spec
+    from vlab.sim.drugs import get_drug, parse_drug_spec
 
     axon = Axon(args.preparation)
     if args.temperature is not None:
@@ -259,19 +289,37 @@ def _run_axon(args, protocol) -> int:
         if not sep or not name.strip() or not value.strip():
             raise UsageError(f"--set {item!r}: expected NAME=VALUE with a unit, e.g. stim_x=0cm")
         axon.set(name.strip(), value.strip())
+    length = axon.geometry["length"]
     for spec in args.drug:
-        drug, c = parse_drug_spec(spec)
-        axon.cell.set_drug(drug.name, c)
-    sites = parse_sites(args.record, axon.geometry["length"])
+        what, _, where = spec.partition("@")
+        drug, c = parse_drug_spec(what)
+        if where:
+            axon.apply_drug_locally(drug.name, c, *parse_stretch(where, length, "--drug"))
+        else:
+            axon.cell.set_drug(drug.name, c)
+    for stretch in args.demyelinate:
+        if not axon.myelinated:
+            raise UsageError(f"--demyelinate: {args.preparation} has no myelin to strip")
+        axon.demyelinate(*parse_stretch(stretch, length, "--demyelinate"))
+    sites = parse_sites(args.record, length)
     res = axon.run(protocol, record=sites, dt_max=args.dt_max or 10e-6)
     cell = axon.cell
     meta = header_metadata(cell, protocol, args.seed)
     meta["cable"] = {k: v for k, v in axon.geometry.items()}
+    if axon.local_drugs:
+        meta["local_drugs"] = [
+            f"{name} {get_drug(name).format(c)} at {x0 * 100:g}-{x1 * 100:g} cm"
+            for x0, x1, name, c in axon.local_drugs
+        ]
+    if axon.demyelinated:
+        meta["demyelinated_cm"] = [f"{x0 * 100:g}-{x1 * 100:g}" for x0, x1 in axon.demyelinated]
     meta["stimulated_area_cm2"] = axon.stimulated_area() * 1e4
     meta.pop("area_cm2", None)
     if args.out:
         prov = provenance(cell, protocol, args.seed)
-        prov["cable"] = meta["cable"]
+        for key in ("cable", "local_drugs", "demyelinated_cm"):
+            if key in meta:
+                prov[key] = meta[key]
         sweeps = []
         for i in range(res.command.shape[0]):
             ch = {"Im": res.command[i], **{k: v[i] for k, v in res.traces.items()}}
