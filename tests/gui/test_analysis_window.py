@@ -117,8 +117,38 @@ def test_compare_control_and_ttx(qtbot, vc_family, ttx_family):
     d = w.compare_result["drug"]["peak_inward"]
     assert c < 0 and abs(d) < 0.1 * abs(c)
     assert "% of the control" in w.cmp_label.text()
+    # the TTX-sensitive current is the Na+ current: it reverses at E_Na (+50 mV)
+    diff = w.compare_result["difference"]["iv"]
+    assert diff.reversal.e_rev == pytest.approx(0.050, abs=2e-3)
+    assert "reverses at" in w.cmp_label.text()
     w.clear_comparison()
     assert w.compare_result == {}
+
+
+def test_ttx_sensitive_current_is_the_neuron_sodium_current(vc_family):
+    """control - TTX, step by step, against NEURON's INa extreme (tests/data/neuron_reference).
+
+    With the ideal clamp, the TTX-sensitive current is INa exactly (IK and the leak are
+    the same in both runs). 10 uM TTX (IC50 3.6 nM) leaves 0.04 % of gNa, far inside the
+    tolerance, which is the foundation issue's (1 % or 0.005 mA/cm2).
+    """
+    from pathlib import Path
+
+    from vlab.gui.analysis_windows import difference_family
+
+    p = load_protocol("vc_step_family")
+    full = Cell("squid")
+    full.set_drug("TTX", 0.01)  # mM
+    ttx = sweeps_from_run(run_protocol(full, p), p)
+    iv = compute_iv(difference_family(vc_family, ttx), kind="peak")
+    ref = np.genfromtxt(Path(__file__).resolve().parents[1] / "data" / "neuron_reference"
+                        / "nrn_e_vclamp.csv", delimiter=",", names=True)  # fmt: skip
+    ctrl = ref[ref["cond"] == 0]
+    area_cm2 = Cell("squid").values["area"] * 1e4
+    for v_mV, ina in zip(ctrl["v_step_mV"], ctrl["ina_extreme_mA_cm2"], strict=True):
+        k = int(np.argmin(np.abs(iv.v * 1e3 - v_mV)))
+        got = iv.peak[k] * 1e3 / area_cm2  # A -> mA/cm2
+        assert got == pytest.approx(ina, abs=max(0.01 * abs(ina), 0.005)), v_mV
 
 
 def test_no_suitable_sweeps_is_explained(qtbot, fi_family):

@@ -57,6 +57,7 @@ TRANSIENT_SKIP = 1e-4  # s skipped after the step onset (capacitive transient)
 SERIES = [OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky", "black")]
 CONTROL_COLOUR = "#000000"
 DRUG_COLOUR = OKABE_ITO["vermillion"]
+DIFFERENCE_COLOUR = OKABE_ITO["green"]
 
 
 # ============================================================================ helpers (Qt-free)
@@ -159,6 +160,45 @@ def compute_iv(
     _, iss = A.iv_curve(t, im, v, (win[0], end), kind="steady")
     rev = A.reversal_potential(vp, ip) if vp.size >= 2 else None
     return IVResult(vp, ip, iss, (win[0], end), peak_win, kind, rev)
+
+
+def difference_family(control: Sequence, drug: Sequence) -> list:
+    """The drug-sensitive current: control minus drug, sweep by sweep (voltage clamp).
+
+    The pharmacological subtraction an electrophysiologist does: with TTX it leaves the
+    Na+ current, with TEA the K+ current; the leak and the capacitive transients, the
+    same in both, cancel. Sweeps are paired by their step level and must share length,
+    sample interval and command. Returns Sweeps with ``Im`` (A) and ``command`` (V).
+
+    Raises ValueError saying what does not match.
+    """
+    from vlab.recording import Sweep
+
+    c, d = family(control, is_vc), family(drug, is_vc)
+    if len(c) < 2 or len(d) < 2:
+        raise ValueError("the subtraction needs a voltage-step family in both control and drug")
+    if len(c[0].channels["Im"]) != len(d[0].channels["Im"]) or abs(c[0].dt - d[0].dt) > 1e-12:
+        raise ValueError("control and drug were recorded with different sweep lengths or "
+                         "sampling: record both with the same protocol")  # fmt: skip
+    win = step_window(c)
+    lc, ld = step_levels(c, win), step_levels(d, win)
+    out = []
+    for s, level in zip(c, lc, strict=True):
+        k = int(np.argmin(np.abs(ld - level)))
+        other = d[k]
+        cmd = np.asarray(s.channels["command"], dtype=float)
+        if abs(ld[k] - level) > 0.5e-3 or not np.allclose(
+            cmd, np.asarray(other.channels["command"], dtype=float), rtol=0, atol=0.1e-3
+        ):
+            continue
+        im = np.asarray(s.channels["Im"], dtype=float) - np.asarray(other.channels["Im"], dtype=float)
+        out.append(Sweep(index=s.index, dt=s.dt, channels={"Im": im, "command": cmd},
+                         provenance={"mode": "VC", "derived": "control minus drug"},
+                         label="control - drug"))  # fmt: skip
+    if len(out) < 2:
+        raise ValueError("control and drug share fewer than two voltage steps: record both "
+                         "with the same protocol")  # fmt: skip
+    return out
 
 
 @dataclass
@@ -492,7 +532,7 @@ class AnalysisWindow(QMainWindow):
 
     def _build_compare_tab(self) -> None:
         _, lay = self._tab("compare", self.tr("Compare"))
-        self.cmp_trace_plot = _plot(self.tr("Traces: control (black) and drug (vermillion)"),
+        self.cmp_trace_plot = _plot(self.tr("Traces: control (black), drug (vermillion), control \u2212 drug (green)"),
                                     self.tr("time"), "s", "", "")
         self.cmp_curve_plot = _plot("", "", "", "", "")
         self.cmp_curve_plot.getPlotItem().addLine(y=0, pen=pg.mkPen("#999999"))
@@ -742,10 +782,38 @@ class AnalysisWindow(QMainWindow):
             if c and d and c["peak_inward"] < 0:
                 frac = d["peak_inward"] / c["peak_inward"]
                 lines.append(self.tr("Drug leaves {p:.0f}% of the control inward peak.").format(p=100 * frac))
+            if c and d:
+                lines.append(self._plot_difference(tp, cp))
         else:
             cp.setLabel("bottom", self.tr("step current"), units="A")
             cp.setLabel("left", self.tr("firing rate"), units="Hz")
         self.cmp_label.setText("\n".join(lines))
+
+    def _plot_difference(self, tp: pg.PlotItem, cp: pg.PlotItem) -> str:
+        """Draw the drug-sensitive current (control - drug) and its peak I-V; describe it."""
+        try:
+            diff = difference_family(self.control, self.drug)
+            iv = compute_iv(diff, kind="peak")
+        except (ValueError, RuntimeError) as exc:
+            return self.tr("Drug-sensitive current: {e}").format(e=exc)
+        pen = pg.mkPen(DIFFERENCE_COLOUR, width=1)
+        for k, s in enumerate(diff):
+            tp.plot(_time(s), s.channels["Im"], pen=pen,
+                    name=self.tr("control − drug") if k == 0 else None)  # fmt: skip
+        cp.plot(iv.v, iv.peak, pen=pg.mkPen(DIFFERENCE_COLOUR, width=2), symbol="s",
+                symbolBrush=DIFFERENCE_COLOUR, symbolPen=None, symbolSize=7,
+                name=self.tr("drug-sensitive peak"))  # fmt: skip
+        self.compare_result["difference"] = {"iv": iv, "sweeps": diff}
+        ipk, vpk = iv.peak_inward
+        text = self.tr("Drug-sensitive current (control − drug): ")
+        if ipk < 0:
+            text += self.tr("largest inward peak {i} at {v}").format(i=_si(ipk, "A"), v=_si(vpk, "V"))
+        else:
+            text += self.tr("outward at every step (largest {i})").format(i=_si(float(np.max(iv.peak)), "A"))
+        rev = iv.reversal
+        if rev is not None and math.isfinite(rev.e_rev):
+            text += self.tr("; it reverses at {e}").format(e=_si(rev.e_rev, "V"))
+        return text + "."
 
     @staticmethod
     def _clear_plot(p: pg.PlotItem) -> None:
