@@ -65,6 +65,7 @@ def test_format_table_units_and_alignment():
     assert "threshold (mV)" in lines[0] and "half-width (ms)" in lines[0]
     assert "-52.3" in lines[2] and "1.250" in lines[2]
     assert lines[3].split()[2:4] == ["-", "-"]  # NaN shown as '-'
+    assert [ln.split()[0] for ln in lines[2:]] == ["1", "2"]  # numbered like every message
     assert len({len(line) for line in lines}) == 1  # fixed width
     vc = format_table([{"sweep": 0, "peak_inward": -1.1e-9, "t_peak_inward": 0.0205}])
     assert "peak inward (nA)" in vc and "-1.100" in vc and "20.50" in vc

@@ -151,7 +151,8 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     Known keys (see :data:`COLUMNS`) are converted from SI to the unit shown
     in their header, e.g. ``threshold (mV)`` or ``peak inward (nA)``. Unknown
     keys are printed with 4 significant digits under their own name. NaN is
-    shown as ``-``.
+    shown as ``-``. Sweeps are shown numbered from 1, as in every message
+    (the rows' ``sweep`` is the 0-based index of the Python API).
 
     Parameters
     ----------
@@ -169,6 +170,8 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
         col = []
         for row in rows:
             value = row.get(key, math.nan)
+            if key == "sweep" and isinstance(value, (int, np.integer)):
+                value = value + 1  # messages number sweeps 1, 2, ... (rows: 0-based API)
             if decimals < 0 and isinstance(value, (float, np.floating)):
                 col.append("-" if not math.isfinite(value) else f"{float(value):.4g}")
             else:
