@@ -9,24 +9,14 @@ Usage: ``.venv/bin/python bench/bench_export.py``
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from bench_engine import median_time  # bench/ is the script's folder
 
 from vlab.recording import Sweep, write_csv
 from vlab.recording.export_npz import write_npz
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -47,9 +37,9 @@ def main() -> None:
     fmt = ["%d", "%.10g"] + ["%.8g"] * len(ch)
     with tempfile.TemporaryDirectory() as d:
         out = Path(d)
-        vlab_csv = best_of(lambda: write_csv([sweep], out / "a.csv", {}))
-        baseline = best_of(lambda: np.savetxt(out / "b.csv", rows, fmt=fmt, delimiter=","))
-        npz = best_of(lambda: write_npz([sweep], out / "c.npz", {}))
+        vlab_csv = median_time(lambda: write_csv([sweep], out / "a.csv", {}))
+        baseline = median_time(lambda: np.savetxt(out / "b.csv", rows, fmt=fmt, delimiter=","))
+        npz = median_time(lambda: write_npz([sweep], out / "c.npz", {}))
     print(f"CSV, 100k rows x 10 columns: vlab {vlab_csv * 1e3:.0f} ms, numpy.savetxt "
           f"{baseline * 1e3:.0f} ms, ratio {vlab_csv / baseline:.2f}")
     print(f"NPZ, same sweep: vlab {npz * 1e3:.0f} ms")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from recording_factory import assert_sweeps_equal, make_sweep
 
-from vlab.recording import ReadError, Sweep, read_csv, summary_metadata, write_csv
+from vlab.recording import ReadError, read_csv, summary_metadata, write_csv
 
 
 def _lines(path):
@@ -132,22 +132,7 @@ def test_foreign_file_is_a_read_error(tmp_path):
 def test_100k_rows_round_trip(tmp_path):
     """A long gap-free sweep survives the round trip (its speed is in bench/bench_export.py)."""
     n = 100_000
-    t = np.arange(n) * 1e-5
-    sweep = Sweep(
-        0,
-        1e-5,
-        {
-            "Vm": -0.065 + 0.01 * np.sin(t * 300),
-            "Im": 1e-9 * np.cos(t * 200),
-            "command": np.zeros(n),
-            "m": np.full(n, 0.05),
-            "h": np.full(n, 0.6),
-            "n": np.full(n, 0.32),
-            "INa": np.full(n, -1e-9),
-            "IK": np.full(n, 1e-9),
-        },
-        provenance={"mode": "IC"},
-    )
+    sweep = make_sweep(n=n, dt=1e-5)
     write_csv([sweep], tmp_path / "big.csv", {})
     _, back = read_csv(tmp_path / "big.csv")
     assert back[0].n_samples == n
