@@ -2,7 +2,7 @@
 
 Prints both tables and draws docs/screenshots/cv_scaling.png (pyqtgraph, offscreen):
 velocity against diameter with the sqrt(d) law through the 476 um point, and velocity
-against temperature. Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/cable_scaling.py``.
+against temperature up to heat block (where the spike no longer reaches the far site). Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/cable_scaling.py``.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ def main() -> None:
     print("|---|---|---|")
     for d, v in zip(diam, v_d, strict=True):
         print(f"| {d} | {v:.2f} | {v_d[3] * np.sqrt(d / 476):.2f} |")
-    temps = np.array([6.3, 10, 15, 18.5, 22, 25])
+    temps = np.array([6.3, 10, 15, 18.5, 22, 25, 28, 30, 32, 33, 33.5, 34, 36])
     v_t = np.array([cv(temperature=T) for T in temps])
     print("\n| temperature (degC) | velocity (m/s) |")
     print("|---|---|")
     for T, v in zip(temps, v_t, strict=True):
-        print(f"| {T:g} | {v:.2f} |")
+        print(f"| {T:g} | {v:.2f} |" if np.isfinite(v) else f"| {T:g} | blocked |")
 
     import pyqtgraph as pg
     from pyqtgraph.exporters import ImageExporter
@@ -60,7 +60,15 @@ def main() -> None:
     p1.setLabel("left", "conduction velocity (m/s)")
     p1.showGrid(x=True, y=True, alpha=0.3)
     p2 = win.addPlot(title="Velocity against temperature (476 µm)")
-    p2.plot(temps, v_t, pen=pg.mkPen("#009E73", width=2), symbol="o", symbolBrush="#009E73")
+    ok = np.isfinite(v_t)
+    p2.plot(temps[ok], v_t[ok], pen=pg.mkPen("#009E73", width=2), symbol="o", symbolBrush="#009E73")
+    if not ok.all():  # heat block: the spike dies before the far electrode
+        p2.plot(temps[~ok], np.zeros((~ok).sum()), pen=None, symbol="x", symbolSize=12,
+                symbolBrush="#D55E00", symbolPen=pg.mkPen("#D55E00", width=2))  # fmt: skip
+        first = float(temps[~ok][0])
+        label = pg.TextItem(f"no conduction from {first:g} °C", color="#D55E00", anchor=(1, 1))
+        label.setPos(first, 1.0)
+        p2.addItem(label)
     p2.setLabel("bottom", "temperature (°C)")
     p2.setLabel("left", "conduction velocity (m/s)")
     p2.showGrid(x=True, y=True, alpha=0.3)

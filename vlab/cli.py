@@ -277,7 +277,7 @@ def parse_stretch(text: str, length: float, option: str) -> tuple[float, float]:
 def _run_axon(args, protocol) -> int:
     """`vlab run` on an axon preparation: stimulus at stim_x, Vm recorded at places."""
     from vlab.recording import Sweep, write_csv, write_npz
-    from vlab.sim.cable import Axon, conduction_velocity
+    from vlab.sim.cable import Axon, conduction_velocity, spike_times
     from vlab.sim.drugs import get_drug, parse_drug_spec
 
     axon = Axon(args.preparation)
@@ -334,11 +334,11 @@ def _run_axon(args, protocol) -> int:
               f"{axon.geometry['stim_x'] * 100:g} cm, {res.info['n_compartments']} compartments")  # fmt: skip
         for i in range(res.command.shape[0]):
             print(f"sweep {i + 1}:")
-            for lab in labels:
+            times = spike_times(res.t, [res.traces[lab][i] for lab in labels])
+            for lab, when in zip(labels, times, strict=True):
                 v = res.traces[lab][i]
-                k = np.nonzero((v[:-1] < 0) & (v[1:] >= 0))[0]
-                when = f"spike at {res.t[k[0]] * 1e3:.3f} ms" if len(k) else "no spike"
-                print(f"  {lab:12s} peak {v.max() * 1e3:7.2f} mV  {when}")
+                text = f"spike at {when * 1e3:.3f} ms" if np.isfinite(when) else "no spike"
+                print(f"  {lab:12s} peak {v.max() * 1e3:7.2f} mV  {text}")
             for a, b in zip(labels[:-1], labels[1:], strict=True):
                 cv = conduction_velocity(res.t, res.traces[a][i], res.traces[b][i],
                                          res.sites[a], res.sites[b])  # fmt: skip

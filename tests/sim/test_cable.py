@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vlab.sim.cable import Axon, conduction_velocity
+from vlab.sim.cable import AP_MIN_RISE, Axon, conduction_velocity, spike_times
 
 DT = 10e-6
 
@@ -57,6 +57,39 @@ def test_warmer_axon_conducts_faster():
     cold, warm = Axon("squid_axon"), Axon("squid_axon")
     cold.set("temperature", "6.3 degC")
     assert _cv(warm) > 1.3 * _cv(cold, total=12e-3)
+
+
+def test_warm_axon_spikes_stay_below_0_mv_and_still_travel_until_heat_block():
+    """Warming shortens the spike (Na+ inactivation and K+ activation speed up more than
+    the upstroke): at 30 degC it peaks below 0 mV yet still propagates, timed at half its
+    height; a few degrees more and conduction fails (heat block, about 34 degC here)."""
+
+    def run(temp):
+        ax = Axon("squid_axon")
+        ax.set("temperature", f"{temp} degC")
+        r = ax.run(command=_stim(40e-6), sample_interval=DT, record={"a": 0.02, "b": 0.04},
+                   dt_max=DT)  # fmt: skip
+        return r, conduction_velocity(r.t, r.traces["a"][0], r.traces["b"][0], 0.02, 0.04)
+
+    r30, v30 = run(30.0)
+    assert r30.traces["b"][0].max() < 0.0  # a 0 mV criterion would call this "no spike"
+    assert 20.0 < v30 < 26.0
+    r36, v36 = run(36.0)
+    assert np.isnan(v36)
+    assert r36.traces["b"][0].max() < -0.060  # nothing arrives at 4 cm
+
+
+def test_spike_times_use_a_common_half_height_and_ignore_electrotonic_bumps():
+    t = np.arange(0, 10e-3, 10e-6)
+    ap = -0.065 + 0.06 * np.exp(-(((t - 3e-3) / 0.3e-3) ** 2))  # a small spike: peak -5 mV
+    later = np.interp(t - 1e-3, t, ap, left=-0.065)  # the same spike, 1 ms later
+    bump = -0.065 + 0.5 * AP_MIN_RISE * np.exp(-(((t - 2e-3) / 0.5e-3) ** 2))
+    ta, tb, tc = spike_times(t, [ap, later, bump])
+    assert tb - ta == pytest.approx(1e-3, abs=1e-6)
+    assert np.isnan(tc)
+    assert -0.065 + 0.03 == pytest.approx(np.interp(ta, t, ap), abs=1e-4)  # half height
+    assert conduction_velocity(t, ap, later, 0.0, 0.02) == pytest.approx(20.0, rel=1e-3)
+    assert np.isnan(conduction_velocity(t, ap, bump, 0.0, 0.02))
 
 
 def test_spike_started_in_the_middle_travels_both_ways_and_never_back():

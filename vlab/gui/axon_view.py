@@ -11,7 +11,8 @@ What the student sees (docs/axon_view.md)
   animates during the replay; a time slider scrubs through the sweep.
 - The recording electrodes' traces on a small two-channel scope (linked time axes) and a
   readout as on a nerve-conduction bench: distance R1-R2, the latency at each electrode
-  (0 mV crossing after the stimulus onset), the latency difference and the velocity.
+  (from the stimulus onset to half the action potential's height,
+  :func:`vlab.sim.cable.spike_times`), the latency difference and the velocity.
   Moving a recording electrode updates the traces and the readout at once, without a new
   simulation: every compartment's Vm is stored at every sample.
 
@@ -82,7 +83,7 @@ from PySide6.QtWidgets import (
 )
 
 from vlab.gui.worker import ThreadHost, TickWorker, live_threads
-from vlab.sim.cable import Axon, conduction_velocity
+from vlab.sim.cable import Axon, conduction_velocity, spike_times
 from vlab.sim.cell import ParameterError
 from vlab.sim.drugs import DrugError, get_drug, load_drugs
 from vlab.units import UnitError, parse_quantity
@@ -141,15 +142,6 @@ DRUG_TEXT_Y = 0.2  # label of the treated stretch, in the axon plot's 0..1 heigh
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("AxonWindow", text)
-
-
-def first_crossing(t: np.ndarray, v: np.ndarray, level: float = 0.0, after: float = 0.0) -> float:
-    """Time (s) of the first upward crossing of ``level`` (V) at or after ``after``; NaN if none."""
-    k = np.nonzero((v[:-1] < level) & (v[1:] >= level) & (t[1:] >= after))[0]
-    if len(k) == 0:
-        return math.nan
-    i = int(k[0])
-    return float(t[i] + (level - v[i]) / (v[i + 1] - v[i]) * (t[i + 1] - t[i]))
 
 
 # ---------------------------------------------------------------------------- data
@@ -1230,11 +1222,10 @@ class AxonWindow(QMainWindow):
             return
         traces = self.electrode_traces()
         self.sites = [x for _, x in traces]
-        self.latencies = [
-            first_crossing(sw.t, v, 0.0, sw.stim_onset) - sw.stim_onset for v, _ in traces
-        ]
+        times = spike_times(sw.t, [v for v, _ in traces], sw.stim_onset)
+        self.latencies = [tt - sw.stim_onset for tt in times]
         (va, xa), (vb, xb) = traces
-        self.velocity = conduction_velocity(sw.t, va, vb, xa, xb)
+        self.velocity = conduction_velocity(sw.t, va, vb, xa, xb, sw.stim_onset)
         dist = abs(xb - xa)
         node = self.tr(" (nearest nodes)") if sw.axon.myelinated else ""
         self.distance_label.setText(f"{dist * 100:.2f} cm{node}")

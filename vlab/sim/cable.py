@@ -32,7 +32,8 @@ from vlab.sim.drugs import get_drug
 from vlab.sim.preparation import CABLE_PARAMETERS, load_preparation
 from vlab.units import UnitError, parse_quantity
 
-__all__ = ["Axon", "CableResult", "conduction_velocity", "CABLE_PARAMETERS"]
+__all__ = ["Axon", "CableResult", "conduction_velocity", "spike_times", "first_crossing",
+           "AP_MIN_RISE", "CABLE_PARAMETERS"]
 
 @dataclass
 class CableResult:
@@ -325,21 +326,48 @@ class Axon:
         return copy.deepcopy(self)
 
 
-def conduction_velocity(t: np.ndarray, v_a: np.ndarray, v_b: np.ndarray, x_a: float, x_b: float,
-                        level: float = 0.0) -> float:  # fmt: skip
-    """Velocity (m/s) from the first upward crossings of ``level`` (V) at two sites (m).
+#: smallest rise above rest (V) that counts as an action potential at a recording site:
+#: the electrotonic spread of a stimulus or of a spike that died is smaller.
+AP_MIN_RISE = 40e-3
 
-    NaN if the spike does not reach both sites.
+
+def first_crossing(t: np.ndarray, v: np.ndarray, level: float, after: float = 0.0) -> float:
+    """Time (s) of the first upward crossing of ``level`` (V) at or after ``after`` (s),
+    interpolated between samples; NaN if there is none."""
+    k = np.nonzero((v[:-1] < level) & (v[1:] >= level) & (t[1:] >= after))[0]
+    if len(k) == 0:
+        return math.nan
+    i = int(k[0])
+    return float(t[i] + (level - v[i]) / (v[i + 1] - v[i]) * (t[i + 1] - t[i]))
+
+
+def spike_times(t: np.ndarray, traces, after: float = 0.0) -> list[float]:
+    """When the action potential passes each recording site (s); NaN where none does.
+
+    ``traces`` are Vm (V) at the sites. A site has an action potential if Vm rises at
+    least :data:`AP_MIN_RISE` above its value at ``after``. All sites are timed at the
+    same height above their rest, half the height of the smallest of these action
+    potentials, so time differences are travel times even when the spike is small (a warm
+    axon, a partial block), where a fixed 0 mV level would miss it.
     """
+    t = np.asarray(t, dtype=float)
+    k0 = max(int(np.searchsorted(t, after, side="right")) - 1, 0)
+    vs = [np.asarray(v, dtype=float) for v in traces]
+    rests = [float(v[k0]) for v in vs]
+    rises = [float(np.max(v[k0:])) - r for v, r in zip(vs, rests, strict=True)]
+    heights = [h for h in rises if h >= AP_MIN_RISE]
+    if not heights:
+        return [math.nan] * len(vs)
+    half = 0.5 * min(heights)
+    return [first_crossing(t, v, r + half, after) if h >= AP_MIN_RISE else math.nan
+            for v, r, h in zip(vs, rests, rises, strict=True)]  # fmt: skip
 
-    def first(v):
-        k = np.nonzero((v[:-1] < level) & (v[1:] >= level))[0]
-        if len(k) == 0:
-            return math.nan
-        i = k[0]
-        return t[i] + (level - v[i]) / (v[i + 1] - v[i]) * (t[i + 1] - t[i])
 
-    ta, tb = first(v_a), first(v_b)
+def conduction_velocity(t: np.ndarray, v_a: np.ndarray, v_b: np.ndarray, x_a: float, x_b: float,
+                        after: float = 0.0) -> float:  # fmt: skip
+    """Velocity (m/s) between two sites (m) from the times the action potential passes
+    them (:func:`spike_times`). NaN if it does not reach both sites."""
+    ta, tb = spike_times(t, (v_a, v_b), after)
     if not (math.isfinite(ta) and math.isfinite(tb)) or ta == tb:
         return math.nan
     return abs(x_b - x_a) / abs(tb - ta)
