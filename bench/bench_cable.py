@@ -80,8 +80,10 @@ def main() -> int:
     t, a, b = nrun()
     cv_n = conduction_velocity(t, a, b, 0.02, 0.04)
     print(f"   NEURON (backward Euler, rate tables):         {tn:.3f} s   velocity {cv_n:.3f} m/s")
-    print(f"   ratio NEURON / vlab wall time: {tn / tv:.2f}x (>1 means vlab is faster); "
-          f"converged velocity 18.74 m/s")  # fmt: skip
+    print(
+        f"   ratio NEURON / vlab wall time: {tn / tv:.2f}x (>1 means vlab is faster); "
+        f"converged velocity 18.74 m/s"
+    )
     return 0
 
 

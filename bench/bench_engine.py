@@ -103,8 +103,10 @@ def main() -> int:
     # ---------------- A: accuracy reference
     ref_run, t_ref = vlab_squid_second(1e-6)
     n_ref, last_ref = last_spike(t_ref, ref_run() * 1e3)
-    print(f"\nA. 1 s of squid membrane at 10 uA/cm2; converged reference (vlab dt=1 us): "
-          f"{n_ref} spikes, last at {last_ref:.4f} ms")  # fmt: skip
+    print(
+        f"\nA. 1 s of squid membrane at 10 uA/cm2; converged reference (vlab dt=1 us): "
+        f"{n_ref} spikes, last at {last_ref:.4f} ms"
+    )
     rows = []
     run, t = vlab_squid_second(25e-6)
     tv = median_time(run)
@@ -118,8 +120,10 @@ def main() -> int:
         have_neuron = False
         print("   NEURON not installed in this environment: vlab-only figures follow")
     if have_neuron:
-        for label, kw in (("NEURON default (backward Euler, dt 0.025 ms)", {}),
-                          ("NEURON secondorder=2 (dt 0.025 ms)", {"secondorder": 2})):  # fmt: skip
+        for label, kw in (
+            ("NEURON default (backward Euler, dt 0.025 ms)", {}),
+            ("NEURON secondorder=2 (dt 0.025 ms)", {"secondorder": 2}),
+        ):
             nrun, _ = neuron_squid_second(**kw)
             tn = median_time(nrun)
             tt, vv = nrun(record=True)
@@ -128,22 +132,28 @@ def main() -> int:
         crun, _ = neuron_squid_second(cvode=True, tables=False)
         tt, vv = crun(record=True)
         n_cv, last_cv = last_spike(tt, vv)
-        print(f"   cross-check: NEURON CVODE (exact rates, tol 1e-8) last spike {last_cv:.4f} ms "
-              f"({n_cv} spikes), differs from the reference by {last_cv - last_ref:+.4f} ms")  # fmt: skip
+        print(
+            f"   cross-check: NEURON CVODE (exact rates, tol 1e-8) last spike {last_cv:.4f} ms "
+            f"({n_cv} spikes), differs from the reference by {last_cv - last_ref:+.4f} ms"
+        )
     print(f"   {'method':48s} {'wall (ms)':>10s} {'spikes':>7s} {'last-spike error (ms)':>22s}")
     for label, tw, n, err in rows:
         print(f"   {label:48s} {tw * 1e3:10.2f} {n:7d} {err:+22.4f}")
     if have_neuron:
-        print(f"   ratio NEURON default / vlab default wall time: {rows[1][1] / rows[0][1]:.2f}x "
-              "(>1 means vlab is faster)")  # fmt: skip
+        print(
+            f"   ratio NEURON default / vlab default wall time: {rows[1][1] / rows[0][1]:.2f}x "
+            "(>1 means vlab is faster)"
+        )
 
     # ---------------- B: VC family
     cell = Cell("squid")
     proto = load_protocol("vc_step_family")
     tb = median_time(lambda: run_protocol(cell, proto))
     tb_v = median_time(lambda: run_protocol(cell, proto, variables=("Vm", "Im")))
-    print(f"\nB. 17-sweep VC family (30 ms, 10 us sampling): {tb * 1e3:.2f} ms recording every "
-          f"variable, {tb_v * 1e3:.2f} ms recording Vm and Im (target < 20 ms)")  # fmt: skip
+    print(
+        f"\nB. 17-sweep VC family (30 ms, 10 us sampling): {tb * 1e3:.2f} ms recording every "
+        f"variable, {tb_v * 1e3:.2f} ms recording Vm and Im (target < 20 ms)"
+    )
 
     # ---------------- C: scaling
     print("\nC. Cost scaling (current clamp, 10 uA/cm2, dt 25 us, Vm only)")
@@ -152,18 +162,25 @@ def main() -> int:
     base = None
     for sweeps in (1, 4, 16, 64):
         cmd = np.full((sweeps, 4001), amp)  # 100 ms
-        tm = median_time(lambda: Membrane(cell, sweeps).advance("current-clamp", cmd, 25e-6, ("Vm",)), 5)  # noqa: B023
+        tm = median_time(
+            lambda: Membrane(cell, sweeps).advance("current-clamp", cmd, 25e-6, ("Vm",)),  # noqa: B023
+            5,
+        )
         base = base or tm
-        print(f"   {sweeps:3d} sweeps x 100 ms: {tm * 1e3:8.2f} ms  ({tm / base:5.1f}x one sweep, "
-              f"{tm / sweeps * 1e3:.2f} ms per sweep)")  # fmt: skip
+        print(
+            f"   {sweeps:3d} sweeps x 100 ms: {tm * 1e3:8.2f} ms  ({tm / base:5.1f}x one sweep, "
+            f"{tm / sweeps * 1e3:.2f} ms per sweep)"
+        )
     base = None
     for dur in (0.1, 1.0, 10.0):
         n = round(dur / 25e-6)
         cmd = np.full((1, n + 1), amp)
         tm = median_time(lambda: Membrane(cell).advance("current-clamp", cmd, 25e-6, ("Vm",)), 3)  # noqa: B023
         base = base or tm
-        print(f"   {dur:5.1f} s simulated: {tm * 1e3:8.2f} ms  ({tm / base:6.1f}x the 0.1 s run; "
-              f"{dur / tm:,.0f}x real time)")  # fmt: skip
+        print(
+            f"   {dur:5.1f} s simulated: {tm * 1e3:8.2f} ms  ({tm / base:6.1f}x the 0.1 s run; "
+            f"{dur / tm:,.0f}x real time)"
+        )
     return 0
 
 

@@ -40,8 +40,10 @@ def main() -> None:
         vlab_csv = median_time(lambda: write_csv([sweep], out / "a.csv", {}))
         baseline = median_time(lambda: np.savetxt(out / "b.csv", rows, fmt=fmt, delimiter=","))
         npz = median_time(lambda: write_npz([sweep], out / "c.npz", {}))
-    print(f"CSV, 100k rows x 10 columns: vlab {vlab_csv * 1e3:.0f} ms, numpy.savetxt "
-          f"{baseline * 1e3:.0f} ms, ratio {vlab_csv / baseline:.2f}")
+    print(
+        f"CSV, 100k rows x 10 columns: vlab {vlab_csv * 1e3:.0f} ms, numpy.savetxt "
+        f"{baseline * 1e3:.0f} ms, ratio {vlab_csv / baseline:.2f}"
+    )
     print(f"NPZ, same sweep: vlab {npz * 1e3:.0f} ms")
 
 

@@ -106,10 +106,12 @@ def main() -> int:
     sim_cpu = (thread_cpu_seconds("vlab-simulation") - sim0) / wall
     fps = sorted(fps_samples)[len(fps_samples) // 2]
     speed = sorted(speed_samples)[len(speed_samples) // 2]
-    print(f"streaming {args.seconds:g} s at 1x: scope {fps:.1f} fps (median), simulation speed "
-          f"{speed:.2f}x real time, longest GUI stall {stall['max'] * 1e3:.0f} ms, "
-          f"CPU {cpu * 100:.0f} % of one core in all, of which the simulation thread "
-          f"{sim_cpu * 100:.0f} %")  # fmt: skip
+    print(
+        f"streaming {args.seconds:g} s at 1x: scope {fps:.1f} fps (median), simulation speed "
+        f"{speed:.2f}x real time, longest GUI stall {stall['max'] * 1e3:.0f} ms, "
+        f"CPU {cpu * 100:.0f} % of one core in all, of which the simulation thread "
+        f"{sim_cpu * 100:.0f} %"
+    )
 
     # click-to-trace latency: Stimulate pressed -> a block with the spike reaches the GUI
     # thread -> the scope paints its next frame
@@ -140,8 +142,10 @@ def main() -> int:
             time.sleep(0.0005)
         lat.append((time.perf_counter() - t0) * 1e3)
     if lat:
-        print(f"click-to-trace latency (Stimulate -> spike drawn): median "
-              f"{sorted(lat)[len(lat) // 2]:.0f} ms, max {max(lat):.0f} ms over {len(lat)} presses")  # fmt: skip
+        print(
+            f"click-to-trace latency (Stimulate -> spike drawn): median "
+            f"{sorted(lat)[len(lat) // 2]:.0f} ms, max {max(lat):.0f} ms over {len(lat)} presses"
+        )
     else:
         print("click-to-trace latency: no spike seen")
 
@@ -155,9 +159,12 @@ def main() -> int:
         run_for(args.long_seconds / steps, pulses_every=0.3)
         checkpoints.append(rss_mb())
     sim_t = win._status_info.get("sim_time", float("nan"))
-    print(f"memory while streaming at 10x for {args.long_seconds:g} s (simulated time now "
-          f"{sim_t:.0f} s): RSS {m0:.0f} MB -> " + " -> ".join(f"{m:.0f}" for m in checkpoints)
-          + f" MB; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+    print(
+        f"memory while streaming at 10x for {args.long_seconds:g} s (simulated time now "
+        f"{sim_t:.0f} s): RSS {m0:.0f} MB -> "
+        + " -> ".join(f"{m:.0f}" for m in checkpoints)
+        + f" MB; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     win.close()
     win.shutdown()
     return 0

@@ -27,8 +27,10 @@ def main() -> None:
     t0 = time.perf_counter()
     import vlab.gui.main_window  # noqa: F401 - what the splash hides
 
-    print(f"splash painted {painted:.2f} s after the process started; the main window's "
-          f"imports then took {time.perf_counter() - t0:.2f} s")  # fmt: skip
+    print(
+        f"splash painted {painted:.2f} s after the process started; the main window's "
+        f"imports then took {time.perf_counter() - t0:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,15 @@ def main() -> None:
     ok = np.isfinite(v_t)
     p2.plot(temps[ok], v_t[ok], pen=pg.mkPen("#009E73", width=2), symbol="o", symbolBrush="#009E73")
     if not ok.all():  # heat block: the spike dies before the far electrode
-        p2.plot(temps[~ok], np.zeros((~ok).sum()), pen=None, symbol="x", symbolSize=12,
-                symbolBrush="#D55E00", symbolPen=pg.mkPen("#D55E00", width=2))  # fmt: skip
+        p2.plot(
+            temps[~ok],
+            np.zeros((~ok).sum()),
+            pen=None,
+            symbol="x",
+            symbolSize=12,
+            symbolBrush="#D55E00",
+            symbolPen=pg.mkPen("#D55E00", width=2),
+        )
         first = float(temps[~ok][0])
         label = pg.TextItem(f"no conduction from {first:g} °C", color="#D55E00", anchor=(1, 1))
         label.setPos(first, 1.0)

@@ -24,7 +24,9 @@ def main() -> None:
     vc = np.genfromtxt(REF / "nrn_e_vclamp.csv", delimiter=",", names=True)
     pulse = load_protocol("single_pulse")
     fam = load_protocol("vc_step_family")
-    print("| step (us) | spike time (ms) | error (ms) | peak (mV) | error (mV) | max gate error | worst VC error / tolerance |")
+    print(
+        "| step (us) | spike time (ms) | error (ms) | peak (mV) | error (mV) | max gate error | worst VC error / tolerance |"
+    )
     print("|---|---|---|---|---|---|---|")
     for dt in (1e-6, 5e-6, 10e-6, 25e-6, 50e-6, 100e-6):
         cell = Cell("squid")
@@ -50,8 +52,10 @@ def main() -> None:
                 seg = dens[i, 500:2500]
                 for ours, ref in ((seg.min(), row["i_min_mA_cm2"]), (seg[-1], row["i_end_mA_cm2"])):
                     worst = max(worst, abs(ours - ref) / max(0.01 * abs(ref), 0.005))
-        print(f"| {dt * 1e6:g} | {ts:.4f} | {ts - 7.2620:+.4f} | {v.max():.3f} | {v.max() - 39.060:+.3f} "
-              f"| {gerr:.4f} | {worst:.3f} |")
+        print(
+            f"| {dt * 1e6:g} | {ts:.4f} | {ts - 7.2620:+.4f} | {v.max():.3f} | {v.max() - 39.060:+.3f} "
+            f"| {gerr:.4f} | {worst:.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,17 @@ import sys
 
 import vlab
 
-CORE = ["vlab.sim", "vlab.rig", "vlab.protocols", "vlab.analysis", "vlab.recording", "vlab.practicals",
-        "vlab.units", "vlab.resources", "vlab.cli"]  # fmt: skip
+CORE = [
+    "vlab.sim",
+    "vlab.rig",
+    "vlab.protocols",
+    "vlab.analysis",
+    "vlab.recording",
+    "vlab.practicals",
+    "vlab.units",
+    "vlab.resources",
+    "vlab.cli",
+]
 
 
 def test_core_imports_without_qt():
@@ -42,8 +51,12 @@ def test_ruff_bans_qt_in_core(tmp_path):
     probe = root / "vlab" / "sim" / "_qt_probe_tmp.py"
     probe.write_text("from PySide6 import QtCore  # noqa: F401\n")
     try:
-        r = subprocess.run([ruff, "check", "--select", "TID251", str(probe)], capture_output=True,
-                           text=True, cwd=root)  # fmt: skip
+        r = subprocess.run(
+            [ruff, "check", "--select", "TID251", str(probe)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+        )
     finally:
         probe.unlink()
     assert r.returncode != 0 and "TID251" in r.stdout

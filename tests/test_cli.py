@@ -18,14 +18,35 @@ def _table(path):
 
 def test_run_writes_csv_with_metadata_and_unit_columns(tmp_path, capsys):
     out = tmp_path / "pulse.csv"
-    rc = main(["run", "single_pulse", "--record", "m,h,n,INa,IK,IL,gNa,gK", "--out", str(out),
-               "--seed", "7"])  # fmt: skip
+    rc = main(
+        [
+            "run",
+            "single_pulse",
+            "--record",
+            "m,h,n,INa,IK,IL,gNa,gK",
+            "--out",
+            str(out),
+            "--seed",
+            "7",
+        ]
+    )
     assert rc == 0
     text = out.read_text()
     header = [ln for ln in text.splitlines() if ln.startswith("#")]
     keys = {ln[2:].split(":", 1)[0] for ln in header}
-    for k in ("vlab_version", "preparation", "area_cm2", "temperature_C", "E_Na_mV", "E_K_mV",
-              "E_Cl_mV", "drugs", "protocol", "seed", "concentrations_mM"):  # fmt: skip
+    for k in (
+        "vlab_version",
+        "preparation",
+        "area_cm2",
+        "temperature_C",
+        "E_Na_mV",
+        "E_K_mV",
+        "E_Cl_mV",
+        "drugs",
+        "protocol",
+        "seed",
+        "concentrations_mM",
+    ):
         assert k in keys, k
     cols = next(ln for ln in text.splitlines() if not ln.startswith("#")).split(",")
     assert cols[:4] == ["sweep", "t_ms", "Vm_mV", "Im_nA"]
@@ -49,14 +70,20 @@ def test_run_with_ttx_has_no_spike_and_reports_block(tmp_path):
 
 def test_set_overrides_and_temperature(tmp_path):
     out = tmp_path / "k.csv"
-    assert main(["run", "single_pulse", "--set", "K_out=20mM", "--temperature", "10",
-                 "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            ["run", "single_pulse", "--set", "K_out=20mM", "--temperature", "10", "--out", str(out)]
+        )
+        == 0
+    )
     head = out.read_text()
     assert "temperature_C: 10" in head
     e_k = float(next(ln for ln in head.splitlines() if ln.startswith("# E_K_mV")).split(":")[1])
     import math
 
-    assert e_k == pytest.approx(8.314462618 * 283.15 / 96485.33212 * math.log(20 / 400) * 1e3, abs=1e-3)
+    assert e_k == pytest.approx(
+        8.314462618 * 283.15 / 96485.33212 * math.log(20 / 400) * 1e3, abs=1e-3
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,8 +110,10 @@ def test_bad_input_exits_2_with_one_line_reason(argv, needle, capsys, tmp_path):
 
 def test_bad_protocol_file_exits_2(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text('name = "x"\nmode = "current-clamp"\nholding = "0"\nsweeps = 1\n'
-                   'sweep_duration = "10 ms"\nsample_interval = "10 us"\n')  # fmt: skip
+    bad.write_text(
+        'name = "x"\nmode = "current-clamp"\nholding = "0"\nsweeps = 1\n'
+        'sweep_duration = "10 ms"\nsample_interval = "10 us"\n'
+    )
     assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.toml" in err and "holding" in err
@@ -117,8 +146,21 @@ def test_listings(capsys):
 
 def test_run_on_an_axon_records_places_and_reports_velocity(tmp_path, capsys):
     out = tmp_path / "axon.csv"
-    rc = main(["run", "single_pulse", "--preparation", "squid_axon", "--set", "stim_x=0cm",
-               "--record", "Vm@2cm,Vm@4cm", "--analyse", "--out", str(out)])  # fmt: skip
+    rc = main(
+        [
+            "run",
+            "single_pulse",
+            "--preparation",
+            "squid_axon",
+            "--set",
+            "stim_x=0cm",
+            "--record",
+            "Vm@2cm,Vm@4cm",
+            "--analyse",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     line = next(ln for ln in text.splitlines() if "conduction velocity" in ln)
@@ -130,8 +172,9 @@ def test_run_on_an_axon_records_places_and_reports_velocity(tmp_path, capsys):
     assert data["Vm2cm_mV"].max() > 0  # numpy drops the '@' from field names
 
 
-@pytest.mark.parametrize("rec,needle", [("INa", "Vm@2cm"), ("Vm@9cm", "outside the axon"),
-                                        ("Vm@2", "unit")])  # fmt: skip
+@pytest.mark.parametrize(
+    "rec,needle", [("INa", "Vm@2cm"), ("Vm@9cm", "outside the axon"), ("Vm@2", "unit")]
+)
 def test_axon_record_errors(rec, needle, capsys):
     assert main(["run", "single_pulse", "--preparation", "squid_axon", "--record", rec]) == 2
     assert needle in capsys.readouterr().err
@@ -144,8 +187,21 @@ def _spikes_at(text: str) -> dict[str, bool]:
 
 def test_local_drug_on_an_axon_blocks_conduction_past_the_stretch(tmp_path, capsys):
     out = tmp_path / "block.csv"
-    rc = main(["run", "single_pulse", "--preparation", "squid_axon", "--drug", "TTX=1uM@2cm-3cm",
-               "--record", "Vm@1cm,Vm@4cm", "--analyse", "--out", str(out)])  # fmt: skip
+    rc = main(
+        [
+            "run",
+            "single_pulse",
+            "--preparation",
+            "squid_axon",
+            "--drug",
+            "TTX=1uM@2cm-3cm",
+            "--record",
+            "Vm@1cm,Vm@4cm",
+            "--analyse",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     assert _spikes_at(capsys.readouterr().out) == {"Vm@1cm": True, "Vm@4cm": False}
     head = [ln for ln in out.read_text().splitlines() if ln.startswith("#")]
@@ -154,19 +210,29 @@ def test_local_drug_on_an_axon_blocks_conduction_past_the_stretch(tmp_path, caps
 
 
 def test_library_pulse_fires_the_myelinated_fibre_and_demyelination_blocks(capsys):
-    args = ["run", "single_pulse", "--preparation", "myelinated_axon",
-            "--record", "Vm@0.3cm,Vm@1.6cm", "--analyse"]  # fmt: skip
+    args = [
+        "run",
+        "single_pulse",
+        "--preparation",
+        "myelinated_axon",
+        "--record",
+        "Vm@0.3cm,Vm@1.6cm",
+        "--analyse",
+    ]
     assert main(args) == 0
     assert _spikes_at(capsys.readouterr().out) == {"Vm@0.3cm": True, "Vm@1.6cm": True}
     assert main(args + ["--demyelinate", "0.8cm-1.2cm"]) == 0
     assert _spikes_at(capsys.readouterr().out) == {"Vm@0.3cm": True, "Vm@1.6cm": False}
 
 
-@pytest.mark.parametrize("extra,needle", [
-    (["--drug", "TTX=1uM@1cm-9cm"], "outside the axon"),
-    (["--drug", "TTX=1uM@1cm"], "expected a stretch such as 2cm-3cm"),
-    (["--demyelinate", "1cm-2cm"], "no myelin to strip"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        (["--drug", "TTX=1uM@1cm-9cm"], "outside the axon"),
+        (["--drug", "TTX=1uM@1cm"], "expected a stretch such as 2cm-3cm"),
+        (["--demyelinate", "1cm-2cm"], "no myelin to strip"),
+    ],
+)
 def test_axon_stretch_errors(extra, needle, capsys):
     assert main(["run", "single_pulse", "--preparation", "squid_axon", *extra]) == 2
     assert needle in capsys.readouterr().err

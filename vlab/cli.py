@@ -67,20 +67,45 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a protocol headless and write its recording")
     r.add_argument("protocol", help="built-in protocol name (see `vlab protocols`) or a .toml file")
-    r.add_argument("--preparation", default="squid", help="preparation name (see `vlab preparations`)")
-    r.add_argument("--drug", action="append", default=[], metavar="NAME=CONC[@X0-X1]",
-                   help="drug in the bath at equilibrium, e.g. TTX=100nM (repeatable); on an "
-                        "axon, TTX=1uM@2cm-3cm applies it to that stretch only")  # fmt: skip
-    r.add_argument("--demyelinate", action="append", default=[], metavar="X0-X1",
-                   help="myelinated axon: strip the myelin between two places, e.g. 1cm-1.5cm")  # fmt: skip
-    r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a preparation parameter, e.g. gNa=0mS/cm2, K_out=20mM")  # fmt: skip
+    r.add_argument(
+        "--preparation", default="squid", help="preparation name (see `vlab preparations`)"
+    )
+    r.add_argument(
+        "--drug",
+        action="append",
+        default=[],
+        metavar="NAME=CONC[@X0-X1]",
+        help="drug in the bath at equilibrium, e.g. TTX=100nM (repeatable); on an "
+        "axon, TTX=1uM@2cm-3cm applies it to that stretch only",
+    )
+    r.add_argument(
+        "--demyelinate",
+        action="append",
+        default=[],
+        metavar="X0-X1",
+        help="myelinated axon: strip the myelin between two places, e.g. 1cm-1.5cm",
+    )
+    r.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a preparation parameter, e.g. gNa=0mS/cm2, K_out=20mM",
+    )
     r.add_argument("--temperature", help="temperature in degC, e.g. 6.3 or '18.5 degC'")
-    r.add_argument("--record", default="",
-                   help="extra variables to record, comma separated: m,h,n,p,INa,IK,IL,ICl,IM,Iion,gNa,gK,gCl,gM")  # fmt: skip
+    r.add_argument(
+        "--record",
+        default="",
+        help="extra variables to record, comma separated: m,h,n,p,INa,IK,IL,ICl,IM,Iion,gNa,gK,gCl,gM",
+    )
     r.add_argument("--out", help="output CSV file (an .npz with the same name is written too)")
     r.add_argument("--seed", type=int, default=0, help="random seed (recorded in the provenance)")
-    r.add_argument("--analyse", "--analyze", action="store_true", help="print a table of measurements per sweep")
+    r.add_argument(
+        "--analyse",
+        "--analyze",
+        action="store_true",
+        help="print a table of measurements per sweep",
+    )
     r.add_argument("--dt-max", type=float, default=None, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_run)
 
@@ -138,8 +163,9 @@ def result_to_sweeps(result, protocol, cell, seed: int = 0) -> list:
     sweeps = []
     for i in range(result.n_sweeps):
         channels = {k: v[i] for k, v in result.data.items()}
-        sweeps.append(Sweep(index=i, dt=protocol.sample_interval, channels=channels,
-                            provenance=prov))  # fmt: skip
+        sweeps.append(
+            Sweep(index=i, dt=protocol.sample_interval, channels=channels, provenance=prov)
+        )
     return sweeps
 
 
@@ -220,8 +246,10 @@ def cmd_run(args) -> int:
         out = Path(args.out)
         write_csv(sweeps, out, meta)
         write_npz(sweeps, out.with_suffix(".npz"), meta)
-        print(f"wrote {out} and {out.with_suffix('.npz')} ({result.n_sweeps} sweeps, "
-              f"{len(result.t)} samples each)")  # fmt: skip
+        print(
+            f"wrote {out} and {out.with_suffix('.npz')} ({result.n_sweeps} sweeps, "
+            f"{len(result.t)} samples each)"
+        )
     else:
         _print_summary(result, cell, protocol)
     if args.analyse:
@@ -283,7 +311,9 @@ def _run_axon(args, protocol) -> int:
     axon = Axon(args.preparation)
     if args.temperature is not None:
         t = args.temperature.strip()
-        axon.set("temperature", t if not t.replace(".", "", 1).lstrip("-").isdigit() else f"{t} degC")
+        axon.set(
+            "temperature", t if not t.replace(".", "", 1).lstrip("-").isdigit() else f"{t} degC"
+        )
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
@@ -330,8 +360,10 @@ def _run_axon(args, protocol) -> int:
         print(f"wrote {out} and {out.with_suffix('.npz')}")
     if args.analyse or not args.out:
         labels = list(sites)
-        print(f"{protocol.name} on {axon.prep.title}: stimulus at "
-              f"{axon.geometry['stim_x'] * 100:g} cm, {res.info['n_compartments']} compartments")  # fmt: skip
+        print(
+            f"{protocol.name} on {axon.prep.title}: stimulus at "
+            f"{axon.geometry['stim_x'] * 100:g} cm, {res.info['n_compartments']} compartments"
+        )
         for i in range(res.command.shape[0]):
             print(f"sweep {i + 1}:")
             times = spike_times(res.t, [res.traces[lab][i] for lab in labels])
@@ -340,20 +372,29 @@ def _run_axon(args, protocol) -> int:
                 text = f"spike at {when * 1e3:.3f} ms" if np.isfinite(when) else "no spike"
                 print(f"  {lab:12s} peak {v.max() * 1e3:7.2f} mV  {text}")
             for a, b in zip(labels[:-1], labels[1:], strict=True):
-                cv = conduction_velocity(res.t, res.traces[a][i], res.traces[b][i],
-                                         res.sites[a], res.sites[b])  # fmt: skip
-                txt = f"{cv:.3f} m/s" if np.isfinite(cv) else "not measurable (no spike at both sites)"
+                cv = conduction_velocity(
+                    res.t, res.traces[a][i], res.traces[b][i], res.sites[a], res.sites[b]
+                )
+                txt = (
+                    f"{cv:.3f} m/s"
+                    if np.isfinite(cv)
+                    else "not measurable (no spike at both sites)"
+                )
                 print(f"  conduction velocity {a} -> {b}: {txt}")
     return 0
 
 
 def _print_summary(result, cell, protocol) -> None:
-    print(f"{protocol.name} on {cell.prep.title}: {result.n_sweeps} sweep(s) of "
-          f"{protocol.sweep_duration * 1e3:g} ms")  # fmt: skip
+    print(
+        f"{protocol.name} on {cell.prep.title}: {result.n_sweeps} sweep(s) of "
+        f"{protocol.sweep_duration * 1e3:g} ms"
+    )
     for i in range(result.n_sweeps):
         v, im = result.data["Vm"][i] * 1e3, result.data["Im"][i] * 1e9
-        print(f"  sweep {i + 1}: Vm {v.min():.2f} .. {v.max():.2f} mV, "
-              f"Im {im.min():.4g} .. {im.max():.4g} nA")  # fmt: skip
+        print(
+            f"  sweep {i + 1}: Vm {v.min():.2f} .. {v.max():.2f} mV, "
+            f"Im {im.min():.4g} .. {im.max():.4g} nA"
+        )
 
 
 def _print_analysis(result, cell, protocol) -> None:
@@ -375,8 +416,9 @@ def _print_analysis(result, cell, protocol) -> None:
     else:
         if window is not None:
             window = (window[0], result.t[-1] + dt)
-        rows = summarise_sweeps(result.t, result.data["Vm"], "CC", window=window,
-                                i_inj=result.data["Im"], cm=c_total)  # fmt: skip
+        rows = summarise_sweeps(
+            result.t, result.data["Vm"], "CC", window=window, i_inj=result.data["Im"], cm=c_total
+        )
     print(format_table(rows))
 
 
@@ -409,16 +451,26 @@ def cmd_preparations(args) -> int:
     p = cell.prep
     print(f"{p.name}: {p.title}\n")
     print(_wrap(p.description))
-    print(f"\nkinetics: {p.kinetics} (rates measured at {p.kinetics_temperature:g} degC, "
-          f"Q10 {p.q10:g}); temperature {cell.values['temperature']:g} degC")  # fmt: skip
+    print(
+        f"\nkinetics: {p.kinetics} (rates measured at {p.kinetics_temperature:g} degC, "
+        f"Q10 {p.q10:g}); temperature {cell.values['temperature']:g} degC"
+    )
     print("\nReversal potentials:")
     for ion in ("Na", "K", "Cl"):
-        how = "pinned (held fixed, as in the original model)" if cell.is_pinned(ion) else "Nernst, from concentrations"
+        how = (
+            "pinned (held fixed, as in the original model)"
+            if cell.is_pinned(ion)
+            else "Nernst, from concentrations"
+        )
         print(f"  E_{ion:2s} {cell.reversal(ion) * 1e3:8.2f} mV   {how}")
-    print(f"  E_L  {cell.leak_reversal() * 1e3:8.2f} mV   leak, carried by "
-          f"{' and '.join(p.leak_carriers) or 'a fixed reversal'}")  # fmt: skip
-    print(f"  GHK resting estimate {cell.ghk_estimate() * 1e3:.2f} mV; model rest "
-          f"{cell.resting_potential() * 1e3:.2f} mV")  # fmt: skip
+    print(
+        f"  E_L  {cell.leak_reversal() * 1e3:8.2f} mV   leak, carried by "
+        f"{' and '.join(p.leak_carriers) or 'a fixed reversal'}"
+    )
+    print(
+        f"  GHK resting estimate {cell.ghk_estimate() * 1e3:.2f} mV; model rest "
+        f"{cell.resting_potential() * 1e3:.2f} mV"
+    )
     print("\nParameters (vlab run --set NAME=VALUE):")
     for name, value, doc in cell.parameter_table():
         print(f"  {name:16s} {value:>16s}   {doc}")
@@ -431,7 +483,11 @@ def cmd_preparations(args) -> int:
             if name not in p.cable:
                 continue
             v = p.cable[name]
-            shown = f"{v:g}" if dim == "number" else f"{v / parse_quantity('1 ' + unit, dim).value:g} {unit}"
+            shown = (
+                f"{v:g}"
+                if dim == "number"
+                else f"{v / parse_quantity('1 ' + unit, dim).value:g} {unit}"
+            )
             print(f"  {name:16s} {shown:>16s}   {doc}")
         print("  record with --record Vm@2cm,Vm@4cm; --analyse reports the conduction velocity")
     print("\nSources:")
@@ -460,8 +516,10 @@ def cmd_drugs(args) -> int:
             how = f"open-channel Kd {d.format(d.kd_open)}, recovery tau {d.recovery:g} s"
         else:
             how = f"removes inactivation, tau {d.time_constant:g} s at saturation (irreversible)"
-        print(f"{d.name:10s} {d.target:2s} {d.mechanism:20s} {how}; wash-in {d.wash_in:g} s, "
-              f"wash-out {d.wash_out:g} s")  # fmt: skip
+        print(
+            f"{d.name:10s} {d.target:2s} {d.mechanism:20s} {how}; wash-in {d.wash_in:g} s, "
+            f"wash-out {d.wash_out:g} s"
+        )
         for s in d.sources:
             print(_wrap(f"- {s}", indent="             "))
     return 0

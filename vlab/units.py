@@ -118,7 +118,9 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QTY_RE = re.compile(rf"^\s*({_NUMBER})\s*([^\s\d].*?)?\s*$")
 
 
-def parse_quantity(text: str | float | int, allowed: str | tuple[str, ...] | None = None) -> Quantity:
+def parse_quantity(
+    text: str | float | int, allowed: str | tuple[str, ...] | None = None
+) -> Quantity:
     """Parse ``"10 uA/cm2"`` into a :class:`Quantity` in SI units.
 
     Parameters

@@ -141,8 +141,11 @@ def test_ttx_sensitive_current_is_the_neuron_sodium_current(vc_family):
     full.set_drug("TTX", 0.01)  # mM
     ttx = sweeps_from_run(run_protocol(full, p), p)
     iv = compute_iv(difference_family(vc_family, ttx), kind="peak")
-    ref = np.genfromtxt(Path(__file__).resolve().parents[1] / "data" / "neuron_reference"
-                        / "nrn_e_vclamp.csv", delimiter=",", names=True)  # fmt: skip
+    ref = np.genfromtxt(
+        Path(__file__).resolve().parents[1] / "data" / "neuron_reference" / "nrn_e_vclamp.csv",
+        delimiter=",",
+        names=True,
+    )
     ctrl = ref[ref["cond"] == 0]
     area_cm2 = Cell("squid").values["area"] * 1e4
     for v_mV, ina in zip(ctrl["v_step_mV"], ctrl["ina_extreme_mA_cm2"], strict=True):
@@ -171,7 +174,11 @@ def test_compute_iv_synthetic():
     for k, v in enumerate(np.arange(-0.08, 0.081, 0.02)):
         cmd = np.where((t >= 0.005) & (t < 0.025), v, -0.07)
         g = 1e-6 / (1 + np.exp(-(v + 0.02) / 0.008))
-        i = np.where((t >= 0.005) & (t < 0.025), g * (v - 0.05) * np.exp(-((t - 0.006) / 0.001) ** 2), 0.0)
-        sweeps.append(Sweep(index=k, dt=dt, channels={"Im": i, "command": cmd}, provenance={"mode": "VC"}))
+        i = np.where(
+            (t >= 0.005) & (t < 0.025), g * (v - 0.05) * np.exp(-(((t - 0.006) / 0.001) ** 2)), 0.0
+        )
+        sweeps.append(
+            Sweep(index=k, dt=dt, channels={"Im": i, "command": cmd}, provenance={"mode": "VC"})
+        )
     iv = compute_iv(sweeps)
     assert iv.peak_inward[1] == pytest.approx(0.0, abs=0.021)

@@ -26,8 +26,11 @@ def make_sweeps(n=3, mode="VC"):
             Sweep(
                 index=k,
                 dt=dt,
-                channels={"Vm": cmd if mode == "VC" else -0.065 + 0.001 * np.sin(t * 100 + k),
-                          "Im": 1e-9 * np.sin(t * 300 + k), "command": cmd},
+                channels={
+                    "Vm": cmd if mode == "VC" else -0.065 + 0.001 * np.sin(t * 100 + k),
+                    "Im": 1e-9 * np.sin(t * 300 + k),
+                    "command": cmd,
+                },
                 provenance={"mode": mode, "preparation": "squid", "protocol_name": "test family"},
             )
         )
@@ -37,8 +40,12 @@ def make_sweeps(n=3, mode="VC"):
 @pytest.fixture
 def errors(monkeypatch):
     shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text)))
-    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a, **k: shown.append((title, text)))
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda parent, title, text, *a, **k: shown.append((title, text))
+    )
+    monkeypatch.setattr(
+        QMessageBox, "information", lambda parent, title, text, *a, **k: shown.append((title, text))
+    )
     return shown
 
 
@@ -182,8 +189,13 @@ def test_open_foreign_file_is_refused(qtbot, monkeypatch, tmp_path, errors):
 
 def test_save_session_failure_keeps_old_file(qtbot, monkeypatch, tmp_path, errors):
     target = tmp_path / "exp.vlab"
-    assert dlg.save_experiment_dialog(None, {"a": 1}, Recording(make_sweeps()), path=target) == target
+    assert (
+        dlg.save_experiment_dialog(None, {"a": 1}, Recording(make_sweeps()), path=target) == target
+    )
     before = target.read_bytes()
-    assert dlg.save_experiment_dialog(None, {"a": object()}, Recording(make_sweeps()), path=target) is None
+    assert (
+        dlg.save_experiment_dialog(None, {"a": object()}, Recording(make_sweeps()), path=target)
+        is None
+    )
     assert errors and "nothing was lost" in errors[0][1]
     assert target.read_bytes() == before

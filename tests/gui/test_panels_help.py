@@ -89,7 +89,9 @@ def test_translation_file_is_loaded(qapp, tmp_path, monkeypatch):
     import sys
     from pathlib import Path
 
-    lrelease = shutil.which("pyside6-lrelease") or str(Path(sys.executable).parent / "pyside6-lrelease")
+    lrelease = shutil.which("pyside6-lrelease") or str(
+        Path(sys.executable).parent / "pyside6-lrelease"
+    )
     if not Path(lrelease).exists():
         pytest.skip("pyside6-lrelease not available")
     ts = tmp_path / "vlab_de.ts"
@@ -100,8 +102,11 @@ def test_translation_file_is_loaded(qapp, tmp_path, monkeypatch):
         encoding="utf-8",
     )
     (tmp_path / "i18n").mkdir()
-    subprocess.run([lrelease, str(ts), "-qm", str(tmp_path / "i18n" / "vlab_de.qm")], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [lrelease, str(ts), "-qm", str(tmp_path / "i18n" / "vlab_de.qm")],
+        check=True,
+        capture_output=True,
+    )
     import vlab.gui.i18n as i18n
 
     monkeypatch.setattr(i18n, "resource_path", lambda *parts: tmp_path.joinpath(*parts))

@@ -14,8 +14,24 @@ try:
 except ImportError:  # the simulator is developed in parallel
     from dataclasses import dataclass, field
 
-    BLOCK_VARIABLES = ("Vm", "Im", "command", "m", "h", "n", "p", "INa", "IK", "IL", "ICl", "IM",
-                       "gNa", "gK", "gCl", "gM")
+    BLOCK_VARIABLES = (
+        "Vm",
+        "Im",
+        "command",
+        "m",
+        "h",
+        "n",
+        "p",
+        "INa",
+        "IK",
+        "IL",
+        "ICl",
+        "IM",
+        "gNa",
+        "gK",
+        "gCl",
+        "gM",
+    )
 
     @dataclass
     class Block:  # type: ignore[no-redef]

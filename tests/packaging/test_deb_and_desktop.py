@@ -43,8 +43,10 @@ def test_desktop_entry_fields():
     assert "Education;" in e["Categories"]
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
-                    reason="desktop-file-validate missing (apt-get install desktop-file-utils)")  # fmt: skip
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None,
+    reason="desktop-file-validate missing (apt-get install desktop-file-utils)",
+)
 def test_desktop_entry_validates():
     r = subprocess.run(["desktop-file-validate", str(DESKTOP)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -119,8 +121,10 @@ def test_licence_files_present_and_current():
 
 
 # ------------------------------------------------------------------ the built .deb
-needs_deb = pytest.mark.skipif(not DEB.is_file() or shutil.which("dpkg") is None,
-                               reason=f"{DEB.name} not built (packaging/build.sh)")  # fmt: skip
+needs_deb = pytest.mark.skipif(
+    not DEB.is_file() or shutil.which("dpkg") is None,
+    reason=f"{DEB.name} not built (packaging/build.sh)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +136,18 @@ def deb_root(tmp_path_factory):
         (admin / d).mkdir(parents=True)
     (admin / "status").touch()
     r = subprocess.run(
-        ["dpkg", f"--root={root}", f"--log={root / 'dpkg.log'}", "--force-depends",
-         "--force-not-root", "-i", str(DEB)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            "dpkg",
+            f"--root={root}",
+            f"--log={root / 'dpkg.log'}",
+            "--force-depends",
+            "--force-not-root",
+            "-i",
+            str(DEB),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     status = subprocess.run(
         ["dpkg", f"--root={root}", "-s", "vlab"], capture_output=True, text=True, check=True
@@ -194,8 +206,13 @@ def test_installed_vlab_runs(deb_root):
 @pytest.mark.slow
 def test_installed_vlab_smoke_test(deb_root, tmp_path):
     """The installed copy starts and paints its first frame (offscreen, first start)."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CACHE_HOME=str(tmp_path / "cache"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))  # fmt: skip
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+    )
     env.pop("NUMBA_CACHE_DIR", None)
     env.pop("VLAB_RESOURCES", None)
     exe = deb_root / "opt" / "vlab" / "vlab"
@@ -264,4 +281,6 @@ def test_third_party_licences_name_every_bundled_distribution():
     text = (PKG.parent / "resources" / "licenses" / "THIRD_PARTY_LICENSES.md").read_text()
     listed = {mod.norm(m) for m in re.findall(r"[A-Za-z0-9_.-]+", text)}
     missing = sorted(n for n in names if n not in listed and n != "vlab")
-    assert not missing, f"not in THIRD_PARTY_LICENSES.md (run packaging/collect_licenses.py): {missing}"
+    assert not missing, (
+        f"not in THIRD_PARTY_LICENSES.md (run packaging/collect_licenses.py): {missing}"
+    )

@@ -17,10 +17,22 @@ from vlab.practicals.rigsetup import load_step_protocol
 
 NAMES = sorted(builtin_practicals())
 ISSUE_TOPICS = {
-    "nernst", "ghk_rest", "ohm_driving_force", "sign_conventions", "threshold", "negative_slope",
-    "spike_anatomy", "up_vs_down", "separate_currents", "na_inactivation", "refractory",
-    "ttx_driving_force", "hyperkalaemia", "hearing", "mystery_blocker",
-}  # fmt: skip
+    "nernst",
+    "ghk_rest",
+    "ohm_driving_force",
+    "sign_conventions",
+    "threshold",
+    "negative_slope",
+    "spike_anatomy",
+    "up_vs_down",
+    "separate_currents",
+    "na_inactivation",
+    "refractory",
+    "ttx_driving_force",
+    "hyperkalaemia",
+    "hearing",
+    "mystery_blocker",
+}
 
 
 def test_at_least_fourteen_practicals_cover_the_issue():
@@ -62,8 +74,11 @@ def test_every_step_preset_applies_to_a_rig(name):
 def test_headless_student_passes(name, headless_student):
     session = PracticalSession(load_practical(name), "headless-student", autosave=False)
     feedback = headless_student(session)
-    wrong = [(q.id, f.message) for (_, q), f in zip(session.practical.questions(), feedback, strict=True)
-             if not f.correct]  # fmt: skip
+    wrong = [
+        (q.id, f.message)
+        for (_, q), f in zip(session.practical.questions(), feedback, strict=True)
+        if not f.correct
+    ]
     assert not wrong
     assert session.passed
     assert all(session.step_complete(i) for i in range(len(session.practical.steps)))

@@ -103,9 +103,15 @@ def test_unknowns_do_not_depend_on_python_hash_seed():
     import sys
 
     code = "from vlab.practicals import *; print(draw_unknowns(load_practical('hearing'), 'zed'))"
-    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout
-            for seed in ("1", "2")}  # fmt: skip
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert len(outs) == 1 and "K_endo" in outs.pop()
 
 

@@ -134,8 +134,19 @@ def test_episodic_vc_family_records_sweeps_with_provenance(rig):
     assert s["Im"].min() < -1e-7  # inward Na+ peak
     assert np.allclose(s["command"], p.command(rig.cell.values["area"])[8])
     prov = s.provenance
-    for key in ("preparation", "parameters", "concentrations", "temperature_C", "reversal_mV",
-                "drugs", "protocol_toml", "seed", "vlab_version", "created", "run_id"):  # fmt: skip
+    for key in (
+        "preparation",
+        "parameters",
+        "concentrations",
+        "temperature_C",
+        "reversal_mV",
+        "drugs",
+        "protocol_toml",
+        "seed",
+        "vlab_version",
+        "created",
+        "run_id",
+    ):
         assert key in prov, key
     assert prov["drugs"]["TEA"]["fraction_blocked"] > 0
     assert "vc_step_family" in prov["protocol_toml"] or "Voltage-step" in prov["protocol_toml"]

@@ -19,8 +19,12 @@ def _stim(amp, t_on=1e-3, dur=0.2e-3, total=8e-3, dt=DT):
 
 
 def _cv(axon, a=0.02, b=0.04, amp=20e-6, dt=DT, total=8e-3):
-    r = axon.run(command=_stim(amp, total=total, dt=dt), sample_interval=dt,
-                 record={"a": a, "b": b}, dt_max=dt)  # fmt: skip
+    r = axon.run(
+        command=_stim(amp, total=total, dt=dt),
+        sample_interval=dt,
+        record={"a": a, "b": b},
+        dt_max=dt,
+    )
     return conduction_velocity(r.t, r.traces["a"][0], r.traces["b"][0], r.sites["a"], r.sites["b"])
 
 
@@ -67,8 +71,9 @@ def test_warm_axon_spikes_stay_below_0_mv_and_still_travel_until_heat_block():
     def run(temp):
         ax = Axon("squid_axon")
         ax.set("temperature", f"{temp} degC")
-        r = ax.run(command=_stim(40e-6), sample_interval=DT, record={"a": 0.02, "b": 0.04},
-                   dt_max=DT)  # fmt: skip
+        r = ax.run(
+            command=_stim(40e-6), sample_interval=DT, record={"a": 0.02, "b": 0.04}, dt_max=DT
+        )
         return r, conduction_velocity(r.t, r.traces["a"][0], r.traces["b"][0], 0.02, 0.04)
 
     r30, v30 = run(30.0)
@@ -107,8 +112,13 @@ def test_two_spikes_from_the_ends_annihilate_when_they_meet():
     ax = Axon("squid_axon")
     L = ax.geometry["length"]
     sites = {"a": 0.005, "mid": 0.025, "b": 0.045}
-    r = ax.run(command=_stim(20e-6, total=12e-3), sample_interval=DT, record=sites, dt_max=DT,
-               extra_stimuli=[(L, 1e-3, 0.2e-3, 20e-6)])  # fmt: skip
+    r = ax.run(
+        command=_stim(20e-6, total=12e-3),
+        sample_interval=DT,
+        record=sites,
+        dt_max=DT,
+        extra_stimuli=[(L, 1e-3, 0.2e-3, 20e-6)],
+    )
     for k in sites:
         assert len(_spike_times(r, k)) == 1, k  # each site fires once: the spikes do not pass
     # a single spike from one end does reach the far end (control)
@@ -140,8 +150,12 @@ def test_saltatory_conduction_jumps_node_to_node():
     sites = {f"n{i}": float(nodes[i]) for i in (4, 5, 6)}
     mid = 0.5 * (nodes[4] + nodes[5])
     sites["internode"] = float(mid)
-    r = my.run(command=_stim(10e-9, total=5e-3, dur=0.1e-3), sample_interval=5e-6,
-               record=sites, dt_max=5e-6)  # fmt: skip
+    r = my.run(
+        command=_stim(10e-9, total=5e-3, dur=0.1e-3),
+        sample_interval=5e-6,
+        record=sites,
+        dt_max=5e-6,
+    )
     # recording "at" an internode position records the nearest node: positions snap to nodes
     assert r.sites["internode"] in (nodes[4], nodes[5])
     t4, t5, t6 = (_spike_times(r, f"n{i}", -20e-3)[0] for i in (4, 5, 6))
@@ -152,8 +166,12 @@ def test_demyelinating_a_stretch_blocks_conduction():
     my = Axon("myelinated_axon")
     L = my.geometry["length"]
     my.demyelinate(0.45 * L, 0.55 * L)
-    r = my.run(command=_stim(10e-9, total=5e-3, dur=0.1e-3), sample_interval=DT,
-               record={"before": 0.3 * L, "after": 0.8 * L}, dt_max=DT)  # fmt: skip
+    r = my.run(
+        command=_stim(10e-9, total=5e-3, dur=0.1e-3),
+        sample_interval=DT,
+        record={"before": 0.3 * L, "after": 0.8 * L},
+        dt_max=DT,
+    )
     assert r.traces["before"].max() > 0 and r.traces["after"].max() < -0.05
 
 
@@ -161,13 +179,18 @@ def test_demyelinating_a_stretch_blocks_conduction():
 def test_local_drug_on_one_centimetre_blocks_conduction_past_it(drug, conc):
     ax = Axon("squid_axon")
     ax.apply_drug_locally(drug, conc, 0.02, 0.03)
-    r = ax.run(command=_stim(20e-6, total=12e-3), sample_interval=DT,
-               record={"before": 0.015, "after": 0.04}, dt_max=DT)  # fmt: skip
+    r = ax.run(
+        command=_stim(20e-6, total=12e-3),
+        sample_interval=DT,
+        record={"before": 0.015, "after": 0.04},
+        dt_max=DT,
+    )
     assert r.traces["before"].max() > 0.0
     assert r.traces["after"].max() < -0.05
     # without the drug the spike passes
-    free = Axon("squid_axon").run(command=_stim(20e-6, total=12e-3), sample_interval=DT,
-                                  record={"after": 0.04}, dt_max=DT)  # fmt: skip
+    free = Axon("squid_axon").run(
+        command=_stim(20e-6, total=12e-3), sample_interval=DT, record={"after": 0.04}, dt_max=DT
+    )
     assert free.traces["after"].max() > 0.0
 
 

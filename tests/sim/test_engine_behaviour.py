@@ -29,8 +29,12 @@ def test_batched_family_equals_sweeps_run_one_by_one():
     proto = load_protocol("threshold_search")
     batch = run_protocol(cell, proto, variables=("Vm",))
     for k in (0, proto.sweeps // 2, proto.sweeps - 1):
-        single = proto.with_changes(sweeps=1, epochs=tuple(
-            e.with_changes(level=e.level_at(k), level_increment=None) for e in proto.epochs))  # fmt: skip
+        single = proto.with_changes(
+            sweeps=1,
+            epochs=tuple(
+                e.with_changes(level=e.level_at(k), level_increment=None) for e in proto.epochs
+            ),
+        )
         one = run_protocol(cell, single, variables=("Vm",))
         np.testing.assert_array_equal(one.data["Vm"][0], batch.data["Vm"][k])
 
@@ -159,9 +163,15 @@ def test_bath_exchange_follows_wash_in_time_constant():
     assert bath.concentrations()["TEA"] == pytest.approx(10.0 * (1 - np.exp(-1)), rel=1e-9)
 
 
-@pytest.mark.parametrize("spec,msg", [("XYZ=1mM", "unknown drug"), ("TTX=1mV", "concentration"),
-                                      ("TTX=1M", "above the largest allowed 10000 nM"),
-                                      ("TTX=-1nM", r"cannot be negative \(-1 nM\); use 0 to 10000 nM")])  # fmt: skip
+@pytest.mark.parametrize(
+    "spec,msg",
+    [
+        ("XYZ=1mM", "unknown drug"),
+        ("TTX=1mV", "concentration"),
+        ("TTX=1M", "above the largest allowed 10000 nM"),
+        ("TTX=-1nM", r"cannot be negative \(-1 nM\); use 0 to 10000 nM"),
+    ],
+)
 def test_bad_drug_specs_are_refused(spec, msg):
     with pytest.raises(DrugError, match=msg):
         parse_drug_spec(spec)

@@ -158,10 +158,12 @@ class AboutDialog(QDialog):
         if md.is_file():
             view.setSource(QUrl.fromLocalFile(str(md)))
         else:
-            view.setPlainText(self.tr(
-                "THIRD_PARTY_LICENSES.md is missing (run packaging/collect_licenses.py).\n\n"
-                "Qt and PySide6 are used under the GNU LGPL version 3."
-            ))  # fmt: skip
+            view.setPlainText(
+                self.tr(
+                    "THIRD_PARTY_LICENSES.md is missing (run packaging/collect_licenses.py).\n\n"
+                    "Qt and PySide6 are used under the GNU LGPL version 3."
+                )
+            )
         back = QPushButton(self.tr("Back"))
         back.setEnabled(False)
         view.backwardAvailable.connect(back.setEnabled)

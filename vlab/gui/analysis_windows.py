@@ -178,8 +178,10 @@ def difference_family(control: Sequence, drug: Sequence) -> list:
     if len(c) < 2 or len(d) < 2:
         raise ValueError("the subtraction needs a voltage-step family in both control and drug")
     if len(c[0].channels["Im"]) != len(d[0].channels["Im"]) or abs(c[0].dt - d[0].dt) > 1e-12:
-        raise ValueError("control and drug were recorded with different sweep lengths or "
-                         "sampling: record both with the same protocol")  # fmt: skip
+        raise ValueError(
+            "control and drug were recorded with different sweep lengths or "
+            "sampling: record both with the same protocol"
+        )
     win = step_window(c)
     lc, ld = step_levels(c, win), step_levels(d, win)
     out = []
@@ -191,13 +193,23 @@ def difference_family(control: Sequence, drug: Sequence) -> list:
             cmd, np.asarray(other.channels["command"], dtype=float), rtol=0, atol=0.1e-3
         ):
             continue
-        im = np.asarray(s.channels["Im"], dtype=float) - np.asarray(other.channels["Im"], dtype=float)
-        out.append(Sweep(index=s.index, dt=s.dt, channels={"Im": im, "command": cmd},
-                         provenance={"mode": "VC", "derived": "control minus drug"},
-                         label="control - drug"))  # fmt: skip
+        im = np.asarray(s.channels["Im"], dtype=float) - np.asarray(
+            other.channels["Im"], dtype=float
+        )
+        out.append(
+            Sweep(
+                index=s.index,
+                dt=s.dt,
+                channels={"Im": im, "command": cmd},
+                provenance={"mode": "VC", "derived": "control minus drug"},
+                label="control - drug",
+            )
+        )
     if len(out) < 2:
-        raise ValueError("control and drug share fewer than two voltage steps: record both "
-                         "with the same protocol")  # fmt: skip
+        raise ValueError(
+            "control and drug share fewer than two voltage steps: record both "
+            "with the same protocol"
+        )
     return out
 
 
@@ -265,9 +277,15 @@ def sweeps_from_run(result, protocol=None, label: str = "", provenance: dict | N
     dt = float(result.t[1] - result.t[0]) if result.t.size > 1 else 1e-5
     out = []
     for k in range(result.n_sweeps):
-        chans = {name: arr[k] for name, arr in result.data.items() if name in ("Vm", "Im", "m", "h", "n", "INa", "IK", "IL")}
+        chans = {
+            name: arr[k]
+            for name, arr in result.data.items()
+            if name in ("Vm", "Im", "m", "h", "n", "INa", "IK", "IL")
+        }
         chans["command"] = result.command[k]
-        out.append(Sweep(index=k, dt=dt, channels=chans, provenance=dict(prov, sweep=k), label=label))
+        out.append(
+            Sweep(index=k, dt=dt, channels=chans, provenance=dict(prov, sweep=k), label=label)
+        )
     return out
 
 
@@ -398,9 +416,13 @@ class AnalysisWindow(QMainWindow):
         self.sweep_list.itemChanged.connect(lambda _item: self.recompute())
         sl.addWidget(self.sweep_list, 1)
         self.pin_button = QPushButton(self.tr("Pin ticked as control"), side)
-        self.pin_button.setToolTip(self.tr("Remember the ticked sweeps as the control run for comparison."))
+        self.pin_button.setToolTip(
+            self.tr("Remember the ticked sweeps as the control run for comparison.")
+        )
         self.drug_button = QPushButton(self.tr("Set ticked as drug"), side)
-        self.drug_button.setToolTip(self.tr("Use the ticked sweeps as the run to compare with the control."))
+        self.drug_button.setToolTip(
+            self.tr("Use the ticked sweeps as the run to compare with the control.")
+        )
         self.clear_cmp_button = QPushButton(self.tr("Clear comparison"), side)
         self.pin_button.clicked.connect(lambda: self.pin_control())
         self.drug_button.clicked.connect(lambda: self.set_drug())
@@ -448,7 +470,9 @@ class AnalysisWindow(QMainWindow):
         self.iv_kind.addItem(self.tr("peak inward"), "inward")
         self.iv_kind.addItem(self.tr("peak (largest, signed)"), "peak")
         self.iv_kind.addItem(self.tr("peak outward"), "outward")
-        self.iv_kind.setToolTip(self.tr("Which extreme of the early current the peak I\u2013V takes."))
+        self.iv_kind.setToolTip(
+            self.tr("Which extreme of the early current the peak I\u2013V takes.")
+        )
         self.iv_kind.currentIndexChanged.connect(lambda _i: self.recompute())
         self.iv_show_steady = QCheckBox(self.tr("steady state"), self)
         self.iv_show_steady.setChecked(True)
@@ -459,8 +483,13 @@ class AnalysisWindow(QMainWindow):
         row.addWidget(self.iv_show_steady)
         row.addStretch(1)
         lay.addLayout(row)
-        self.iv_plot = _plot(self.tr("Current\u2013voltage relation"), self.tr("step potential"), "V",
-                             self.tr("current"), "A")
+        self.iv_plot = _plot(
+            self.tr("Current\u2013voltage relation"),
+            self.tr("step potential"),
+            "V",
+            self.tr("current"),
+            "A",
+        )
         self.iv_plot.getPlotItem().addLine(y=0, pen=pg.mkPen("#999999"))
         lay.addWidget(self.iv_plot, 1)
         self.iv_label = QLabel(self)
@@ -484,9 +513,13 @@ class AnalysisWindow(QMainWindow):
         self.gv_erev_auto = QCheckBox(self.tr("automatic"), self)
         self.gv_erev_auto.setChecked(True)
         self.gv_erev_auto.setToolTip(
-            self.tr("Peak: where the peak I\u2013V crosses zero. Steady state: E_K of the recording.")
+            self.tr(
+                "Peak: where the peak I\u2013V crosses zero. Steady state: E_K of the recording."
+            )
         )
-        self.gv_erev_auto.toggled.connect(lambda on: (self.gv_erev.setEnabled(not on), self.recompute()))
+        self.gv_erev_auto.toggled.connect(
+            lambda on: (self.gv_erev.setEnabled(not on), self.recompute())
+        )
         self.gv_erev.setEnabled(False)
         self.gv_erev.valueChanged.connect(lambda _v: self.recompute())
         erow = QHBoxLayout()
@@ -496,8 +529,13 @@ class AnalysisWindow(QMainWindow):
         row.addRow(self.tr("Current"), self.gv_which)
         row.addRow(self.tr("E_rev"), erow)
         lay.addLayout(row)
-        self.gv_plot = _plot(self.tr("Conductance\u2013voltage relation"), self.tr("step potential"), "V",
-                             self.tr("G / Gmax"), "")
+        self.gv_plot = _plot(
+            self.tr("Conductance\u2013voltage relation"),
+            self.tr("step potential"),
+            "V",
+            self.tr("G / Gmax"),
+            "",
+        )
         lay.addWidget(self.gv_plot, 1)
         self.gv_label = QLabel(self)
         self.gv_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -514,8 +552,13 @@ class AnalysisWindow(QMainWindow):
         row.addWidget(self.fi_window)
         row.addStretch(1)
         lay.addLayout(row)
-        self.fi_plot = _plot(self.tr("Firing rate against injected current"), self.tr("step current"), "A",
-                             self.tr("firing rate"), "Hz")
+        self.fi_plot = _plot(
+            self.tr("Firing rate against injected current"),
+            self.tr("step current"),
+            "A",
+            self.tr("firing rate"),
+            "Hz",
+        )
         lay.addWidget(self.fi_plot, 1)
         self.fi_label = QLabel(self)
         self.fi_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -523,8 +566,9 @@ class AnalysisWindow(QMainWindow):
 
     def _build_phase_tab(self) -> None:
         _, lay = self._tab("phase", self.tr("Phase plane"))
-        self.phase_plot = _plot(self.tr("Phase plane"), self.tr("membrane potential"), "V",
-                                self.tr("dV/dt"), "V/s")
+        self.phase_plot = _plot(
+            self.tr("Phase plane"), self.tr("membrane potential"), "V", self.tr("dV/dt"), "V/s"
+        )
         self.phase_plot.getPlotItem().addLine(y=0, pen=pg.mkPen("#999999"))
         lay.addWidget(self.phase_plot, 1)
         self.phase_label = QLabel(self)
@@ -532,8 +576,13 @@ class AnalysisWindow(QMainWindow):
 
     def _build_compare_tab(self) -> None:
         _, lay = self._tab("compare", self.tr("Compare"))
-        self.cmp_trace_plot = _plot(self.tr("Traces: control (black), drug (vermillion), control \u2212 drug (green)"),
-                                    self.tr("time"), "s", "", "")
+        self.cmp_trace_plot = _plot(
+            self.tr("Traces: control (black), drug (vermillion), control \u2212 drug (green)"),
+            self.tr("time"),
+            "s",
+            "",
+            "",
+        )
         self.cmp_curve_plot = _plot("", "", "", "", "")
         self.cmp_curve_plot.getPlotItem().addLine(y=0, pen=pg.mkPen("#999999"))
         lay.addWidget(self.cmp_trace_plot, 1)
@@ -555,8 +604,13 @@ class AnalysisWindow(QMainWindow):
             if s.label or prot:
                 text += f" \u00b7 {s.label or prot}"
             item = QListWidgetItem(text, self.sweep_list)
-            item.setToolTip(" \u00b7 ".join(x for x in (
-                self.tr("sweep {n}").format(n=s.index + 1), _mode(s), prot, s.label) if x))
+            item.setToolTip(
+                " \u00b7 ".join(
+                    x
+                    for x in (self.tr("sweep {n}").format(n=s.index + 1), _mode(s), prot, s.label)
+                    if x
+                )
+            )
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
         self.sweep_list.blockSignals(b)
@@ -570,7 +624,8 @@ class AnalysisWindow(QMainWindow):
 
     def ticked_sweeps(self) -> list:
         return [
-            s for i, s in enumerate(self.sweeps)
+            s
+            for i, s in enumerate(self.sweeps)
             if self.sweep_list.item(i).checkState() == Qt.CheckState.Checked
         ]
 
@@ -617,7 +672,11 @@ class AnalysisWindow(QMainWindow):
         self._clear_plot(p)
         self.iv = None
         if len(vc) < 2:
-            self.iv_label.setText(self.tr("Tick a family of at least two voltage-clamp sweeps (e.g. the I\u2013V protocol)."))
+            self.iv_label.setText(
+                self.tr(
+                    "Tick a family of at least two voltage-clamp sweeps (e.g. the I\u2013V protocol)."
+                )
+            )
             return
         try:
             self.iv = compute_iv(vc, self.iv_window.window(), self.iv_kind.currentData())
@@ -628,19 +687,39 @@ class AnalysisWindow(QMainWindow):
         iv = self.iv
         if not self.iv_window.manual:
             self.iv_window.set_window(iv.window)
-        p.plot(iv.v, iv.peak, pen=pg.mkPen(SERIES[1], width=2), symbol="o", symbolSize=7,
-               symbolBrush=SERIES[1], symbolPen=None, name=self.tr("peak"))
+        p.plot(
+            iv.v,
+            iv.peak,
+            pen=pg.mkPen(SERIES[1], width=2),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=SERIES[1],
+            symbolPen=None,
+            name=self.tr("peak"),
+        )
         if self.iv_show_steady.isChecked():
-            p.plot(iv.v, iv.steady, pen=pg.mkPen(SERIES[0], width=2), symbol="s", symbolSize=7,
-                   symbolBrush=SERIES[0], symbolPen=None, name=self.tr("steady state"))
+            p.plot(
+                iv.v,
+                iv.steady,
+                pen=pg.mkPen(SERIES[0], width=2),
+                symbol="s",
+                symbolSize=7,
+                symbolBrush=SERIES[0],
+                symbolPen=None,
+                name=self.tr("steady state"),
+            )
         ipk, vpk = iv.peak_inward
         text = self.tr("Largest inward peak: {i} at {v}.").format(i=_si(ipk, "A"), v=_si(vpk, "V"))
         if iv.reversal is not None:
             if math.isfinite(iv.reversal.e_rev):
-                text += " " + self.tr("Peak current reverses at {e}.").format(e=_si(iv.reversal.e_rev, "V"))
+                text += " " + self.tr("Peak current reverses at {e}.").format(
+                    e=_si(iv.reversal.e_rev, "V")
+                )
             if iv.reversal.reason:
                 text += f" ({iv.reversal.reason})"
-        text += " " + self.tr("Window {a}\u2013{b}.").format(a=_si(iv.window[0], "s"), b=_si(iv.window[1], "s"))
+        text += " " + self.tr("Window {a}\u2013{b}.").format(
+            a=_si(iv.window[0], "s"), b=_si(iv.window[1], "s")
+        )
         self.iv_label.setText(text)
 
     def _update_gv(self) -> None:
@@ -648,7 +727,9 @@ class AnalysisWindow(QMainWindow):
         self._clear_plot(p)
         self.gv = None
         if self.iv is None:
-            self.gv_label.setText(self.tr("The G\u2013V needs an I\u2013V from a voltage-clamp family."))
+            self.gv_label.setText(
+                self.tr("The G\u2013V needs an I\u2013V from a voltage-clamp family.")
+            )
             return
         which = self.gv_which.currentData()
         e = None
@@ -669,26 +750,44 @@ class AnalysisWindow(QMainWindow):
             b = self.gv_erev.blockSignals(True)
             self.gv_erev.setValue(gv.e_rev * 1e3)
             self.gv_erev.blockSignals(b)
-        p.plot(gv.v, gv.g, pen=None, symbol="o", symbolSize=8, symbolBrush=SERIES[1 if which == "peak" else 0],
-               symbolPen=None, name=self.tr("G / Gmax"))
+        p.plot(
+            gv.v,
+            gv.g,
+            pen=None,
+            symbol="o",
+            symbolSize=8,
+            symbolBrush=SERIES[1 if which == "peak" else 0],
+            symbolPen=None,
+            name=self.tr("G / Gmax"),
+        )
         if math.isfinite(gv.v_half):
             vv = np.linspace(float(np.nanmin(self.iv.v)), float(np.nanmax(self.iv.v)), 200)
-            p.plot(vv, A.boltzmann(vv, gv.v_half, gv.k, gv.gmax), pen=pg.mkPen("#000000", width=2),
-                   name=self.tr("Boltzmann fit"))
+            p.plot(
+                vv,
+                A.boltzmann(vv, gv.v_half, gv.k, gv.gmax),
+                pen=pg.mkPen("#000000", width=2),
+                name=self.tr("Boltzmann fit"),
+            )
             self.gv_label.setText(
                 self.tr("Boltzmann fit: V\u00bd = {vh}, k = {k} (E_rev = {e}).").format(
                     vh=_si(gv.v_half, "V"), k=_si(gv.k, "V"), e=_si(gv.e_rev, "V")
                 )
             )
         else:
-            self.gv_label.setText(self.tr("The Boltzmann fit failed: {m}").format(m=gv.info.get("message", "")))
+            self.gv_label.setText(
+                self.tr("The Boltzmann fit failed: {m}").format(m=gv.info.get("message", ""))
+            )
 
     def _update_fi(self, cc: list) -> None:
         p = self.fi_plot.getPlotItem()
         self._clear_plot(p)
         self.fi = None
         if len(cc) < 2:
-            self.fi_label.setText(self.tr("Tick a family of at least two current-clamp step sweeps (e.g. the f\u2013I protocol)."))
+            self.fi_label.setText(
+                self.tr(
+                    "Tick a family of at least two current-clamp step sweeps (e.g. the f\u2013I protocol)."
+                )
+            )
             return
         try:
             win = self.fi_window.window() or step_window(cc)
@@ -700,8 +799,16 @@ class AnalysisWindow(QMainWindow):
         if not self.fi_window.manual:
             self.fi_window.set_window(win)
         order = np.argsort(self.fi.currents)
-        p.plot(self.fi.currents[order], self.fi.rates[order], pen=pg.mkPen(SERIES[0], width=2), symbol="o",
-               symbolSize=7, symbolBrush=SERIES[0], symbolPen=None, name=self.tr("rate"))
+        p.plot(
+            self.fi.currents[order],
+            self.fi.rates[order],
+            pen=pg.mkPen(SERIES[0], width=2),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=SERIES[0],
+            symbolPen=None,
+            name=self.tr("rate"),
+        )
         self.fi_label.setText(
             self.tr("Rheobase (smallest step that fired): {r}. Highest rate {f}.").format(
                 r=_si(self.fi.rheobase, "A"), f=_si(float(np.max(self.fi.rates)), "Hz")
@@ -714,13 +821,19 @@ class AnalysisWindow(QMainWindow):
         with_vm = [s for s in ticked if "Vm" in s.channels]
         cc = [s for s in with_vm if is_cc(s)] or with_vm
         if not cc:
-            self.phase_label.setText(self.tr("Tick sweeps with a membrane potential (current clamp)."))
+            self.phase_label.setText(
+                self.tr("Tick sweeps with a membrane potential (current clamp).")
+            )
             return
         shown = cc[:12]
         for k, s in enumerate(shown):
             v, dvdt = A.phase_plane(_time(s), np.asarray(s.channels["Vm"], dtype=float))
-            p.plot(v, dvdt, pen=pg.mkPen(SERIES[k % len(SERIES)], width=1.5),
-                   name=self.tr("sweep {n}").format(n=s.index + 1) if k < 6 else None)
+            p.plot(
+                v,
+                dvdt,
+                pen=pg.mkPen(SERIES[k % len(SERIES)], width=1.5),
+                name=self.tr("sweep {n}").format(n=s.index + 1) if k < 6 else None,
+            )
         msg = self.tr("dV/dt against V; each spike is a loop (threshold where dV/dt takes off).")
         if len(cc) > len(shown):
             msg += " " + self.tr("Showing the first {n} sweeps.").format(n=len(shown))
@@ -728,7 +841,9 @@ class AnalysisWindow(QMainWindow):
 
     def _update_compare(self) -> None:
         self.compare_label.setText(
-            self.tr("Control: {c} sweeps \u00b7 drug: {d} sweeps").format(c=len(self.control), d=len(self.drug))
+            self.tr("Control: {c} sweeps \u00b7 drug: {d} sweeps").format(
+                c=len(self.control), d=len(self.drug)
+            )
         )
         tp = self.cmp_trace_plot.getPlotItem()
         cp = self.cmp_curve_plot.getPlotItem()
@@ -736,19 +851,34 @@ class AnalysisWindow(QMainWindow):
         self._clear_plot(cp)
         self.compare_result: dict = {}
         if not self.control and not self.drug:
-            self.cmp_label.setText(self.tr("Tick the control sweeps and press \u201cPin ticked as control\u201d; "
-                                           "then tick the sweeps recorded with the drug and press \u201cSet ticked as drug\u201d."))
+            self.cmp_label.setText(
+                self.tr(
+                    "Tick the control sweeps and press \u201cPin ticked as control\u201d; "
+                    "then tick the sweeps recorded with the drug and press \u201cSet ticked as drug\u201d."
+                )
+            )
             return
-        sets = [(self.tr("control"), self.control, CONTROL_COLOUR), (self.tr("drug"), self.drug, DRUG_COLOUR)]
+        sets = [
+            (self.tr("control"), self.control, CONTROL_COLOUR),
+            (self.tr("drug"), self.drug, DRUG_COLOUR),
+        ]
         vc_mode = all(is_vc(s) for _, ss, _ in sets for s in ss)
         chan = "Im" if vc_mode else "Vm"
-        tp.setLabel("left", self.tr("current") if vc_mode else self.tr("membrane potential"), units="A" if vc_mode else "V")
+        tp.setLabel(
+            "left",
+            self.tr("current") if vc_mode else self.tr("membrane potential"),
+            units="A" if vc_mode else "V",
+        )
         lines = []
         for name, ss, colour in sets:
             for k, s in enumerate(ss):
                 if chan in s.channels:
-                    tp.plot(_time(s), np.asarray(s.channels[chan]), pen=pg.mkPen(colour, width=1),
-                            name=name if k == 0 else None)
+                    tp.plot(
+                        _time(s),
+                        np.asarray(s.channels[chan]),
+                        pen=pg.mkPen(colour, width=1),
+                        name=name if k == 0 else None,
+                    )
             if vc_mode:
                 fam = family(ss, is_vc)
                 if len(fam) >= 2:
@@ -757,11 +887,23 @@ class AnalysisWindow(QMainWindow):
                     except (ValueError, RuntimeError) as exc:
                         lines.append(f"{name}: {exc}")
                         continue
-                    cp.plot(iv.v, iv.peak, pen=pg.mkPen(colour, width=2), symbol="o", symbolBrush=colour,
-                            symbolPen=None, symbolSize=7, name=self.tr("{n} peak").format(n=name))
+                    cp.plot(
+                        iv.v,
+                        iv.peak,
+                        pen=pg.mkPen(colour, width=2),
+                        symbol="o",
+                        symbolBrush=colour,
+                        symbolPen=None,
+                        symbolSize=7,
+                        name=self.tr("{n} peak").format(n=name),
+                    )
                     ipk, vpk = iv.peak_inward
                     self.compare_result[name] = {"peak_inward": ipk, "v_at_peak": vpk, "iv": iv}
-                    lines.append(self.tr("{n}: largest inward peak {i} at {v}").format(n=name, i=_si(ipk, "A"), v=_si(vpk, "V")))
+                    lines.append(
+                        self.tr("{n}: largest inward peak {i} at {v}").format(
+                            n=name, i=_si(ipk, "A"), v=_si(vpk, "V")
+                        )
+                    )
             else:
                 fam = family(ss, is_cc)
                 if len(fam) >= 2:
@@ -771,17 +913,32 @@ class AnalysisWindow(QMainWindow):
                         lines.append(f"{name}: {exc}")
                         continue
                     o = np.argsort(fi.currents)
-                    cp.plot(fi.currents[o], fi.rates[o], pen=pg.mkPen(colour, width=2), symbol="o",
-                            symbolBrush=colour, symbolPen=None, symbolSize=7, name=self.tr("{n} f\u2013I").format(n=name))
+                    cp.plot(
+                        fi.currents[o],
+                        fi.rates[o],
+                        pen=pg.mkPen(colour, width=2),
+                        symbol="o",
+                        symbolBrush=colour,
+                        symbolPen=None,
+                        symbolSize=7,
+                        name=self.tr("{n} f\u2013I").format(n=name),
+                    )
                     self.compare_result[name] = {"fi": fi}
-                    lines.append(self.tr("{n}: rheobase {r}").format(n=name, r=_si(fi.rheobase, "A")))
+                    lines.append(
+                        self.tr("{n}: rheobase {r}").format(n=name, r=_si(fi.rheobase, "A"))
+                    )
         if vc_mode:
             cp.setLabel("bottom", self.tr("step potential"), units="V")
             cp.setLabel("left", self.tr("peak current"), units="A")
-            c, d = self.compare_result.get(self.tr("control")), self.compare_result.get(self.tr("drug"))
+            c, d = (
+                self.compare_result.get(self.tr("control")),
+                self.compare_result.get(self.tr("drug")),
+            )
             if c and d and c["peak_inward"] < 0:
                 frac = d["peak_inward"] / c["peak_inward"]
-                lines.append(self.tr("Drug leaves {p:.0f}% of the control inward peak.").format(p=100 * frac))
+                lines.append(
+                    self.tr("Drug leaves {p:.0f}% of the control inward peak.").format(p=100 * frac)
+                )
             if c and d:
                 lines.append(self._plot_difference(tp, cp))
         else:
@@ -798,18 +955,33 @@ class AnalysisWindow(QMainWindow):
             return self.tr("Drug-sensitive current: {e}").format(e=exc)
         pen = pg.mkPen(DIFFERENCE_COLOUR, width=1)
         for k, s in enumerate(diff):
-            tp.plot(_time(s), s.channels["Im"], pen=pen,
-                    name=self.tr("control − drug") if k == 0 else None)  # fmt: skip
-        cp.plot(iv.v, iv.peak, pen=pg.mkPen(DIFFERENCE_COLOUR, width=2), symbol="s",
-                symbolBrush=DIFFERENCE_COLOUR, symbolPen=None, symbolSize=7,
-                name=self.tr("drug-sensitive peak"))  # fmt: skip
+            tp.plot(
+                _time(s),
+                s.channels["Im"],
+                pen=pen,
+                name=self.tr("control − drug") if k == 0 else None,
+            )
+        cp.plot(
+            iv.v,
+            iv.peak,
+            pen=pg.mkPen(DIFFERENCE_COLOUR, width=2),
+            symbol="s",
+            symbolBrush=DIFFERENCE_COLOUR,
+            symbolPen=None,
+            symbolSize=7,
+            name=self.tr("drug-sensitive peak"),
+        )
         self.compare_result["difference"] = {"iv": iv, "sweeps": diff}
         ipk, vpk = iv.peak_inward
         text = self.tr("Drug-sensitive current (control − drug): ")
         if ipk < 0:
-            text += self.tr("largest inward peak {i} at {v}").format(i=_si(ipk, "A"), v=_si(vpk, "V"))
+            text += self.tr("largest inward peak {i} at {v}").format(
+                i=_si(ipk, "A"), v=_si(vpk, "V")
+            )
         else:
-            text += self.tr("outward at every step (largest {i})").format(i=_si(float(np.max(iv.peak)), "A"))
+            text += self.tr("outward at every step (largest {i})").format(
+                i=_si(float(np.max(iv.peak)), "A")
+            )
         rev = iv.reversal
         if rev is not None and math.isfinite(rev.e_rev):
             text += self.tr("; it reverses at {e}").format(e=_si(rev.e_rev, "V"))

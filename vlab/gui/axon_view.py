@@ -139,7 +139,6 @@ COLOUR_LEVELS_MV = (-80.0, 50.0)
 DRUG_TEXT_Y = 0.2  # label of the treated stretch, in the axon plot's 0..1 height
 
 
-
 def _tr(text: str) -> str:
     return QCoreApplication.translate("AxonWindow", text)
 

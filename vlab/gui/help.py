@@ -17,7 +17,14 @@ from vlab.resources import resource_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TOPICS", "HelpDialog", "help_html", "help_markdown", "install_help_shortcut", "show_help"]
+__all__ = [
+    "TOPICS",
+    "HelpDialog",
+    "help_html",
+    "help_markdown",
+    "install_help_shortcut",
+    "show_help",
+]
 
 #: help topic -> window title (topics are the panel names used with F1)
 TOPICS: dict[str, str] = {

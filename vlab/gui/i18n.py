@@ -41,7 +41,7 @@ def available_languages() -> list[str]:
     langs = ["en"]
     folder = resource_path("i18n")
     if folder.is_dir():
-        langs += sorted(p.stem[len("vlab_"):] for p in folder.glob("vlab_*.qm"))
+        langs += sorted(p.stem[len("vlab_") :] for p in folder.glob("vlab_*.qm"))
     return langs
 
 

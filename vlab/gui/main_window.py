@@ -418,7 +418,9 @@ class MainWindow(QMainWindow):
             self.tr("Axon bench (propagation)…"),
             self.open_axon_bench,
             QKeySequence("Ctrl+Shift+X"),
-            self.tr("Open an axon with stimulating and recording electrodes to measure conduction."),
+            self.tr(
+                "Open an axon with stimulating and recording electrodes to measure conduction."
+            ),
         )
 
         an = mb.addMenu(self.tr("A&nalysis"))
@@ -584,7 +586,10 @@ class MainWindow(QMainWindow):
     def set_ui_scale(self, scale: float) -> None:
         """Scale every font (and so the layout) for projectors."""
         self.ui_scale = float(scale)
-        if getattr(self, "settings", None) is not None and self.settings.get("ui_scale") != self.ui_scale:
+        if (
+            getattr(self, "settings", None) is not None
+            and self.settings.get("ui_scale") != self.ui_scale
+        ):
             self.settings.set("ui_scale", self.ui_scale)
             self.settings.save()
         font = QFont(self._base_font)

@@ -289,4 +289,3 @@ class WorkerHost(ThreadHost):
         self.set_paused.connect(self.worker.set_paused)
         self.set_acquisition.connect(self.worker.set_acquisition)
         self.reset_cell.connect(self.worker.reset_cell)
-

@@ -69,8 +69,14 @@ class AnswerFunction:
 REGISTRY: dict[str, AnswerFunction] = {}
 
 
-def answer_function(name: str, returns: str, signature: str, doc: str, min_args: int = 0,
-                    max_args: int | None = None):  # fmt: skip
+def answer_function(
+    name: str,
+    returns: str,
+    signature: str,
+    doc: str,
+    min_args: int = 0,
+    max_args: int | None = None,
+):
     """Register ``func`` as answer function ``name`` (decorator)."""
 
     def deco(func: Callable) -> Callable:
@@ -243,31 +249,54 @@ def _rest(ctx):
     return ctx.cell().resting_potential()
 
 
-@answer_function("closer", "choice", "ION_A,ION_B",
-                 "which of two ions (its key, e.g. 'K') has the reversal potential nearer to rest", 2)  # fmt: skip
+@answer_function(
+    "closer",
+    "choice",
+    "ION_A,ION_B",
+    "which of two ions (its key, e.g. 'K') has the reversal potential nearer to rest",
+    2,
+)
 def _closer(ctx, a, b):
     cell = ctx.cell()
     rest, rev = cell.resting_potential(), cell.reversals()
     return a if abs(rest - rev[_ion(a)]) <= abs(rest - rev[_ion(b)]) else b
 
 
-@answer_function("driving_force", "number", "ION[,VOLTAGE]",
-                 "V - E_ion at VOLTAGE (default: the resting potential) (V)", 1, 2)  # fmt: skip
+@answer_function(
+    "driving_force",
+    "number",
+    "ION[,VOLTAGE]",
+    "V - E_ion at VOLTAGE (default: the resting potential) (V)",
+    1,
+    2,
+)
 def _driving_force(ctx, ion, voltage=""):
     cell = ctx.cell()
     v = _q(voltage, "voltage") if voltage else cell.resting_potential()
     return v - cell.reversals()[_ion(ion)]
 
 
-@answer_function("current_direction", "choice", "ION[,VOLTAGE]",
-                 "'inward' or 'outward': direction of ION's membrane current at VOLTAGE (default rest)", 1, 2)  # fmt: skip
+@answer_function(
+    "current_direction",
+    "choice",
+    "ION[,VOLTAGE]",
+    "'inward' or 'outward': direction of ION's membrane current at VOLTAGE (default rest)",
+    1,
+    2,
+)
 def _current_direction(ctx, ion, voltage=""):
     df = _driving_force(ctx, ion, voltage)
     return "outward" if df > 0 else "inward"
 
 
-@answer_function("ion_flow", "choice", "ION[,VOLTAGE]",
-                 "'in' or 'out': which way the ions themselves move at VOLTAGE (default rest)", 1, 2)  # fmt: skip
+@answer_function(
+    "ion_flow",
+    "choice",
+    "ION[,VOLTAGE]",
+    "'in' or 'out': which way the ions themselves move at VOLTAGE (default rest)",
+    1,
+    2,
+)
 def _ion_flow(ctx, ion, voltage=""):
     from vlab.sim.ions import VALENCE
 
@@ -276,24 +305,36 @@ def _ion_flow(ctx, ion, voltage=""):
     return "out" if outward_current == cation else "in"
 
 
-@answer_function("vc_current", "number", "CHANNEL,VOLTAGE",
-                 "steady current of CHANNEL (Iion, INa, IK, ICl, IL) with the membrane clamped at VOLTAGE (A)", 2)  # fmt: skip
+@answer_function(
+    "vc_current",
+    "number",
+    "CHANNEL,VOLTAGE",
+    "steady current of CHANNEL (Iion, INa, IK, ICl, IL) with the membrane clamped at VOLTAGE (A)",
+    2,
+)
 def _vc_current(ctx, channel, voltage):
     from vlab.protocols import parse_protocol
 
     v = _q(voltage, "voltage")
     p = parse_protocol(
         f'name = "hold"\nmode = "voltage-clamp"\nholding = "{v * 1e3:.6g} mV"\nsweeps = 1\n'
-        'sweep_duration = "50 ms"\nsample_interval = "50 us"\n', source="answer"
-    )  # fmt: skip
+        'sweep_duration = "50 ms"\nsample_interval = "50 us"\n',
+        source="answer",
+    )
     res = ctx.run(p)
     return float(res.data[channel][0, -1])
 
 
 # ---------------------------------------------------------------------------- current clamp
-@answer_function("threshold", "number", "[PROTOCOL[,SPIKES]]",
-                 "smallest stimulus level of the protocol's varied epoch that fires SPIKES (default 1) spikes "
-                 "(A/m^2 or A, as the protocol writes it); found by bisection to 0.1 %", 0, 2)  # fmt: skip
+@answer_function(
+    "threshold",
+    "number",
+    "[PROTOCOL[,SPIKES]]",
+    "smallest stimulus level of the protocol's varied epoch that fires SPIKES (default 1) spikes "
+    "(A/m^2 or A, as the protocol writes it); found by bisection to 0.1 %",
+    0,
+    2,
+)
 def _threshold(ctx, protocol_name="", spikes="1"):
     from vlab.protocols.model import Quantity
 
@@ -346,13 +387,24 @@ def _spike_count(ctx, sweep="1"):
 
 
 _FEATURES = {
-    "peak": "v_peak", "threshold": "v_threshold", "ahp": "v_ahp", "half_width": "half_width",
-    "max_dvdt": "max_dvdt", "min_dvdt": "min_dvdt", "amplitude": None,
-}  # fmt: skip
+    "peak": "v_peak",
+    "threshold": "v_threshold",
+    "ahp": "v_ahp",
+    "half_width": "half_width",
+    "max_dvdt": "max_dvdt",
+    "min_dvdt": "min_dvdt",
+    "amplitude": None,
+}
 
 
-@answer_function("spike", "number", "FEATURE[,SWEEP]",
-                 f"feature of the first spike of sweep SWEEP (1-based, default 1): {', '.join(_FEATURES)}", 1, 2)  # fmt: skip
+@answer_function(
+    "spike",
+    "number",
+    "FEATURE[,SWEEP]",
+    f"feature of the first spike of sweep SWEEP (1-based, default 1): {', '.join(_FEATURES)}",
+    1,
+    2,
+)
 def _spike(ctx, feature, sweep="1"):
     if feature not in _FEATURES:
         raise PracticalError(f"unknown spike feature {feature!r}; allowed: {', '.join(_FEATURES)}")
@@ -382,23 +434,41 @@ def _crossing(res, voltage: float, phase: str) -> int:
     raise PracticalError(f"phase {phase!r}; allowed: rising, falling, peak")
 
 
-@answer_function("net_current", "number", "PHASE[,VOLTAGE]",
-                 "net ionic current (A, outward positive) when the spike passes VOLTAGE on the "
-                 "'rising' or 'falling' phase, or at its 'peak'", 1, 2)  # fmt: skip
+@answer_function(
+    "net_current",
+    "number",
+    "PHASE[,VOLTAGE]",
+    "net ionic current (A, outward positive) when the spike passes VOLTAGE on the "
+    "'rising' or 'falling' phase, or at its 'peak'",
+    1,
+    2,
+)
 def _net_current(ctx, phase, voltage="0 mV"):
     res = ctx.run()
     k = _crossing(res, _q(voltage, "voltage"), phase)
     return float(res.data["Iion"][0, k])
 
 
-@answer_function("net_current_direction", "choice", "PHASE[,VOLTAGE]",
-                 "'inward' or 'outward': sign of net ionic current at that point of the spike", 1, 2)  # fmt: skip
+@answer_function(
+    "net_current_direction",
+    "choice",
+    "PHASE[,VOLTAGE]",
+    "'inward' or 'outward': sign of net ionic current at that point of the spike",
+    1,
+    2,
+)
 def _net_current_direction(ctx, phase, voltage="0 mV"):
     return "outward" if _net_current(ctx, phase, voltage) > 0 else "inward"
 
 
-@answer_function("gate", "number", "GATE,PHASE[,VOLTAGE]",
-                 "value of gate m, h or n when the spike passes VOLTAGE ('rising'/'falling') or at its 'peak'", 2, 3)  # fmt: skip
+@answer_function(
+    "gate",
+    "number",
+    "GATE,PHASE[,VOLTAGE]",
+    "value of gate m, h or n when the spike passes VOLTAGE ('rising'/'falling') or at its 'peak'",
+    2,
+    3,
+)
 def _gate(ctx, gate, phase, voltage="0 mV"):
     if gate not in ("m", "h", "n"):
         raise PracticalError(f"gate {gate!r}; allowed: m, h, n")
@@ -406,24 +476,41 @@ def _gate(ctx, gate, phase, voltage="0 mV"):
     return float(res.data[gate][0, _crossing(res, _q(voltage, "voltage"), phase)])
 
 
-@answer_function("larger_conductance", "choice", "PHASE[,VOLTAGE]",
-                 "'gNa' or 'gK': the larger conductance at that point of the spike", 1, 2)  # fmt: skip
+@answer_function(
+    "larger_conductance",
+    "choice",
+    "PHASE[,VOLTAGE]",
+    "'gNa' or 'gK': the larger conductance at that point of the spike",
+    1,
+    2,
+)
 def _larger_conductance(ctx, phase, voltage="0 mV"):
     res = ctx.run()
     k = _crossing(res, _q(voltage, "voltage"), phase)
     return "gNa" if res.data["gNa"][0, k] > res.data["gK"][0, k] else "gK"
 
 
-@answer_function("larger_current", "choice", "PHASE[,VOLTAGE]",
-                 "'INa' or 'IK': the current of larger size at that point of the spike", 1, 2)  # fmt: skip
+@answer_function(
+    "larger_current",
+    "choice",
+    "PHASE[,VOLTAGE]",
+    "'INa' or 'IK': the current of larger size at that point of the spike",
+    1,
+    2,
+)
 def _larger_current(ctx, phase, voltage="0 mV"):
     res = ctx.run()
     k = _crossing(res, _q(voltage, "voltage"), phase)
     return "INa" if abs(res.data["INa"][0, k]) > abs(res.data["IK"][0, k]) else "IK"
 
 
-@answer_function("below_reversal", "number", "ION",
-                 "E_ion minus the peak of the first spike (V): how far the peak stays below E_ion", 1)  # fmt: skip
+@answer_function(
+    "below_reversal",
+    "number",
+    "ION",
+    "E_ion minus the peak of the first spike (V): how far the peak stays below E_ion",
+    1,
+)
 def _below_reversal(ctx, ion):
     return ctx.cell().reversals()[_ion(ion)] - _spike(ctx, "peak")
 
@@ -436,8 +523,14 @@ def _undershoot(ctx):
 
 
 # ---------------------------------------------------------------------------- voltage clamp
-@answer_function("iv_reversal", "number", "CHANNEL,KIND[,PROTOCOL]",
-                 "zero crossing of the I-V (KIND peak, inward, outward or steady) of CHANNEL (V)", 2, 3)  # fmt: skip
+@answer_function(
+    "iv_reversal",
+    "number",
+    "CHANNEL,KIND[,PROTOCOL]",
+    "zero crossing of the I-V (KIND peak, inward, outward or steady) of CHANNEL (V)",
+    2,
+    3,
+)
 def _iv_reversal(ctx, channel, kind, protocol_name=""):
     from vlab.analysis import reversal_potential
 
@@ -448,23 +541,40 @@ def _iv_reversal(ctx, channel, kind, protocol_name=""):
     return r.e_rev
 
 
-@answer_function("iv_slope", "number", "CHANNEL,KIND[,PROTOCOL]",
-                 "slope conductance dI/dV of a straight-line fit to the whole I-V (S)", 2, 3)  # fmt: skip
+@answer_function(
+    "iv_slope",
+    "number",
+    "CHANNEL,KIND[,PROTOCOL]",
+    "slope conductance dI/dV of a straight-line fit to the whole I-V (S)",
+    2,
+    3,
+)
 def _iv_slope(ctx, channel, kind, protocol_name=""):
     v, i = _iv(ctx, channel, kind, protocol_name)
     return float(np.polyfit(v, i, 1)[0])
 
 
-@answer_function("iv_min_voltage", "number", "CHANNEL[,PROTOCOL]",
-                 "step potential with the largest inward peak current (V)", 1, 2)  # fmt: skip
+@answer_function(
+    "iv_min_voltage",
+    "number",
+    "CHANNEL[,PROTOCOL]",
+    "step potential with the largest inward peak current (V)",
+    1,
+    2,
+)
 def _iv_min_voltage(ctx, channel, protocol_name=""):
     v, i = _iv(ctx, channel, "inward", protocol_name)
     return float(v[int(np.argmin(i))])
 
 
-@answer_function("iv_peak", "number", "CHANNEL,KIND,VOLTAGE",
-                 "current of the I-V (KIND peak, inward, outward, steady) at step potential VOLTAGE "
-                 "(A); VOLTAGE 'min' or 'max' gives the most negative or positive current", 3)  # fmt: skip
+@answer_function(
+    "iv_peak",
+    "number",
+    "CHANNEL,KIND,VOLTAGE",
+    "current of the I-V (KIND peak, inward, outward, steady) at step potential VOLTAGE "
+    "(A); VOLTAGE 'min' or 'max' gives the most negative or positive current",
+    3,
+)
 def _iv_peak(ctx, channel, kind, voltage):
     v, i = _iv(ctx, channel, kind)
     if voltage in ("min", "max"):
@@ -473,8 +583,14 @@ def _iv_peak(ctx, channel, kind, voltage):
     return float(i[j])
 
 
-@answer_function("slope_sign", "choice", "VOLTAGE[,CHANNEL]",
-                 "'negative' or 'positive': slope of the peak I-V (default Iion) between the steps around VOLTAGE", 1, 2)  # fmt: skip
+@answer_function(
+    "slope_sign",
+    "choice",
+    "VOLTAGE[,CHANNEL]",
+    "'negative' or 'positive': slope of the peak I-V (default Iion) between the steps around VOLTAGE",
+    1,
+    2,
+)
 def _slope_sign(ctx, voltage, channel="Iion"):
     v, i = _iv(ctx, channel, "inward")
     x = _q(voltage, "voltage")
@@ -483,8 +599,13 @@ def _slope_sign(ctx, voltage, channel="Iion"):
     return "negative" if (i[j] - i[j - 1]) / (v[j] - v[j - 1]) < 0 else "positive"
 
 
-@answer_function("remaining", "number", "CHANNEL,VOLTAGE",
-                 "peak inward CHANNEL current at step VOLTAGE with the preset's drugs over that without drugs (fraction)", 2)  # fmt: skip
+@answer_function(
+    "remaining",
+    "number",
+    "CHANNEL,VOLTAGE",
+    "peak inward CHANNEL current at step VOLTAGE with the preset's drugs over that without drugs (fraction)",
+    2,
+)
 def _remaining(ctx, channel, voltage):
     from dataclasses import replace
 
@@ -498,16 +619,28 @@ def _remaining(ctx, channel, voltage):
     return with_drug / control
 
 
-@answer_function("h_inf", "number", "[VOLTAGE]",
-                 "steady-state availability h (inactivation gate) at VOLTAGE (default: rest)", 0, 1)  # fmt: skip
+@answer_function(
+    "h_inf",
+    "number",
+    "[VOLTAGE]",
+    "steady-state availability h (inactivation gate) at VOLTAGE (default: rest)",
+    0,
+    1,
+)
 def _h_inf(ctx, voltage=""):
     cell = ctx.cell()
     v = _q(voltage, "voltage") if voltage else cell.resting_potential()
     return float(cell.steady_state_gates(v)[1])
 
 
-@answer_function("inactivation_half", "number", "[PROTOCOL]",
-                 "V1/2 of a Boltzmann fit to peak INa after each pre-pulse (V)", 0, 1)  # fmt: skip
+@answer_function(
+    "inactivation_half",
+    "number",
+    "[PROTOCOL]",
+    "V1/2 of a Boltzmann fit to peak INa after each pre-pulse (V)",
+    0,
+    1,
+)
 def _inactivation_half(ctx, protocol_name=""):
     from vlab.analysis import fit_inactivation, peak_current
 
@@ -520,8 +653,14 @@ def _inactivation_half(ctx, protocol_name=""):
     return float(fit_inactivation(v, pk)[0])
 
 
-@answer_function("recovery_half", "number", "[PROTOCOL]",
-                 "recovery interval at which the test INa is back to half its first (conditioning) size (s)", 0, 1)  # fmt: skip
+@answer_function(
+    "recovery_half",
+    "number",
+    "[PROTOCOL]",
+    "recovery interval at which the test INa is back to half its first (conditioning) size (s)",
+    0,
+    1,
+)
 def _recovery_half(ctx, protocol_name=""):
     from vlab.analysis import peak_current
 
@@ -550,8 +689,14 @@ def _recovery_half(ctx, protocol_name=""):
     return float(np.interp(0.5, frac[j - 1 : j + 1], gaps[j - 1 : j + 1]))
 
 
-@answer_function("refractory_absolute", "number", "[PROTOCOL]",
-                 "longest pulse interval at which the second pulse fails to fire (s)", 0, 1)  # fmt: skip
+@answer_function(
+    "refractory_absolute",
+    "number",
+    "[PROTOCOL]",
+    "longest pulse interval at which the second pulse fails to fire (s)",
+    0,
+    1,
+)
 def _refractory_absolute(ctx, protocol_name=""):
     from vlab.analysis import refractory_analysis
 
@@ -561,8 +706,14 @@ def _refractory_absolute(ctx, protocol_name=""):
     onset = _epoch_window(p, k)[0]
     intervals = [p.epochs[k].period_at(s) for s in range(p.sweeps)]
     cell = ctx.cell()
-    r = refractory_analysis(res.t, res.data["Vm"], intervals, onset, i_inj=res.command,
-                            cm=cell.values["Cm"] * cell.values["area"])  # fmt: skip
+    r = refractory_analysis(
+        res.t,
+        res.data["Vm"],
+        intervals,
+        onset,
+        i_inj=res.command,
+        cm=cell.values["Cm"] * cell.values["area"],
+    )
     if not math.isfinite(r.absolute):
         raise PracticalError("every tested interval gave a second spike")
     return r.absolute
@@ -582,8 +733,13 @@ def _unknown(ctx, name):
     return str(ctx.unknowns.get(name, name))
 
 
-@answer_function("nernst_of", "number", "ION,OUT,IN,TEMPERATURE",
-                 "Nernst potential for given concentrations and temperature (V) - calculator steps", 4)  # fmt: skip
+@answer_function(
+    "nernst_of",
+    "number",
+    "ION,OUT,IN,TEMPERATURE",
+    "Nernst potential for given concentrations and temperature (V) - calculator steps",
+    4,
+)
 def _nernst_of(ctx, ion, c_out, c_in, temp):
     from vlab.sim.ions import nernst
 
@@ -602,9 +758,14 @@ def _difference(ctx, a, b):
     return qa.value - qb.value
 
 
-@answer_function("apical_driving_force", "number", "V_CELL,EP,K_ENDO,K_CELL,TEMPERATURE",
-                 "hair cell: (V_cell - EP) - E_K across the apical membrane (V); V_cell and EP "
-                 "are measured against perilymph, E_K from endolymph and cell K+", 5)  # fmt: skip
+@answer_function(
+    "apical_driving_force",
+    "number",
+    "V_CELL,EP,K_ENDO,K_CELL,TEMPERATURE",
+    "hair cell: (V_cell - EP) - E_K across the apical membrane (V); V_cell and EP "
+    "are measured against perilymph, E_K from endolymph and cell K+",
+    5,
+)
 def _apical_driving_force(ctx, v_cell, ep, k_endo, k_cell, temp):
     v_apical = _q(v_cell, "voltage") - _q(ep, "voltage")
     return v_apical - _nernst_of(ctx, "K", k_endo, k_cell, temp)

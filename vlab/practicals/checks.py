@@ -45,9 +45,13 @@ _RE = re.compile(
 _FUNCS = ("max", "min", "mean", "drug", "param")
 _WORDS = ("spikes", "preparation", "mode", "protocol")
 _OPS = {
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-}  # fmt: skip
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
 _CHANNEL_DIMS = {"V": "voltage", "A": "current", "S": "conductance", "1": "number"}
 
 
@@ -178,8 +182,14 @@ def _show(cond: Condition, value) -> str:
         return f"{value:g}" if isinstance(value, float) else str(value)
     from vlab.units import format_si
 
-    unit = {"voltage": "V", "current": "A", "conductance": "S", "concentration": "M",
-            "temperature": "degC", "mass_concentration": "g/l"}.get(cond.dimension, "")  # fmt: skip
+    unit = {
+        "voltage": "V",
+        "current": "A",
+        "conductance": "S",
+        "concentration": "M",
+        "temperature": "degC",
+        "mass_concentration": "g/l",
+    }.get(cond.dimension, "")
     if cond.dimension == "concentration":
         return format_si(value * 1e-3, "M")
     if cond.dimension == "temperature":

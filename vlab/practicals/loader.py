@@ -48,8 +48,19 @@ _TOP_KEYS = {
 }
 _STEP_KEYS = {"id", "title", "text", "preset", "questions"}
 _PRESET_KEYS = {"preparation", "mode", "protocol", "holding", "parameters", "drugs", "locked"}
-_Q_KEYS = {"id", "kind", "prompt", "answer", "unit", "tolerance", "choices", "correct", "require",
-           "hint", "explanation"}  # fmt: skip
+_Q_KEYS = {
+    "id",
+    "kind",
+    "prompt",
+    "answer",
+    "unit",
+    "tolerance",
+    "choices",
+    "correct",
+    "require",
+    "hint",
+    "explanation",
+}
 _U_KEYS = {"kind", "min", "max", "step", "unit", "options"}
 
 
@@ -245,8 +256,15 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
     locked = d.get("locked", [])
     if not isinstance(locked, list) or any(x not in LOCKABLE_CONTROLS for x in locked):
         raise ctx.fail(f"{where}locked", f"{locked!r}; a list of: {', '.join(LOCKABLE_CONTROLS)}")
-    return Preset(prep, mode, proto, holding, tuple((k, v) for k, v in params.items()),
-                  tuple((k, v) for k, v in drugs.items()), tuple(locked))  # fmt: skip
+    return Preset(
+        prep,
+        mode,
+        proto,
+        holding,
+        tuple((k, v) for k, v in params.items()),
+        tuple((k, v) for k, v in drugs.items()),
+        tuple(locked),
+    )
 
 
 def _question(ctx: _Ctx, d, where: str, names: set[str]) -> Question:
@@ -322,8 +340,11 @@ def _question(ctx: _Ctx, d, where: str, names: set[str]) -> Question:
         kw["choices"] = tuple(ch.items())
         correct = ctx.text(d, "correct", where, required=False)
         if bool(correct) == bool(answer):
-            raise ctx.fail(where.rstrip("."), "a choice question needs exactly one of 'answer' "
-                           "(a function) or 'correct' (a fixed key, for concept questions)")  # fmt: skip
+            raise ctx.fail(
+                where.rstrip("."),
+                "a choice question needs exactly one of 'answer' "
+                "(a function) or 'correct' (a fixed key, for concept questions)",
+            )
         if correct and correct not in ch:
             raise ctx.fail(
                 f"{where}correct", f"{correct!r} is not a choice key; keys: {', '.join(ch)}"
@@ -334,8 +355,11 @@ def _question(ctx: _Ctx, d, where: str, names: set[str]) -> Question:
     else:
         req = d.get("require")
         if not isinstance(req, list) or not req or not all(isinstance(r, str) for r in req):
-            raise ctx.fail(f"{where}require", "a recording question needs a list of conditions, "
-                           "e.g. [\"drug(TTX) >= 10 nM\", \"max(Vm) < 0 mV\"]")  # fmt: skip
+            raise ctx.fail(
+                f"{where}require",
+                "a recording question needs a list of conditions, "
+                'e.g. ["drug(TTX) >= 10 nM", "max(Vm) < 0 mV"]',
+            )
         for i, r in enumerate(req):
             try:
                 parse_condition(r)
@@ -415,10 +439,17 @@ def parse_practical(
             )
         )
     return Practical(
-        name=name, title=title, summary=summary, steps=tuple(steps), unknowns=unknowns,
-        concepts=tuple(d.get("concepts", [])), sources=tuple(d.get("sources", [])),
-        minutes=minutes, order=order, source=source,
-    )  # fmt: skip
+        name=name,
+        title=title,
+        summary=summary,
+        steps=tuple(steps),
+        unknowns=unknowns,
+        concepts=tuple(d.get("concepts", [])),
+        sources=tuple(d.get("sources", [])),
+        minutes=minutes,
+        order=order,
+        source=source,
+    )
 
 
 def validate_deep(practical: Practical, student_id: str = "validation") -> dict[str, object]:

@@ -54,9 +54,18 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     ]
 
 
-def svg_trace(y, duration: float, unit: str, scale: float, title: str = "", width: int = 640,
-              height: int = 200, color: str = "#1f5fbf", highlight: int | None = None,
-              robust: bool = False) -> str:  # fmt: skip
+def svg_trace(
+    y,
+    duration: float,
+    unit: str,
+    scale: float,
+    title: str = "",
+    width: int = 640,
+    height: int = 200,
+    color: str = "#1f5fbf",
+    highlight: int | None = None,
+    robust: bool = False,
+) -> str:
     """An inline SVG line plot of one trace or an overlay of several.
 
     Parameters
@@ -103,9 +112,11 @@ def svg_trace(y, duration: float, unit: str, scale: float, title: str = "", widt
         lines.append(
             f'<polyline fill="none" stroke="{stroke}" stroke-width="{width_px}" points="{pts}"/>'
         )
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title or unit)}" '
-             'style="background:#fff;border:1px solid #d7dde6;border-radius:4px">']  # fmt: skip
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title or unit)}" '
+        'style="background:#fff;border:1px solid #d7dde6;border-radius:4px">'
+    ]
     if title:
         parts.append(
             f'<text x="{left}" y="14" font-size="12" fill="#333">{html.escape(title)}</text>'
@@ -133,8 +144,10 @@ def svg_trace(y, duration: float, unit: str, scale: float, title: str = "", widt
     parts.append(
         f'<text x="{left + w}" y="{height - 3}" font-size="10" text-anchor="end" fill="#566074">time (ms)</text>'
     )
-    parts.append(f'<text x="12" y="{top + h / 2:.1f}" font-size="10" fill="#566074" '
-                 f'transform="rotate(-90 12 {top + h / 2:.1f})" text-anchor="middle">{html.escape(unit)}</text>')  # fmt: skip
+    parts.append(
+        f'<text x="12" y="{top + h / 2:.1f}" font-size="10" fill="#566074" '
+        f'transform="rotate(-90 12 {top + h / 2:.1f})" text-anchor="middle">{html.escape(unit)}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -164,8 +177,11 @@ def _drug_text(name: str, entry: dict) -> str:
 
 
 def _provenance_table(prov: dict) -> str:
-    rows = [("preparation", prov.get("preparation", "")), ("mode", prov.get("mode", "")),
-            ("protocol", prov.get("protocol_name", ""))]  # fmt: skip
+    rows = [
+        ("preparation", prov.get("preparation", "")),
+        ("mode", prov.get("mode", "")),
+        ("protocol", prov.get("protocol_name", "")),
+    ]
     if "temperature_C" in prov:
         rows.append(("temperature", f"{float(prov['temperature_C']):.3g} °C"))
     conc = prov.get("concentrations", {})
@@ -210,8 +226,16 @@ def _figure(ev: dict, caption: str) -> str:
                 )
             )
         if mode == "VC" and "Vm" in ev.get("traces", {}):
-            out.append(svg_trace(ev["traces"]["Vm"], dur, "mV", 1e3, height=110,
-                                 title=f"command Vm (mV) of sweep {int(ev.get('sweep', 0)) + 1}"))  # fmt: skip
+            out.append(
+                svg_trace(
+                    ev["traces"]["Vm"],
+                    dur,
+                    "mV",
+                    1e3,
+                    height=110,
+                    title=f"command Vm (mV) of sweep {int(ev.get('sweep', 0)) + 1}",
+                )
+            )
     else:
         for ch in ["Im", "Vm"] if mode == "VC" else ["Vm"]:
             if ch in ev.get("traces", {}):
@@ -239,8 +263,11 @@ def render_report(progress: Progress, practical=None, sweeps=None) -> str:
         practical = load_practical(progress.practical)
     session = PracticalSession(practical, progress.student_id, progress=progress, autosave=False)
     got, total = session.score
-    status = ('<span class="pass">complete: every question answered correctly</span>' if session.passed
-              else f'<span class="fail">{total - got} question(s) still open</span>')  # fmt: skip
+    status = (
+        '<span class="pass">complete: every question answered correctly</span>'
+        if session.passed
+        else f'<span class="fail">{total - got} question(s) still open</span>'
+    )
     e = html.escape
     body = [
         f"<h1>{e(practical.title)}</h1>",
@@ -277,8 +304,10 @@ def render_report(progress: Progress, practical=None, sweeps=None) -> str:
                 ans = progress.answers.get(q.id)
                 shown = q.choice_label(ans) if (q.kind == "choice" and ans) else ans
                 unit = f" {q.unit}" if q.kind == "numeric" and q.unit not in ("", "1") else ""
-                block.append(f'<div class="ans">Answer: <b>{e(shown or "—")}{e(unit) if shown else ""}</b> {badge}'
-                             f' <span class="meta">({int(res.get("attempts", 0)) if res else 0} attempt(s))</span></div>')  # fmt: skip
+                block.append(
+                    f'<div class="ans">Answer: <b>{e(shown or "—")}{e(unit) if shown else ""}</b> {badge}'
+                    f' <span class="meta">({int(res.get("attempts", 0)) if res else 0} attempt(s))</span></div>'
+                )
             if res and res.get("feedback"):
                 block.append(f'<div class="fb">{e(res["feedback"])}</div>')
             block.append("</div>")
@@ -300,8 +329,17 @@ def render_report(progress: Progress, practical=None, sweeps=None) -> str:
             unit, scale = ("mV", 1e3) if ch == "Vm" else ("nA", 1e9)
             dur = last.dt * len(last.channels[ch])
             body.append("<h2>Latest recording</h2>")
-            body.append(svg_trace(ys, dur, unit, scale, robust=ch != "Vm", title=f"{ch} ({unit}), {len(ys)} sweep(s), "
-                                  f"{last.provenance.get('protocol_name', '')}"))  # fmt: skip
+            body.append(
+                svg_trace(
+                    ys,
+                    dur,
+                    unit,
+                    scale,
+                    robust=ch != "Vm",
+                    title=f"{ch} ({unit}), {len(ys)} sweep(s), "
+                    f"{last.provenance.get('protocol_name', '')}",
+                )
+            )
             body.append(_provenance_table(last.provenance))
     if practical.sources:
         body.append(
@@ -310,12 +348,16 @@ def render_report(progress: Progress, practical=None, sweeps=None) -> str:
             + "</ul>"
         )
     now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    body.append(f"<footer>Report written by vlab {e(__version__)} on {e(now)}. Answers are checked against "
-                "values computed by vlab's simulation for this student's own unknowns; the instructor can "
-                f"regenerate the key with <code>vlab practical answers {e(practical.name)} --student ID</code>.</footer>")  # fmt: skip
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{e(practical.title)} — {e(progress.student_id)}</title>"
-            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")  # fmt: skip
+    body.append(
+        f"<footer>Report written by vlab {e(__version__)} on {e(now)}. Answers are checked against "
+        "values computed by vlab's simulation for this student's own unknowns; the instructor can "
+        f"regenerate the key with <code>vlab practical answers {e(practical.name)} --student ID</code>.</footer>"
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{e(practical.title)} — {e(progress.student_id)}</title>"
+        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
 
 
 def export_report(progress: Progress, path: str | os.PathLike, practical=None, sweeps=None) -> Path:

@@ -212,6 +212,6 @@ def simulate_sweeps(preset: Preset, protocol=None, label: str = "") -> list:
                 t0=0.0,
                 provenance={**prov, "sweep": k},
                 label=label,
-            )  # fmt: skip
+            )
         )
     return sweeps

@@ -178,7 +178,7 @@ def _evidence(sw, sweeps, chk) -> dict:
             "traces": {
                 c: [_downsample(np.asarray(x.channels[c]), 300) for x in family if c in x.channels]
                 for c in (primary,)
-            },  # fmt: skip
+            },
         },
     }
     return ev
@@ -201,8 +201,14 @@ class PracticalSession:
         Data folder override (see :func:`vlab.practicals.progress.data_dir`).
     """
 
-    def __init__(self, practical: Practical, student_id: str, progress: Progress | None = None,
-                 autosave: bool = True, root=None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        practical: Practical,
+        student_id: str,
+        progress: Progress | None = None,
+        autosave: bool = True,
+        root=None,
+    ) -> None:
         if not str(student_id).strip():
             raise PracticalError(
                 "a student ID is needed (it picks your unknowns and names your progress file)"
@@ -352,14 +358,24 @@ class PracticalSession:
             pos, chk = _most_telling(conds, sweeps, pos, chk)
             sw = sweeps[pos]
             self.progress.evidence[qid] = _evidence(sw, sweeps, chk)
-            fb = Feedback(True, f"Recorded: sweep {sw.index + 1} shows it."
-                          + (f" {q.explanation}" if q.explanation else ""))  # fmt: skip
+            fb = Feedback(
+                True,
+                f"Recorded: sweep {sw.index + 1} shows it."
+                + (f" {q.explanation}" if q.explanation else ""),
+            )
         else:
-            lines = [f"{'met' if ok else 'NOT met'}: {describe_condition(text)} (measured {meas})"
-                     for text, ok, meas in chk.results]  # fmt: skip
-            fb = Feedback(False, f"Not yet: none of your {len(sweeps)} sweeps shows everything. Closest is "
-                          f"sweep {sweeps[pos].index + 1}: " + "; ".join(lines) + "."
-                          + (f" Hint: {q.hint}" if q.hint else ""))  # fmt: skip
+            lines = [
+                f"{'met' if ok else 'NOT met'}: {describe_condition(text)} (measured {meas})"
+                for text, ok, meas in chk.results
+            ]
+            fb = Feedback(
+                False,
+                f"Not yet: none of your {len(sweeps)} sweeps shows everything. Closest is "
+                f"sweep {sweeps[pos].index + 1}: "
+                + "; ".join(lines)
+                + "."
+                + (f" Hint: {q.hint}" if q.hint else ""),
+            )
         self._record(qid, fb)
         return fb
 

@@ -51,9 +51,23 @@ __all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES"]
 
 #: variables every block carries (SI), in this order
 BLOCK_VARIABLES = (
-    "Vm", "Im", "command", "m", "h", "n", "p",
-    "INa", "IK", "IL", "ICl", "IM", "gNa", "gK", "gCl", "gM",
-)  # fmt: skip
+    "Vm",
+    "Im",
+    "command",
+    "m",
+    "h",
+    "n",
+    "p",
+    "INa",
+    "IK",
+    "IL",
+    "ICl",
+    "IM",
+    "gNa",
+    "gK",
+    "gCl",
+    "gM",
+)
 _ENGINE_VARIABLES = tuple(v for v in BLOCK_VARIABLES if v != "command")
 
 
@@ -442,9 +456,16 @@ class RigSimulator:
         ep.parts.append(data)
         done = ep.pos >= n_total
         block = Block(
-            idx * dt, data, rev, blocked, mode.value, sweep=ep.sweep,
-            n_sweeps=p.sweeps, sweep_done=done, drugs=drugs,
-        )  # fmt: skip
+            idx * dt,
+            data,
+            rev,
+            blocked,
+            mode.value,
+            sweep=ep.sweep,
+            n_sweeps=p.sweeps,
+            sweep_done=done,
+            drugs=drugs,
+        )
         if done:
             block.record = self._make_sweep(ep, prov, mode)
             if ep.sweep + 1 < p.sweeps:

@@ -32,8 +32,16 @@ from vlab.sim.drugs import get_drug
 from vlab.sim.preparation import CABLE_PARAMETERS, load_preparation
 from vlab.units import UnitError, parse_quantity
 
-__all__ = ["Axon", "CableResult", "conduction_velocity", "spike_times", "first_crossing",
-           "AP_MIN_RISE", "CABLE_PARAMETERS"]
+__all__ = [
+    "Axon",
+    "CableResult",
+    "conduction_velocity",
+    "spike_times",
+    "first_crossing",
+    "AP_MIN_RISE",
+    "CABLE_PARAMETERS",
+]
+
 
 @dataclass
 class CableResult:
@@ -56,7 +64,9 @@ class Axon:
     def __init__(self, preparation: str = "squid_axon") -> None:
         prep = load_preparation(preparation)
         if prep.cable is None:
-            raise ParameterError(f"preparation {preparation!r} is not an axon (it has no [cable] table)")
+            raise ParameterError(
+                f"preparation {preparation!r} is not an axon (it has no [cable] table)"
+            )
         self.cell = Cell(prep)
         self.geometry: dict[str, float] = dict(prep.cable)
         self.geometry.setdefault("myelin_lamellae", 0.0)
@@ -94,7 +104,9 @@ class Axon:
         else:
             v = float(value)
         if not (math.isfinite(v) and lo <= v <= hi):
-            raise ParameterError(f"{name} = {value!r} is outside the allowed range for {CABLE_PARAMETERS[name][4]}")
+            raise ParameterError(
+                f"{name} = {value!r} is outside the allowed range for {CABLE_PARAMETERS[name][4]}"
+            )
         self.geometry[name] = v
         if name == "stim_x" and v > self.geometry["length"]:
             raise ParameterError(f"stim_x = {value} lies beyond the end of the axon")
@@ -185,7 +197,11 @@ class Axon:
             elx[kind >= 2] = e_int
         if P[K.P_GCL] > 0:  # a Cl- conductance shares the fixed-E leak slot: fold its E in
             base = glx - P[K.P_GCL] * area
-            elx = np.where(glx > 0, (base * elx + P[K.P_GCL] * area * P[K.P_ECL]) / np.where(glx > 0, glx, 1), elx)
+            elx = np.where(
+                glx > 0,
+                (base * elx + P[K.P_GCL] * area * P[K.P_ECL]) / np.where(glx > 0, glx, 1),
+                elx,
+            )
         return C, gna, gk, glk, glna, glx, gax, (E[0], E[1], elx), area, P
 
     def stim_weights(self, comp) -> np.ndarray:
@@ -222,9 +238,17 @@ class Axon:
         return int(np.argmin(np.abs(xs - x)))
 
     # ------------------------------------------------------------------ running
-    def run(self, protocol=None, *, record: dict[str, float] | None = None, command=None,
-            sample_interval: float | None = None, dt_max: float = 25e-6,
-            snapshot_every: float | None = None, extra_stimuli=()) -> CableResult:  # fmt: skip
+    def run(
+        self,
+        protocol=None,
+        *,
+        record: dict[str, float] | None = None,
+        command=None,
+        sample_interval: float | None = None,
+        dt_max: float = 25e-6,
+        snapshot_every: float | None = None,
+        extra_stimuli=(),
+    ) -> CableResult:
         """Run a current-clamp protocol (every sweep in turn) on the axon.
 
         ``record`` maps a label to a position (m), e.g. ``{"Vm@2cm": 0.02}``. ``command``
@@ -274,7 +298,11 @@ class Axon:
         weights = np.array(weights)
         snaps = snap_t = None
         for s in range(n_sweeps):
-            v0 = self.cell.prep.v_init if self.cell.prep.v_init is not None else self.cell.resting_potential()
+            v0 = (
+                self.cell.prep.v_init
+                if self.cell.prep.v_init is not None
+                else self.cell.resting_potential()
+            )
             m, h, nn, _, _ = self.cell.steady_state_gates(v0)
             V = np.full(len(C), v0 * 1e3)
             M, H, N = np.full(len(C), m), np.full(len(C), h), np.full(len(C), nn)
@@ -288,9 +316,32 @@ class Axon:
                 every = max(1, round(snapshot_every / sample_interval))
                 out_all = np.empty(((n - 1) // every, len(C)))
             out = np.empty((len(labels), n - 1))
-            status = CK.advance_cable(stim, weights, tab, tab_half, dt_ms, sub, C, gna, gk, glk,
-                                      glna, glx, gax, ena, ek, elx, V, M, H, N, rec_idx, out,
-                                      out_all, max(every, 1))  # fmt: skip
+            status = CK.advance_cable(
+                stim,
+                weights,
+                tab,
+                tab_half,
+                dt_ms,
+                sub,
+                C,
+                gna,
+                gk,
+                glk,
+                glna,
+                glx,
+                gax,
+                ena,
+                ek,
+                elx,
+                V,
+                M,
+                H,
+                N,
+                rec_idx,
+                out,
+                out_all,
+                max(every, 1),
+            )
             if status:
                 from vlab.sim.engine import SimulationError
 
@@ -312,7 +363,11 @@ class Axon:
             snapshots=snaps,
             snapshot_t=snap_t,
             command=command,
-            info={"n_compartments": len(C), "dt": dt_ms * 1e-3, "stimulated_area_m2": self.stimulated_area()},
+            info={
+                "n_compartments": len(C),
+                "dt": dt_ms * 1e-3,
+                "stimulated_area_m2": self.stimulated_area(),
+            },
         )
 
     def describe(self) -> dict:
@@ -359,12 +414,15 @@ def spike_times(t: np.ndarray, traces, after: float = 0.0) -> list[float]:
     if not heights:
         return [math.nan] * len(vs)
     half = 0.5 * min(heights)
-    return [first_crossing(t, v, r + half, after) if h >= AP_MIN_RISE else math.nan
-            for v, r, h in zip(vs, rests, rises, strict=True)]  # fmt: skip
+    return [
+        first_crossing(t, v, r + half, after) if h >= AP_MIN_RISE else math.nan
+        for v, r, h in zip(vs, rests, rises, strict=True)
+    ]
 
 
-def conduction_velocity(t: np.ndarray, v_a: np.ndarray, v_b: np.ndarray, x_a: float, x_b: float,
-                        after: float = 0.0) -> float:  # fmt: skip
+def conduction_velocity(
+    t: np.ndarray, v_a: np.ndarray, v_b: np.ndarray, x_a: float, x_b: float, after: float = 0.0
+) -> float:
     """Velocity (m/s) between two sites (m) from the times the action potential passes
     them (:func:`spike_times`). NaN if it does not reach both sites."""
     ta, tb = spike_times(t, (v_a, v_b), after)

@@ -79,8 +79,32 @@ def _half(tab_half, v, m, h, n, backward):
 
 
 @njit
-def advance_cable(stim, weights, tab, tab_half, dt, substeps, C, gna, gk, glk, glna, glx,
-                  gax, ena, ek, elx, V, M, H, N, rec_idx, out, out_all, every):  # fmt: skip
+def advance_cable(
+    stim,
+    weights,
+    tab,
+    tab_half,
+    dt,
+    substeps,
+    C,
+    gna,
+    gk,
+    glk,
+    glna,
+    glx,
+    gax,
+    ena,
+    ek,
+    elx,
+    V,
+    M,
+    H,
+    N,
+    rec_idx,
+    out,
+    out_all,
+    every,
+):
     """Advance the cable by ``stim.shape[0] - 1`` samples (current clamp).
 
     Parameters

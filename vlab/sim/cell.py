@@ -58,7 +58,14 @@ PARAMETERS: dict[str, Parameter] = {
     p.name: p
     for p in [
         _P("gNa", "conductance_density", "mS/cm2", 0, 1e4, "maximal Na+ conductance"),
-        _P("gK", "conductance_density", "mS/cm2", 0, 1e4, "maximal delayed-rectifier K+ conductance"),
+        _P(
+            "gK",
+            "conductance_density",
+            "mS/cm2",
+            0,
+            1e4,
+            "maximal delayed-rectifier K+ conductance",
+        ),
         _P("gM", "conductance_density", "mS/cm2", 0, 1e3, "maximal slow M-type K+ conductance"),
         _P("gL", "conductance_density", "mS/cm2", 0, 1e3, "leak conductance"),
         _P("gCl", "conductance_density", "mS/cm2", 0, 1e3, "chloride conductance (0 = off)"),
@@ -196,7 +203,9 @@ class Cell:
         """Reversal potential (V) of ``ion``: pinned value, else Nernst."""
         if ion in self.pins:
             return self.pins[ion]
-        return nernst(ion, self.values[f"{ion}_out"], self.values[f"{ion}_in"], self.values["temperature"])
+        return nernst(
+            ion, self.values[f"{ion}_out"], self.values[f"{ion}_in"], self.values["temperature"]
+        )
 
     def is_pinned(self, ion: str) -> bool:
         return ion in self.pins
@@ -207,7 +216,10 @@ class Cell:
         for ion in VALENCE:
             if f"{ion}_in" in self.values:
                 out[ion] = nernst(
-                    ion, self.values[f"{ion}_out"], self.values[f"{ion}_in"], self.values["temperature"]
+                    ion,
+                    self.values[f"{ion}_out"],
+                    self.values[f"{ion}_in"],
+                    self.values["temperature"],
                 )
         return out
 
@@ -240,7 +252,9 @@ class Cell:
     def leak_reversal(self) -> float:
         """Reversal potential (V) of the whole leak at the present solutions."""
         fr = self._leak_fractions
-        return sum(f * (self.values["E_L"] if ion == "X" else self.reversal(ion)) for ion, f in fr.items())
+        return sum(
+            f * (self.values["E_L"] if ion == "X" else self.reversal(ion)) for ion, f in fr.items()
+        )
 
     # ------------------------------------------------------------------ drugs
     def set_drug(self, name: str, concentration: float) -> None:

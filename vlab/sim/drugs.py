@@ -36,7 +36,15 @@ from pathlib import Path
 from vlab.resources import list_resources
 from vlab.units import UnitError, parse_quantity
 
-__all__ = ["Drug", "DrugError", "Bath", "load_drugs", "get_drug", "parse_drug_spec", "drug_provenance"]
+__all__ = [
+    "Drug",
+    "DrugError",
+    "Bath",
+    "load_drugs",
+    "get_drug",
+    "parse_drug_spec",
+    "drug_provenance",
+]
 
 MECHANISMS = ("block", "use-dependent", "remove-inactivation")
 TARGETS = ("Na", "K", "M")

@@ -22,10 +22,24 @@ __all__ = ["Membrane", "RunResult", "SimulationError", "run_protocol", "RECORDAB
 
 #: variables a run can record, with their SI unit
 SI_UNITS = {
-    "Vm": "V", "Im": "A", "m": "1", "h": "1", "n": "1", "p": "1",
-    "INa": "A", "IK": "A", "IL": "A", "ICl": "A", "IM": "A", "Iion": "A",
-    "gNa": "S", "gK": "S", "gCl": "S", "gM": "S", "lido_bound": "1",
-}  # fmt: skip
+    "Vm": "V",
+    "Im": "A",
+    "m": "1",
+    "h": "1",
+    "n": "1",
+    "p": "1",
+    "INa": "A",
+    "IK": "A",
+    "IL": "A",
+    "ICl": "A",
+    "IM": "A",
+    "Iion": "A",
+    "gNa": "S",
+    "gK": "S",
+    "gCl": "S",
+    "gM": "S",
+    "lido_bound": "1",
+}
 RECORDABLE = tuple(SI_UNITS)
 DEFAULT_DT_MAX = 25e-6  # s: the largest integration step the engine takes
 
@@ -103,8 +117,14 @@ class Membrane:
     def snapshot(self) -> dict[str, np.ndarray]:
         """Current state per sweep: Vm (V) and gates."""
         st = self.state
-        return {"Vm": st[:, K.S_V] * 1e-3, "m": st[:, K.S_M].copy(), "h": st[:, K.S_H].copy(),
-                "n": st[:, K.S_N].copy(), "p": st[:, K.S_P].copy(), "lido_bound": st[:, K.S_B].copy()}  # fmt: skip
+        return {
+            "Vm": st[:, K.S_V] * 1e-3,
+            "m": st[:, K.S_M].copy(),
+            "h": st[:, K.S_H].copy(),
+            "n": st[:, K.S_N].copy(),
+            "p": st[:, K.S_P].copy(),
+            "lido_bound": st[:, K.S_B].copy(),
+        }
 
     # ------------------------------------------------------------------ stepping
     def steps_per_sample(self, sample_interval: float) -> int:

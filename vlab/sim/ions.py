@@ -65,7 +65,9 @@ def ghk_voltage(
             num += p * c_in
             den += p * c_out
         else:
-            raise ValueError(f"the GHK voltage equation here covers monovalent ions only, not {ion}")
+            raise ValueError(
+                f"the GHK voltage equation here covers monovalent ions only, not {ion}"
+            )
     if num <= 0 or den <= 0:
         raise ValueError("the GHK estimate needs at least one permeant ion on both sides")
     return thermal_voltage(temperature_c) * math.log(num / den)

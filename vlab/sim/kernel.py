@@ -47,10 +47,24 @@ R_GNA, R_GK, R_GCL, R_GM, R_B, R_IION = 11, 12, 13, 14, 15, 16
 N_REC = 17
 #: name, index, textbook unit of each recorded variable
 RECORD_NAMES = {
-    "Vm": R_V, "Im": R_IM, "m": R_M, "h": R_H, "n": R_N, "p": R_P,
-    "INa": R_INA, "IK": R_IK, "IL": R_IL, "ICl": R_ICL, "IM": R_IMC,
-    "gNa": R_GNA, "gK": R_GK, "gCl": R_GCL, "gM": R_GM, "lido_bound": R_B, "Iion": R_IION,
-}  # fmt: skip
+    "Vm": R_V,
+    "Im": R_IM,
+    "m": R_M,
+    "h": R_H,
+    "n": R_N,
+    "p": R_P,
+    "INa": R_INA,
+    "IK": R_IK,
+    "IL": R_IL,
+    "ICl": R_ICL,
+    "IM": R_IMC,
+    "gNa": R_GNA,
+    "gK": R_GK,
+    "gCl": R_GCL,
+    "gM": R_GM,
+    "lido_bound": R_B,
+    "Iion": R_IION,
+}
 
 MODE_CC = 0
 MODE_VC = 1
@@ -189,8 +203,12 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
             gk_bar = P[P_GK]
             gm_bar = P[P_GM]
             g_leak = P[P_GLK] + P[P_GLNA] + P[P_GLX] + P[P_GCL]
-            ge_leak = (P[P_GLK] * P[P_EK] + P[P_GLNA] * P[P_ENA] + P[P_GLX] * P[P_ELX]
-                       + P[P_GCL] * P[P_ECL])  # fmt: skip
+            ge_leak = (
+                P[P_GLK] * P[P_EK]
+                + P[P_GLNA] * P[P_ENA]
+                + P[P_GLX] * P[P_ELX]
+                + P[P_GCL] * P[P_ECL]
+            )
             m, h, n, p = _half_gates(P, v, m, h, n, p, b, 0.5 * dt, False)
             for j in range(n_out):
                 i_inj = cmd[s, j]

@@ -86,7 +86,9 @@ def steady_state(kind: int, v: float, vt: float = 0.0) -> tuple[float, float, fl
     return am / (am + bm), ah / (ah + bh), an / (an + bn)
 
 
-def time_constants(kind: int, v: float, vt: float = 0.0, phi: float = 1.0) -> tuple[float, float, float]:
+def time_constants(
+    kind: int, v: float, vt: float = 0.0, phi: float = 1.0
+) -> tuple[float, float, float]:
     """``(tau_m, tau_h, tau_n)`` in ms at ``v`` (mV) with temperature factor ``phi``."""
     am, bm, ah, bh, an, bn = rates(kind, float(v), float(vt))
     return 1.0 / (phi * (am + bm)), 1.0 / (phi * (ah + bh)), 1.0 / (phi * (an + bn))

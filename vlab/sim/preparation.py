@@ -104,10 +104,27 @@ def _q(path: Path, key: str, value, dims) -> float:
 
 def _parse(d: dict, path: Path) -> Preparation:
     known = {
-        "name", "title", "description", "sources", "kinetics", "temperature",
-        "kinetics_temperature", "q10", "q10_M", "area", "Cm", "v_init", "vt", "tau_max_M",
-        "conductances", "leak", "concentrations", "pinned", "permeability", "cable",
-    }  # fmt: skip
+        "name",
+        "title",
+        "description",
+        "sources",
+        "kinetics",
+        "temperature",
+        "kinetics_temperature",
+        "q10",
+        "q10_M",
+        "area",
+        "Cm",
+        "v_init",
+        "vt",
+        "tau_max_M",
+        "conductances",
+        "leak",
+        "concentrations",
+        "pinned",
+        "permeability",
+        "cable",
+    }
     unknown = set(d) - known
     if unknown:
         raise PreparationError(
@@ -125,7 +142,9 @@ def _parse(d: dict, path: Path) -> Preparation:
         if k == "gCl_switch":
             continue
         if k not in CONDUCTANCES:
-            raise PreparationError(f"{path.name}: conductances.{k} unknown; allowed: {CONDUCTANCES}")
+            raise PreparationError(
+                f"{path.name}: conductances.{k} unknown; allowed: {CONDUCTANCES}"
+            )
         cond[k] = _q(path, f"conductances.{k}", v, "conductance_density")
         if cond[k] < 0:
             raise PreparationError(f"{path.name}: conductances.{k} must not be negative")
@@ -180,7 +199,9 @@ def _parse(d: dict, path: Path) -> Preparation:
         kinetics=d["kinetics"],
         temperature=_q(path, "temperature", d["temperature"], "temperature"),
         kinetics_temperature=_q(
-            path, "kinetics_temperature", d.get("kinetics_temperature", d["temperature"]),
+            path,
+            "kinetics_temperature",
+            d.get("kinetics_temperature", d["temperature"]),
             "temperature",
         ),
         q10=float(d.get("q10", 3.0)),
@@ -192,7 +213,9 @@ def _parse(d: dict, path: Path) -> Preparation:
         tau_max_M=_q(path, "tau_max_M", d.get("tau_max_M", "1000 ms"), "time"),
         conductances=cond,
         gcl_switch=_q(
-            path, "conductances.gCl_switch", d["conductances"].get("gCl_switch", "1 mS/cm2"),
+            path,
+            "conductances.gCl_switch",
+            d["conductances"].get("gCl_switch", "1 mS/cm2"),
             "conductance_density",
         ),
         e_leak=_q(path, "leak.E_L", leak.get("E_L"), "voltage"),

@@ -126,7 +126,9 @@ def export_sweeps_dialog(
     keys = [fmt.lower()] if fmt else list(EXPORT_FORMATS)
     for k in keys:
         if k not in EXPORT_FORMATS:
-            raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+            raise ValueError(
+                f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}"
+            )
     filters = [file_filter(EXPORT_FORMATS[k].extension, EXPORT_FORMATS[k].name) for k in keys]
     if path is None:
         try:
@@ -156,7 +158,9 @@ def export_sweeps_dialog(
 
 
 # ---------------------------------------------------------------------------- plots
-def export_plot(plot_item, path: str | os.PathLike[str], fmt: str | None = None, width: int | None = None) -> Path:
+def export_plot(
+    plot_item, path: str | os.PathLike[str], fmt: str | None = None, width: int | None = None
+) -> Path:
     """Write a pyqtgraph plot (PlotItem, GraphicsScene item or PlotWidget) to PNG or SVG.
 
     Raises ``OSError``/``ValueError`` on failure (the dialog wrapper shows them).
@@ -166,7 +170,9 @@ def export_plot(plot_item, path: str | os.PathLike[str], fmt: str | None = None,
     target = Path(path)
     key = (fmt or target.suffix.lstrip(".")).lower()
     if key not in IMAGE_FORMATS:
-        raise ValueError(f"vlab can save plots as PNG or SVG, not {key or 'a file without extension'!r}")
+        raise ValueError(
+            f"vlab can save plots as PNG or SVG, not {key or 'a file without extension'!r}"
+        )
     item = plot_item.getPlotItem() if hasattr(plot_item, "getPlotItem") else plot_item
     if key == "png":
         exporter = pgex.ImageExporter(item)

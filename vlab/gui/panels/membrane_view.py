@@ -130,8 +130,13 @@ class MembraneView(QWidget):
             p.setMenuEnabled(False)
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
-            legend = p.addLegend(offset=(-5, 5), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 200),
-                                 colCount=5, labelTextSize="8pt")
+            legend = p.addLegend(
+                offset=(-5, 5),
+                labelTextColor="#222222",
+                brush=pg.mkBrush(255, 255, 255, 200),
+                colCount=5,
+                labelTextSize="8pt",
+            )
             self.legends.append(legend)
             if row < 2:
                 p.getAxis("bottom").setStyle(showValues=False)
@@ -163,7 +168,9 @@ class MembraneView(QWidget):
         self.readout: dict[str, QLabel] = {}
         self.current_readout: dict[str, QLabel] = {}
         for r, ion in enumerate(("Na", "K", "Cl", "L"), start=1):
-            name = QLabel(f"<span style='color:{ION_COLOURS[ion]}'>\u25a0</span> {ION_TEXT[ion]}", box)
+            name = QLabel(
+                f"<span style='color:{ION_COLOURS[ion]}'>\u25a0</span> {ION_TEXT[ion]}", box
+            )
             df = QLabel("\u2014", box)
             cur = QLabel("\u2014", box)
             for w in (df, cur):
@@ -193,7 +200,9 @@ class MembraneView(QWidget):
             self.window_combo.addItem(f"{w * 1e3:g} ms", w)
         i = self.window_combo.findData(self.window)
         self.window_combo.setCurrentIndex(i if i >= 0 else 1)
-        self.window_combo.currentIndexChanged.connect(lambda _i: self.set_window(self.window_combo.currentData()))
+        self.window_combo.currentIndexChanged.connect(
+            lambda _i: self.set_window(self.window_combo.currentData())
+        )
         win_row.addWidget(self.window_combo)
         side.addLayout(win_row)
         side.addStretch(1)
@@ -312,7 +321,9 @@ class MembraneView(QWidget):
             lab.setText(_fmt(self._latest.get(f"d{ion}", math.nan), "V"))
             cur = self._latest.get(_CURRENT_OF[ion], math.nan)
             self.current_readout[ion].setText(_fmt(cur, "A"))
-        self.vm_label.setText(self.tr("V<sub>m</sub> = {v}").format(v=_fmt(self._latest.get("Vm", math.nan), "V")))
+        self.vm_label.setText(
+            self.tr("V<sub>m</sub> = {v}").format(v=_fmt(self._latest.get("Vm", math.nan), "V"))
+        )
 
     # ---------------------------------------------------------------- for tests / other widgets
     def driving_forces(self) -> dict[str, float]:

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["DrugRow", "PerfusionPanel"]
 
+
 def _display(drug: Drug, c: float) -> str:
     factor = parse_quantity(f"1 {drug.display_unit}", drug.dimension).value
     return f"{c / factor:.3g} {pretty_unit(drug.display_unit)}"
@@ -53,17 +54,32 @@ class DrugRow:
             "block": {
                 "Na": QCoreApplication.translate("PerfusionPanel", "blocks Na\u207a conductance"),
                 "K": QCoreApplication.translate("PerfusionPanel", "blocks K\u207a conductance"),
-                "M": QCoreApplication.translate("PerfusionPanel", "blocks M-type K\u207a conductance"),
+                "M": QCoreApplication.translate(
+                    "PerfusionPanel", "blocks M-type K\u207a conductance"
+                ),
             }.get(drug.target, drug.target),
-            "use-dependent": QCoreApplication.translate("PerfusionPanel", "use-dependent Na\u207a block"),
-            "remove-inactivation": QCoreApplication.translate("PerfusionPanel", "irreversible: removes Na\u207a inactivation"),
+            "use-dependent": QCoreApplication.translate(
+                "PerfusionPanel", "use-dependent Na\u207a block"
+            ),
+            "remove-inactivation": QCoreApplication.translate(
+                "PerfusionPanel", "irreversible: removes Na\u207a inactivation"
+            ),
         }
         self.tag = QLabel(tags.get(drug.mechanism, drug.mechanism), parent)
         self.tag.setStyleSheet("color: #555;")
-        self.field = QuantityField(drug.name, drug.dimension, drug.display_unit, 0.0, drug.maximum,
-                                   lo_inclusive=False, parent=parent)
+        self.field = QuantityField(
+            drug.name,
+            drug.dimension,
+            drug.display_unit,
+            0.0,
+            drug.maximum,
+            lo_inclusive=False,
+            parent=parent,
+        )
         self.field.set_value(drug.default)
-        self.apply_button = QPushButton(QCoreApplication.translate("PerfusionPanel", "Apply"), parent)
+        self.apply_button = QPushButton(
+            QCoreApplication.translate("PerfusionPanel", "Apply"), parent
+        )
         self.wash_button = QPushButton(QCoreApplication.translate("PerfusionPanel", "Wash"), parent)
         self.state = QLabel(parent)
         self.state.setMinimumWidth(150)
@@ -73,20 +89,39 @@ class DrugRow:
         self.bar.setMinimumWidth(120)
         tip = drug.summary
         if drug.sources:
-            tip += "\n\n" + QCoreApplication.translate("PerfusionPanel", "Source: {src}").format(src=drug.sources[0])
+            tip += "\n\n" + QCoreApplication.translate("PerfusionPanel", "Source: {src}").format(
+                src=drug.sources[0]
+            )
         for w in (self.title, self.tag, self.state, self.bar):
             w.setToolTip(tip)
         self.field.setToolTip(
-            QCoreApplication.translate("PerfusionPanel", "{name} concentration in the perfusate, in {unit} (above 0, at most {max}).").format(
-                name=drug.title, unit=pretty_unit(drug.display_unit), max=_display(drug, drug.maximum)
+            QCoreApplication.translate(
+                "PerfusionPanel",
+                "{name} concentration in the perfusate, in {unit} (above 0, at most {max}).",
+            ).format(
+                name=drug.title,
+                unit=pretty_unit(drug.display_unit),
+                max=_display(drug, drug.maximum),
             )
         )
-        self.apply_button.setToolTip(QCoreApplication.translate("PerfusionPanel", "Start perfusing {name} at the typed concentration.").format(name=drug.title))
+        self.apply_button.setToolTip(
+            QCoreApplication.translate(
+                "PerfusionPanel", "Start perfusing {name} at the typed concentration."
+            ).format(name=drug.title)
+        )
         if drug.mechanism == "remove-inactivation":
             self.wash_button.setToolTip(
-                QCoreApplication.translate("PerfusionPanel", "Stop perfusing {name}; channels already cut stay without inactivation.").format(name=drug.title))
+                QCoreApplication.translate(
+                    "PerfusionPanel",
+                    "Stop perfusing {name}; channels already cut stay without inactivation.",
+                ).format(name=drug.title)
+            )
         else:
-            self.wash_button.setToolTip(QCoreApplication.translate("PerfusionPanel", "Replace the perfusate with drug-free solution.").format(name=drug.title))
+            self.wash_button.setToolTip(
+                QCoreApplication.translate(
+                    "PerfusionPanel", "Replace the perfusate with drug-free solution."
+                ).format(name=drug.title)
+            )
         self.apply_button.clicked.connect(lambda: panel.apply(drug.name))
         self.wash_button.clicked.connect(lambda: panel.wash(drug.name))
         self.field.committed.connect(lambda: panel.apply(drug.name))
@@ -166,9 +201,9 @@ class PerfusionPanel(QWidget):
             return False
         row.field.show_error("")
         self.status_label.setText(
-            self.tr("{name} {conc} in the perfusate; it reaches the cell over the next seconds.").format(
-                name=row.drug.title, conc=_display(row.drug, c)
-            )
+            self.tr(
+                "{name} {conc} in the perfusate; it reaches the cell over the next seconds."
+            ).format(name=row.drug.title, conc=_display(row.drug, c))
         )
         self.refresh()
         self.changed.emit(name)

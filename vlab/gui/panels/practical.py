@@ -214,8 +214,10 @@ class QuestionBox(QFrame):
         mark = "\u2714 " if correct else "\u2718 "
         self.feedback.setText(mark + message)
         self.feedback.setStyleSheet(f"color:{color}")
-        self.setStyleSheet(f"QFrame#question_{self.question.id}{{border:1px solid {color if correct else '#c9d1dc'};"
-                           "border-radius:4px}")  # fmt: skip
+        self.setStyleSheet(
+            f"QFrame#question_{self.question.id}{{border:1px solid {color if correct else '#c9d1dc'};"
+            "border-radius:4px}"
+        )
 
 
 class PracticalPanel(QWidget):

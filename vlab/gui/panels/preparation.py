@@ -34,9 +34,7 @@ def preparation_html(prep) -> str:
         f"C<sub>m</sub> {prep.cm * 100:g} \u00b5F/cm\u00b2",
         f"area {prep.area * 1e4:g} cm\u00b2",
     ]
-    g = ", ".join(
-        f"{k} {v / 10:g}" for k, v in prep.conductances.items() if v > 0
-    )
+    g = ", ".join(f"{k} {v / 10:g}" for k, v in prep.conductances.items() if v > 0)
     if g:
         facts.append(f"{g} mS/cm\u00b2")
     sep = " \u00b7 "
@@ -84,7 +82,9 @@ class PreparationPanel(QWidget):
             self.combo.addItem(title, name)
         self.use_button = QPushButton(self.tr("Use this preparation"), box)
         self.use_button.setToolTip(
-            self.tr("Put this preparation on the rig; its own solutions and conductances replace the present ones (Ctrl+Z undoes).")
+            self.tr(
+                "Put this preparation on the rig; its own solutions and conductances replace the present ones (Ctrl+Z undoes)."
+            )
         )
         top.addWidget(self.combo, 1)
         top.addWidget(self.use_button)
@@ -162,7 +162,9 @@ class PreparationPanel(QWidget):
 
     def refresh(self) -> None:
         prep = self.rig.cell.prep
-        self.current_label.setText(self.tr("On the rig: <b>{title}</b>").format(title=html.escape(prep.title)))
+        self.current_label.setText(
+            self.tr("On the rig: <b>{title}</b>").format(title=html.escape(prep.title))
+        )
         i = self.combo.findData(prep.name)
         blocker = self.combo.blockSignals(True)
         if i >= 0:

@@ -99,7 +99,9 @@ class QuantityField(QWidget):
         self.unit = unit
         self.lo, self.hi = lo, hi
         self.lo_inclusive = lo_inclusive
-        self._factor = 1.0 if dimension == "temperature" else parse_quantity(f"1 {unit}", dimension).value
+        self._factor = (
+            1.0 if dimension == "temperature" else parse_quantity(f"1 {unit}", dimension).value
+        )
         self.edit = QLineEdit(self)
         self.edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.edit.setMinimumWidth(70)
@@ -150,7 +152,11 @@ class QuantityField(QWidget):
         """The typed value in SI; ``ValueError`` (user-ready message) if it is not acceptable."""
         text = self.edit.text().strip().replace(",", ".").replace("\u2212", "-")
         if not text:
-            raise ValueError(QCoreApplication.translate("QuantityField", "{name}: please type a value").format(name=self.name))
+            raise ValueError(
+                QCoreApplication.translate("QuantityField", "{name}: please type a value").format(
+                    name=self.name
+                )
+            )
         try:
             v = float(text) * self._factor if self.dimension != "temperature" else float(text)
         except ValueError:
@@ -159,13 +165,21 @@ class QuantityField(QWidget):
             except UnitError as exc:
                 raise ValueError(f"{self.name}: {exc}") from None
         if not math.isfinite(v):
-            raise ValueError(QCoreApplication.translate("QuantityField", "{name} must be a finite number").format(name=self.name))
+            raise ValueError(
+                QCoreApplication.translate(
+                    "QuantityField", "{name} must be a finite number"
+                ).format(name=self.name)
+            )
         too_low = v < self.lo if self.lo_inclusive else v <= self.lo
         if too_low or v > self.hi:
             if not self.lo_inclusive and self.lo == 0 and v <= 0:
-                msg = QCoreApplication.translate("QuantityField", "{name} must be above 0 {unit}").format(name=self.name, unit=self.unit_label.text())
+                msg = QCoreApplication.translate(
+                    "QuantityField", "{name} must be above 0 {unit}"
+                ).format(name=self.name, unit=self.unit_label.text())
             else:
-                msg = QCoreApplication.translate("QuantityField", "{name} must be between {limits}").format(name=self.name, limits=self.limits_text())
+                msg = QCoreApplication.translate(
+                    "QuantityField", "{name} must be between {limits}"
+                ).format(name=self.name, limits=self.limits_text())
             raise ValueError(msg)
         return v
 
@@ -226,12 +240,14 @@ class SolutionsPanel(QWidget):
             grid.addWidget(name_label, row, 0)
             for col, side in ((1, "in"), (2, "out")):
                 key = f"{ion}_{side}"
-                f = QuantityField(key, "concentration", "mM", 0.0, 5000.0, lo_inclusive=False, parent=box)
+                f = QuantityField(
+                    key, "concentration", "mM", 0.0, 5000.0, lo_inclusive=False, parent=box
+                )
                 where = self.tr("inside") if side == "in" else self.tr("outside")
                 f.setToolTip(
-                    self.tr("{ion} concentration {where} the cell, in mM (above 0, at most 5000).").format(
-                        ion=ION_LABELS[ion], where=where
-                    )
+                    self.tr(
+                        "{ion} concentration {where} the cell, in mM (above 0, at most 5000)."
+                    ).format(ion=ION_LABELS[ion], where=where)
                 )
                 f.edited.connect(self._recompute)
                 f.committed.connect(self.apply)
@@ -255,7 +271,11 @@ class SolutionsPanel(QWidget):
 
         grid.addWidget(QLabel(self.tr("Temperature"), box), row, 0)
         t = QuantityField(self.tr("temperature"), "temperature", "degC", -5.0, 50.0, parent=box)
-        t.setToolTip(self.tr("Bath temperature in \u00b0C (\u22125 to 50): warmer membranes have faster gates."))
+        t.setToolTip(
+            self.tr(
+                "Bath temperature in \u00b0C (\u22125 to 50): warmer membranes have faster gates."
+            )
+        )
         t.edited.connect(self._recompute)
         t.committed.connect(self.apply)
         self.fields["temperature"] = t
@@ -270,8 +290,10 @@ class SolutionsPanel(QWidget):
         grid.addWidget(QLabel(self.tr("GHK estimate"), box), row, 0, 1, 2)
         self.ghk_label = QLabel(box)
         self.ghk_label.setToolTip(
-            self.tr("Resting potential predicted by the Goldman\u2013Hodgkin\u2013Katz equation "
-                    "from the typed concentrations and the preparation's relative permeabilities.")
+            self.tr(
+                "Resting potential predicted by the Goldman\u2013Hodgkin\u2013Katz equation "
+                "from the typed concentrations and the preparation's relative permeabilities."
+            )
         )
         grid.addWidget(self.ghk_label, row, 2, 1, 2)
         row += 1
@@ -283,9 +305,13 @@ class SolutionsPanel(QWidget):
 
         buttons = QHBoxLayout()
         self.apply_button = QPushButton(self.tr("Apply"), self)
-        self.apply_button.setToolTip(self.tr("Send the typed solutions and temperature to the cell (Enter does the same)."))
+        self.apply_button.setToolTip(
+            self.tr("Send the typed solutions and temperature to the cell (Enter does the same).")
+        )
         self.revert_button = QPushButton(self.tr("Revert"), self)
-        self.revert_button.setToolTip(self.tr("Forget the typed values and show what the cell has now."))
+        self.revert_button.setToolTip(
+            self.tr("Forget the typed values and show what the cell has now.")
+        )
         self.apply_button.clicked.connect(self.apply)
         self.revert_button.clicked.connect(self.refresh)
         self.status_label = QLabel(self)
@@ -298,11 +324,15 @@ class SolutionsPanel(QWidget):
         cl_box = QGroupBox(self.tr("Chloride conductance"), self)
         cl_lay = QVBoxLayout(cl_box)
         self.gcl_check = QCheckBox(self.tr("Cl\u207b channels open"), cl_box)
-        self.gcl_check.setToolTip(self.tr("Switch the preparation's chloride conductance on or off."))
+        self.gcl_check.setToolTip(
+            self.tr("Switch the preparation's chloride conductance on or off.")
+        )
         self.gcl_check.toggled.connect(self._on_gcl_toggled)
         note = QLabel(
-            self.tr("Sign convention: Cl\u207b carries negative charge, so Cl\u207b flowing <i>into</i> "
-                    "the cell is an <i>outward</i> (positive) current."),
+            self.tr(
+                "Sign convention: Cl\u207b carries negative charge, so Cl\u207b flowing <i>into</i> "
+                "the cell is an <i>outward</i> (positive) current."
+            ),
             cl_box,
         )
         note.setWordWrap(True)
@@ -408,11 +438,11 @@ class SolutionsPanel(QWidget):
                     )
                 )
                 lab.setToolTip(
-                    self.tr("The preparation fixes this reversal potential at the measured value; "
-                            "the Nernst value for these solutions is {v}. Changing this ion's "
-                            "concentrations releases the pin.").format(
-                        v=format_mv(nernst(ion, conc[keys[1]], conc[keys[0]], temp))
-                    )
+                    self.tr(
+                        "The preparation fixes this reversal potential at the measured value; "
+                        "the Nernst value for these solutions is {v}. Changing this ion's "
+                        "concentrations releases the pin."
+                    ).format(v=format_mv(nernst(ion, conc[keys[1]], conc[keys[0]], temp)))
                 )
                 continue
             try:
@@ -454,7 +484,8 @@ class SolutionsPanel(QWidget):
             return False
         cell = self.rig.cell
         changes = {
-            k: v for k, v in typed.items()
+            k: v
+            for k, v in typed.items()
             if k in cell.values and not math.isclose(v, cell.values[k], rel_tol=1e-12, abs_tol=0.0)
         }
         # validate on a copy first so that a refused value leaves the rig untouched

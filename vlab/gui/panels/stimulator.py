@@ -221,12 +221,25 @@ class StimulatorPanel(QWidget):
         lay.addWidget(man_box)
 
         order = [
-            self.protocol_combo, self.open_button, self.save_button, self.save_as_button,
-            self.sweeps_spin, self.holding_edit, self.duration_edit, self.table,
-            self.add_epoch_button, self.remove_epoch_button, self.acquisition_combo,
-            self.run_button, self.repeat_button, self.stop_button, self.amplitude_edit,
-            self.pulse_duration_edit, self.stimulate_button, self.dial,
-        ]  # fmt: skip
+            self.protocol_combo,
+            self.open_button,
+            self.save_button,
+            self.save_as_button,
+            self.sweeps_spin,
+            self.holding_edit,
+            self.duration_edit,
+            self.table,
+            self.add_epoch_button,
+            self.remove_epoch_button,
+            self.acquisition_combo,
+            self.run_button,
+            self.repeat_button,
+            self.stop_button,
+            self.amplitude_edit,
+            self.pulse_duration_edit,
+            self.stimulate_button,
+            self.dial,
+        ]
         for a, b in zip(order, order[1:], strict=False):
             self.setTabOrder(a, b)
 
