@@ -282,55 +282,36 @@ def parse_sites(text: str, length: float) -> dict[str, float]:
     return sites
 
 
-def parse_stretch(text: str, length: float, option: str) -> tuple[float, float]:
-    """``"2cm-3cm"`` (or ``"2 cm - 3 cm"``) -> (0.02, 0.03) m, both inside ``0..length``."""
-    from vlab.units import UnitError, parse_quantity
-
-    for k, ch in enumerate(text):
-        if ch != "-" or k == 0:
-            continue
-        try:
-            x0 = parse_quantity(text[:k], "length").value
-            x1 = parse_quantity(text[k + 1 :], "length").value
-        except UnitError:
-            continue
-        if not (0 <= min(x0, x1) and max(x0, x1) <= length):
-            raise UsageError(f"{option} {text!r}: outside the axon (0 to {length * 100:g} cm)")
-        if x0 == x1:
-            raise UsageError(f"{option} {text!r}: the stretch has no length")
-        return min(x0, x1), max(x0, x1)
-    raise UsageError(f"{option} {text!r}: expected a stretch such as 2cm-3cm")
-
-
 def _run_axon(args, protocol) -> int:
-    """`vlab run` on an axon preparation: stimulus at stim_x, Vm recorded at places."""
+    """`vlab run` on an axon preparation: stimulus at stim_x, Vm recorded at places.
+
+    The set-up is validated by the axon bench's own model (:mod:`vlab.rig.axon_bench`), so
+    the command line accepts exactly what the bench window accepts."""
     from vlab.recording import Sweep, write_csv, write_npz
-    from vlab.sim.cable import Axon, conduction_velocity, spike_times
+    from vlab.rig.axon_bench import AxonSetup, parse_stretch, readout
     from vlab.sim.drugs import get_drug, parse_drug_spec
 
-    axon = Axon(args.preparation)
+    setup = AxonSetup(args.preparation)
+    length = AxonSetup.length_of(args.preparation)
     if args.temperature is not None:
         t = args.temperature.strip()
-        axon.set(
-            "temperature", t if not t.replace(".", "", 1).lstrip("-").isdigit() else f"{t} degC"
+        setup.parameters["temperature"] = (
+            t if not t.replace(".", "", 1).lstrip("-").isdigit() else f"{t} degC"
         )
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise UsageError(f"--set {item!r}: expected NAME=VALUE with a unit, e.g. stim_x=0cm")
-        axon.set(name.strip(), value.strip())
-    length = axon.geometry["length"]
+        setup.parameters[name.strip()] = value.strip()
     for spec in args.drug:
         what, _, where = spec.partition("@")
         drug, c = parse_drug_spec(what)
         if where:
-            axon.apply_drug_locally(drug.name, c, *parse_stretch(where, length, "--drug"))
+            setup.local_drugs.append((drug.name, c, parse_stretch(where, length, "--drug")))
         else:
-            axon.cell.set_drug(drug.name, c)
-    for stretch in args.demyelinate:
-        if not axon.myelinated:
-            raise UsageError(f"--demyelinate: {args.preparation} has no myelin to strip")
-        axon.demyelinate(*parse_stretch(stretch, length, "--demyelinate"))
+            setup.bath_drugs.append((drug.name, c))
+    setup.demyelinated = [parse_stretch(s, length, "--demyelinate") for s in args.demyelinate]
+    axon = setup.build()
     sites = parse_sites(args.record, length)
     res = axon.run(protocol, record=sites, dt_max=args.dt_max or 10e-6)
     cell = axon.cell
@@ -366,15 +347,14 @@ def _run_axon(args, protocol) -> int:
         )
         for i in range(res.command.shape[0]):
             print(f"sweep {i + 1}:")
-            times = spike_times(res.t, [res.traces[lab][i] for lab in labels])
-            for lab, when in zip(labels, times, strict=True):
-                v = res.traces[lab][i]
-                text = f"spike at {when * 1e3:.3f} ms" if np.isfinite(when) else "no spike"
+            traces = [res.traces[lab][i] for lab in labels]
+            r = readout(res.t, traces, [res.sites[lab] for lab in labels])
+            for lab, v, lat in zip(labels, traces, r.latencies, strict=True):
+                text = f"spike at {lat * 1e3:.3f} ms" if np.isfinite(lat) else "no spike"
                 print(f"  {lab:12s} peak {v.max() * 1e3:7.2f} mV  {text}")
-            for a, b in zip(labels[:-1], labels[1:], strict=True):
-                cv = conduction_velocity(
-                    res.t, res.traces[a][i], res.traces[b][i], res.sites[a], res.sites[b]
-                )
+            for k, (a, b) in enumerate(zip(labels[:-1], labels[1:], strict=True)):
+                pair = readout(res.t, traces[k : k + 2], [res.sites[a], res.sites[b]])
+                cv = pair.velocity
                 txt = (
                     f"{cv:.3f} m/s"
                     if np.isfinite(cv)

@@ -222,6 +222,9 @@ def test_collision_second_stimulus_fires_the_far_end_early(qtbot, win):
     assert both[0] == pytest.approx(single[0], abs=2e-5)  # R1: the spike from S1
     assert both[1] < single[1] - 1e-3  # R2 fires early: the spike from S2 at 5 cm
     assert "different action potential" in win.bench_note.text()
+    # no meaningless velocity in large type: the two electrodes saw different spikes
+    assert math.isnan(win.velocity)
+    assert "two stimuli" in win.velocity_label.text()
     # annihilation: after the two spikes meet nothing travels on, each site fires once
     v = win.sweep.v
     crossings = ((v[:-1] < 0) & (v[1:] >= 0)).sum(axis=0)

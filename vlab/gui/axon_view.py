@@ -83,9 +83,23 @@ from PySide6.QtWidgets import (
 )
 
 from vlab.gui.worker import ThreadHost, TickWorker, live_threads
-from vlab.sim.cable import Axon, conduction_velocity, spike_times
-from vlab.sim.cell import ParameterError
-from vlab.sim.drugs import DrugError, get_drug, load_drugs
+from vlab.rig.axon_bench import (
+    LOCAL_DRUG_DEFAULTS,
+    NOTE_SAME_PLACE,
+    NOTE_TWO_STIMULI,
+    PREPARATION_DEFAULTS,
+    SAMPLE_INTERVAL,
+    AxonSetup,
+    BenchError,
+    BenchSweep,
+    PulseStimulus,
+    local_drug_names,
+    readout,
+    run_pulse,
+    stretch,
+)
+from vlab.sim.cable import Axon
+from vlab.sim.drugs import get_drug
 from vlab.units import UnitError, parse_quantity
 
 log = logging.getLogger(__name__)
@@ -104,29 +118,9 @@ __all__ = [
 #: slow-motion factors offered (x real time); the default is the last one
 SPEEDS = (1.0, 0.1, 0.01, 0.001)
 DEFAULT_SPEED = 0.001
-SAMPLE_INTERVAL = 10e-6  # s: the integration step and the snapshot interval
-STIM_ONSET = 0.5e-3  # s
-MAX_SWEEP = 50e-3  # s (memory: every compartment at every sample is kept)
 IMAGE_MAX_X = 800  # columns of the space-time image (position, resampled uniformly)
 IMAGE_MAX_T = 1500  # rows of the space-time image (time, decimated)
-
-#: per preparation: defaults shown in the controls (text with units) and electrode sites (cm)
-PREPARATIONS = {
-    "squid_axon": {
-        "amplitude": "20 uA",
-        "duration": "0.2 ms",
-        "sweep": "10 ms",
-        "electrodes": (2.0, 4.0),
-    },
-    "myelinated_axon": {
-        "amplitude": "10 nA",
-        "duration": "0.1 ms",
-        "sweep": "5 ms",
-        "electrodes": (0.5, 1.5),
-    },
-}
-#: concentrations offered for a *local* application (enough to block a stretch)
-LOCAL_DRUG_DEFAULTS = {"lidocaine": "1 mM", "TTX": "1 uM"}
+PREPARATIONS = PREPARATION_DEFAULTS
 
 # Okabe & Ito colours (as the scope)
 R_COLOURS = ("#56B4E9", "#E69F00")  # R1 sky blue, R2 orange
@@ -146,41 +140,20 @@ def _tr(text: str) -> str:
 # ---------------------------------------------------------------------------- data
 @dataclass
 class AxonRequest:
-    """One sweep to compute: an :class:`Axon` set up by the GUI (then owned by the worker)."""
+    """One sweep to compute: an :class:`Axon` built by the GUI (then owned by the worker)."""
 
     run_id: int
     axon: Axon
-    command: np.ndarray  # (1, n) A at the stimulating electrode S1
-    sample_interval: float
-    extra_stimuli: list = field(default_factory=list)  # [(x m, t_on s, dur s, amp A)]
-    stim_onset: float = STIM_ONSET
+    stimulus: PulseStimulus
 
 
 @dataclass
-class AxonSweep:
-    """A computed sweep: Vm of every compartment at every sample, and the display image."""
+class AxonSweep(BenchSweep):
+    """A computed bench sweep (:class:`vlab.rig.axon_bench.BenchSweep`) with its display image."""
 
-    run_id: int
-    axon: Axon
-    comp: dict
-    t: np.ndarray  # (n,) s
-    v: np.ndarray  # (n, n_comp) V, row 0 the initial state
-    image: np.ndarray  # (nx, nt) float32 mV, x uniform over the length, for ImageItem
-    image_rect: tuple[float, float, float, float]  # x0 cm, t0 ms, width cm, height ms
-    length: float  # m
-    stim_onset: float
-    compute_s: float
-    collision: bool = False
-
-    @property
-    def dt(self) -> float:
-        return float(self.t[1] - self.t[0])
-
-    def trace_at(self, x: float) -> tuple[np.ndarray, float]:
-        """Vm (V) recorded at position ``x`` (m) and the site recorded (nearest node if myelinated)."""
-        x = min(max(x, 0.0), self.length)
-        i = self.axon.position_index(x, self.comp)
-        return self.v[:, i], float(self.comp["x"][i])
+    run_id: int = 0
+    image: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    image_rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # x0 cm, t0 ms, w cm, h ms
 
 
 def space_time_image(x: np.ndarray, v: np.ndarray, length: float) -> np.ndarray:
@@ -230,41 +203,21 @@ class AxonWorker(TickWorker):
     @Slot(object)
     def compute(self, req: AxonRequest) -> None:
         self.stop_replay()
-        t0 = time.perf_counter()
         try:
-            ax = req.axon
-            r = ax.run(
-                command=req.command,
-                sample_interval=req.sample_interval,
-                record={"S1": ax.geometry["stim_x"]},
-                dt_max=req.sample_interval,
-                snapshot_every=req.sample_interval,
-                extra_stimuli=req.extra_stimuli,
-            )
-            comp = ax.compartments()
-            row0 = np.full((1, len(comp["x"])), r.traces["S1"][0, 0])
-            v = np.vstack([row0, r.snapshots])
-            length = float(ax.geometry["length"])
-            image = space_time_image(comp["x"], v, length)
+            bench = run_pulse(req.axon, req.stimulus)
+            image = space_time_image(bench.comp["x"], bench.v, bench.length)
         except Exception as exc:  # noqa: BLE001 - every failure is shown to the student
             log.warning("axon sweep failed: %s", exc)
             self.error.emit(req.run_id, str(exc))
             return
         sweep = AxonSweep(
+            **vars(bench),
             run_id=req.run_id,
-            axon=ax,
-            comp=comp,
-            t=r.t,
-            v=v,
             image=image,
-            image_rect=(0.0, 0.0, length * 100.0, float(r.t[-1]) * 1e3),
-            length=length,
-            stim_onset=req.stim_onset,
-            compute_s=time.perf_counter() - t0,
-            collision=bool(req.extra_stimuli),
+            image_rect=(0.0, 0.0, bench.length * 100.0, float(bench.t[-1]) * 1e3),
         )
         self.computed.emit(sweep)
-        self.replay(req.run_id, 0.0, float(r.t[-1]))
+        self.replay(req.run_id, 0.0, float(bench.t[-1]))
 
     @Slot(int, float, float)
     def replay(self, run_id: int, t_from: float, t_end: float) -> None:
@@ -481,13 +434,7 @@ class AxonWindow(QMainWindow):
         # local drug
         self.drug_combo = QComboBox()
         self.drug_combo.addItem(self.tr("none"), "")
-        names = [
-            n
-            for n, d in load_drugs().items()
-            if d.target in ("Na", "K") and d.mechanism != "remove-inactivation"
-        ]
-        names.sort(key=lambda n: (n not in LOCAL_DRUG_DEFAULTS, n.lower()))
-        for n in names:
+        for n in local_drug_names():
             self.drug_combo.addItem(n, n)
         self.drug_combo.setToolTip(
             self.tr(
@@ -983,101 +930,69 @@ class AxonWindow(QMainWindow):
         self._message(text, "error")
 
     def build_request(self) -> AxonRequest:
-        """Validate the controls and build the sweep to compute.
+        """Read the controls into the bench model (:mod:`vlab.rig.axon_bench`), which
+        validates them, and build the sweep to compute.
 
-        Raises ValueError with a message for the student; the offending field is marked.
+        Raises :class:`BenchError` with a message for the student; ``self._bad`` is the field
+        to mark.
         """
-        edits = (
-            self.amp_edit,
-            self.dur_edit,
-            self.sweep_edit,
-            self.diameter_edit,
-            self.temperature_edit,
-            self.drug_conc_edit,
-            self.drug_from_edit,
-            self.drug_to_edit,
-            self.demyel_from_edit,
-            self.demyel_to_edit,
-        )
-        for e in edits:
-            e.setStyleSheet("")
+        labels = {
+            "amplitude": (self.amp_edit, self.tr("Stimulus amplitude")),
+            "duration": (self.dur_edit, self.tr("Stimulus duration")),
+            "sweep": (self.sweep_edit, self.tr("Sweep length")),
+            "diameter": (self.diameter_edit, self.tr("Diameter")),
+            "temperature": (self.temperature_edit, self.tr("Temperature")),
+            "drug concentration": (self.drug_conc_edit, self.tr("Drug concentration")),
+            "drug stretch": (self.drug_to_edit, self.tr("Drug stretch")),
+            "demyelinated stretch": (self.demyel_to_edit, self.tr("Demyelinated stretch")),
+        }
+        for edit, _label in labels.values():
+            edit.setStyleSheet("")
+        self._bad = None
 
-        def q(edit: QLineEdit, dim: str, what: str) -> float:
+        def q(setting: str, dim: str, edit: QLineEdit | None = None) -> float:
+            edit = edit or labels[setting][0]
             try:
                 return parse_quantity(edit.text(), dim).value
             except UnitError as exc:
                 self._bad = edit
-                raise ValueError(f"{what}: {exc}") from None
+                raise BenchError(labels[setting][1], str(exc)) from None
 
-        self._bad = None
-        amp = q(self.amp_edit, "current", self.tr("Stimulus amplitude"))
-        if abs(amp) > 1e-3:
-            self._bad = self.amp_edit
-            raise ValueError(self.tr("Stimulus amplitude: more than 1 mA would destroy the axon."))
-        dur = q(self.dur_edit, "time", self.tr("Stimulus duration"))
-        total = q(self.sweep_edit, "time", self.tr("Sweep length"))
-        if not (1e-3 <= total <= MAX_SWEEP):
-            self._bad = self.sweep_edit
-            raise ValueError(self.tr("Sweep length: choose between 1 ms and 50 ms."))
-        if not (SAMPLE_INTERVAL <= dur <= total - STIM_ONSET):
-            self._bad = self.dur_edit
-            raise ValueError(
-                self.tr("Stimulus duration: at least 0.01 ms and it must end within the sweep.")
+        try:
+            amp = q("amplitude", "current")
+            dur = q("duration", "time")
+            total = q("sweep", "time")
+            L = float(self._geom.geometry["length"])
+            s2 = None
+            if self.collision_box.isChecked():
+                s2 = min(max(self.stim2_line.value() / 100.0, 0.0), L)
+            stim = PulseStimulus(amp, dur, total, s2)
+            stim.check()
+            setup = AxonSetup(
+                self.preparation,
+                parameters={
+                    "diameter": self.diameter_edit.text(),
+                    "temperature": self.temperature_edit.text(),
+                    "stim_x": f"{min(max(self.stim_line.value(), 0.0), L * 100):.6g} cm",
+                },
             )
-        ax = Axon(self.preparation)
-        L = float(ax.geometry["length"])
-        for name, edit, what in (
-            ("diameter", self.diameter_edit, self.tr("Diameter")),
-            ("temperature", self.temperature_edit, self.tr("Temperature")),
-        ):
-            try:
-                ax.set(name, edit.text())
-            except (ParameterError, UnitError, ValueError) as exc:
-                self._bad = edit
-                raise ValueError(f"{what}: {exc}") from None
-        ax.set("stim_x", min(max(self.stim_line.value() / 100.0, 0.0), L))
-
-        drug = self.drug_combo.currentData()
-        if drug:
-            d = get_drug(drug)
-            c = q(self.drug_conc_edit, d.dimension, self.tr("Drug concentration"))
-            a = q(self.drug_from_edit, "length", self.tr("Drug stretch start"))
-            b = q(self.drug_to_edit, "length", self.tr("Drug stretch end"))
-            if not (0.0 <= min(a, b) and max(a, b) <= L and a != b):
-                self._bad = self.drug_to_edit
-                raise ValueError(
-                    self.tr(
-                        "Drug stretch: give two different positions within 0 and {} cm."
-                    ).format(f"{L * 100:g}")
-                )
-            try:
-                ax.apply_drug_locally(drug, c, a, b)
-            except (DrugError, ValueError) as exc:
-                self._bad = self.drug_conc_edit
-                raise ValueError(f"{self.tr('Drug concentration')}: {exc}") from None
-        if ax.myelinated and self.demyel_box.isChecked():
-            a = q(self.demyel_from_edit, "length", self.tr("Demyelinated stretch start"))
-            b = q(self.demyel_to_edit, "length", self.tr("Demyelinated stretch end"))
-            if not (0.0 <= min(a, b) and max(a, b) <= L and a != b):
-                self._bad = self.demyel_to_edit
-                raise ValueError(
-                    self.tr("Demyelinated stretch: give two positions within 0 and {} cm.").format(
-                        f"{L * 100:g}"
-                    )
-                )
-            ax.demyelinate(a, b)
-
-        n = round(total / SAMPLE_INTERVAL) + 1
-        cmd = np.zeros((1, n))
-        i0 = round(STIM_ONSET / SAMPLE_INTERVAL)
-        i1 = i0 + max(1, round(dur / SAMPLE_INTERVAL))
-        cmd[0, i0:i1] = amp
-        extra = []
-        if self.collision_box.isChecked():
-            x2 = min(max(self.stim2_line.value() / 100.0, 0.0), L)
-            extra.append((x2, STIM_ONSET, (i1 - i0) * SAMPLE_INTERVAL, amp))
+            drug = self.drug_combo.currentData()
+            if drug:
+                c = q("drug concentration", get_drug(drug).dimension)
+                a = q("drug stretch", "length", self.drug_from_edit)
+                b = q("drug stretch", "length", self.drug_to_edit)
+                setup.local_drugs.append((drug, c, stretch(a, b, L, "drug stretch")))
+            if self._geom.myelinated and self.demyel_box.isChecked():
+                a = q("demyelinated stretch", "length", self.demyel_from_edit)
+                b = q("demyelinated stretch", "length", self.demyel_to_edit)
+                setup.demyelinated.append(stretch(a, b, L, "demyelinated stretch"))
+            axon = setup.build()
+        except BenchError as exc:
+            edit, label = labels.get(exc.setting, (self._bad, exc.setting))
+            self._bad = self._bad or edit
+            raise BenchError(label, exc.reason) from None
         self._run_id += 1
-        return AxonRequest(self._run_id, ax, cmd, SAMPLE_INTERVAL, extra, STIM_ONSET)
+        return AxonRequest(self._run_id, axon, stim)
 
     @Slot()
     def run(self) -> bool:
@@ -1211,7 +1126,7 @@ class AxonWindow(QMainWindow):
         return [sw.trace_at(line.value() / 100.0) for line in self.rec_lines]
 
     def update_readout(self) -> None:
-        """Recompute the bench readout (distance, latencies, velocity) from the shown sweep."""
+        """Show the bench readout (:func:`vlab.rig.axon_bench.readout`) of the shown sweep."""
         sw = self.sweep
         if sw is None:
             for lab in (self.distance_label, *self.latency_labels, self.dlatency_label):
@@ -1220,43 +1135,42 @@ class AxonWindow(QMainWindow):
             self.velocity = math.nan
             return
         traces = self.electrode_traces()
-        self.sites = [x for _, x in traces]
-        times = spike_times(sw.t, [v for v, _ in traces], sw.stim_onset)
-        self.latencies = [tt - sw.stim_onset for tt in times]
-        (va, xa), (vb, xb) = traces
-        self.velocity = conduction_velocity(sw.t, va, vb, xa, xb, sw.stim_onset)
-        dist = abs(xb - xa)
+        r = readout(
+            sw.t, [v for v, _ in traces], [x for _, x in traces], sw.stim_onset, sw.collision
+        )
+        self.sites = list(r.sites)
+        self.latencies = list(r.latencies)
+        self.velocity = r.velocity
         node = self.tr(" (nearest nodes)") if sw.axon.myelinated else ""
-        self.distance_label.setText(f"{dist * 100:.2f} cm{node}")
-        for k, (lab, lat) in enumerate(zip(self.latency_labels, self.latencies, strict=True)):
+        self.distance_label.setText(f"{r.distance * 100:.2f} cm{node}")
+        for k, (lab, lat) in enumerate(zip(self.latency_labels, r.latencies, strict=True)):
             lab.setText(f"{lat * 1e3:.3f} ms" if math.isfinite(lat) else self.tr("no spike"))
             mark = self.spike_marks[k]
             mark.setVisible(math.isfinite(lat))
             if math.isfinite(lat):
                 mark.setValue((lat + sw.stim_onset) * 1e3)
-        la, lb = self.latencies
+        la, lb = r.latencies
         if math.isfinite(la) and math.isfinite(lb):
             self.dlatency_label.setText(f"{abs(lb - la) * 1e3:.3f} ms")
         else:
             self.dlatency_label.setText("—")
-        if math.isfinite(self.velocity):
-            self.velocity_label.setText(f"{self.velocity:.1f} m/s")
+        if math.isfinite(r.velocity):
+            self.velocity_label.setText(f"{r.velocity:.1f} m/s")
+        elif r.missing:
+            names = ", ".join(f"R{k + 1}" for k in r.missing)
+            self.velocity_label.setText(self.tr("no spike at {}").format(names))
+        elif sw.collision:
+            self.velocity_label.setText(self.tr("— (two stimuli)"))
         else:
-            missing = [
-                f"R{k + 1}" for k, lat in enumerate(self.latencies) if not math.isfinite(lat)
-            ]
-            if missing:
-                self.velocity_label.setText(self.tr("no spike at {}").format(", ".join(missing)))
-            else:
-                self.velocity_label.setText("—")
-        notes = []
-        if sw.collision:
-            notes.append(
-                self.tr("Two stimuli: each electrode may see a different action potential.")
-            )
-        if dist == 0:
-            notes.append(self.tr("Both electrodes record at the same place: move one."))
-        self.bench_note.setText(" ".join(notes))
+            self.velocity_label.setText("—")
+        notes = {
+            NOTE_TWO_STIMULI: self.tr(
+                "Two stimuli: each electrode may see a different action potential, so no "
+                "velocity is given."
+            ),
+            NOTE_SAME_PLACE: self.tr("Both electrodes record at the same place: move one."),
+        }
+        self.bench_note.setText(" ".join(notes[n] for n in r.notes))
 
     # ================================================================ drawing
     @Slot()
@@ -1378,14 +1292,11 @@ def benchmark(seconds: float = 5.0) -> dict:
     out: dict = {}
     # 1. a 20 ms squid sweep through the worker's own code path (warm: first one discarded)
     worker = AxonWorker()
-    n = round(20e-3 / SAMPLE_INTERVAL) + 1
-    cmd = np.zeros((1, n))
-    i0 = round(STIM_ONSET / SAMPLE_INTERVAL)
-    cmd[0, i0 : i0 + 20] = 20e-6
+    stim = PulseStimulus(20e-6, 20 * SAMPLE_INTERVAL, 20e-3)
     times = []
     for i in range(6):
         t0 = time.perf_counter()
-        worker.compute(AxonRequest(i, Axon("squid_axon"), cmd, SAMPLE_INTERVAL))
+        worker.compute(AxonRequest(i, Axon("squid_axon"), stim))
         times.append(time.perf_counter() - t0)
     out["sweep_20ms_first_s"] = times[0]
     out["sweep_20ms_median_s"] = statistics.median(times[1:])
