@@ -22,7 +22,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.gui.about import AboutDialog
+from vlab.gui.analysis_windows import AnalysisWindow
+from vlab.gui.axon_view import AxonWindow
+from vlab.gui.dialogs.export import (
+    export_plot_dialog,
+    export_sweeps_dialog,
+    open_experiment_dialog,
+    save_experiment_dialog,
+)
+from vlab.gui.help import install_help_shortcut
+from vlab.gui.help import show_help as _show_help
 from vlab.gui.panels.amplifier import AmplifierPanel
+from vlab.gui.panels.membrane_view import MembraneView
+from vlab.gui.panels.perfusion import PerfusionPanel
+from vlab.gui.panels.practical import PracticalPanel
+from vlab.gui.panels.preparation import PreparationPanel
+from vlab.gui.panels.solutions import SolutionsPanel
 from vlab.gui.panels.stimulator import StimulatorPanel
 from vlab.gui.scope import Scope
 from vlab.gui.worker import SPEEDS, WorkerHost
@@ -40,16 +56,6 @@ UI_SCALES = (1.0, 1.25, 1.5, 2.0)
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
-
-
-def _optional(module: str, name: str):
-    """Import a side panel; if it is not there yet, log and carry on without it."""
-    try:
-        mod = __import__(module, fromlist=[name])
-        return getattr(mod, name)
-    except (ImportError, AttributeError) as exc:
-        log.warning("%s.%s not available (%s); its dock is skipped", module, name, exc)
-        return None
 
 
 class MainWindow(QMainWindow):
@@ -104,33 +110,16 @@ class MainWindow(QMainWindow):
             scroll=True,
         )
 
-        # side panels from vlab.gui.panels (optional while they are being written)
+        # side panels from vlab.gui.panels
         self.side_panels: dict[str, QWidget] = {}
-        for key, module, cls, title in (
-            ("perfusion", "vlab.gui.panels.perfusion", "PerfusionPanel", self.tr("Perfusion")),
-            ("solutions", "vlab.gui.panels.solutions", "SolutionsPanel", self.tr("Solutions")),
-            (
-                "preparation",
-                "vlab.gui.panels.preparation",
-                "PreparationPanel",
-                self.tr("Preparation"),
-            ),
-            (
-                "membrane_view",
-                "vlab.gui.panels.membrane_view",
-                "MembraneView",
-                self.tr("Inside the membrane"),
-            ),
-            ("practical", "vlab.gui.panels.practical", "PracticalPanel", self.tr("Practical")),
+        for key, klass, title in (
+            ("perfusion", PerfusionPanel, self.tr("Perfusion")),
+            ("solutions", SolutionsPanel, self.tr("Solutions")),
+            ("preparation", PreparationPanel, self.tr("Preparation")),
+            ("membrane_view", MembraneView, self.tr("Inside the membrane")),
+            ("practical", PracticalPanel, self.tr("Practical")),
         ):
-            klass = _optional(module, cls)
-            if klass is None:
-                continue
-            try:
-                panel = klass(self.rig)
-            except Exception:  # noqa: BLE001 - a broken side panel must not kill the rig
-                log.exception("could not create %s", cls)
-                continue
+            panel = klass(self.rig)
             self.side_panels[key] = panel
             area = (
                 Qt.DockWidgetArea.BottomDockWidgetArea
@@ -157,11 +146,9 @@ class MainWindow(QMainWindow):
             self.practical.recording_provider = lambda: list(self.recording)
             self.practical.lock_listener = lambda lock: self.rig.set_locked(lock.locked)
 
-        self._help = _optional("vlab.gui.help", "install_help_shortcut")
-        if self._help is not None:
-            for key, dock in self.docks.items():
-                self._help(dock.widget(), key)
-            self._help(self.scope, "scope")
+        for key, dock in self.docks.items():
+            install_help_shortcut(dock.widget(), key)
+        install_help_shortcut(self.scope, "scope")
 
         self._build_menus()
         self._build_status_bar()
@@ -552,33 +539,16 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
 
-    def show_help(self, topic: str) -> None:
-        fn = _optional("vlab.gui.help", "show_help")
-        if fn is not None:
-            fn(topic, self)
+    def show_help(self, topic: str):
+        """Open the help window for ``topic`` (returned, for tests)."""
+        return _show_help(topic, self)
 
     def about(self) -> None:
-        klass = _optional("vlab.gui.about", "AboutDialog")
-        if klass is not None:
-            klass(self).exec()
-            return
-        from vlab import __version__
-
-        QMessageBox.about(
-            self,
-            self.tr("About vlab"),
-            self.tr("vlab {} — a virtual electrophysiology teaching lab (MIT licence).").format(
-                __version__
-            ),
-        )
+        AboutDialog(self).exec()
 
     def open_axon_bench(self) -> None:
         """The nerve-conduction bench: an axon with draggable electrodes (separate window)."""
-        klass = _optional("vlab.gui.axon_view", "AxonWindow")
-        if klass is None:
-            self.show_message(self.tr("The axon bench is not available."))
-            return
-        win = klass(self)
+        win = AxonWindow(self)
         win.setWindowFlag(Qt.WindowType.Window, True)
         self._analysis_windows.append(win)
         win.show()
@@ -724,33 +694,22 @@ class MainWindow(QMainWindow):
         self.show_message(self.tr("All sweeps discarded."))
 
     def open_analysis(self) -> None:
-        klass = _optional("vlab.gui.analysis_windows", "AnalysisWindow")
-        if klass is None:
-            self.show_message(self.tr("Analysis windows are not available."))
-            return
-        win = klass(self.kept_sweeps(), parent=None)
+        win = AnalysisWindow(self.kept_sweeps(), parent=None)
         self._analysis_windows.append(win)
         win.show()
 
     def export_sweeps(self) -> None:
-        fn = _optional("vlab.gui.dialogs.export", "export_sweeps_dialog")
-        if fn is not None:
-            fn(self, self.kept_sweeps())
+        export_sweeps_dialog(self, self.kept_sweeps())
 
     def export_plot(self) -> None:
-        fn = _optional("vlab.gui.dialogs.export", "export_plot_dialog")
-        if fn is not None:
-            fn(self, self.scope.glw.ci)  # the whole scope: Vm and Im
+        export_plot_dialog(self, self.scope.glw.ci)  # the whole scope: Vm and Im
 
     def save_experiment(self, path=None):
         """Save settings, protocol and recordings to a ``.vlab`` file (asks if no path)."""
-        fn = _optional("vlab.gui.dialogs.export", "save_experiment_dialog")
-        if fn is None:
-            return None
         state = self.rig.state_dict()
         state["gui"] = {"speed": self.speed, "ui_scale": self.ui_scale}
         kwargs = {"path": path} if path is not None else {}
-        target = fn(self, state, self.recording, **kwargs)
+        target = save_experiment_dialog(self, state, self.recording, **kwargs)
         if target:
             self.show_message(self.tr("Experiment saved to {}").format(target))
             self._remember("experiments", target)
@@ -775,11 +734,8 @@ class MainWindow(QMainWindow):
 
     def open_experiment(self, path=None) -> bool:
         """Reopen a ``.vlab`` file; on any problem a message, and nothing changes."""
-        fn = _optional("vlab.gui.dialogs.export", "open_experiment_dialog")
-        if fn is None:
-            return False
         kwargs = {"path": path} if path is not None else {}
-        result = fn(self, **kwargs)
+        result = open_experiment_dialog(self, **kwargs)
         if not result:
             return False
         state, recording = result

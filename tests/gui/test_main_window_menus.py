@@ -1,0 +1,98 @@
+"""Every menu entry that opens a dialog or a window really opens it.
+
+The panels and dialogs are imported plainly by ``vlab.gui.main_window``; these tests trigger
+the menu actions themselves, so a renamed function or a broken dialog fails here instead of
+making a menu entry silently do nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def win(qtbot):
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols import load_protocol
+    from vlab.rig import Rig
+
+    w = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(w)
+    w.run_protocol_now(load_protocol("single_pulse"))
+    assert len(w.kept_sweeps()) == 1
+    yield w
+    for other in list(w._analysis_windows):
+        other.close()
+    w._saved_count = len(w.recording)  # no "unsaved sweeps" question on close
+    w.close()
+
+
+@pytest.fixture
+def file_dialogs(monkeypatch):
+    """Every file dialog is recorded by its title and cancelled."""
+    titles: list[str] = []
+
+    def cancel(_parent, title, *_a, **_k):
+        titles.append(title)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", cancel)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", cancel)
+    for name in ("information", "warning", "critical", "question"):
+        monkeypatch.setattr(
+            QMessageBox, name, lambda *a, **k: pytest.fail(f"unexpected message box {a[1:3]}")
+        )
+    return titles
+
+
+def _action(win, menu_title: str, text: str):
+    for menu_action in win.menuBar().actions():
+        if menu_action.text().replace("&", "") == menu_title:
+            for act in menu_action.menu().actions():
+                if act.text() == text:
+                    return act
+    raise AssertionError(f"no {menu_title} ▸ {text} in the menus")
+
+
+FILE_ENTRIES = {  # menu entry -> the title of the file dialog it opens
+    "Open protocol…": "Open protocol",
+    "Save protocol": "Save protocol",
+    "Open experiment…": "Open experiment",
+    "Save experiment…": "Save experiment",
+    "Export sweeps…": "Export sweeps",
+    "Export scope image…": "Save plot as image",
+}
+
+
+def test_file_menu_entries_open_their_file_dialog(win, file_dialogs):
+    for text, title in FILE_ENTRIES.items():
+        file_dialogs.clear()
+        _action(win, "File", text).trigger()
+        assert len(file_dialogs) == 1 and file_dialogs[0].startswith(title), (text, file_dialogs)
+
+
+def test_analysis_and_axon_bench_open_windows(win, qtbot):
+    from vlab.gui.analysis_windows import AnalysisWindow
+    from vlab.gui.axon_view import AxonWindow
+
+    _action(win, "Analysis", "Analyse sweeps…").trigger()
+    _action(win, "View", "Axon bench (propagation)…").trigger()
+    kinds = [type(w) for w in win._analysis_windows]
+    assert AnalysisWindow in kinds and AxonWindow in kinds
+    assert all(w.isVisible() for w in win._analysis_windows)
+
+
+def test_help_menu_opens_about_and_help(win, monkeypatch):
+    from vlab.gui import about, help
+
+    shown = []
+    monkeypatch.setattr(about.AboutDialog, "exec", lambda self: shown.append(type(self)))
+    win.about()
+    assert shown == [about.AboutDialog]
+    dlg = win.show_help("amplifier")
+    assert isinstance(dlg, help.HelpDialog) and dlg.isVisible()
+    assert dlg.browser.toPlainText().strip()
+    dlg.close()
