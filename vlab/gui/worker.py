@@ -8,7 +8,7 @@ slows down (the status shows the real speed) and the GUI never waits.
 
 Commands arrive as queued slot calls (connect GUI signals to the slots; Qt queues them
 across threads). Results leave as ``blocks_ready(list[Block])``, at most once per tick
-(<= 50 Hz). :class:`WorkerHost` wraps thread creation and the clean stop:
+(at most 1000/``tick_ms`` per second: 100 Hz at the default 10 ms). :class:`WorkerHost` wraps thread creation and the clean stop:
 ``stop`` is invoked in the worker thread (blocking-queued), then ``thread.quit()`` and
 ``thread.wait()``; ``terminate()`` is never used.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections.abc import Callable
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
@@ -87,10 +88,14 @@ class SimWorker(TickWorker):
     MAX_WALL_PER_TICK = 0.1  # s of wall time one tick may catch up (beyond it: slow down)
     BUDGET_PER_TICK = 0.012  # s of compute one tick may use
 
-    def __init__(self, rig: Rig, tick_ms: int = 10) -> None:
+    def __init__(
+        self, rig: Rig, tick_ms: int = 10, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        """``clock`` gives seconds (wall time); tests pass a fake one to drive ticks by hand."""
         super().__init__()
         self.rig = rig
         self.tick_ms = tick_ms
+        self._clock = clock
         self.sim: RigSimulator | None = None
         self._timer: QTimer | None = None
         self._speed = 1.0
@@ -112,7 +117,7 @@ class SimWorker(TickWorker):
             log.exception("cannot start the simulator")
             self.error.emit(str(exc))
             return
-        self._last = time.perf_counter()
+        self._last = self._clock()
         self._make_timer().start(self.tick_ms)
         self.ready.emit()
 
@@ -124,7 +129,7 @@ class SimWorker(TickWorker):
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
         self._paused = bool(paused)
-        self._last = time.perf_counter()
+        self._last = self._clock()
 
     @Slot(str)
     def set_acquisition(self, acquisition: str) -> None:
@@ -162,12 +167,12 @@ class SimWorker(TickWorker):
         if self.sim is not None:
             self.sim.stop_episode()
             self.sim.reset_cell()
-            self._last = time.perf_counter()
+            self._last = self._clock()
 
     # ------------------------------------------------------------------ the tick
     @Slot()
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now = self._clock()
         wall = min(now - self._last, self.MAX_WALL_PER_TICK)
         self._last = now
         if self._paused or self.sim is None:
@@ -176,7 +181,7 @@ class SimWorker(TickWorker):
         sim = self.sim
         blocks = []
         finished = False
-        t_start = time.perf_counter()
+        t_start = self._clock()
         done_sim = 0.0
         try:
             while want - done_sim > 1e-9:
@@ -192,7 +197,7 @@ class SimWorker(TickWorker):
                     if b.episode_done and not sim.episodic:
                         finished = True
                         break
-                if time.perf_counter() - t_start > self.BUDGET_PER_TICK:
+                if self._clock() - t_start > self.BUDGET_PER_TICK:
                     break  # could not keep up: the simulation slows, the GUI does not
         except SimulationError as exc:
             self._paused = True
