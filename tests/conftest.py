@@ -1,8 +1,11 @@
 """Test configuration shared by every test folder.
 
 Qt must run headless: the platform is chosen before anything imports PySide6.
+A log record at ERROR or above fails the test that caused it (mark the test
+``logs_errors`` when it provokes one on purpose and checks it with ``caplog``).
 """
 
+import logging
 import os
 import sys
 
@@ -30,3 +33,23 @@ def _collect_cycles_between_tests():
     guard = sys.modules.get("vlab.gui.gc_guard")
     if guard is not None and guard.installed():
         guard.collect_due()
+
+
+@pytest.fixture(autouse=True)
+def _logged_errors_fail(request, caplog):
+    """An ERROR (or CRITICAL) log record fails the test, unless it is marked ``logs_errors``."""
+    yield
+    if request.node.get_closest_marker("logs_errors"):
+        return
+    bad = [
+        r
+        for when in ("setup", "call")
+        for r in caplog.get_records(when)
+        if r.levelno >= logging.ERROR
+    ]
+    if bad:
+        pytest.fail(
+            "error logged during the test:\n"
+            + "\n".join(f"{r.name}: {r.getMessage()}" for r in bad),
+            pytrace=False,
+        )

@@ -1,10 +1,50 @@
-"""GUI test fixtures: a rig window with its worker, and a dangling-thread/timer guard."""
+"""GUI test fixtures: a rig window with its worker, a dangling-thread/timer guard, and
+:class:`Received`, the way to wait for a signal emitted in a worker thread.
+
+pytest-qt is a required plugin (``required_plugins`` in pyproject.toml): without it the run
+errors instead of skipping every GUI test.
+"""
 
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-pytest.importorskip("pytestqt")
+
+class Received(QObject):
+    """Receives a (worker-thread) signal in the GUI thread, through a queued connection.
+
+    ``qtbot.waitSignal`` on a signal emitted in another thread runs pytest-qt's handler in
+    that thread, which stops its timeout timer from the wrong thread ("QObject::killTimer:
+    Timers cannot be stopped from another thread"). Connect the worker's signal here
+    instead and wait on :attr:`arrived`, which is emitted in the GUI thread. ``args`` holds
+    every emission's argument (None for signals without one) and ``threads`` the thread
+    each one was handled in.
+    """
+
+    arrived = Signal()
+
+    def __init__(self, signal, with_arg: bool = True) -> None:
+        super().__init__()
+        self.args: list = []
+        self.threads: list[QThread] = []
+        signal.connect(self._on_arg if with_arg else self._on_none)
+
+    @Slot(object)
+    def _on_arg(self, value) -> None:
+        self._record(value)
+
+    @Slot()
+    def _on_none(self) -> None:
+        self._record(None)
+
+    def _record(self, value) -> None:
+        self.args.append(value)
+        self.threads.append(QThread.currentThread())
+        self.arrived.emit()
+
+    def __len__(self) -> int:
+        return len(self.args)
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +89,18 @@ def ring_vm(win, since: float | None = None):
     if since is not None:
         vm = vm[t >= since]
     return vm
+
+
+@pytest.fixture
+def received():
+    """``received(signal, with_arg=True)`` -> a :class:`Received` catching ``signal``."""
+    made: list[Received] = []
+
+    def make(signal, with_arg: bool = True) -> Received:
+        r = Received(signal, with_arg)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.deleteLater()

@@ -46,13 +46,14 @@ class Litterer(QObject):
         pass
 
 
-def test_worker_garbage_is_collected_in_the_gui_thread(qtbot):
+def test_worker_garbage_is_collected_in_the_gui_thread(qtbot, received):
     gc.collect()
     record: list[int] = []
     worker = Litterer(record)
     host = ThreadHost(worker, "vlab-litter")
     try:
-        with qtbot.waitSignal(worker.done, timeout=10000):
+        done = received(worker.done, with_arg=False)
+        with qtbot.waitSignal(done.arrived, timeout=10000):
             host.start()
         # the guard's timer in the GUI thread collects the cycles
         qtbot.waitUntil(lambda: len(record) == 50, timeout=5000)

@@ -92,8 +92,7 @@ def test_translation_file_is_loaded(qapp, tmp_path, monkeypatch):
     lrelease = shutil.which("pyside6-lrelease") or str(
         Path(sys.executable).parent / "pyside6-lrelease"
     )
-    if not Path(lrelease).exists():
-        pytest.skip("pyside6-lrelease not available")
+    assert Path(lrelease).exists(), "pyside6-lrelease (part of PySide6) is missing"
     ts = tmp_path / "vlab_de.ts"
     ts.write_text(
         '<?xml version="1.0" encoding="utf-8"?><!DOCTYPE TS><TS version="2.1" language="de">'

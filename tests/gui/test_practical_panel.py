@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-pytest.importorskip("PySide6")
-
 from PySide6.QtCore import Qt  # noqa: E402
 
 from vlab.gui.panels.practical import PracticalPanel  # noqa: E402

@@ -58,10 +58,11 @@ def test_ttx_abolishes_spike_driving_force_unchanged(qtbot, window, rig):
     assert window.scope.e_lines["Na"].value() == pytest.approx(e_na)
 
 
-def test_vc_family_shows_inward_peak(qtbot, window, rig):
+def test_vc_family_shows_inward_peak(qtbot, window, rig, received):
     window.stimulator.load("vc_step_family")
     window.set_speed(10.0)
-    with qtbot.waitSignal(window.host.worker.episode_finished, timeout=30000):
+    finished = received(window.host.worker.episode_finished, with_arg=False)
+    with qtbot.waitSignal(finished.arrived, timeout=30000):
         window.run_action.trigger()  # F5
     qtbot.waitUntil(lambda: len(window.recording) == 17, timeout=5000)
     assert rig.amplifier.mode == ClampMode.VC
@@ -205,12 +206,21 @@ def test_close_mid_run_stops_thread(qtbot, rig):
 
 
 def test_pause_and_speed(qtbot, window):
+    """The speed menu and the pause action reach the worker (which turns the speed into
+    simulated time per tick: tests/gui/test_worker.py), and pausing stops the trace."""
+    worker = window.host.worker
     window.set_speed(5.0)
     assert window.speed_actions[5.0].isChecked()
+    qtbot.waitUntil(lambda: worker._speed == 5.0, timeout=5000)
+    window.speed_actions[0.5].trigger()
+    assert window.speed == 0.5
+    qtbot.waitUntil(lambda: worker._speed == 0.5, timeout=5000)
     window.pause_action.setChecked(True)
-    qtbot.waitUntil(lambda: window.speed_label.text() == "paused", timeout=2000)
+    qtbot.waitUntil(lambda: worker._paused, timeout=5000)
+    qtbot.waitUntil(lambda: window.speed_label.text() == "paused", timeout=5000)
     window.pause_action.setChecked(False)
-    _wait_sim(qtbot, window, 0.1)
+    qtbot.waitUntil(lambda: not worker._paused, timeout=5000)
+    _wait_sim(qtbot, window, 0.02)
 
 
 def test_ui_scale(window):
@@ -269,12 +279,13 @@ def test_ring_buffer_wraps_in_order():
     assert np.array_equal(rb.data()[0], np.arange(90, 100))
 
 
-def test_repeat_then_stop_with_esc_action(qtbot, window, rig):
+def test_repeat_then_stop_with_esc_action(qtbot, window, rig, received):
     window.stimulator.load("paired_pulse")
     window.set_speed(10.0)
     qtbot.mouseClick(window.stimulator.repeat_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(window.recording) >= 2, timeout=20000)
-    with qtbot.waitSignal(window.host.worker.episode_finished, timeout=5000):
+    finished = received(window.host.worker.episode_finished, with_arg=False)
+    with qtbot.waitSignal(finished.arrived, timeout=5000):
         window.stop_action.trigger()  # Esc
     n = len(window.recording)
     assert window.scope.display == "episodic"
@@ -295,7 +306,7 @@ def test_switching_back_to_gap_free_streams_again(qtbot, window):
     qtbot.waitUntil(lambda: len(window.scope.ring) > 100, timeout=5000)
 
 
-def test_experiment_save_and_reopen(qtbot, tmp_path, monkeypatch, window, rig):
+def test_experiment_save_and_reopen(qtbot, tmp_path, monkeypatch, window, rig, received):
     import vlab.gui.dialogs.export as export_dialogs
     from vlab.gui.main_window import MainWindow
     from vlab.rig import Rig
@@ -303,7 +314,8 @@ def test_experiment_save_and_reopen(qtbot, tmp_path, monkeypatch, window, rig):
     window.stimulator.load("single_pulse")
     rig.set_parameter("K_out", "20 mM")
     window.set_speed(10.0)
-    with qtbot.waitSignal(window.host.worker.episode_finished, timeout=20000):
+    finished = received(window.host.worker.episode_finished, with_arg=False)
+    with qtbot.waitSignal(finished.arrived, timeout=20000):
         window.run_protocol()
     qtbot.waitUntil(lambda: len(window.recording) == 1, timeout=5000)
     target = window.save_experiment(tmp_path / "exp.vlab")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pyabf
 import pytest
 from recording_factory import make_sweep
 
 from vlab.recording import ExportError, abf_quantum, default_abf_channel, write_abf
-
-pyabf = pytest.importorskip("pyabf")
 
 
 def _bound(data: np.ndarray) -> float:

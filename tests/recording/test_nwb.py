@@ -6,13 +6,12 @@ import json
 import warnings
 
 import numpy as np
+import nwbinspector
+import pynwb
 import pytest
 from recording_factory import make_sweep
 
 from vlab.recording import ExportError, Recording, summary_metadata, write_nwb
-
-pynwb = pytest.importorskip("pynwb")
-nwbinspector = pytest.importorskip("nwbinspector")
 
 
 @pytest.fixture(scope="module")

@@ -77,9 +77,98 @@ def test_bad_state_changes_nothing(damage):
     assert rig.state_dict() == before
 
 
-def test_mutators_take_the_lock():
+class SpyLock:
+    """A re-entrant lock that counts how often it was taken and knows whether it is held."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.depth = 0
+        self.taken = 0
+
+    def __enter__(self):
+        self._lock.acquire()
+        self.depth += 1
+        self.taken += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.depth -= 1
+        self._lock.release()
+
+
+class WatchedRig(Rig):
+    """A rig whose attributes may only be replaced while its (spy) lock is held."""
+
+    def __setattr__(self, name, value):
+        lock = self.__dict__.get("lock")
+        if isinstance(lock, SpyLock) and lock.depth == 0:
+            raise AssertionError(f"rig.{name} replaced without holding rig.lock")
+        super().__setattr__(name, value)
+
+
+def _with_history(rig):
+    rig.set_gain(2)
+    return rig
+
+
+def _undone(rig):
+    rig.set_gain(2)
+    rig.undo()
+    return rig
+
+
+#: every public Rig method that changes something -> (prepare the rig, call the method)
+MUTATORS = {
+    "set_locked": (None, lambda r: r.set_locked({"mode"})),
+    "clear_history": (_with_history, lambda r: r.clear_history()),
+    "undo": (_with_history, lambda r: r.undo()),
+    "redo": (_undone, lambda r: r.redo()),
+    "set_mode": (None, lambda r: r.set_mode("VC")),
+    "set_holding": (None, lambda r: r.set_holding(1e-9)),
+    "set_gain": (None, lambda r: r.set_gain(5)),
+    "set_filter": (None, lambda r: r.set_filter(2_000.0)),
+    "set_parameter": (None, lambda r: r.set_parameter("K_out", "20 mM")),
+    "set_preparation": (None, lambda r: r.set_preparation("mammalian")),
+    "apply_drug": (None, lambda r: r.apply_drug("TTX", 1e-4, equilibrated=True)),
+    "wash_drug": (lambda r: r.apply_drug("TTX", 1e-4) or r, lambda r: r.wash_drug("TTX")),
+    "sync_drugs_to_cell": (None, lambda r: r.sync_drugs_to_cell()),
+    "set_protocol": (None, lambda r: r.set_protocol(load_protocol("single_pulse"))),
+    "load_state": (None, lambda r: r.load_state(Rig("mammalian").state_dict())),
+    "subscribe": (None, lambda r: r.subscribe(print)),
+    "unsubscribe": (lambda r: r.subscribe(print) or r, lambda r: r.unsubscribe(print)),
+}
+#: public methods and properties that only read
+QUERIES = {"state_dict", "undo_text", "redo_text", "parameter_group", "can_undo", "can_redo"}
+
+
+def test_every_public_rig_method_is_classified():
+    public = {n for n in dir(Rig) if not n.startswith("_") and callable(getattr(Rig, n, None))}
+    public |= {n for n, v in vars(Rig).items() if isinstance(v, property)}
+    public -= set(Rig.LOCK_LABELS) | {"LOCK_LABELS"}
+    assert public == set(MUTATORS) | QUERIES
+
+
+@pytest.mark.parametrize("name", sorted(MUTATORS))
+def test_mutators_take_the_lock(name):
+    """Every mutator holds rig.lock while it replaces the rig's parts and while it tells
+    listeners (the simulation thread reads the rig under the same lock)."""
+    prepare, call = MUTATORS[name]
+    rig = WatchedRig()
+    if prepare is not None:
+        prepare(rig)
+    spy = SpyLock()
+    rig.lock = spy
+    outside = []
+    rig.subscribe(lambda kind, _d: outside.append(kind) if spy.depth == 0 else None)
+    spy.taken = 0
+    call(rig)
+    assert spy.taken >= 1, f"Rig.{name} did not take rig.lock"
+    assert spy.depth == 0
+    assert not outside, f"Rig.{name} notified listeners outside the lock: {outside}"
+
+
+def test_the_lock_blocks_a_mutator_in_another_thread():
     rig = Rig()
-    got = threading.Event()
     done = threading.Event()
 
     def other():
@@ -89,9 +178,9 @@ def test_mutators_take_the_lock():
     with rig.lock:
         t = threading.Thread(target=other)
         t.start()
-        got.set()
-        assert not done.wait(0.2)  # blocked while we hold the lock
-    t.join(5)
+        # the other thread can only be waiting for the lock we hold
+        assert rig.amplifier.mode == ClampMode.CC and not done.is_set()
+    t.join(10)
     assert done.is_set() and rig.amplifier.mode == ClampMode.VC
 
 

@@ -121,6 +121,7 @@ class Rig:
         "drugs": "the perfusion",
     }
 
+    @_locked
     def set_locked(self, controls) -> None:
         """Lock controls (names from :attr:`LOCK_LABELS`, plus ``drug_names``) for a step.
 
@@ -147,9 +148,11 @@ class Rig:
         return "conductances"
 
     # ------------------------------------------------------------------ notifications
+    @_locked
     def subscribe(self, callback: Callable[[str, object], None]) -> None:
         self._listeners.append(callback)
 
+    @_locked
     def unsubscribe(self, callback: Callable[[str, object], None]) -> None:
         if callback in self._listeners:
             self._listeners.remove(callback)
