@@ -16,11 +16,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from vlab.safe_read import BadFileError, loads_json, read_bytes
+
 log = logging.getLogger(__name__)
 
 __all__ = ["Settings", "config_dir"]
 
 MAX_RECENT = 8
+MAX_SETTINGS_BYTES = 2**20
 DEFAULTS = {
     "version": 1,
     "ui_scale": 1.0,
@@ -40,6 +43,19 @@ def config_dir() -> Path:
     return Path(user_config_dir("vlab", appauthor=False))
 
 
+def _usable(path: str) -> bool:
+    """A recent-file entry that can be asked about (no NUL, not absurdly long)."""
+    if not 0 < len(path) <= 4096 or "\0" in path:
+        return False
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 class Settings:
     """A small dict-like store with recent-file lists. Call :meth:`save` to persist."""
 
@@ -49,11 +65,11 @@ class Settings:
         self.load()
 
     def load(self) -> None:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not os.path.lexists(self.path):
             return
-        except (OSError, ValueError) as exc:
+        try:
+            raw = loads_json(read_bytes(self.path, MAX_SETTINGS_BYTES), self.path.name)
+        except BadFileError as exc:
             log.warning("ignoring unreadable settings file %s (%s)", self.path, exc)
             return
         if not isinstance(raw, dict):
@@ -61,9 +77,13 @@ class Settings:
             return
         for key, default in DEFAULTS.items():
             value = raw.get(key, default)
-            if isinstance(value, type(default)) or (
-                isinstance(default, float) and isinstance(value, int)
-            ):
+            if isinstance(default, list):
+                if isinstance(value, list):
+                    self.data[key] = [v for v in value if isinstance(v, str) and _usable(v)]
+            elif isinstance(default, float):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.data[key] = float(value)
+            elif isinstance(value, type(default)) and not isinstance(value, bool):
                 self.data[key] = value
 
     def save(self) -> bool:
@@ -93,7 +113,7 @@ class Settings:
 
     def recent(self, kind: str) -> list[str]:
         """Recent files of ``kind`` ("experiments" or "protocols") that still exist."""
-        return [p for p in self.data.get(f"recent_{kind}", []) if Path(p).exists()]
+        return [p for p in self.data.get(f"recent_{kind}", []) if _usable(p) and Path(p).is_file()]
 
     def add_recent(self, kind: str, path: str | os.PathLike) -> None:
         key = f"recent_{kind}"

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 from pathlib import Path
 
 from vlab.practicals.errors import PracticalError
@@ -31,6 +27,7 @@ from vlab.practicals.model import (
 )
 from vlab.practicals.unknowns import PLACEHOLDER
 from vlab.resources import list_resources
+from vlab.safe_read import BadFileError, loads_toml, read_text
 
 __all__ = ["builtin_practicals", "load_practical", "parse_practical", "validate_deep"]
 
@@ -69,22 +66,29 @@ def builtin_practicals() -> dict[str, Path]:
     return {p.stem: p for p in list_resources("practicals", ".toml")}
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):  # name too long, NUL byte
+        return False
+
+
 def load_practical(name_or_path: str | Path) -> Practical:
     """Load a practical by built-in name or path; raises PracticalError with a clear message."""
     path = Path(name_or_path)
     builtins = builtin_practicals()
     if isinstance(name_or_path, str) and name_or_path in builtins:
         path = builtins[name_or_path]
-    elif not path.is_file():
+    elif not _exists(path):
         close = difflib.get_close_matches(str(name_or_path), list(builtins), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise PracticalError(
             f"no practical called {str(name_or_path)!r}.{hint} Available: {', '.join(builtins) or '(none)'}"
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PracticalError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        text = read_text(path)
+    except BadFileError as exc:
+        raise PracticalError(f"{path}: {exc}") from None
     return parse_practical(text, source=path.name, expected_name=path.stem)
 
 
@@ -379,9 +383,9 @@ def parse_practical(
     """Parse and validate a practical from TOML text (see ``docs/practicals.md``)."""
     ctx = _Ctx(source)
     try:
-        d = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PracticalError(f"{source}: not valid TOML: {exc}") from exc
+        d = loads_toml(text, source)
+    except BadFileError as exc:
+        raise PracticalError(str(exc)) from None
     ctx.unknown_keys(d, _TOP_KEYS, "")
     name = ctx.text(d, "name", "")
     if not _ID.match(name):

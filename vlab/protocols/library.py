@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 
 from vlab.protocols.errors import ProtocolError
@@ -16,6 +17,13 @@ __all__ = ["builtin_protocols", "load_protocol"]
 def builtin_protocols() -> dict[str, Path]:
     """Built-in protocol files: name (file stem, e.g. ``"vc_step_family"``) -> path."""
     return {p.stem: p for p in list_resources("protocols", ".toml")}
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):  # name too long, NUL byte
+        return False
 
 
 def load_protocol(name_or_path: str | Path) -> Protocol:
@@ -41,7 +49,7 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     if text in builtins:
         return load_protocol_file(builtins[text])
     as_path = Path(text)
-    if text.endswith(".toml") or "/" in text or "\\" in text or as_path.exists():
+    if text.endswith(".toml") or "/" in text or "\\" in text or _exists(as_path):
         return load_protocol_file(as_path)
     hint = ""
     close = difflib.get_close_matches(text, list(builtins), n=1)

@@ -8,6 +8,7 @@ value types, units and dimensions.  Ranges and timing are checked by
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from vlab.protocols.model import (
     Protocol,
 )
 from vlab.protocols.validate import EPOCH_KEYS
+from vlab.safe_read import MAX_DEPTH, BadFileError, nesting_depth, read_bytes
 from vlab.units import Quantity, UnitError, parse_quantity
 
 try:  # Python >= 3.11
@@ -35,6 +37,9 @@ __all__ = [
     "parse_protocol",
     "protocol_from_dict",
 ]
+
+#: Largest protocol file read (bytes); real ones are a few kB.
+MAX_PROTOCOL_BYTES = 2**20
 
 #: Keys accepted at the top level of a protocol file, in the order they are written.
 PROTOCOL_KEYS = (
@@ -246,10 +251,21 @@ def parse_protocol(text: str | bytes, source: str = "<string>") -> Protocol:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ProtocolError(f"is not UTF-8 text ({e})", source=source) from None
+    if not isinstance(text, str):
+        raise ProtocolError(f"is {type(text).__name__}, not TOML text", source=source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ProtocolError(f"invalid TOML: {e}", source=source) from None
+    except RecursionError:
+        raise ProtocolError(
+            f"nested too deeply (vlab reads at most {MAX_DEPTH} levels)", source=source
+        ) from None
+    depth = nesting_depth(data)
+    if depth > MAX_DEPTH:
+        raise ProtocolError(
+            f"nested {depth} levels deep (vlab reads at most {MAX_DEPTH} levels)", source=source
+        )
     return protocol_from_dict(data, source)
 
 
@@ -257,9 +273,9 @@ def load_protocol_file(path: str | Path) -> Protocol:
     """Read and parse a protocol file; errors name the file."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ProtocolError("no such protocol file", source=str(path)) from None
-    except OSError as e:
-        raise ProtocolError(f"cannot read the file: {e.strerror or e}", source=str(path)) from None
+        raw = read_bytes(path, MAX_PROTOCOL_BYTES)
+    except BadFileError as e:
+        if not os.path.lexists(path):
+            raise ProtocolError("no such protocol file", source=str(path)) from None
+        raise ProtocolError(str(e), source=str(path)) from None
     return parse_protocol(raw, source=str(path))

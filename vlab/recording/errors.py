@@ -13,8 +13,10 @@ class RecordingError(ValueError):
     """A sweep or recording is invalid (unequal lengths, NaN values, bad ``dt``...)."""
 
 
-class RecordingFileError(Exception):
+class RecordingFileError(ValueError):
     """Base class for failures reading or writing recording files.
+
+    A ``ValueError`` like every user-facing failure in vlab (the CLI exits with status 2).
 
     Attributes
     ----------

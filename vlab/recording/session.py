@@ -13,8 +13,10 @@ Members of the (deflated) zip container:
 ``sweeps.npz``
     The SI float64 arrays, named ``sweep{k}_{channel}`` (see :mod:`.export_npz`).
 
-Saving is atomic. Loading checks everything before returning anything, and
-any problem is a :class:`SessionError` naming the file and what is wrong.
+Saving is atomic. Loading checks everything before returning anything (through
+:mod:`vlab.safe_read`: sizes from the zip directory, known members only, array headers
+against member sizes, JSON depth), and any problem is a :class:`SessionError` naming
+the file and what is wrong.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import RecordingError, SessionError
 from vlab.recording.export_npz import pack_sweeps, unpack_sweeps
 from vlab.recording.model import Recording
+from vlab.safe_read import (
+    MAX_ARRAY_BYTES,
+    BadFileError,
+    check_zip_members,
+    loads_json,
+    open_regular,
+    read_member,
+    read_npz_bytes,
+)
 
 __all__ = ["SESSION_EXTENSION", "SESSION_FORMAT", "SESSION_VERSION", "load_session", "save_session"]
 
@@ -42,7 +53,13 @@ SESSION_FORMAT = "vlab-session"
 SESSION_VERSION = 1
 SESSION_EXTENSION = ".vlab"
 _MEMBERS = ("manifest.json", "state.json", "sweeps.json", "sweeps.npz")
-_MAX_JSON_BYTES = 256 * 2**20  # refuse absurd (malicious) JSON members
+_MEMBER_LIMITS = {  # largest uncompressed size of each member (bytes)
+    "manifest.json": 2**16,
+    "state.json": 16 * 2**20,
+    "sweeps.json": 64 * 2**20,
+    "sweeps.npz": MAX_ARRAY_BYTES,
+}
+_MAX_FILE_BYTES = MAX_ARRAY_BYTES + 2**30  # the container itself (compressed)
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
@@ -104,11 +121,6 @@ def save_session(
             member.write(buf.getbuffer())
 
 
-def _sniff(path: str | os.PathLike[str]) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(8)
-
-
 def _foreign_description(head: bytes) -> str:
     for sig, what in _SIGNATURES.items():
         if head.startswith(sig):
@@ -136,36 +148,47 @@ def load_session(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Recordin
     """
     name = os.path.basename(os.fspath(path))
     try:
-        head = _sniff(path)
-    except FileNotFoundError as exc:
-        raise SessionError(f"The experiment file {name} does not exist.", path) from exc
-    except IsADirectoryError as exc:
-        raise SessionError(f"{name} is a folder, not a vlab experiment file.", path) from exc
-    except OSError as exc:
-        raise SessionError(f"Could not open {name}: {exc.strerror or exc}.", path) from exc
-    if not head:
-        raise SessionError(f"{name} is empty: it is not a usable vlab experiment file.", path)
-    if not head.startswith(b"PK"):
-        raise SessionError(
-            f"{name} is not a vlab experiment file (it is {_foreign_description(head)}).", path
-        )
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return _read_container(zf, name, path)
-    except SessionError:
-        raise
-    except OSError as exc:
-        raise SessionError(f"Could not read {name}: {exc.strerror or exc}.", path) from exc
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        ValueError,
-        KeyError,
-        TypeError,
-        RecordingError,
-    ) as exc:
-        raise SessionError(_damaged(name, exc), path) from exc
+        fh = open_regular(path, _MAX_FILE_BYTES)
+    except BadFileError as exc:
+        raise SessionError(str(exc), path) from None
+    with fh:
+        try:
+            head = fh.read(8)
+            fh.seek(0)
+        except OSError as exc:
+            raise SessionError(f"Could not read {name}: {exc.strerror or exc}.", path) from None
+        if not head:
+            raise SessionError(f"{name} is empty: it is not a usable vlab experiment file.", path)
+        if not head.startswith(b"PK"):
+            raise SessionError(
+                f"{name} is not a vlab experiment file (it is {_foreign_description(head)}).",
+                path,
+            )
+        try:
+            with zipfile.ZipFile(fh) as zf:
+                return _read_container(zf, name, path)
+        except SessionError:
+            raise
+        except BadFileError as exc:
+            raise SessionError(str(exc), path) from None
+        except OSError as exc:
+            raise SessionError(f"Could not read {name}: {exc.strerror or exc}.", path) from None
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            RecordingError,
+        ) as exc:
+            raise SessionError(_damaged(name, _one_line(exc)), path) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def _damaged(name: str, detail: object) -> str:
@@ -175,10 +198,9 @@ def _damaged(name: str, detail: object) -> str:
     )
 
 
-def _read_json(zf: zipfile.ZipFile, member: str) -> Any:
-    if zf.getinfo(member).file_size > _MAX_JSON_BYTES:
-        raise ValueError(f"{member} is implausibly large")
-    return json.loads(zf.read(member).decode("utf-8"))
+def _read_json(zf: zipfile.ZipFile, member: str, name: str, path: Any) -> Any:
+    data = read_member(zf, member, name, path)
+    return loads_json(data, f"{name}: {member}", path=path)
 
 
 def _read_container(zf: zipfile.ZipFile, name: str, path: Any) -> tuple[dict, Recording]:
@@ -187,7 +209,8 @@ def _read_container(zf: zipfile.ZipFile, name: str, path: Any) -> tuple[dict, Re
         raise SessionError(
             f"{name} is a zip file but not a vlab experiment file (it has no manifest.json).", path
         )
-    manifest = _read_json(zf, "manifest.json")
+    check_zip_members(zf, name, _MEMBER_LIMITS, path=path)
+    manifest = _read_json(zf, "manifest.json", name, path)
     if not isinstance(manifest, dict) or manifest.get("format") != SESSION_FORMAT:
         raise SessionError(f"{name} is a zip file but not a vlab experiment file.", path)
     version = manifest.get("version")
@@ -203,14 +226,14 @@ def _read_container(zf: zipfile.ZipFile, name: str, path: Any) -> tuple[dict, Re
     missing = [m for m in _MEMBERS if m not in members]
     if missing:
         raise SessionError(_damaged(name, f"missing {', '.join(missing)}"), path)
-    state = _read_json(zf, "state.json")
-    doc = _read_json(zf, "sweeps.json")
+    state = _read_json(zf, "state.json", name, path)
+    doc = _read_json(zf, "sweeps.json", name, path)
     if (
         not isinstance(state, dict)
         or not isinstance(doc, dict)
         or not isinstance(doc.get("sweeps"), list)
     ):
         raise SessionError(_damaged(name, "unexpected content"), path)
-    with np.load(io.BytesIO(zf.read("sweeps.npz")), allow_pickle=False) as npz:
-        sweeps = unpack_sweeps(npz, doc["sweeps"])
+    arrays = read_npz_bytes(read_member(zf, "sweeps.npz", name, path), f"{name}: sweeps.npz")
+    sweeps = unpack_sweeps(arrays, doc["sweeps"])
     return state, Recording(sweeps, doc.get("metadata") or {})

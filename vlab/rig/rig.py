@@ -372,7 +372,18 @@ class Rig:
                     f"not a vlab rig state (version {state.get('version') if isinstance(state, dict) else None!r}, "
                     f"expected {STATE_VERSION})"
                 )
-            cell = Cell(state["preparation"])
+            for key, kind in (
+                ("parameters", dict),
+                ("pins", dict),
+                ("drugs_applied", dict),
+                ("amplifier", dict),
+            ):
+                if not isinstance(state.get(key, {}), kind):
+                    raise RigError(f"the saved {key} are not a table of values")
+            prep = state["preparation"]
+            if not isinstance(prep, str) or not 0 < len(prep) <= 120 or "\0" in prep:
+                raise RigError(f"the saved preparation name {str(prep)[:40]!r} is not usable")
+            cell = Cell(prep)
             for name, value in state.get("parameters", {}).items():
                 if name in ("area",) or cell.values.get(name) == value:
                     continue
@@ -403,8 +414,9 @@ class Rig:
                 protocol = parse_protocol(state["protocol_toml"], source="experiment file")
         except RigError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RigError(f"the saved rig settings cannot be used: {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError, OSError, RecursionError) as exc:
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise RigError(f"the saved rig settings cannot be used: {detail}") from exc
         self._record("load settings")
         self.cell = cell
         self.amplifier = amp

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -354,8 +355,8 @@ class StimulatorPanel(QWidget):
         fn, _ = QFileDialog.getOpenFileName(
             self, self.tr("Open protocol"), "", self.tr("Protocols (*.toml)")
         )
-        if fn:
-            self.load(fn)
+        if fn and not self.load(fn):
+            QMessageBox.warning(self, self.tr("Cannot open protocol"), self.validation.text())
 
     def save(self) -> None:
         if self.path is None:

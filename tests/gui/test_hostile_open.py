@@ -1,0 +1,67 @@
+"""Hostile files opened from the rig window: a dialog with one line, and nothing changes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
+import hostile  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+BUILDERS = [
+    hostile.encrypted_session,
+    hostile.deflate64_session,
+    hostile.deep_json_session,
+    hostile.lying_header_session,
+    hostile.zip_bomb_session,
+    hostile.wrong_types_session,
+    hostile.long_name_session,
+]
+
+
+@pytest.fixture
+def idle_window(qtbot):
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    yield win
+    win.close()
+
+
+def test_hostile_experiments_give_a_dialog_and_change_nothing(
+    qtbot, tmp_path, monkeypatch, idle_window
+):
+    import vlab.gui.dialogs.export as export_dialogs
+
+    shown = []
+    monkeypatch.setattr(export_dialogs, "show_error", lambda _p, _t, exc: shown.append(str(exc)))
+    before = idle_window.rig.state_dict()
+    for k, builder in enumerate(BUILDERS):
+        folder = tmp_path / str(k)
+        folder.mkdir()
+        idle_window.last_error = None
+        assert not idle_window.open_experiment(builder(folder)), builder.__name__
+        message = shown.pop() if shown else idle_window.last_error
+        assert message and "\n" not in message, builder.__name__
+        assert idle_window.rig.state_dict() == before
+        assert len(idle_window.recording) == 0
+    for box in idle_window.findChildren(QMessageBox):
+        box.close()
+
+
+def test_hostile_protocol_gives_a_dialog(qtbot, tmp_path, monkeypatch, idle_window):
+    path = hostile.nested_toml(tmp_path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, title, text: warnings.append(text))
+    before = idle_window.rig.protocol
+    idle_window.stimulator.open_file()
+    assert warnings and "nested" in warnings[0] and "\n" not in warnings[0]
+    assert idle_window.rig.protocol is before
