@@ -123,8 +123,8 @@ def main() -> int:
         if seen["t"] is None and any(float(b.data["Vm"].max()) > 0 for b in blocks):
             seen["t"] = time.perf_counter()
 
-    win.host.worker.blocks_ready.disconnect(win.on_blocks)
-    win.host.worker.blocks_ready.connect(spy)
+    win.host.blocks_ready.disconnect(win.on_blocks)
+    win.host.blocks_ready.connect(spy)
     lat = []
     for _ in range(5):
         run_for(0.4)

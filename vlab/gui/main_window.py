@@ -43,6 +43,7 @@ from vlab.gui.panels.stimulator import StimulatorPanel
 from vlab.gui.scope import Scope
 from vlab.gui.worker import SPEEDS, WorkerHost
 from vlab.recording import Recording
+from vlab.recording.budget import MemoryBudget, compact_sweep, is_repeat, keep_last_cycle
 from vlab.rig import ClampMode, Rig
 from vlab.rig.simulator import RigSimulator
 from vlab.settings import Settings
@@ -56,6 +57,12 @@ UI_SCALES = (1.0, 1.25, 1.5, 2.0)
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
+
+
+def _mb(n: int) -> str:
+    """Bytes as MB for the status bar: one decimal below 10 MB."""
+    mb = n / 2**20
+    return f"{mb:.1f}" if mb < 10 else f"{mb:.0f}"
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +83,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.rig = rig if rig is not None else Rig("squid")
         self.recording = Recording()
+        self.budget = MemoryBudget()
+        self._repeat_run_id: str | None = None  # the Repeat run whose sweeps are arriving
         self._saved_count = 0  # sweeps in the recording when it was last saved/opened
         self.settings = Settings()
         self.last_error: str | None = None
@@ -156,7 +165,7 @@ class MainWindow(QMainWindow):
 
         self.host = WorkerHost(self.rig, parent=self)
         w = self.host.worker
-        w.blocks_ready.connect(self.on_blocks)
+        self.host.blocks_ready.connect(self.on_blocks)  # acknowledged after: back-pressure
         w.error.connect(self.on_sim_error)
         w.status.connect(self.on_status)
         w.episode_finished.connect(self._on_episode_finished)
@@ -451,6 +460,13 @@ class MainWindow(QMainWindow):
         self.fps_label = QLabel()
         self.prep_label = QLabel()
         self.drugs_label = QLabel()
+        self.memory_label = QLabel()
+        self.memory_label.setToolTip(
+            self.tr(
+                "Memory used by the recorded sweeps, and the budget. Beyond it the oldest "
+                "Repeat sweeps you did not keep are dropped; kept sweeps never are."
+            )
+        )
         self.speed_label.setToolTip(
             self.tr("How fast the simulation runs compared with real time.")
         )
@@ -459,7 +475,13 @@ class MainWindow(QMainWindow):
         self.drugs_label.setToolTip(
             self.tr("Drugs in the bath and how much of their target they block.")
         )
-        for w in (self.speed_label, self.fps_label, self.prep_label, self.drugs_label):
+        for w in (
+            self.speed_label,
+            self.fps_label,
+            self.memory_label,
+            self.prep_label,
+            self.drugs_label,
+        ):
             sb.addPermanentWidget(w)
 
     # ------------------------------------------------------------------ actions
@@ -532,9 +554,11 @@ class MainWindow(QMainWindow):
         self.host.stop_protocol.emit()
 
     def _on_episode_finished(self) -> None:
+        """The run ended or was stopped (after its last delivery: signals keep their order)."""
         self.show_message(
             self.tr("Protocol finished: {} sweeps recorded").format(len(self.recording))
         )
+        self._keep_repeat_cycle()
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -589,7 +613,7 @@ class MainWindow(QMainWindow):
                     log.exception("membrane view failed on a block")
                     self.membrane_view = mv = None
             if b.record is not None:
-                self.recording.append(b.record)
+                self.record_sweep(b.record)
         if blocks:
             last = blocks[-1]
             self.amplifier.set_readouts(float(last.data["Vm"][-1]), float(last.data["Im"][-1]))
@@ -652,6 +676,7 @@ class MainWindow(QMainWindow):
             self.fps_label.setText(self.tr("{:.0f} fps").format(self.scope.fps))
         else:
             self.fps_label.setText(self.tr("— fps"))
+        self._update_memory_label()
         with self.rig.lock:
             prep = self.rig.cell.prep.name
             drugs = dict(self.rig.cell.drugs)
@@ -674,6 +699,15 @@ class MainWindow(QMainWindow):
         else:
             self.drugs_label.setText(self.tr("bath: control saline"))
 
+    def _update_memory_label(self) -> None:
+        b = self.budget
+        text = self.tr("rec {} / {} MB").format(_mb(b.used), _mb(b.limit))
+        if b.over:
+            text += " " + self.tr("(full: export and discard)")
+        if self.memory_label.text() != text:
+            self.memory_label.setText(text)
+            self.memory_label.setStyleSheet("color: #D55E00;" if b.over else "")
+
     def _refresh_slow(self) -> None:
         self._update_status_labels()
         perf = self.side_panels.get("perfusion")
@@ -685,6 +719,37 @@ class MainWindow(QMainWindow):
                 log.exception("perfusion refresh failed")
 
     # ------------------------------------------------------------------ recordings
+    def record_sweep(self, sweep) -> None:
+        """Add a finished sweep compactly; keep the recording inside its memory budget.
+
+        Sweeps of a Repeat run arrive un-kept (the newest whole cycle is kept when the
+        run stops); the budget drops the oldest un-kept Repeat sweeps, never kept ones.
+        """
+        repeat = is_repeat(sweep)
+        if repeat:
+            self._repeat_run_id = sweep.provenance.get("run_id")
+        self.recording.append(compact_sweep(sweep, kept=not repeat))
+        before = self.budget.dropped
+        self.budget.enforce(self.recording)
+        if self.budget.dropped and before == 0:
+            self.show_message(
+                self.tr(
+                    "Memory budget reached: the oldest Repeat sweeps you did not keep are "
+                    "being dropped."
+                )
+            )
+
+    def _keep_repeat_cycle(self) -> None:
+        """After a Repeat run: keep its newest complete cycle (so Export has it)."""
+        if self._repeat_run_id is None:
+            return
+        kept = keep_last_cycle(self.recording, self._repeat_run_id)
+        self._repeat_run_id = None
+        if kept:
+            self.show_message(
+                self.tr("Repeat stopped: the last cycle ({} sweeps) is kept.").format(len(kept))
+            )
+
     def kept_sweeps(self) -> list:
         return [s for s in self.recording if s.kept]
 

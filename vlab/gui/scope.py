@@ -129,6 +129,7 @@ class _Sweep:
         self.im_item = im_item
         self.dirty = True
         self.done = False
+        self.alpha = -1  # pen alpha last set (re-styling 100 overlaid sweeps is not free)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if len(self.t) > 1:
@@ -166,6 +167,7 @@ class Scope(QWidget):
         self.ring = RingBuffer(int(10.0 / 10e-6))  # 10 s at 10 us, the largest window
         self.display = "gap-free"
         self.sweeps: list[_Sweep] = []
+        self._pool: list[tuple] = []  # hidden curve pairs ready for the next sweeps
         self.fps = 0.0
         self._frames = 0
         self._fps_t0 = time.perf_counter()
@@ -391,34 +393,46 @@ class Scope(QWidget):
         self.reset_cursors()
 
     def _new_sweep(self, index: int) -> None:
-        colour = SWEEP_COLOURS[index % len(SWEEP_COLOURS)]
-        vm_item = self.vm_plot.plot(pen=pg.mkPen(colour, width=1))
-        im_item = self.im_plot.plot(pen=pg.mkPen(colour, width=1))
-        for it in (vm_item, im_item):
-            it.setSkipFiniteCheck(True)
+        if self._pool:  # reuse a curve pair: creating plot items costs ~10 ms per sweep
+            vm_item, im_item = self._pool.pop()
+            for it in (vm_item, im_item):
+                it.setVisible(self.display == "episodic")
+        else:
+            colour = SWEEP_COLOURS[index % len(SWEEP_COLOURS)]
+            vm_item = self.vm_plot.plot(pen=pg.mkPen(colour, width=1))
+            im_item = self.im_plot.plot(pen=pg.mkPen(colour, width=1))
+            for it in (vm_item, im_item):
+                it.setSkipFiniteCheck(True)
         self.sweeps.append(_Sweep(index, vm_item, im_item))
         while len(self.sweeps) > self.MAX_SWEEPS:
-            old = self.sweeps.pop(0)
-            self.vm_plot.removeItem(old.vm_item)
-            self.im_plot.removeItem(old.im_item)
+            self._release(self.sweeps.pop(0))
         self._fade()
+
+    def _release(self, sw: _Sweep) -> None:
+        """Hide a sweep's curves and keep them for the next sweep."""
+        for it in (sw.vm_item, sw.im_item):
+            it.setVisible(False)
+            it.setData([], [])
+        self._pool.append((sw.vm_item, sw.im_item))
 
     def _fade(self) -> None:
         n = len(self.sweeps)
         for age, sw in enumerate(reversed(self.sweeps)):
             alpha = 255 if age == 0 else max(70, int(230 - 12 * age))
+            sw.vm_item.setZValue(n - age)
+            sw.im_item.setZValue(n - age)
+            if alpha == sw.alpha:
+                continue  # old sweeps reach the floor alpha and stay there
+            sw.alpha = alpha
             colour = QColor(SWEEP_COLOURS[sw.index % len(SWEEP_COLOURS)])
             colour.setAlpha(alpha)
             pen = pg.mkPen(colour, width=1)
             sw.vm_item.setPen(pen)
             sw.im_item.setPen(pen)
-            sw.vm_item.setZValue(n - age)
-            sw.im_item.setZValue(n - age)
 
     def _clear_sweeps(self) -> None:
         for sw in self.sweeps:
-            self.vm_plot.removeItem(sw.vm_item)
-            self.im_plot.removeItem(sw.im_item)
+            self._release(sw)
         self.sweeps.clear()
 
     def clear(self) -> None:

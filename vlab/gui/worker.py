@@ -8,7 +8,14 @@ slows down (the status shows the real speed) and the GUI never waits.
 
 Commands arrive as queued slot calls (connect GUI signals to the slots; Qt queues them
 across threads). Results leave as ``blocks_ready(list[Block])``, at most once per tick
-(at most 1000/``tick_ms`` per second: 100 Hz at the default 10 ms). :class:`WorkerHost` wraps thread creation and the clean stop:
+(at most 1000/``tick_ms`` per second: 100 Hz at the default 10 ms).
+
+Back-pressure: with ``back_pressure`` on (the :class:`WorkerHost` turns it on), at most
+``MAX_IN_FLIGHT`` deliveries may be waiting for the GUI. The host relays each delivery
+to its own ``blocks_ready`` in the GUI thread and then calls :meth:`SimWorker.acknowledge`;
+until then the worker does not step (the simulation slows, like under CPU load), so the
+GUI's event queue never fills and no block is dropped. :class:`WorkerHost` wraps thread
+creation and the clean stop:
 ``stop`` is invoked in the worker thread (blocking-queued), then ``thread.quit()`` and
 ``thread.wait()``; ``terminate()`` is never used.
 """
@@ -16,6 +23,7 @@ across threads). Results leave as ``blocks_ready(list[Block])``, at most once pe
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -87,6 +95,7 @@ class SimWorker(TickWorker):
 
     MAX_WALL_PER_TICK = 0.1  # s of wall time one tick may catch up (beyond it: slow down)
     BUDGET_PER_TICK = 0.012  # s of compute one tick may use
+    MAX_IN_FLIGHT = 2  # deliveries the GUI may have queued before the worker waits
 
     def __init__(
         self, rig: Rig, tick_ms: int = 10, clock: Callable[[], float] = time.perf_counter
@@ -106,6 +115,28 @@ class SimWorker(TickWorker):
         self._wall_acc = 0.0
         self._speed_measured = 0.0
         self._status_due = 0.0
+        self.back_pressure = False
+        self._in_flight = 0
+        self._flight_lock = threading.Lock()
+        self.held_ticks = 0  # ticks spent waiting for the GUI (reported in the status)
+
+    # ------------------------------------------------------------------ back-pressure
+    def acknowledge(self) -> None:
+        """The GUI has handled one delivery (thread-safe; called from the GUI thread)."""
+        with self._flight_lock:
+            self._in_flight = max(0, self._in_flight - 1)
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries sent and not yet acknowledged."""
+        with self._flight_lock:
+            return self._in_flight
+
+    def _deliver(self, blocks: list) -> None:
+        if self.back_pressure:
+            with self._flight_lock:
+                self._in_flight += 1
+        self.blocks_ready.emit(blocks)
 
     # ------------------------------------------------------------------ life cycle
     @Slot()
@@ -177,6 +208,10 @@ class SimWorker(TickWorker):
         self._last = now
         if self._paused or self.sim is None:
             return
+        if self.back_pressure and self.in_flight >= self.MAX_IN_FLIGHT:
+            self.held_ticks += 1  # the GUI is behind: wait for it (the simulation slows)
+            self._wall_acc += wall
+            return
         want = wall * self._speed
         sim = self.sim
         blocks = []
@@ -202,11 +237,11 @@ class SimWorker(TickWorker):
         except SimulationError as exc:
             self._paused = True
             if blocks:
-                self.blocks_ready.emit(blocks)
+                self._deliver(blocks)
             self.error.emit(str(exc))
             return
         if blocks:
-            self.blocks_ready.emit(blocks)
+            self._deliver(blocks)
         if finished:
             self.episode_finished.emit()
         self._sim_acc += done_sim
@@ -222,6 +257,7 @@ class SimWorker(TickWorker):
                     "sim_time": sim.time,
                     "episodic": sim.episodic,
                     "paused": self._paused,
+                    "held_ticks": self.held_ticks,
                 }
             )
 
@@ -274,8 +310,12 @@ class WorkerHost(ThreadHost):
     """Owns the worker thread: start it, send it commands, stop it cleanly.
 
     The host's signals are connected to the worker's slots, so calling ``host.stimulate
-    .emit(...)`` from the GUI thread queues the call into the worker thread.
+    .emit(...)`` from the GUI thread queues the call into the worker thread. The worker's
+    deliveries are relayed to the host's ``blocks_ready`` (in the GUI thread) and
+    acknowledged once its receivers have returned: that is the back-pressure.
     """
+
+    blocks_ready = Signal(object)  # list[Block], in the GUI thread, one delivery at a time
 
     stimulate = Signal(float, float)
     run_protocol = Signal(object, bool)
@@ -294,3 +334,12 @@ class WorkerHost(ThreadHost):
         self.set_paused.connect(self.worker.set_paused)
         self.set_acquisition.connect(self.worker.set_acquisition)
         self.reset_cell.connect(self.worker.reset_cell)
+        self.worker.back_pressure = True
+        self.worker.blocks_ready.connect(self._relay, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object)
+    def _relay(self, blocks) -> None:
+        try:
+            self.blocks_ready.emit(blocks)
+        finally:
+            self.worker.acknowledge()

@@ -1,6 +1,9 @@
 """Recorded sweeps with provenance: :class:`Sweep` and :class:`Recording`.
 
-All arrays are float64 in SI units (V, A, S, s; gates are dimensionless).
+All arrays are float64 in SI units (V, A, S, s; gates are dimensionless), except
+that float32 arrays are kept as float32: the rig window stores its live recording
+compactly (:func:`vlab.recording.budget.compact_sweep`; float32's 24-bit mantissa is
+finer than the amplifier's 16-bit digitiser).
 The unit of a channel comes from :data:`CHANNEL_UNITS`, or from its name
 (``I*`` -> A, ``g*`` -> S, otherwise dimensionless); the ``command`` channel
 is in V in voltage clamp and in A in current clamp (and I=0), so a sweep that
@@ -115,8 +118,9 @@ class Sweep:
         Sample interval, s (finite, > 0).
     channels
         ``{name: 1-D array}``, all of equal length (at least one sample), in SI
-        units (see :func:`channel_unit`). Stored as read-only float64 views:
-        do not modify the arrays you passed in afterwards.
+        units (see :func:`channel_unit`). Stored as read-only float64 views
+        (float32 arrays stay float32): do not modify the arrays you passed in
+        afterwards.
     t0
         Start time of the sweep in experiment time, s.
     provenance
@@ -177,7 +181,9 @@ class Sweep:
             if not isinstance(name, str) or not name:
                 raise RecordingError(f"Sweep {self.index}: channel names must be non-empty text.")
             try:
-                arr = np.asarray(values, dtype=np.float64)
+                arr = np.asarray(values)
+                if arr.dtype != np.float32:
+                    arr = np.asarray(arr, dtype=np.float64)
             except (TypeError, ValueError) as exc:
                 raise RecordingError(f"Sweep {self.index}: channel {name} is not numeric.") from exc
             if arr.ndim != 1 or arr.size == 0:

@@ -181,6 +181,7 @@ class _Episode:
     toml: str
     run_id: str
     repeat: bool = False
+    cycle: int = 0  # how many times a Repeat run has gone through the protocol
     sweep: int = 0
     pos: int = 0  # next sample index within the sweep
     membrane: Membrane | None = None
@@ -473,6 +474,7 @@ class RigSimulator:
                 ep.gap_left = INTER_SWEEP
             elif ep.repeat:
                 ep.sweep = 0
+                ep.cycle += 1
                 ep.gap_left = INTER_SWEEP
                 block.episode_done = True
             else:
@@ -504,6 +506,8 @@ class RigSimulator:
             "protocol_toml": ep.toml,
             "seed": self.seed,
             "run_id": ep.run_id,
+            "repeat": ep.repeat,
+            "cycle": ep.cycle,
         }
 
     def _make_sweep(self, ep: _Episode, prov: dict, mode: ClampMode):
