@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import vlab
 
@@ -43,9 +48,6 @@ def test_every_core_module_imports():
 
 def test_ruff_bans_qt_in_core(tmp_path):
     """The lint rule itself: a Qt import in vlab/sim is flagged."""
-    import shutil
-    from pathlib import Path
-
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     root = Path(__file__).resolve().parents[1]
     probe = root / "vlab" / "sim" / "_qt_probe_tmp.py"
@@ -60,3 +62,47 @@ def test_ruff_bans_qt_in_core(tmp_path):
     finally:
         probe.unlink()
     assert r.returncode != 0 and "TID251" in r.stdout
+
+
+def _lint_imports_on_copy(tmp_path, edits: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run import-linter with the project's contracts on a copy of vlab where each
+    ``edits`` value is appended to its path (created if new): the real tree is untouched."""
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "vlab", tmp_path / "vlab", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(root / "pyproject.toml", tmp_path / "pyproject.toml")
+    for path, code in edits.items():
+        target = tmp_path / path
+        target.write_text((target.read_text() if target.exists() else "") + "\n" + code)
+    exe = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    return subprocess.run(
+        [str(exe), "--no-cache"], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+
+
+def test_import_linter_keeps_the_contracts(tmp_path):
+    r = _lint_imports_on_copy(tmp_path, {"vlab/rig/_probe.py": "import vlab.sim\n"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 kept, 0 broken" in r.stdout, r.stdout
+
+
+#: imports against the layering -> how import-linter reports each
+WRONG_WAY = {
+    "vlab/rig/_probe.py": ("import vlab.gui\n", "vlab.rig._probe -> vlab.gui"),
+    "vlab/sim/_probe.py": ("import vlab.rig\n", "vlab.sim._probe -> vlab.rig"),
+    "vlab/analysis/_probe.py": (
+        "import vlab.recording\n",
+        "vlab.analysis._probe -> vlab.recording",
+    ),
+    "vlab/units.py": ("import vlab.sim  # noqa\n", "vlab.units -> vlab.sim"),
+    "vlab/recording/_probe.py": ("import pyqtgraph\n", "vlab.recording._probe -> pyqtgraph"),
+}
+
+
+def test_import_linter_rejects_wrong_way_imports(tmp_path):
+    """The contracts are live: a vlab.rig -> vlab.gui import (and the others) break them."""
+    r = _lint_imports_on_copy(tmp_path, {p: code for p, (code, _) in WRONG_WAY.items()})
+    assert r.returncode != 0, r.stdout
+    assert "0 kept, 2 broken" in r.stdout, r.stdout
+    for _code, report in WRONG_WAY.values():
+        assert report in r.stdout, (report, r.stdout)
