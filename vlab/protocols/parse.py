@@ -22,13 +22,8 @@ from vlab.protocols.model import (
     Protocol,
 )
 from vlab.protocols.validate import EPOCH_KEYS
-from vlab.safe_read import MAX_DEPTH, BadFileError, nesting_depth, read_bytes
+from vlab.safe_read import BadFileError, loads_toml, read_bytes
 from vlab.units import Quantity, UnitError, parse_quantity
-
-try:  # Python >= 3.11
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the tomli backport
-    import tomli as tomllib
 
 __all__ = [
     "PROTOCOL_KEYS",
@@ -254,18 +249,10 @@ def parse_protocol(text: str | bytes, source: str = "<string>") -> Protocol:
     if not isinstance(text, str):
         raise ProtocolError(f"is {type(text).__name__}, not TOML text", source=source)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ProtocolError(f"invalid TOML: {e}", source=source) from None
-    except RecursionError:
-        raise ProtocolError(
-            f"nested too deeply (vlab reads at most {MAX_DEPTH} levels)", source=source
-        ) from None
-    depth = nesting_depth(data)
-    if depth > MAX_DEPTH:
-        raise ProtocolError(
-            f"nested {depth} levels deep (vlab reads at most {MAX_DEPTH} levels)", source=source
-        )
+        data = loads_toml(text, source)
+    except BadFileError as e:  # invalid TOML (line and column), too large, nested too deeply
+        problem = str(e).removeprefix(source).lstrip(": ")
+        raise ProtocolError(problem, source=source) from None
     return protocol_from_dict(data, source)
 
 

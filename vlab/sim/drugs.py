@@ -24,16 +24,12 @@ applied one with the drug's ``wash_in`` time constant, and towards zero with
 from __future__ import annotations
 
 import math
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from vlab.resources import list_resources
+from vlab.safe_read import BadFileError, loads_toml, read_text
 from vlab.units import UnitError, parse_quantity
 
 __all__ = [
@@ -126,9 +122,9 @@ class Drug:
 
 def _load(path: Path) -> Drug:
     try:
-        d = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DrugError(f"{path.name}: cannot read drug file ({exc})") from exc
+        d = loads_toml(read_text(path), path.name, path=path)
+    except BadFileError as exc:  # unreadable, not UTF-8, not TOML, nested too deeply
+        raise DrugError(f"cannot read drug file {exc}") from exc
     mech = d.get("mechanism")
     if mech not in MECHANISMS:
         raise DrugError(f"{path.name}: mechanism {mech!r}; allowed: {MECHANISMS}")

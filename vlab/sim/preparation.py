@@ -6,14 +6,11 @@ come from. The format is documented in ``docs/preparations.md``.
 
 from __future__ import annotations
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vlab.resources import list_resources, resource_path
+from vlab.safe_read import BadFileError, loads_toml, read_text
 from vlab.sim.kinetics import KINETICS_IDS
 from vlab.units import UnitError, parse_quantity
 
@@ -87,11 +84,9 @@ def load_preparation(name_or_path: str | Path) -> Preparation:
             known = ", ".join(list_preparations()) or "none"
             raise PreparationError(f"unknown preparation {name_or_path!r} (available: {known})")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PreparationError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise PreparationError(f"{path}: not valid TOML ({exc})") from exc
+        data = loads_toml(read_text(path), str(path), path=path)
+    except BadFileError as exc:  # unreadable, not UTF-8, not TOML, nested too deeply
+        raise PreparationError(str(exc)) from exc
     return _parse(data, path)
 
 
