@@ -314,6 +314,9 @@ def _run_axon(args, protocol) -> int:
     axon = setup.build()
     sites = parse_sites(args.record, length)
     res = axon.run(protocol, record=sites, dt_max=args.dt_max or 10e-6)
+    command = res.command
+    if command is None:  # a run with a protocol always returns its command
+        raise RuntimeError("the axon run returned no stimulus command")
     cell = axon.cell
     meta = header_metadata(cell, protocol, args.seed)
     meta["cable"] = {k: v for k, v in axon.geometry.items()}
@@ -332,8 +335,8 @@ def _run_axon(args, protocol) -> int:
             if key in meta:
                 prov[key] = meta[key]
         sweeps = []
-        for i in range(res.command.shape[0]):
-            ch = {"Im": res.command[i], **{k: v[i] for k, v in res.traces.items()}}
+        for i in range(command.shape[0]):
+            ch = {"Im": command[i], **{k: v[i] for k, v in res.traces.items()}}
             sweeps.append(Sweep(index=i, dt=protocol.sample_interval, channels=ch, provenance=prov))
         out = Path(args.out)
         write_csv(sweeps, out, meta)
@@ -345,7 +348,7 @@ def _run_axon(args, protocol) -> int:
             f"{protocol.name} on {axon.prep.title}: stimulus at "
             f"{axon.geometry['stim_x'] * 100:g} cm, {res.info['n_compartments']} compartments"
         )
-        for i in range(res.command.shape[0]):
+        for i in range(command.shape[0]):
             print(f"sweep {i + 1}:")
             traces = [res.traces[lab][i] for lab in labels]
             r = readout(res.t, traces, [res.sites[lab] for lab in labels])

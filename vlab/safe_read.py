@@ -77,7 +77,13 @@ class BadFileError(ValueError):
 
     def __init__(self, message: str, path: object = None) -> None:
         super().__init__(" ".join(str(message).split()))
-        self.path = None if path is None else os.fspath(path)  # type: ignore[arg-type]
+        self.path = (
+            None
+            if path is None
+            else os.fspath(path)
+            if isinstance(path, (str, os.PathLike))
+            else str(path)
+        )
 
 
 def _name(path: str | os.PathLike[str]) -> str:
@@ -440,7 +446,7 @@ def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, path: obje
                     f"{info.file_size - header_end:,}"
                 )
             arr = np.empty(count, dtype=dtype)
-            view = memoryview(arr.view(np.uint8).reshape(-1))
+            view = arr.view(np.uint8).reshape(-1).data  # a writable memoryview
             done = 0
             while done < nbytes:
                 chunk = fh.read(min(1 << 20, nbytes - done))

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 PeakKind = Literal["inward", "outward", "peak"]
+IVKind = Literal["peak", "inward", "outward", "steady"]
 
 
 def peak_current(
@@ -103,7 +104,7 @@ def iv_curve(
     i_sweeps: np.ndarray,
     v_steps: np.ndarray | Sequence[float],
     window: Window,
-    kind: Literal["peak", "inward", "outward", "steady"] = "peak",
+    kind: IVKind = "peak",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Current–voltage relation from a voltage-step family.
 
@@ -134,7 +135,7 @@ def iv_curve(
     if kind == "steady":
         cur = np.atleast_1d(steady_state_current(t, i2, window))
     else:
-        cur = np.atleast_1d(peak_current(t, i2, window, kind=kind)[0])  # type: ignore[arg-type]
+        cur = np.atleast_1d(peak_current(t, i2, window, kind=kind)[0])
     order = np.argsort(v, kind="stable")
     return v[order], np.asarray(cur, dtype=float)[order]
 
@@ -178,26 +179,26 @@ def reversal_potential(
     i : array
         Currents at those potentials (A).
     """
-    v = np.asarray(v, dtype=float)
-    i = np.asarray(i, dtype=float)
-    if v.shape != i.shape or v.ndim != 1:
-        raise ValueError(f"v and i must be 1-D arrays of equal length; got {v.shape}, {i.shape}")
-    ok = np.isfinite(v) & np.isfinite(i)
-    v, i = v[ok], i[ok]
-    if v.size < 2:
+    va = np.asarray(v, dtype=float)
+    ia = np.asarray(i, dtype=float)
+    if va.shape != ia.shape or va.ndim != 1:
+        raise ValueError(f"v and i must be 1-D arrays of equal length; got {va.shape}, {ia.shape}")
+    ok = np.isfinite(va) & np.isfinite(ia)
+    va, ia = va[ok], ia[ok]
+    if va.size < 2:
         return Reversal(math.nan, "fewer than 2 valid points", ())
-    order = np.argsort(v, kind="stable")
-    v, i = v[order], i[order]
-    crossings = [float(x) for x in v[i == 0]]
-    for k in np.flatnonzero(i[:-1] * i[1:] < 0):
-        crossings.append(float(v[k] - i[k] * (v[k + 1] - v[k]) / (i[k + 1] - i[k])))
+    order = np.argsort(va, kind="stable")
+    va, ia = va[order], ia[order]
+    crossings = [float(x) for x in va[ia == 0]]
+    for k in np.flatnonzero(ia[:-1] * ia[1:] < 0):
+        crossings.append(float(va[k] - ia[k] * (va[k + 1] - va[k]) / (ia[k + 1] - ia[k])))
     crossings = sorted(set(crossings))
     if not crossings:
-        sign = "inward (negative)" if i[0] < 0 else "outward (positive)"
+        sign = "inward (negative)" if ia[0] < 0 else "outward (positive)"
         return Reversal(
             math.nan,
-            f"no zero crossing: all currents are {sign} between {v[0] * 1e3:.1f} and "
-            f"{v[-1] * 1e3:.1f} mV, so the reversal potential lies outside the tested range",
+            f"no zero crossing: all currents are {sign} between {va[0] * 1e3:.1f} and "
+            f"{va[-1] * 1e3:.1f} mV, so the reversal potential lies outside the tested range",
             (),
         )
     reason = ""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vlab.analysis._util import Window, as_sweeps, as_time
-from vlab.analysis.spikes import Spike, detect_spikes
+from vlab.analysis.spikes import Spike, detect_spikes_per_sweep
 
 __all__ = [
     "FICurve",
@@ -126,7 +126,7 @@ def fi_curve(
     currents = np.asarray(currents, dtype=float)
     if currents.shape != (v2.shape[0],):
         raise ValueError(f"need one current per sweep ({v2.shape[0]}); got {currents.shape}")
-    per_sweep = detect_spikes(t, v2, **detect_options)  # type: ignore[arg-type]
+    per_sweep = detect_spikes_per_sweep(t, v2, **detect_options)
     counts = np.array([spike_count(s, window) for s in per_sweep], dtype=int)
     rates = counts / (window[1] - window[0])
     lat = []
@@ -213,7 +213,7 @@ def refractory_analysis(
     intervals = np.asarray(intervals, dtype=float)
     if intervals.shape != (v2.shape[0],):
         raise ValueError(f"need one interval per sweep ({v2.shape[0]}); got {intervals.shape}")
-    per_sweep = detect_spikes(t, v2, **detect_options)  # type: ignore[arg-type]
+    per_sweep = detect_spikes_per_sweep(t, v2, **detect_options)
     pre = t < first_onset
     n = v2.shape[0]
     first = np.zeros(n, dtype=bool)

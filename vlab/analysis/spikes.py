@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from vlab.analysis._util import as_sweeps, as_time, crossing_time, moving_average
 
-__all__ = ["Spike", "detect_spikes"]
+__all__ = ["Spike", "detect_spikes", "detect_spikes_per_sweep"]
 
 ThresholdMethod = Literal["dvdt", "d2v"]
 
@@ -401,3 +401,12 @@ def _features(
         min_dvdt=float(np.min(rate[ipeak : iahp + 1])),
         latency=t_cross - opts.stim_onset,
     )
+
+
+def detect_spikes_per_sweep(
+    t: np.ndarray | Sequence[float], v_sweeps: np.ndarray | Sequence, **options: Any
+) -> list[list[Spike]]:
+    """:func:`detect_spikes` on one or more sweeps, always one list of spikes per sweep
+    (a 1-D ``v_sweeps`` is one sweep). ``options`` are those of :func:`detect_spikes`."""
+    v2 = np.atleast_2d(np.asarray(v_sweeps, dtype=float))
+    return cast("list[list[Spike]]", detect_spikes(t, v2, **options))

@@ -14,7 +14,7 @@ import numpy as np
 
 from vlab.analysis._util import Window, as_sweeps, as_time
 from vlab.analysis.clamp import peak_current, steady_state_current
-from vlab.analysis.spikes import detect_spikes
+from vlab.analysis.spikes import detect_spikes_per_sweep
 
 __all__ = ["COLUMNS", "format_table", "summarise_sweeps"]
 
@@ -92,7 +92,7 @@ def summarise_sweeps(
         raise ValueError(f"mode must be 'CC', 'IC', 'I=0' or 'VC'; got {mode!r}")
     if stim_onset is None and window is not None:
         stim_onset = float(window[0])
-    per_sweep = detect_spikes(t, d2, stim_onset=stim_onset, **detect_options)
+    per_sweep = detect_spikes_per_sweep(t, d2, stim_onset=stim_onset, **detect_options)
     t0, t1 = (float(window[0]), float(window[1])) if window is not None else (t[0], t[-1])
     nan = math.nan
     rows = []

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vlab.analysis.clamp import IVKind
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.model import Practical, Preset, Step
 from vlab.practicals.rigsetup import build_cell, load_step_protocol, resolved
@@ -188,13 +189,13 @@ def _epoch_window(protocol, index: int, sweep: int = 0) -> tuple[float, float]:
 
 
 def _spike_counts(res, protocol, cell, t_from: float = 0.0) -> np.ndarray:
-    from vlab.analysis import detect_spikes
+    from vlab.analysis.spikes import detect_spikes_per_sweep
 
     v = res.data["Vm"]
     kw = {}
     if res.mode != "voltage-clamp":
         kw = {"i_inj": res.command, "cm": cell.values["Cm"] * cell.values["area"]}
-    spikes = detect_spikes(res.t, v, **kw)
+    spikes = detect_spikes_per_sweep(res.t, v, **kw)
     return np.array([len([s for s in ss if s.t_cross >= t_from]) for ss in spikes])
 
 
@@ -205,7 +206,7 @@ def _spikes(res, cell):
     return detect_spikes(res.t, res.data["Vm"], **kw)
 
 
-def _iv(ctx: AnswerContext, channel: str, kind: str, protocol_name: str = ""):
+def _iv(ctx: AnswerContext, channel: str, kind: IVKind, protocol_name: str = ""):
     from vlab.analysis import iv_curve
 
     p = ctx.protocol(protocol_name)

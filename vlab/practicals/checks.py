@@ -152,7 +152,8 @@ def measure(cond: Condition, sweep) -> float | str | None:
         x = sweep.channels.get(cond.arg)
         if x is None:
             return None
-        return float({"max": np.max, "min": np.min, "mean": np.mean}[f](x))
+        x = np.asarray(x, dtype=float)
+        return float(x.max() if f == "max" else x.min() if f == "min" else x.mean())
     if f == "drug":
         from vlab.sim.drugs import get_drug
 
@@ -228,15 +229,19 @@ def check_sweep(conditions: list[Condition], sweep) -> SweepCheck:
     return SweepCheck(sweep.index, tuple(out))
 
 
-def best_sweep(conditions: list[Condition], sweeps) -> tuple[int, SweepCheck] | None:
-    """``(position in sweeps, check)`` of the first passing sweep, else of the closest one."""
-    best = None
+def best_sweep(conditions: list[Condition], sweeps) -> tuple[int, SweepCheck]:
+    """``(position in sweeps, check)`` of the first passing sweep, else of the closest one.
+
+    Raises ValueError when there is no sweep at all."""
+    best: tuple[int, SweepCheck] | None = None
     for pos, sw in enumerate(sweeps):
         chk = check_sweep(conditions, sw)
         if chk.passed:
             return pos, chk
         if best is None or chk.n_met > best[1].n_met:
             best = (pos, chk)
+    if best is None:
+        raise ValueError("there is no sweep to check")
     return best
 
 

@@ -47,7 +47,9 @@ def answers_text(name: str, student_id: str) -> str:
         out.append(f"step {i}: {step.title}")
         for q in step.questions:
             if q.kind == "numeric":
-                tol = tolerance_si(q, float(key[q.id]))
+                value = key[q.id]
+                assert isinstance(value, float), "a numeric question's key is a number"
+                tol = tolerance_si(q, value)
                 from dataclasses import replace
 
                 tol_text = format_answer(replace(q, kind="numeric"), tol)

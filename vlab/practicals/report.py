@@ -102,9 +102,9 @@ def svg_trace(
         order.remove(highlight)
         order.append(highlight)  # drawn last, on top
     for k in order:
-        v = np.clip(traces[k], lo, hi)
-        xs = left + np.linspace(0, w, v.size)
-        ys = top + (hi - v) / (hi - lo) * h
+        trace = np.clip(traces[k], lo, hi)
+        xs = left + np.linspace(0, w, trace.size)
+        ys = top + (hi - trace) / (hi - lo) * h
         pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
         main = highlight is None or k == highlight or len(traces) == 1
         stroke = color if main else "#a9b4c6"

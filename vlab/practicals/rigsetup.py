@@ -15,6 +15,7 @@ the student change something.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.model import LOCKABLE_CONTROLS, Practical, Preset
@@ -73,7 +74,7 @@ class ControlLock:
         return [labels[c] for c in LOCKABLE_CONTROLS if c in self.locked]
 
 
-def practical_protocols() -> dict[str, object]:
+def practical_protocols() -> dict[str, Path]:
     """Protocol files shipped with the practicals: name -> path."""
     return {p.stem: p for p in list_resources("practicals/protocols", ".toml")}
 

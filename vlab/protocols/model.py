@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -117,8 +117,12 @@ class Epoch:
             object.__setattr__(self, "level_increment", None)
 
     # ----------------------------------------------------------------- per sweep
-    def duration_at(self, sweep: int) -> float:
-        """Duration on sweep ``sweep`` (0-based), s."""
+    @overload
+    def duration_at(self, sweep: int) -> float: ...
+    @overload
+    def duration_at(self, sweep: np.ndarray) -> np.ndarray: ...
+    def duration_at(self, sweep):
+        """Duration on sweep ``sweep`` (0-based; or an array of sweeps), s."""
         return self.duration + sweep * self.duration_increment
 
     def level_at(self, sweep: int) -> Quantity:
@@ -274,8 +278,10 @@ class Protocol:
     def _pulse_bounds(self, ep: Epoch, sweep: int, t0: float, end: int) -> list[tuple[int, int]]:
         dt = self.sample_interval
         width, period = ep.pulse_width_at(sweep), ep.period_at(sweep)
-        out = []
-        for m in range(ep.pulses or 0):
+        out: list[tuple[int, int]] = []
+        if width is None or period is None or ep.pulses is None:  # not a train
+            return out
+        for m in range(ep.pulses):
             ts = t0 + m * period
             a, b = sample_index(ts, dt), min(sample_index(ts + width, dt), end)
             if a < b:

@@ -242,10 +242,11 @@ class _Checker:
         for name in ("pulse_width", "period", "pulses"):
             if getattr(ep, name) is None:
                 raise self.fail(f"{key}.{name}", f"a train epoch needs {name}")
-        if not _is_int(ep.pulses):
-            raise self.fail(f"{key}.pulses", f"must be a whole number, got {ep.pulses!r}")
-        if ep.pulses < 1:
-            raise self.fail(f"{key}.pulses", f"must be at least 1, got {ep.pulses}")
+        pulses = ep.pulses
+        if pulses is None or not _is_int(pulses):
+            raise self.fail(f"{key}.pulses", f"must be a whole number, got {pulses!r}")
+        if pulses < 1:
+            raise self.fail(f"{key}.pulses", f"must be at least 1, got {pulses}")
         w0 = self.time(f"{key}.pulse_width", ep.pulse_width)
         winc = self.time(f"{key}.pulse_width_increment", ep.pulse_width_increment, positive=False)
         P0 = self.time(f"{key}.period", ep.period)
@@ -266,7 +267,7 @@ class _Checker:
                 f"pulse_width ({_t(w[j])}) is longer than period ({_t(P[j])}) {self.sweep_text(j)}; "
                 "period is pulse start to pulse start and must be at least pulse_width",
             )
-        span = (ep.pulses - 1) * P + w
+        span = (pulses - 1) * P + w
         bad = span > d * (1 + _REL) + 1e-15
         if bad.any():
             j = self.first_sweep(bad)

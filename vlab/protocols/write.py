@@ -92,6 +92,7 @@ def _epoch_dict(ep: Epoch) -> dict[str, Any]:
     if ep.duration_increment:
         d["duration_increment"] = _t(ep.duration_increment)
     if ep.type == "train":
+        assert ep.pulse_width is not None and ep.period is not None and ep.pulses is not None
         d["pulse_width"] = _t(ep.pulse_width)
         d["period"] = _t(ep.period)
         d["pulses"] = int(ep.pulses)

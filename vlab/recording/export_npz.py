@@ -104,7 +104,7 @@ def write_npz(
     arrays[META_KEY] = np.array(dumps(doc))
     save = np.savez_compressed if compress else np.savez
     with atomic_open(path) as fh:
-        save(fh, **arrays)
+        save(fh, allow_pickle=False, **arrays)
 
 
 def read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Sweep]]:

@@ -109,7 +109,7 @@ def save_session(
         "n_sweeps": len(metas),
     }
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, allow_pickle=False, **arrays)
     with (
         atomic_open(path, SessionError) as fh,
         zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf,

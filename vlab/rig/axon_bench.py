@@ -281,6 +281,8 @@ def run_pulse(axon: Axon, stimulus: PulseStimulus) -> BenchSweep:
     )
     comp = axon.compartments()
     row0 = np.full((1, len(comp["x"])), r.traces["S1"][0, 0])
+    if r.snapshots is None:
+        raise RuntimeError("the axon run returned no snapshots although they were asked for")
     return BenchSweep(
         axon=axon,
         comp=comp,

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from vlab.protocols import Protocol
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
 
@@ -102,7 +103,7 @@ class Rig:
         self.cell = Cell(preparation)
         self.bath = Bath()
         self.amplifier = Amplifier()
-        self.protocol = None  # vlab.protocols.Protocol or None (gap-free)
+        self.protocol: Protocol | None = None  # None: gap-free
         self._listeners: list[Callable[[str, object], None]] = []
         self._undo: list[tuple[str, dict]] = []
         self._redo: list[tuple[str, dict]] = []

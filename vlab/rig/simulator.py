@@ -43,7 +43,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vlab import __version__
-from vlab.rig.rig import ClampMode, Rig
+from vlab.protocols import Protocol
+from vlab.rig.rig import Amplifier, ClampMode, Rig
+from vlab.sim.cell import Cell
 from vlab.sim.drugs import drug_provenance, get_drug
 from vlab.sim.engine import Membrane, SimulationError, _initial_sample
 
@@ -131,9 +133,9 @@ class _OutputStage:
 
     def __init__(self, scale: float) -> None:
         self.scale = scale
-        self._key = None
-        self._sos = None
-        self._zi = None
+        self._key: tuple[float, float] | None = None  # (cut-off Hz, dt s) of self._sos
+        self._sos: np.ndarray | None = None
+        self._zi: np.ndarray | None = None
 
     def reset(self) -> None:
         self._zi = None
@@ -176,7 +178,7 @@ class _Pulse:
 
 @dataclass
 class _Episode:
-    protocol: object
+    protocol: Protocol
     command: np.ndarray  # (sweeps, n)
     toml: str
     run_id: str
@@ -318,7 +320,7 @@ class RigSimulator:
         self._snapshot(dt)
         self.time += dt
 
-    def _snapshot(self, dt: float):
+    def _snapshot(self, dt: float) -> tuple[Cell, Amplifier]:
         """Under ``rig.lock``: let ``dt`` of perfusion pass, sync drugs into the cell and
         take private copies of the cell and amplifier. Everything else (integration,
         filtering, provenance) then runs outside the lock, so the GUI never waits more
@@ -390,11 +392,17 @@ class RigSimulator:
         data["Vm"] = self._vm_out.process(data["Vm"], dt, cutoff, gain if primary == "Vm" else 0)
         data["Im"] = self._im_out.process(data["Im"], dt, cutoff, gain if primary == "Im" else 0)
 
+    def _running(self) -> _Episode:
+        """The running episode (only called while one runs)."""
+        if self._episode is None:
+            raise RuntimeError("no episode is running")
+        return self._episode
+
     def _protocol_mode(self) -> ClampMode:
-        return ClampMode.VC if self._episode.protocol.mode == "voltage-clamp" else ClampMode.CC
+        return ClampMode.VC if self._running().protocol.mode == "voltage-clamp" else ClampMode.CC
 
     def _begin_sweep(self) -> None:
-        ep = self._episode
+        ep = self._running()
         p = ep.protocol
         cmd = ep.command[ep.sweep]
         cell, _amp = self._snapshot(0.0)
@@ -417,7 +425,7 @@ class RigSimulator:
         self._im_out.reset()
 
     def _step_episode(self, duration: float) -> Block | None:
-        ep = self._episode
+        ep = self._running()
         if ep.gap_left > 0:
             dt_pass = min(duration, ep.gap_left)
             self._pass_time(dt_pass)
@@ -435,15 +443,16 @@ class RigSimulator:
         k = min(k, n_total - ep.pos)
         mode = self._protocol_mode()
         cell, amp = self._snapshot(k * dt)
+        mem = ep.membrane
+        assert mem is not None, "_begin_sweep makes the sweep's membrane"
         if k > 0:
-            ep.membrane.cell = cell
+            mem.cell = cell
             seg = cmd[ep.pos - 1 : ep.pos + k]
-            out = ep.membrane.advance(p.mode, seg[None, :], dt, _ENGINE_VARIABLES)
+            out = mem.advance(p.mode, seg[None, :], dt, _ENGINE_VARIABLES)
         else:
             out = {v: np.zeros((1, 0)) for v in _ENGINE_VARIABLES}
         gain, cutoff = amp.gain, amp.lowpass_hz
         rev, blocked, drugs = self._cell_info(cell, ep.membrane)
-        prov = self._provenance(cell, amp) if ep.pos + k >= n_total else None
         data = {kk: v[0] for kk, v in out.items()}
         data["command"] = cmd[ep.pos : ep.pos + k].copy()
         idx = np.arange(ep.pos, ep.pos + k)
@@ -468,7 +477,7 @@ class RigSimulator:
             drugs=drugs,
         )
         if done:
-            block.record = self._make_sweep(ep, prov, mode)
+            block.record = self._make_sweep(ep, self._provenance(cell, amp), mode)
             if ep.sweep + 1 < p.sweeps:
                 ep.sweep += 1
                 ep.gap_left = INTER_SWEEP
@@ -487,7 +496,7 @@ class RigSimulator:
     def _provenance(self, cell, amp) -> dict:
         v = cell.values
         conc = {k: val for k, val in v.items() if k.endswith("_in") or k.endswith("_out")}
-        ep = self._episode
+        ep = self._running()
         return {
             "vlab_version": __version__,
             "preparation": cell.prep.name,

@@ -286,16 +286,16 @@ class Axon:
         rec_idx = np.array([self.position_index(record[k], comp) for k in labels], dtype=np.int64)
         n_sweeps, n = command.shape
         traces = np.empty((n_sweeps, len(labels), n))
-        weights = [w]
+        weight_rows = [w]
         extra_cmd = []
         for xs, t_on, dur, amp in extra_stimuli:
             wi = np.zeros(len(comp["x"]))
             wi[self.position_index(xs, comp)] = 1.0
-            weights.append(wi)
+            weight_rows.append(wi)
             a = np.zeros(n + 1)
             a[round(t_on / sample_interval) : round((t_on + dur) / sample_interval)] = amp * 1e6
             extra_cmd.append(a)
-        weights = np.array(weights)
+        weights = np.array(weight_rows)
         snaps = snap_t = None
         for s in range(n_sweeps):
             v0 = (

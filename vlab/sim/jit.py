@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import types
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def _cache_dir() -> str | None:
 
 
 JIT_ENABLED = os.environ.get("VLAB_NO_JIT", "") not in ("1", "true", "yes")
-_numba = None
+_numba: types.ModuleType | None = None  # numba, when it imports
 _CACHE = False
 if JIT_ENABLED:
     cache_dir = _cache_dir()
