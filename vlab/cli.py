@@ -119,10 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     dr = sub.add_parser("drugs", help="list the drugs")
     dr.set_defaults(func=cmd_drugs)
 
-    pc = sub.add_parser("practical", help="guided practicals (list, answers)")
-    pc.add_argument("action", choices=["list", "answers"])
-    pc.add_argument("name", nargs="?")
-    pc.add_argument("--student", default="")
+    pc = sub.add_parser("practical", help="guided practicals (list, class, answers, grade)")
+    from vlab.practicals.cli import add_arguments as practical_arguments
+
+    practical_arguments(pc)
     pc.set_defaults(func=cmd_practical)
     return p
 

@@ -51,7 +51,8 @@ def test_answer_correctly_and_step_is_checked(panel, qtbot, tmp_path):
 
 def test_recording_question_and_report(panel, qtbot, tmp_path):
     panel.open_practical("threshold", "student-8")
-    sweeps = simulate_sweeps(panel.session.preset(0))
+    assert panel.rig.practical_tag == panel.session.recording_tag(0)
+    sweeps = simulate_sweeps(panel.session.preset(0), tag=panel.rig.practical_tag)
     panel.recording_provider = lambda: sweeps
     for qid in ("fire", "fail"):
         qtbot.mouseClick(panel.question_boxes[qid].button, Qt.LeftButton)

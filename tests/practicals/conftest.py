@@ -26,7 +26,7 @@ def complete(session: PracticalSession) -> list:
         for q in step.questions:
             if q.kind == "recording":
                 if sweeps is None:
-                    sweeps = simulate_sweeps(session.preset(i))
+                    sweeps = simulate_sweeps(session.preset(i), tag=session.recording_tag(i))
                 feedback.append(session.check_recording(q.id, sweeps))
             else:
                 feedback.append(session.submit(q.id, typed_answer(session, q)))

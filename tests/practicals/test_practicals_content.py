@@ -111,9 +111,10 @@ require = ["drug(TTX) >= 10 nM", "max(Vm) < 0 mV", "mode == CC"]
         source="test",
     )
     s = PracticalSession(p, "x", autosave=False)
-    assert s.check_recording("r", simulate_sweeps(s.preset(0))).correct
+    assert s.check_recording("r", simulate_sweeps(s.preset(0), tag=s.recording_tag(0))).correct
     control = simulate_sweeps(
-        s.preset(0).__class__(preparation="squid", mode="CC", protocol="strong_pulse")
+        s.preset(0).__class__(preparation="squid", mode="CC", protocol="strong_pulse"),
+        tag=s.recording_tag(0),
     )
     fb = s.check_recording("r", control)
     assert (

@@ -54,7 +54,7 @@ def test_wrong_choice_and_recording_do_not_pass(headless_student):
     fb = s.check_recording("fire", [])
     assert not fb.correct and "Nothing recorded" in fb.message
     # a sweep from the wrong experiment (voltage clamp) does not count
-    vc = simulate_sweeps(load_practical("negative_slope").steps[0].preset)
+    vc = simulate_sweeps(load_practical("negative_slope").steps[0].preset, tag=s.recording_tag(0))
     fb = s.check_recording("fire", vc)
     assert not fb.correct and "NOT met: current clamp" in fb.message
     assert not s.passed
@@ -141,7 +141,7 @@ def test_report_is_self_contained_and_has_the_answers(tmp_path, headless_student
     s = _session("threshold", "frank", autosave=False)
     headless_student(s)
     s.submit("all_or_none", "double")  # a later wrong attempt is counted, the answer stays right
-    sweeps = simulate_sweeps(s.preset(0))
+    sweeps = simulate_sweeps(s.preset(0), tag=s.recording_tag(0))
     out = export_report(s.progress, tmp_path / "report.html", sweeps=sweeps)
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
@@ -150,14 +150,17 @@ def test_report_is_self_contained_and_has_the_answers(tmp_path, headless_student
     assert "stays nearly the same" in text
     assert text.count("<svg") >= 3 and "<polyline" in text and "highlighted" in text
     assert "Score: 4 / 4" in text
-    assert 'src="http' not in text and "<link" not in text and "<script" not in text
+    assert "Attempts (2)" in text  # every attempt of all_or_none, with its time
+    assert 'src="http' not in text and "<link" not in text
+    # the only script is the embedded progress (data for the grader, never executed)
+    assert text.count("<script") == 1 and '<script type="application/json"' in text
     assert "preparation" in text and "squid" in text
 
 
 def test_mystery_drug_is_not_named_in_recordings_or_report(tmp_path):
     s = _session("mystery_blocker", "grace", autosave=False)
     step = next(k for k, st in enumerate(s.practical.steps) if "drug_names" in st.preset.locked)
-    sweeps = simulate_sweeps(s.preset(step))
+    sweeps = simulate_sweeps(s.preset(step), tag=s.recording_tag(step))
     assert list(sweeps[0].provenance["drugs"]) == ["unknown drug 1"]
     text = export_report(s.progress, tmp_path / "report.html", sweeps=sweeps).read_text("utf-8")
     # the provenance table names no drug (the choice question lists them all anyway)
@@ -165,18 +168,22 @@ def test_mystery_drug_is_not_named_in_recordings_or_report(tmp_path):
 
 
 # ---------------------------------------------------------------------------- CLI
-def test_cli_list_and_answers(capsys):
+def test_cli_list_and_answers(capsys, tmp_path):
     from vlab.cli import main
 
     assert main(["practical", "list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in builtin_practicals())
-    assert main(["practical", "answers", "hearing", "--student", "s1"]) == 0
+    assert main(["practical", "class", "c1", "--students", "s1,s2", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    inst = str(tmp_path / "c1.instructor.toml")
+    assert main(["practical", "answers", "hearing", "--class", inst, "--student", "s1"]) == 0
     out = capsys.readouterr().out
     assert "df_apical" in out and "mV" in out and "K_endo" in out
-    assert main(["practical", "answers", "hearing"]) == 2
-    assert "--student" in capsys.readouterr().err
-    assert main(["practical", "answers", "nope", "--student", "s1"]) == 2
+    assert main(["practical", "answers", "hearing", "--class", inst]) == 0  # the roster
+    out = capsys.readouterr().out
+    assert "student 's1'" in out and "student 's2'" in out
+    assert main(["practical", "answers", "nope", "--class", inst, "--student", "s1"]) == 2
 
 
 # ---------------------------------------------------------------------------- validation

@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
         if self.practical is not None:
             # the practical checks the student's recordings and locks controls per step
             self.practical.recording_provider = lambda: list(self.recording)
-            self.practical.lock_listener = lambda lock: self.rig.set_locked(lock.locked)
+            self.practical.lock_listener = self._practical_lock
 
         for key, dock in self.docks.items():
             install_help_shortcut(dock.widget(), key)
@@ -600,6 +600,16 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ data from the worker
     @Slot(object)
+    def _practical_lock(self, lock) -> None:
+        """A practical step opened: lock its controls, hide the read-outs it asks to."""
+        self.rig.set_locked(lock.locked)
+        self.scope.set_hidden_readouts(lock.hidden)
+        solutions = self.side_panels.get("solutions")
+        if solutions is not None:
+            solutions.set_hidden_readouts(lock.hidden)
+        if self.membrane_view is not None:
+            self.membrane_view.hidden_readouts = frozenset(lock.hidden)
+
     def on_blocks(self, blocks) -> None:
         self.scope.add_blocks(blocks)
         mv = self.membrane_view

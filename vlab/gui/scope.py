@@ -179,6 +179,8 @@ class Scope(QWidget):
         self._episode_duration: float | None = None
         self._mode = "CC"
         self.reversal: dict[str, float] = {}
+        #: read-outs a graded practical step hides ("reversals": the E lines)
+        self.hidden_readouts: frozenset[str] = frozenset()
         self.last_vm = float("nan")
         self.last_im = float("nan")
 
@@ -509,10 +511,15 @@ class Scope(QWidget):
             self._fps_t0 = now
         self.frame_painted.emit()
 
+    def set_hidden_readouts(self, names) -> None:
+        """Hide read-outs a practical step asks for (``"reversals"``: the E lines)."""
+        self.hidden_readouts = frozenset(names)
+        self._update_reversal_lines()
+
     def _update_reversal_lines(self) -> None:
         for ion, line in self.e_lines.items():
             e = self.reversal.get(ion)
-            if e is None:
+            if e is None or "reversals" in self.hidden_readouts:
                 line.setVisible(False)
                 continue
             line.setVisible(True)

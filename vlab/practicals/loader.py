@@ -17,6 +17,7 @@ from pathlib import Path
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.model import (
     CLAMP_MODES,
+    HIDEABLE_READOUTS,
     LOCKABLE_CONTROLS,
     QUESTION_KINDS,
     Practical,
@@ -42,8 +43,10 @@ _TOP_KEYS = {
     "order",
     "unknowns",
     "steps",
+    "graded",
+    "attempts",
 }
-_STEP_KEYS = {"id", "title", "text", "preset", "questions"}
+_STEP_KEYS = {"id", "title", "text", "preset", "questions", "hide"}
 _PRESET_KEYS = {"preparation", "mode", "protocol", "holding", "parameters", "drugs", "locked"}
 _Q_KEYS = {
     "id",
@@ -57,6 +60,7 @@ _Q_KEYS = {
     "require",
     "hint",
     "explanation",
+    "attempts",
 }
 _U_KEYS = {"kind", "min", "max", "step", "unit", "options"}
 
@@ -271,6 +275,13 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
     )
 
 
+def _attempts(ctx: _Ctx, d: dict, where: str) -> int:
+    n = d.get("attempts", 0)
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 100:
+        raise ctx.fail(f"{where}attempts", f"{n!r}; a whole number of attempts from 1 to 100")
+    return n
+
+
 def _question(ctx: _Ctx, d, where: str, names: set[str]) -> Question:
     from vlab.practicals.answers import REGISTRY, parse_call
     from vlab.practicals.checks import parse_condition
@@ -289,7 +300,7 @@ def _question(ctx: _Ctx, d, where: str, names: set[str]) -> Question:
     prompt = ctx.text(d, "prompt", where)
     hint = ctx.text(d, "hint", where, required=False)
     expl = ctx.text(d, "explanation", where, required=False)
-    kw: dict = {}
+    kw: dict = {"attempts": _attempts(ctx, d, where)}
     answer = ctx.text(d, "answer", where, required=False)
     if answer:
         try:
@@ -401,6 +412,10 @@ def parse_practical(
     minutes, order = d.get("minutes", 30), d.get("order", 100)
     if not isinstance(minutes, int) or not isinstance(order, int):
         raise ctx.fail("minutes", "minutes and order must be whole numbers")
+    graded = d.get("graded", False)
+    if not isinstance(graded, bool):
+        raise ctx.fail("graded", f"{graded!r}; true or false")
+    attempts = _attempts(ctx, d, "")
     unknowns = _unknowns(ctx, d.get("unknowns", {}))
     names = {u.name for u in unknowns}
     steps_raw = d.get("steps")
@@ -433,6 +448,9 @@ def parse_practical(
                 raise ctx.fail(f"{where}questions[{j}].id", f"{question.id!r} is used twice")
             seen_q.add(question.id)
             questions.append(question)
+        hide = s.get("hide", [])
+        if not isinstance(hide, list) or any(h not in HIDEABLE_READOUTS for h in hide):
+            raise ctx.fail(f"{where}hide", f"{hide!r}; a list of: {', '.join(HIDEABLE_READOUTS)}")
         steps.append(
             Step(
                 sid,
@@ -440,6 +458,7 @@ def parse_practical(
                 ctx.text(s, "text", where),
                 preset,
                 tuple(questions),
+                tuple(hide),
             )
         )
     return Practical(
@@ -452,6 +471,8 @@ def parse_practical(
         sources=tuple(d.get("sources", [])),
         minutes=minutes,
         order=order,
+        graded=graded,
+        attempts=attempts,
         source=source,
     )
 

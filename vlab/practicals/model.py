@@ -20,6 +20,7 @@ __all__ = [
     "QUESTION_KINDS",
     "CLAMP_MODES",
     "LOCKABLE_CONTROLS",
+    "HIDEABLE_READOUTS",
     "Unknown",
     "Preset",
     "Question",
@@ -43,6 +44,10 @@ LOCKABLE_CONTROLS = (
     "drugs",
     "drug_names",
 )
+#: rig read-outs a step may hide (``hide``); graded mode hides those a question asks for:
+#: ``reversals`` (E lines on the scope, Nernst potentials in Solutions, the membrane
+#: view's E markers) and ``ghk`` (the GHK estimate in Solutions)
+HIDEABLE_READOUTS = ("reversals", "ghk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +145,11 @@ class Question:
         Recording: conditions a single recorded sweep must meet (see
         :mod:`vlab.practicals.checks`).
     hint
-        Shown after a wrong answer.
+        Shown after a wrong answer (practice mode only).
     explanation
         Shown after a correct answer.
+    attempts
+        Graded mode: attempts allowed for this question (0: the class's or practical's).
     """
 
     id: str
@@ -157,6 +164,7 @@ class Question:
     require: tuple[str, ...] = ()
     hint: str = ""
     explanation: str = ""
+    attempts: int = 0
 
     def choice_label(self, key: str) -> str:
         """Label of choice ``key`` (the key itself if unknown)."""
@@ -168,7 +176,8 @@ class Step:
     """One step of a practical: text, rig preset and questions.
 
     ``preset`` is the step's effective preset: a step whose file section has no preset
-    inherits the previous step's.
+    inherits the previous step's. ``hide`` names read-outs (:data:`HIDEABLE_READOUTS`)
+    hidden while the step is open, in every mode.
     """
 
     id: str
@@ -176,11 +185,16 @@ class Step:
     text: str
     preset: Preset
     questions: tuple[Question, ...] = ()
+    hide: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Practical:
-    """A whole practical, as loaded from ``resources/practicals/<name>.toml``."""
+    """A whole practical, as loaded from ``resources/practicals/<name>.toml``.
+
+    ``graded`` makes the practical graded even outside a class; ``attempts`` (0: the
+    default of 3) is its attempts per typed question in graded mode.
+    """
 
     name: str
     title: str
@@ -191,6 +205,8 @@ class Practical:
     sources: tuple[str, ...] = ()
     minutes: int = 30
     order: int = 100
+    graded: bool = False
+    attempts: int = 0
     source: str = field(default="<practical>", compare=False)
 
     def questions(self) -> list[tuple[Step, Question]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -253,15 +252,68 @@ def _figure(ev: dict, caption: str) -> str:
     return f"<figure>{''.join(out)}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def render_report(progress: Progress, practical=None, sweeps=None) -> str:
-    """The report as an HTML string (see :func:`export_report`)."""
+#: id of the ``<script type="application/json">`` element holding the progress
+DATA_ID = "vlab-progress"
+
+
+def embedded_progress(progress: Progress) -> str:
+    """The progress as JSON safe inside a ``<script>`` element (``</`` escaped)."""
+    return progress.to_json().replace("</", "<\\/")
+
+
+def read_embedded_progress(text: str) -> dict:
+    """The progress dict embedded in a report's HTML; PracticalError if there is none."""
+    import json
+    import re
+
+    m = re.search(
+        rf'<script type="application/json" id="{DATA_ID}">(.*?)</script>', text, flags=re.S
+    )
+    if not m:
+        raise PracticalError("not a vlab practical report (no embedded progress)")
+    try:
+        d = json.loads(m.group(1))
+    except ValueError as exc:
+        raise PracticalError(f"the report's embedded progress is damaged ({exc})") from exc
+    if not isinstance(d, dict):
+        raise PracticalError("the report's embedded progress is damaged")
+    return d
+
+
+def _attempt_log(session, qid: str) -> str:
+    log = session.progress.attempts.get(qid) or []
+    if not log:
+        return ""
+    e = html.escape
+    items = []
+    for a in log:
+        what = a.get("value", f"sweep {int(a.get('sweep', 0)) + 1}")
+        items.append(
+            f"{e(str(what))} ({'✓' if a.get('correct') else '✗'}, {e(str(a.get('time', '')))})"
+        )
+    limit = session.max_attempts(qid)
+    of = f" of {limit}" if limit else ""
+    return f'<div class="meta">Attempts ({len(log)}{of}): ' + "; ".join(items) + "</div>"
+
+
+def render_report(progress: Progress, practical=None, sweeps=None, session=None) -> str:
+    """The report as an HTML string (see :func:`export_report`).
+
+    ``session`` (the student's :class:`~vlab.practicals.PracticalSession`) supplies the
+    class and the unknowns; without it the report is rendered as practice work.
+    """
     from vlab.practicals.checks import describe_condition
     from vlab.practicals.loader import load_practical
     from vlab.practicals.session import PracticalSession
 
-    if practical is None:
-        practical = load_practical(progress.practical)
-    session = PracticalSession(practical, progress.student_id, progress=progress, autosave=False)
+    if session is None:
+        if practical is None:
+            practical = load_practical(progress.practical)
+        session = PracticalSession(
+            practical, progress.student_id, progress=progress, autosave=False
+        )
+    practical = session.practical
+    progress = session.progress
     got, total = session.score
     status = (
         '<span class="pass">complete: every question answered correctly</span>'
@@ -274,6 +326,7 @@ def render_report(progress: Progress, practical=None, sweeps=None) -> str:
         f'<div class="meta">Student <b>{e(progress.student_id)}</b> · practical <code>{e(practical.name)}</code> · '
         f"started {e(progress.started)} · last change {e(progress.updated)}</div>",
         f'<div class="score">Score: {got} / {total} — {status}</div>',
+        f'<div class="meta">{e(session.mode_text())}</div>',
         f"<p>{e(practical.summary)}</p>",
     ]
     for i, step in enumerate(practical.steps, 1):
@@ -308,6 +361,7 @@ def render_report(progress: Progress, practical=None, sweeps=None) -> str:
                     f'<div class="ans">Answer: <b>{e(shown or "—")}{e(unit) if shown else ""}</b> {badge}'
                     f' <span class="meta">({int(res.get("attempts", 0)) if res else 0} attempt(s))</span></div>'
                 )
+            block.append(_attempt_log(session, q.id))
             if res and res.get("feedback"):
                 block.append(f'<div class="fb">{e(res["feedback"])}</div>')
             block.append("</div>")
@@ -350,17 +404,21 @@ def render_report(progress: Progress, practical=None, sweeps=None) -> str:
     now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     body.append(
         f"<footer>Report written by vlab {e(__version__)} on {e(now)}. Answers are checked against "
-        "values computed by vlab's simulation for this student's own unknowns; the instructor can "
-        f"regenerate the key with <code>vlab practical answers {e(practical.name)} --student ID</code>.</footer>"
+        "values computed by vlab's simulation for this student's own unknowns. The instructor "
+        "re-checks every answer and recording of this file with "
+        "<code>vlab practical grade --class CLASS.instructor.toml FOLDER</code>.</footer>"
     )
+    data = f'<script type="application/json" id="{DATA_ID}">{embedded_progress(progress)}</script>'
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{e(practical.title)} — {e(progress.student_id)}</title>"
-        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + f"\n{data}\n</body></html>\n"
     )
 
 
-def export_report(progress: Progress, path: str | os.PathLike, practical=None, sweeps=None) -> Path:
+def export_report(
+    progress: Progress, path: str | os.PathLike, practical=None, sweeps=None, session=None
+) -> Path:
     """Write the HTML report to ``path`` atomically and return the path.
 
     Parameters
@@ -373,27 +431,13 @@ def export_report(progress: Progress, path: str | os.PathLike, practical=None, s
         The loaded practical (default: loaded by ``progress.practical``).
     sweeps
         Optional recorded sweeps; the last three are drawn under "Latest recording".
+    session
+        The student's session (class, unknowns); see :func:`render_report`.
     """
-    path = Path(path)
-    text = render_report(progress, practical, sweeps)
-    tmp = None
+    from vlab.practicals.fileio import write_text_atomic
+
+    text = render_report(progress, practical, sweeps, session)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # a report is for sharing: not owner-only like mkstemp's
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise PracticalError(f"cannot write the report {path}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return path
+        return write_text_atomic(path, text, shared=True)  # a report is for sharing
+    except PracticalError as exc:
+        raise PracticalError(f"cannot write the report: {exc}") from exc

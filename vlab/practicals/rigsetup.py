@@ -47,10 +47,12 @@ class ControlLock:
 
     ``locked`` holds names from :data:`vlab.practicals.model.LOCKABLE_CONTROLS`.
     ``"drug_names"`` asks the GUI to hide the names of drugs in the bath (mystery
-    practicals).
+    practicals). ``hidden`` holds read-outs the GUI hides during the step
+    (:data:`vlab.practicals.model.HIDEABLE_READOUTS`).
     """
 
     locked: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()
 
     def is_locked(self, control: str) -> bool:
         """True if ``control`` (a lockable name or a parameter name) may not change."""
@@ -71,7 +73,9 @@ class ControlLock:
             "drugs": "perfusion (drugs)",
             "drug_names": "drug names are hidden",
         }
-        return [labels[c] for c in LOCKABLE_CONTROLS if c in self.locked]
+        out = [labels[c] for c in LOCKABLE_CONTROLS if c in self.locked]
+        shown = {"reversals": "reversal potentials are hidden", "ghk": "the GHK estimate is hidden"}
+        return out + [shown[h] for h in sorted(self.hidden) if h in shown]
 
 
 def practical_protocols() -> dict[str, Path]:
@@ -167,12 +171,16 @@ def apply_preset(rig, preset: Preset) -> None:
         rig.clear_history()  # undo must not step back into the previous step's set-up
 
 
-def simulate_sweeps(preset: Preset, protocol=None, label: str = "") -> list:
+def simulate_sweeps(
+    preset: Preset, protocol=None, label: str = "", tag: dict | None = None
+) -> list:
     """Run the preset's protocol (or ``protocol``) and return recorded Sweeps.
 
     The provenance has the same keys as the rig's recordings (``preparation``,
     ``parameters``, ``drugs`` with ``concentration_M``, ``mode``, ``protocol_name``...),
-    so recording checks treat both alike.
+    so recording checks treat both alike; ``tag`` (a session's
+    :meth:`~vlab.practicals.PracticalSession.recording_tag`) is stored as ``practical``,
+    as the rig does while a practical step is open.
     """
     import numpy as np
 
@@ -201,6 +209,8 @@ def simulate_sweeps(preset: Preset, protocol=None, label: str = "") -> list:
         "seed": 0,
         "run_id": f"simulated-{protocol.name}",
     }
+    if tag:
+        prov["practical"] = dict(tag)
     sweeps = []
     for k in range(res.n_sweeps):
         chans = {name: np.asarray(a[k]) for name, a in res.data.items() if name != "Iion"}

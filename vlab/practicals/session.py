@@ -19,9 +19,14 @@ from vlab.practicals.answers import AnswerContext, evaluate
 from vlab.practicals.checks import best_sweep, describe_condition, parse_condition
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.model import Practical, Question, Step
-from vlab.practicals.progress import Progress, load_progress, save_progress
+from vlab.practicals.progress import Progress, load_progress, save_progress, seal_of
 from vlab.practicals.rigsetup import ControlLock, resolved
-from vlab.practicals.unknowns import draw_unknowns, substitute
+from vlab.practicals.unknowns import (
+    draw_unknowns,
+    normalise_student_id,
+    practice_seed,
+    substitute,
+)
 
 __all__ = ["Feedback", "PracticalSession", "answer_key", "format_answer", "parse_number"]
 
@@ -100,13 +105,36 @@ def _key_for(practical: Practical, step: Step, q: Question, unknowns: dict, ctx:
     return float(value)
 
 
-def answer_key(practical: Practical, student_id: str) -> dict[str, object]:
+#: answer functions whose value a live read-out would show: graded mode hides that
+#: read-out (see :data:`vlab.practicals.model.HIDEABLE_READOUTS`) while the step is open
+GIVEAWAY_READOUTS = {
+    "nernst": "reversals",
+    "nernst_of": "reversals",
+    "reversal": "reversals",
+    "driving_force": "reversals",
+    "closer": "reversals",
+    "current_direction": "reversals",
+    "ion_flow": "reversals",
+    "below_reversal": "reversals",
+    "apical_driving_force": "reversals",
+    "ghk": "ghk",
+}
+DEFAULT_ATTEMPTS = 3
+DEFAULT_CHOICE_ATTEMPTS = 1
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def answer_key(practical: Practical, student_id: str, seed: str | None = None) -> dict[str, object]:
     """Every computed answer for ``student_id``: question id -> SI float or choice key.
 
+    ``seed`` is the student's class seed (default: the public practice seed of the ID).
     Recording questions are absent (they are checked against sweeps, see
     :mod:`vlab.practicals.checks`).
     """
-    unknowns = draw_unknowns(practical, student_id)
+    unknowns = draw_unknowns(practical, student_id, seed)
     key: dict[str, object] = {}
     for step in practical.steps:
         ctx = AnswerContext(practical, step, unknowns)
@@ -154,9 +182,26 @@ def _most_telling(conds, sweeps, pos, chk):
     return best[1], best[2]
 
 
-def _evidence(sw, sweeps, chk) -> dict:
+def _sig(x: np.ndarray, digits: int = 6) -> list[float]:
+    return [float(f"{v:.{digits}g}") for v in np.asarray(x, dtype=float)]
+
+
+def sweep_record(sw, conds) -> dict:
+    """The sweep at full resolution, as far as the grader needs it to re-check ``conds``:
+    ``{"index", "dt", "channels": {name: [...]}, "provenance": {...}}`` (SI, 6 digits)."""
+    names = {"Vm", "command"} | {c.arg for c in conds if c.func in ("max", "min", "mean")}
+    return {
+        "index": int(sw.index),
+        "dt": float(sw.dt),
+        "channels": {c: _sig(sw.channels[c]) for c in sorted(names) if c in sw.channels},
+        "provenance": {k: v for k, v in sw.provenance.items() if k != "protocol_toml"},
+    }
+
+
+def _evidence(sw, sweeps, chk, conds=()) -> dict:
     """What the report needs from the sweep that answered a recording question: its
-    checks and provenance, its traces, and the other sweeps of the same run (overlay)."""
+    checks and provenance, its traces, the other sweeps of the same run (overlay), and
+    the sweep itself at full resolution for the grader (:func:`sweep_record`)."""
     n = len(next(iter(sw.channels.values())))
     mode = str(sw.provenance.get("mode", ""))
     primary = "Im" if mode == "VC" else "Vm"
@@ -180,6 +225,7 @@ def _evidence(sw, sweeps, chk) -> dict:
                 for c in (primary,)
             },
         },
+        "record": sweep_record(sw, conds),
     }
     return ev
 
@@ -199,6 +245,22 @@ class PracticalSession:
         Save progress after every change (the GUI does; tests may not).
     root
         Data folder override (see :func:`vlab.practicals.progress.data_dir`).
+    klass
+        The class (:class:`vlab.practicals.classes.ClassPack`, as students receive it):
+        the student's unknowns come from their class seed, and the class may set graded
+        mode. Without a class the student practises with public unknowns.
+    graded
+        Force graded (True) or practice (False) mode; default: graded if the practical
+        file or the class says so.
+
+    In **graded** mode each typed question allows a limited number of attempts (the
+    question's ``attempts``, else the class's, else the practical's, else 3; multiple
+    choice: 1), wrong answers are told only "not correct" (plus a warning when just the
+    sign or the unit scale is off), a correct answer cannot be changed, and read-outs
+    that show an answer are hidden (:meth:`hidden_readouts`). **Practice** mode keeps
+    unlimited attempts with too-high/too-low feedback and hints. Both modes log every
+    attempt with its value and time, and accept for a recording question only sweeps
+    recorded in that step of this practical (:meth:`recording_tag`).
     """
 
     def __init__(
@@ -208,6 +270,8 @@ class PracticalSession:
         progress: Progress | None = None,
         autosave: bool = True,
         root=None,
+        klass=None,
+        graded: bool | None = None,
     ) -> None:
         if not str(student_id).strip():
             raise PracticalError(
@@ -217,8 +281,22 @@ class PracticalSession:
         self.student_id = str(student_id).strip()
         self.root = root
         self.autosave = autosave
-        self.progress = progress or load_progress(practical.name, self.student_id, root)
-        self.unknowns = draw_unknowns(practical, self.student_id)
+        self.klass = klass
+        if klass is not None and not klass.uses(practical.name):
+            raise PracticalError(
+                f"class {klass.class_id!r} does not use the practical {practical.name!r}"
+            )
+        self.class_id = klass.class_id if klass is not None else ""
+        self.seed = klass.seed_for(self.student_id) if klass else practice_seed(self.student_id)
+        if graded is None:
+            graded = practical.graded or bool(klass is not None and klass.graded)
+        self.graded = bool(graded)
+        self.progress = progress or load_progress(
+            practical.name, self.student_id, root, self.class_id
+        )
+        self.progress.class_id = self.class_id
+        self.progress.mode = "graded" if self.graded else "practice"
+        self.unknowns = draw_unknowns(practical, self.student_id, self.seed)
         self._key: dict[str, object] = {}
         self._contexts: dict[str, AnswerContext] = {}
 
@@ -247,7 +325,70 @@ class PracticalSession:
         return resolved(step.preset, self.practical, self.unknowns)
 
     def lock(self, index: int | None = None) -> ControlLock:
-        return ControlLock(frozenset(self.preset(index).locked))
+        """Locked controls and hidden read-outs of a step (default: the current one)."""
+        i = self.step_index if index is None else index
+        return ControlLock(frozenset(self.preset(i).locked), self.hidden_readouts(i))
+
+    def hidden_readouts(self, index: int | None = None) -> frozenset[str]:
+        """Read-outs hidden during a step: the step's ``hide`` list and, in graded mode,
+        those that would show an answer of the step (:data:`GIVEAWAY_READOUTS`)."""
+        from vlab.practicals.answers import parse_call
+
+        step = self.practical.steps[self.step_index if index is None else index]
+        hide = set(step.hide)
+        if self.graded:
+            for q in step.questions:
+                if q.answer:
+                    name = parse_call(q.answer)[0]
+                    if name in GIVEAWAY_READOUTS:
+                        hide.add(GIVEAWAY_READOUTS[name])
+        return frozenset(hide)
+
+    def recording_tag(self, index: int | None = None) -> dict:
+        """What the rig writes into the provenance of sweeps recorded during a step; a
+        recording question accepts only sweeps carrying its own step's tag."""
+        step = self.practical.steps[self.step_index if index is None else index]
+        return {
+            "name": self.practical.name,
+            "step": step.id,
+            "student": normalise_student_id(self.student_id),
+            "class_id": self.class_id,
+        }
+
+    def belongs(self, sweep, step: Step) -> bool:
+        """True if ``sweep`` was recorded by this student in ``step`` of this practical."""
+        tag = sweep.provenance.get("practical") or {}
+        return (
+            isinstance(tag, dict)
+            and tag.get("name") == self.practical.name
+            and tag.get("step") == step.id
+            and tag.get("student") == normalise_student_id(self.student_id)
+            and tag.get("class_id", "") == self.class_id
+        )
+
+    # ------------------------------------------------------------------ attempts
+    def max_attempts(self, qid: str) -> int | None:
+        """Attempts allowed for a typed or choice question (None: unlimited, practice)."""
+        if not self.graded:
+            return None
+        _, q = self.practical.question(qid)
+        if q.kind == "recording":
+            return None
+        if q.attempts:
+            return q.attempts
+        if q.kind == "choice":
+            return self.klass.choice_attempts if self.klass else DEFAULT_CHOICE_ATTEMPTS
+        if self.klass is not None:
+            return self.klass.attempts
+        return self.practical.attempts or DEFAULT_ATTEMPTS
+
+    def attempts_used(self, qid: str) -> int:
+        return len(self.progress.attempts.get(qid, []))
+
+    def attempts_left(self, qid: str) -> int | None:
+        """Attempts still allowed (None: unlimited)."""
+        n = self.max_attempts(qid)
+        return None if n is None else max(0, n - self.attempts_used(qid))
 
     def step_complete(self, index: int) -> bool:
         """True when every question of the step is answered correctly (a step without
@@ -284,6 +425,27 @@ class PracticalSession:
             self._key[qid] = _key_for(self.practical, step, q, self.unknowns, ctx)
         return self._key[qid]
 
+    def mode_text(self) -> str:
+        """One line telling the student which mode they are in."""
+        if not self.graded:
+            return "Practice mode: unlimited attempts, hints after wrong answers."
+        kinds = {q.kind for _, q in self.practical.questions()}
+        parts = []
+        if "numeric" in kinds:
+            n = {
+                self.max_attempts(q.id)
+                for _, q in self.practical.questions()
+                if q.kind == "numeric"
+            }
+            parts.append(f"{'/'.join(str(x) for x in sorted(n))} attempt(s) per typed answer")
+        if "choice" in kinds:
+            n = {
+                self.max_attempts(q.id) for _, q in self.practical.questions() if q.kind == "choice"
+            }
+            parts.append(f"{'/'.join(str(x) for x in sorted(n))} per multiple-choice answer")
+        where = f" (class {self.class_id})" if self.class_id else ""
+        return f"Graded mode{where}: " + ", ".join(parts) + "; no hints; every attempt is recorded."
+
     # ------------------------------------------------------------------ grading
     def submit(self, qid: str, answer: str) -> Feedback:
         """Check a typed (numeric) or chosen (choice key) answer, record and save it."""
@@ -292,12 +454,28 @@ class PracticalSession:
             raise PracticalError(
                 f"question {qid!r} is answered by recording a sweep, not by typing"
             )
+        if self.graded:
+            if self.is_correct(qid):
+                return Feedback(True, "Already answered correctly (graded answers are final).")
+            if self.attempts_left(qid) == 0:
+                n = self.max_attempts(qid)
+                return Feedback(False, f"No attempts left for this question ({n} of {n} used).")
         if q.kind == "numeric":
             fb = self._grade_numeric(q, answer)
         else:
             fb = self._grade_choice(q, answer)
         if fb is None:  # unreadable input is not an attempt
             return Feedback(False, self._last_error)
+        self.progress.attempts.setdefault(qid, []).append(
+            {"value": str(answer), "correct": fb.correct, "time": _now()}
+        )
+        if self.graded and not fb.correct:
+            left = self.attempts_left(qid)
+            fb = Feedback(
+                False,
+                fb.message
+                + (f" {left} attempt(s) left." if left else " No attempts left for this question."),
+            )
         if fb.correct or not self.is_correct(qid):
             self.progress.answers[qid] = str(answer)
         self._record(qid, fb)
@@ -314,19 +492,20 @@ class PracticalSession:
         if abs(x - key) <= tol:
             msg = f"Correct: {format_answer(q, key)}."
             return Feedback(True, msg + (f" {q.explanation}" if q.explanation else ""))
-        f = _unit_factor(q.unit)
         if abs(-x - key) <= tol and key != 0:
             why = (
                 "The size is right but the sign is not: think about which way the quantity points."
             )
         elif any(abs(x * s - key) <= tol for s in (1e3, 1e-3, 1e6, 1e-6)):
             why = f"The digits look right but the scale does not: the answer is asked in {q.unit}."
+        elif self.graded:  # no direction: a script must not bisect its way to the key
+            return Feedback(False, "Not correct.")
         else:
             why = "Your value is too " + ("high" if x > key else "low") + "."
             if abs(x - key) <= 3 * tol:
                 why = "Close, but outside the accepted range: " + why[0].lower() + why[1:]
-        del f
-        return Feedback(False, f"Not yet. {why}" + (f" Hint: {q.hint}" if q.hint else ""))
+        hint = f" Hint: {q.hint}" if q.hint and not self.graded else ""
+        return Feedback(False, f"Not correct. {why}{hint}")
 
     def _grade_choice(self, q: Question, key_chosen: str) -> Feedback | None:
         keys = dict(q.choices)
@@ -338,10 +517,8 @@ class PracticalSession:
             return Feedback(
                 True, f"Correct: {keys[right]}." + (f" {q.explanation}" if q.explanation else "")
             )
-        return Feedback(
-            False,
-            f"Not yet: '{keys[key_chosen]}' is not right." + (f" Hint: {q.hint}" if q.hint else ""),
-        )
+        hint = f" Hint: {q.hint}" if q.hint and not self.graded else ""
+        return Feedback(False, f"Not correct: '{keys[key_chosen]}' is not right.{hint}")
 
     def check_recording(self, qid: str, sweeps) -> Feedback:
         """Check recorded sweeps against a recording question; the first sweep meeting every
@@ -352,12 +529,28 @@ class PracticalSession:
         sweeps = [s for s in (sweeps or []) if getattr(s, "kept", True)]
         if not sweeps:
             return Feedback(False, "Nothing recorded yet: run the protocol, then check again.")
+        mine = [s for s in sweeps if self.belongs(s, step)]
+        if not mine:
+            return Feedback(
+                False,
+                f"None of your {len(sweeps)} sweeps was recorded in this step of this practical: "
+                "with the step open, run the protocol, then check again.",
+            )
+        sweeps = mine
         conds = [parse_condition(r) for r in q.require]
         pos, chk = best_sweep(conds, sweeps)
+        self.progress.attempts.setdefault(qid, []).append(
+            {
+                "sweep": int(sweeps[pos].index),
+                "run_id": str(sweeps[pos].provenance.get("run_id", "")),
+                "correct": chk.passed,
+                "time": _now(),
+            }
+        )
         if chk.passed:
             pos, chk = _most_telling(conds, sweeps, pos, chk)
             sw = sweeps[pos]
-            self.progress.evidence[qid] = _evidence(sw, sweeps, chk)
+            self.progress.evidence[qid] = _evidence(sw, sweeps, chk, conds)
             fb = Feedback(
                 True,
                 f"Recorded: sweep {sw.index + 1} shows it."
@@ -374,7 +567,7 @@ class PracticalSession:
                 f"sweep {sweeps[pos].index + 1}: "
                 + "; ".join(lines)
                 + "."
-                + (f" Hint: {q.hint}" if q.hint else ""),
+                + (f" Hint: {q.hint}" if q.hint and not self.graded else ""),
             )
         self._record(qid, fb)
         return fb
@@ -389,15 +582,20 @@ class PracticalSession:
                 "correct": fb.correct,
                 "feedback": fb.message,
                 "attempts": int(prev.get("attempts", 0)) + 1,
-                "time": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                "time": _now(),
             }
         self._save()
 
     def _save(self) -> None:
+        self.progress.seal = seal_of(self.progress, self.seed)
         if self.autosave:
             save_progress(self.progress, self.root)
 
     def reset(self) -> None:
-        """Forget every answer (a fresh start); saved."""
-        self.progress = Progress(self.practical.name, self.student_id)
+        """Forget every answer (a fresh start; refused in graded mode); saved."""
+        if self.graded:
+            raise PracticalError("graded work cannot be reset: every attempt stays recorded")
+        self.progress = Progress(
+            self.practical.name, self.student_id, class_id=self.class_id, mode="practice"
+        )
         self._save()

@@ -109,6 +109,9 @@ class Rig:
         self._redo: list[tuple[str, dict]] = []
         #: controls an instructor (a practical step) has locked; see :meth:`set_locked`
         self.locked: frozenset[str] = frozenset()
+        #: the open practical step (``PracticalSession.recording_tag``), recorded in every
+        #: sweep's provenance as ``practical``; empty when no practical is open
+        self.practical_tag: dict = {}
 
     # ------------------------------------------------------------------ instructor locks
     LOCK_LABELS = {

@@ -517,6 +517,7 @@ class RigSimulator:
             "run_id": ep.run_id,
             "repeat": ep.repeat,
             "cycle": ep.cycle,
+            **({"practical": dict(self.rig.practical_tag)} if self.rig.practical_tag else {}),
         }
 
     def _make_sweep(self, ep: _Episode, prov: dict, mode: ClampMode):

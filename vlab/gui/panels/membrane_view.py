@@ -242,6 +242,8 @@ class MembraneView(QWidget):
         data = block.data
         vm = np.asarray(data["Vm"], dtype=float)
         rev = dict(getattr(block, "reversal", {}) or {})
+        if "reversals" in getattr(self, "hidden_readouts", ()):  # a graded practical step
+            rev = {}  # driving forces V - E would show E
         new: dict[str, np.ndarray] = {}
         for name in _CURVES:
             if name.startswith("d"):

@@ -9,7 +9,9 @@ the rig always looks exactly as the step says.
 
 Public API for the main window (no signals needed):
 
-- :meth:`PracticalPanel.open_practical` ``(name, student_id)``;
+- :meth:`PracticalPanel.open_practical` ``(name, student_id, klass=None)``; a class pack
+  (``*.class.toml``, :mod:`vlab.practicals.classes`) is chosen with the *Class…* button
+  or :meth:`PracticalPanel.set_class`;
 - :attr:`PracticalPanel.recording_provider`: a callable returning the recorded
   :class:`vlab.recording.Sweep` list (set by the main window; recording questions are
   checked against it);
@@ -181,6 +183,21 @@ class QuestionBox(QFrame):
         res = s.progress.results.get(q.id)
         if res:
             self.show_feedback(bool(res.get("correct")), res.get("feedback", ""))
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        """Graded mode: no input once the answer is right or the attempts are used up."""
+        s = self.panel.session
+        q = self.question
+        if q.kind == "recording" or not s.graded:
+            return
+        left = s.attempts_left(q.id)
+        done = s.is_correct(q.id) or left == 0
+        for w in [self.field, self.button, *(self.group.buttons() if self.group else [])]:
+            if w is not None:
+                w.setEnabled(not done)
+        if not done:
+            self.button.setText(f"Check ({left} left)")
 
     def answer_text(self) -> str:
         if self.field is not None:
@@ -207,6 +224,7 @@ class QuestionBox(QFrame):
             self.show_feedback(False, str(exc))
             return
         self.show_feedback(fb.correct, fb.message)
+        self._update_enabled()
         self.panel.refresh_marks()
 
     def show_feedback(self, correct: bool, message: str) -> None:
@@ -238,6 +256,7 @@ class PracticalPanel(QWidget):
         self.rig = rig
         self.data_root = data_root
         self.session: PracticalSession | None = None
+        self.klass = None  # the students' class pack, if one is open
         self.recording_provider: Callable[[], list] | None = None
         self.lock_listener: Callable[[ControlLock], None] | None = None
         self.control_lock = ControlLock()
@@ -263,10 +282,17 @@ class PracticalPanel(QWidget):
         self.student_field.setAccessibleName("student ID")
         self.open_button = QPushButton("Open")
         self.open_button.clicked.connect(self._open_clicked)
+        self.class_button = QPushButton("Class\u2026")
+        self.class_button.setToolTip(
+            "Open the class file your instructor gave you (*.class.toml): it sets up your own "
+            "unknowns and the class's rules (graded or practice)"
+        )
+        self.class_button.clicked.connect(self._class_clicked)
         self.student_field.setMinimumWidth(110)
         self.practical_combo.setMinimumWidth(120)
         chooser.addWidget(self.practical_combo, 3)
         chooser.addWidget(self.student_field, 2)
+        chooser.addWidget(self.class_button)
         chooser.addWidget(self.open_button)
         outer.addLayout(chooser)
 
@@ -276,6 +302,10 @@ class PracticalPanel(QWidget):
         outer.addWidget(self.title_label)
         self.score_label = QLabel("")
         outer.addWidget(self.score_label)
+        self.mode_label = QLabel("")
+        self.mode_label.setObjectName("mode")
+        self.mode_label.setWordWrap(True)
+        outer.addWidget(self.mode_label)
 
         self.step_list = QListWidget()
         self.step_list.setAccessibleName("steps")
@@ -339,14 +369,28 @@ class PracticalPanel(QWidget):
             w.setEnabled(on)
 
     # ------------------------------------------------------------------ public API
-    def open_practical(self, name: str, student_id: str) -> None:
-        """Open practical ``name`` for ``student_id`` at the step saved last time.
+    def set_class(self, klass) -> None:
+        """Use a class pack (:class:`vlab.practicals.classes.ClassPack`) or None."""
+        self.klass = klass
+        self.class_button.setText(f"Class {klass.class_id}" if klass else "Class\u2026")
 
-        Raises :class:`vlab.practicals.PracticalError` for an unknown practical or an
-        empty student ID.
+    def open_practical(self, name: str, student_id: str, klass=None) -> None:
+        """Open practical ``name`` for ``student_id`` at the step saved last time, in
+        ``klass`` (default: the class set with :meth:`set_class`, if any).
+
+        Raises :class:`vlab.practicals.PracticalError` for an unknown practical, an
+        empty student ID or one that is not on the class roster.
         """
+        if klass is not None:
+            self.set_class(klass)
         practical = load_practical(name)
-        self.session = PracticalSession(practical, student_id, root=self.data_root)
+        self.session = PracticalSession(
+            practical, student_id, root=self.data_root, klass=self.klass
+        )
+        self.mode_label.setText(self.session.mode_text())
+        self.mode_label.setStyleSheet(
+            "color:#8a4b00;font-weight:600" if self.session.graded else "color:#566074"
+        )
         i = self.practical_combo.findData(name)
         if i >= 0:
             self.practical_combo.setCurrentIndex(i)
@@ -386,6 +430,7 @@ class PracticalPanel(QWidget):
                 self, "Practical", f"The rig could not be set up for this step: {exc}"
             )
             return
+        self.rig.practical_tag = self.session.recording_tag(i)
         self.control_lock = self.session.lock(i)
         items = self.control_lock.describe()
         self.lock_label.setText(
@@ -402,11 +447,12 @@ class PracticalPanel(QWidget):
         if self.session is None:
             raise PracticalError("no practical is open")
         sweeps = list(self.recording_provider()) if self.recording_provider is not None else None
+        s = self.session
         if str(path).lower().endswith(".pdf"):
-            html = render_report(self.session.progress, self.session.practical, sweeps=sweeps)
+            html = render_report(s.progress, s.practical, sweeps=sweeps, session=s)
             _html_to_pdf(html, str(path))
             return
-        export_report(self.session.progress, path, self.session.practical, sweeps=sweeps)
+        export_report(s.progress, path, s.practical, sweeps=sweeps, session=s)
 
     # ------------------------------------------------------------------ internals
     def _open_clicked(self) -> None:
@@ -415,6 +461,29 @@ class PracticalPanel(QWidget):
             self.open_practical(name, self.student_field.text())
         except PracticalError as exc:
             QMessageBox.warning(self, "Practical", str(exc))
+
+    def _class_clicked(self) -> None:
+        from vlab.practicals.classes import load_class
+
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open class file", "", "vlab class (*.class.toml);;All files (*)"
+        )
+        if not path:
+            return
+        try:
+            klass = load_class(path)
+        except PracticalError as exc:
+            QMessageBox.warning(self, "Practical", str(exc))
+            return
+        if klass.has_secret:
+            QMessageBox.warning(
+                self,
+                "Practical",
+                "This is the instructor's class file with the secret: do not hand it out. "
+                "Students open the .class.toml pack.",
+            )
+            klass = klass.pack()
+        self.set_class(klass)
 
     def _row_changed(self, row: int) -> None:
         if row >= 0:

@@ -416,7 +416,14 @@ class SolutionsPanel(QWidget):
                 errors[key] = str(exc)
         return values, errors
 
+    def set_hidden_readouts(self, names) -> None:
+        """Hide read-outs a graded practical step asks for: ``"reversals"`` (the Nernst
+        potentials) and ``"ghk"`` (the GHK estimate)."""
+        self.hidden_readouts = frozenset(names)
+        self._recompute()
+
     def _recompute(self, *_: object) -> None:
+        hidden = getattr(self, "hidden_readouts", frozenset())
         cell = self.rig.cell
         typed, errors = self.trial_values()
         conc = dict(cell.values)
@@ -427,6 +434,10 @@ class SolutionsPanel(QWidget):
                 lab.clear()
                 continue
             keys = (f"{ion}_in", f"{ion}_out")
+            if "reversals" in hidden:
+                lab.setText(self.tr("E<sub>{ion}</sub> hidden in this step").format(ion=ion))
+                lab.setToolTip(self.tr("This step of the practical asks you to work it out."))
+                continue
             if any(k in errors for k in keys) or "temperature" in errors:
                 lab.setText(self.tr("E<sub>{ion}</sub> \u2014 (fix the value)").format(ion=ion))
                 continue
@@ -457,7 +468,9 @@ class SolutionsPanel(QWidget):
                     z=z if z != 1 else "", t=temp
                 )
             )
-        if errors:
+        if "ghk" in hidden:
+            self.ghk_label.setText(self.tr("hidden in this step"))
+        elif errors:
             self.ghk_label.setText(self.tr("\u2014 (fix the values marked in red)"))
         else:
             try:
