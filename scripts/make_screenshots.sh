@@ -17,6 +17,9 @@ shot() {  # shot FILE [vlab args...]
 shot main_window.png --protocol vc_step_family
 shot gap_free.png
 shot single_pulse.png --protocol single_pulse
+# the sizes a maximised window gets on school laptops (docs/gui.md, "Layout")
+shot main_window_1024x768.png --protocol vc_step_family --size 1024x700
+shot main_window_1366x768.png --protocol vc_step_family --size 1366x700
 shot vc_family_ttx.png --protocol vc_step_family --drug TTX=30nM
 "$PY" -m vlab.gui.axon_view --screenshot "$OUT/axon_view.png"
 echo "wrote $OUT/axon_view.png"

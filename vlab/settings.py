@@ -30,6 +30,7 @@ DEFAULTS = {
     "speed": 1.0,
     "recent_experiments": [],
     "recent_protocols": [],
+    "window_geometry": {},  # window key -> {"x", "y", "w", "h", "maximised"} (vlab.gui.geometry)
 }
 
 

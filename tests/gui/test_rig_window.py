@@ -223,9 +223,10 @@ def test_pause_and_speed(qtbot, window):
     _wait_sim(qtbot, window, 0.02)
 
 
-def test_ui_scale(window):
+def test_ui_scale(qapp, window):
     size = window.font().pointSizeF()
     window.set_ui_scale(1.5)
+    qapp.processEvents()  # the application font reaches the widgets through events
     assert window.font().pointSizeF() == pytest.approx(size * 1.5, rel=0.05)
 
 

@@ -2,7 +2,7 @@
 
 * no arguments: the rig window, squid preparation, gap-free current clamp;
 * ``--screenshot FILE.png [--protocol NAME] [--preparation NAME] [--drug SPEC ...]``:
-  render the window offscreen at 1280x800 after running the protocol to completion
+  render the window offscreen at 1280x800 (or ``--size WxH``) after running the protocol to completion
   (as fast as possible, not paced), save the PNG, exit 0;
 * ``--smoke-test``: start, stream until the first frame is painted, stop cleanly, exit 0
   (a 20 s watchdog exits 2).
@@ -24,6 +24,16 @@ WATCHDOG_MS = 20_000
 SCREENSHOT_SIZE = (1280, 800)
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1024x700") from None
+    if not (320 <= w <= 8000 and 240 <= h <= 8000):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be 320-8000 px")
+    return w, h
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vlab", description="vlab: the virtual electrophysiology rig")
     p.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
@@ -35,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="drug in the bath, equilibrated, e.g. TTX=100nM (repeatable)",
+    )
+    p.add_argument(
+        "--size",
+        metavar="WxH",
+        type=_size,
+        default=SCREENSHOT_SIZE,
+        help="window size for --screenshot, e.g. 1024x700 (default 1280x800)",
     )
     p.add_argument("--smoke-test", action="store_true", help="start, draw one frame, stop, exit 0")
     p.add_argument("--speed", type=float, default=1.0, help="simulation speed, x real time")
@@ -157,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return _smoke_test(app, rig)
     win = MainWindow(rig)
     win.set_speed(args.speed)
-    win.show()
+    win.show_placed()
     if splash is not None:
         splash.finish(win)
     rc = app.exec()
@@ -169,7 +186,7 @@ def _screenshot(app, rig, args) -> int:
     from vlab.gui.main_window import MainWindow
 
     win = MainWindow(rig, start_worker=False)
-    win.resize(*SCREENSHOT_SIZE)
+    win.resize(*args.size)
     win.show()
     app.processEvents()
     try:
@@ -183,7 +200,7 @@ def _screenshot(app, rig, args) -> int:
     win.scope.update_measurements()
     win._update_status_labels()
     app.processEvents()
-    win.resize(*SCREENSHOT_SIZE)
+    win.resize(*args.size)
     app.processEvents()
     path = Path(args.screenshot)
     path.parent.mkdir(parents=True, exist_ok=True)

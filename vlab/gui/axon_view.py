@@ -1356,7 +1356,10 @@ def main(argv: list[str] | None = None) -> int:
         return save_screenshot(args.screenshot, args.preparation, args.at)
     app = QApplication.instance() or QApplication([])
     w = AxonWindow(preparation=args.preparation)
-    w.show()
+    from vlab.gui.geometry import show_placed
+    from vlab.settings import Settings
+
+    show_placed(w, Settings(), "axon_bench", w.size())  # within the screen, remembered
     return app.exec()
 
 

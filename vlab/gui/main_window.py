@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QWidget,
 )
 
@@ -30,6 +29,11 @@ from vlab.gui.dialogs.export import (
     export_sweeps_dialog,
     open_experiment_dialog,
     save_experiment_dialog,
+)
+from vlab.gui.geometry import (
+    dock_content_size,
+    panel_scroll_area,
+    show_placed,
 )
 from vlab.gui.help import install_help_shortcut
 from vlab.gui.help import show_help as _show_help
@@ -53,6 +57,8 @@ log = logging.getLogger(__name__)
 __all__ = ["MainWindow", "UI_SCALES"]
 
 UI_SCALES = (1.0, 1.25, 1.5, 2.0)
+DEFAULT_SIZE = QSize(1280, 800)
+COLUMN_SHARE = 0.42  # of the window width for the panel column, if its panels fit in it
 
 
 def _tr(text: str) -> str:
@@ -109,7 +115,10 @@ class MainWindow(QMainWindow):
         self.stimulator.message.connect(self.show_message)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock(
-            "amplifier", self.tr("Amplifier"), self.amplifier, Qt.DockWidgetArea.LeftDockWidgetArea
+            "amplifier",
+            self.tr("Amplifier"),
+            self.amplifier,
+            Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self._add_dock(
             "stimulator",
@@ -136,16 +145,19 @@ class MainWindow(QMainWindow):
                 else Qt.DockWidgetArea.RightDockWidgetArea
             )
             self._add_dock(key, title, panel, area, scroll=key != "membrane_view")
-        # 1280x800 leaves room for one column of side panels: the stimulator and the
-        # side panels share the right column as tabs; the amplifier stays in view on the left
+        # one column on the right, so that the scope keeps at least half of a 1024-px
+        # screen: the amplifier on top (always in view), the stimulator and the side
+        # panels below it as tabs (docs/gui.md, "Layout")
         right = [
             self.docks[k]
             for k in ("stimulator", "perfusion", "solutions", "preparation", "practical")
             if k in self.docks
         ]
+        self.splitDockWidget(self.docks["amplifier"], right[0], Qt.Orientation.Vertical)
         for a, b in zip(right, right[1:], strict=False):
             self.tabifyDockWidget(a, b)
         right[0].raise_()
+        self._tab_docks = right
         if "membrane_view" in self.docks:
             self.docks["membrane_view"].hide()
         self.membrane_view = self.side_panels.get("membrane_view")
@@ -176,13 +188,13 @@ class MainWindow(QMainWindow):
         self._slow_timer = QTimer(self)
         self._slow_timer.timeout.connect(self._refresh_slow)
         self._slow_timer.start(250)
-        self.resize(1280, 800)
+        self.resize(DEFAULT_SIZE)
         scale = self.settings.get("ui_scale", 1.0)
         if start_worker and scale in UI_SCALES and scale != 1.0:  # a projector set-up persists
             self.set_ui_scale(float(scale))
             for act in self.scale_group.actions():
                 act.setChecked(act.text() == f"{scale * 100:.0f} %")
-        self.resizeDocks([self.docks["amplifier"], right[0]], [230, 480], Qt.Orientation.Horizontal)
+        self.fit_docks()
         self._update_status_labels()
         if start_worker:
             self.host.start()
@@ -194,11 +206,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         if scroll:
-            sa = QScrollArea()
-            sa.setWidgetResizable(True)
-            sa.setWidget(widget)
-            sa.setFrameShape(QScrollArea.Shape.NoFrame)
-            dock.setWidget(sa)
+            dock.setWidget(panel_scroll_area(widget))
         else:
             dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -575,10 +583,11 @@ class MainWindow(QMainWindow):
         win = AxonWindow(self)
         win.setWindowFlag(Qt.WindowType.Window, True)
         self._analysis_windows.append(win)
-        win.show()
+        show_placed(win, self.settings, "axon_bench", DEFAULT_SIZE)
 
     def set_ui_scale(self, scale: float) -> None:
-        """Scale every font (and so the layout) for projectors."""
+        """Scale every font for projectors: menus, panels, tables, tabs, dialogs and the
+        scope's axes (the application font, so windows opened later follow too)."""
         self.ui_scale = float(scale)
         if (
             getattr(self, "settings", None) is not None
@@ -591,12 +600,34 @@ class MainWindow(QMainWindow):
         if size <= 0:
             size = 9.0
         font.setPointSizeF(size * self.ui_scale)
-        self.setFont(font)
-        for dock in self.docks.values():
-            dock.setFont(font)
-        self.menuBar().setFont(font)
-        self.statusBar().setFont(font)
+        QApplication.setFont(font)
         self.scope.set_ui_font(font)
+        self.fit_docks()
+
+    def show_placed(self) -> None:
+        """Show the window where the user left it, within the screen (maximised on a
+        screen too small for 1280x800); :meth:`closeEvent` remembers the place."""
+        show_placed(self, self.settings, "main", DEFAULT_SIZE)
+
+    def fit_docks(self) -> None:
+        """Size the right-hand column: wide enough for its panels, never more than half
+        the window (the scope keeps the rest), the amplifier as tall as it needs."""
+        amp = self.docks["amplifier"]
+        width = self.width()
+        need = max(dock_content_size(self.docks[k]).width() for k in self._column_keys())
+        col = min(max(need, int(COLUMN_SHARE * width)), width // 2 - 8)
+        self.resizeDocks([amp], [max(col, 1)], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [amp], [dock_content_size(amp, hint=True).height()], Qt.Orientation.Vertical
+        )
+
+    def _column_keys(self) -> list[str]:
+        return ["amplifier", *(k for k, d in self.docks.items() if d in self._tab_docks)]
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.fit_docks()
 
     # ------------------------------------------------------------------ data from the worker
     @Slot(object)
@@ -626,7 +657,12 @@ class MainWindow(QMainWindow):
                 self.record_sweep(b.record)
         if blocks:
             last = blocks[-1]
-            self.amplifier.set_readouts(float(last.data["Vm"][-1]), float(last.data["Im"][-1]))
+            self.amplifier.set_readouts(
+                float(last.data["Vm"][-1]),
+                float(last.data["Im"][-1]),
+                sweep=getattr(last, "sweep", None),
+                n_sweeps=getattr(last, "n_sweeps", None),
+            )
             perfusion = self.side_panels.get("perfusion")
             if perfusion is not None and hasattr(perfusion, "update_block"):
                 perfusion.update_block(last)  # live block (use-dependent drugs change per spike)
@@ -925,4 +961,6 @@ class MainWindow(QMainWindow):
         self.shutdown()
         for w in self._analysis_windows:
             w.close()
+        if self.ui_scale != 1.0:  # the projector font belongs to this window's session
+            QApplication.setFont(self._base_font)
         super().closeEvent(event)

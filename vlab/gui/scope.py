@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -243,14 +243,16 @@ class Scope(QWidget):
             self.cursors.append((a, b))
 
         # tool row
-        self.autoscale_button = QPushButton(self.tr("Autoscale"))
+        self.autoscale_button = QToolButton()  # compact: the tool row fits a 1024-px screen
+        self.autoscale_button.setText(self.tr("Autoscale"))
         self.autoscale_button.setToolTip(self.tr("Fit both channels to the data on screen once."))
         self.autoscale_button.clicked.connect(self.autoscale)
         self.keep_box = QCheckBox(self.tr("Keep sweeps"))
         self.keep_box.setToolTip(
             self.tr("Keep the sweeps of earlier runs on screen when a new run starts.")
         )
-        self.clear_button = QPushButton(self.tr("Clear"))
+        self.clear_button = QToolButton()  # compact: the tool row fits a 1024-px screen
+        self.clear_button.setText(self.tr("Clear"))
         self.clear_button.setToolTip(self.tr("Remove every trace from the scope."))
         self.clear_button.clicked.connect(self.clear)
         self.window_combo = QComboBox()
@@ -261,7 +263,8 @@ class Scope(QWidget):
         self.window_combo.currentIndexChanged.connect(
             lambda i: self.set_window(self.window_combo.itemData(i))
         )
-        self.cursor_button = QPushButton(self.tr("Cursors"))
+        self.cursor_button = QToolButton()  # compact: the tool row fits a 1024-px screen
+        self.cursor_button.setText(self.tr("Cursors"))
         self.cursor_button.setToolTip(
             self.tr("Bring both measurement cursors into the visible time range.")
         )

@@ -1,4 +1,5 @@
-"""Amplifier front panel: clamp mode, holding per mode, gain, filter, live readouts.
+"""Amplifier front panel: clamp mode, holding per mode (with the CC holding knob), gain,
+filter, and the Vm/Im readouts with a note of when they were measured.
 
 Widgets write to the rig (validated there; refusals are shown in the panel) and follow
 the rig's events, so undo/redo and other panels keep them in step. Pushing rig state into
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QDial,
     QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QRadioButton,
@@ -27,7 +28,11 @@ from vlab.rig import FILTERS_HZ, GAINS, ClampMode, Rig
 from vlab.rig.rig import HOLDING_LIMITS
 from vlab.units import format_si
 
-__all__ = ["AmplifierPanel"]
+__all__ = ["AmplifierPanel", "DIAL_DENSITY", "DIAL_STEPS"]
+
+DIAL_STEPS = 1000
+DIAL_DENSITY = 0.2  # A/m^2 (20 uA/cm2) at full turn of the CC holding knob
+READOUT_SCALE = 1.4  # readout font relative to the panel's font
 
 
 class AmplifierPanel(QWidget):
@@ -40,7 +45,7 @@ class AmplifierPanel(QWidget):
         self.rig = rig
         self.setObjectName("amplifier_panel")
 
-        mode_box = QGroupBox(self.tr("Mode"))
+        mode_box = QWidget()
         self.mode_group = QButtonGroup(self)
         self.mode_buttons: dict[ClampMode, QRadioButton] = {}
         tips = {
@@ -55,15 +60,17 @@ class AmplifierPanel(QWidget):
             ),
         }
         row = QHBoxLayout(mode_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel(self.tr("Mode")))
         for i, mode in enumerate((ClampMode.VC, ClampMode.CC, ClampMode.I0)):
             b = QRadioButton(self.tr(mode.value))
             b.setToolTip(tips[mode])
             self.mode_group.addButton(b, i)
             self.mode_buttons[mode] = b
             row.addWidget(b)
+        row.addStretch(1)
         self.mode_group.idClicked.connect(self._on_mode_clicked)
 
-        form = QFormLayout()
         self.vc_holding = QDoubleSpinBox()
         lo, hi = HOLDING_LIMITS[ClampMode.VC]
         self.vc_holding.setRange(lo * 1e3, hi * 1e3)
@@ -86,8 +93,18 @@ class AmplifierPanel(QWidget):
         )
         self.vc_holding.valueChanged.connect(lambda v: self._set_holding(ClampMode.VC, v * 1e-3))
         self.cc_holding.valueChanged.connect(lambda v: self._set_holding(ClampMode.CC, v * 1e-9))
-        form.addRow(self.tr("VC holding"), self.vc_holding)
-        form.addRow(self.tr("CC holding"), self.cc_holding)
+        # the CC holding knob: the same setting as the CC holding box, turned by hand
+        self.dial = QDial()
+        self.dial.setRange(-DIAL_STEPS, DIAL_STEPS)
+        self.dial.setNotchesVisible(True)
+        self.dial.setTracking(False)
+        self.dial.setToolTip(
+            self.tr(
+                "CC holding knob: the steady current injected in current clamp; "
+                "turn right to depolarise (full turn ±20 µA/cm²)."
+            )
+        )
+        self.dial.valueChanged.connect(self._on_dial)
 
         self.gain_combo = QComboBox()
         for g in GAINS:
@@ -107,30 +124,51 @@ class AmplifierPanel(QWidget):
             )
         )
         self.filter_combo.currentIndexChanged.connect(self._on_filter)
-        form.addRow(self.tr("Gain"), self.gain_combo)
-        form.addRow(self.tr("Filter"), self.filter_combo)
 
         self.vm_readout = QLabel("—")
         self.im_readout = QLabel("—")
+        self._readout_labels = (self.vm_readout, self.im_readout)
         for lab, tip in (
-            (self.vm_readout, self.tr("Membrane potential now, as the amplifier reports it.")),
-            (self.im_readout, self.tr("Membrane current now, as the amplifier reports it.")),
+            (self.vm_readout, self.tr("Membrane potential, as the amplifier reports it.")),
+            (self.im_readout, self.tr("Membrane current, as the amplifier reports it.")),
         ):
-            f = lab.font()
-            f.setPointSizeF(f.pointSizeF() * 1.4)
-            f.setBold(True)
-            lab.setFont(f)
             lab.setToolTip(tip)
-        form.addRow(self.tr("Vm"), self.vm_readout)
-        form.addRow(self.tr("Im"), self.im_readout)
+        self.readout_source = QLabel("")
+        self.readout_source.setWordWrap(True)
+        self.readout_source.setToolTip(self.tr("When the Vm and Im values above were measured."))
+        self.readout_source.setStyleSheet("color: palette(mid);")
+        self._style_readouts()
+
+        # a wide, short grid: the panel sits above the stimulator in one column
+        grid = QGridLayout()
+        grid.addWidget(QLabel(self.tr("VC holding")), 0, 0)
+        grid.addWidget(self.vc_holding, 0, 1)
+        grid.addWidget(QLabel(self.tr("CC holding")), 1, 0)
+        grid.addWidget(self.cc_holding, 1, 1)
+        grid.addWidget(self.dial, 0, 2, 2, 1)
+        grid.addWidget(QLabel(self.tr("Gain")), 0, 3)
+        grid.addWidget(self.gain_combo, 0, 4)
+        grid.addWidget(QLabel(self.tr("Filter")), 1, 3)
+        grid.addWidget(self.filter_combo, 1, 4)
+        grid.addWidget(QLabel(self.tr("Vm")), 2, 0)
+        grid.addWidget(self.vm_readout, 2, 1, 1, 2)
+        grid.addWidget(QLabel(self.tr("Im")), 2, 3)
+        grid.addWidget(self.im_readout, 2, 4)
+        grid.addWidget(self.readout_source, 3, 0, 1, 5)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(4, 1)
 
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #D55E00;")
+        self.message_label.hide()
 
+        grid.setVerticalSpacing(4)
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.setSpacing(4)
         lay.addWidget(mode_box)
-        lay.addLayout(form)
+        lay.addLayout(grid)
         lay.addWidget(self.message_label)
         lay.addStretch(1)
 
@@ -138,7 +176,8 @@ class AmplifierPanel(QWidget):
         self.setTabOrder(self.mode_buttons[ClampMode.CC], self.mode_buttons[ClampMode.I0])
         self.setTabOrder(self.mode_buttons[ClampMode.I0], self.vc_holding)
         self.setTabOrder(self.vc_holding, self.cc_holding)
-        self.setTabOrder(self.cc_holding, self.gain_combo)
+        self.setTabOrder(self.cc_holding, self.dial)
+        self.setTabOrder(self.dial, self.gain_combo)
         self.setTabOrder(self.gain_combo, self.filter_combo)
 
         rig.subscribe(self._on_rig_event)
@@ -159,6 +198,7 @@ class AmplifierPanel(QWidget):
                 self.gain_combo,
                 self.filter_combo,
                 self.mode_group,
+                self.dial,
             )
         ]
         self.mode_buttons[amp.mode].setChecked(True)
@@ -168,7 +208,22 @@ class AmplifierPanel(QWidget):
         self.filter_combo.setCurrentIndex(FILTERS_HZ.index(amp.lowpass_hz))
         self.vc_holding.setEnabled(True)
         self.cc_holding.setEnabled(True)
+        full = self._dial_full_scale()
+        hold = amp.holding[ClampMode.CC]
+        self.dial.setValue(int(round(hold / full * DIAL_STEPS)) if full else 0)
         del blockers
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.FontChange:  # the projector scale: readouts follow
+            self._style_readouts()
+        super().changeEvent(event)
+
+    def _style_readouts(self) -> None:
+        for lab in self._readout_labels:
+            f = self.font()
+            f.setPointSizeF(f.pointSizeF() * READOUT_SCALE)
+            f.setBold(True)
+            lab.setFont(f)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.rig.unsubscribe(self._on_rig_event)
@@ -179,8 +234,10 @@ class AmplifierPanel(QWidget):
         try:
             fn(*args)
             self.message_label.setText("")
+            self.message_label.hide()
         except ValueError as exc:
             self.message_label.setText(str(exc))
+            self.message_label.show()
             self.message.emit(str(exc))
             self.refresh()
 
@@ -199,7 +256,30 @@ class AmplifierPanel(QWidget):
     def _on_filter(self, i: int) -> None:
         self._call(self.rig.set_filter, self.filter_combo.itemData(i))
 
+    def _dial_full_scale(self) -> float:
+        """Holding current at a full turn of the knob, A (20 uA/cm2 of this cell)."""
+        area = self.rig.cell.values["area"]
+        return min(DIAL_DENSITY * area, HOLDING_LIMITS[ClampMode.CC][1])
+
+    def _on_dial(self, value: int) -> None:
+        self._set_holding(ClampMode.CC, value / DIAL_STEPS * self._dial_full_scale())
+
     # ------------------------------------------------------------------ readouts
-    def set_readouts(self, vm: float, im: float) -> None:
+    def set_readouts(
+        self, vm: float, im: float, sweep: int | None = None, n_sweeps: int | None = None
+    ) -> None:
+        """Show Vm (V) and Im (A) and say when they were measured.
+
+        ``sweep`` (0-based) and ``n_sweeps`` say the values are the last sample of a
+        protocol sweep, not the membrane now (a VC family ends mid-step, so its last Im
+        is a step current, not the holding current)."""
         self.vm_readout.setText(format_si(vm, "V", 4))
         self.im_readout.setText(format_si(im, "A", 3))
+        if sweep is None:
+            self.readout_source.setText(self.tr("live (now)"))
+        else:
+            self.readout_source.setText(
+                self.tr("end of sweep {} of {}: not the holding value").format(
+                    sweep + 1, n_sweeps if n_sweeps is not None else "?"
+                )
+            )

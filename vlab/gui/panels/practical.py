@@ -289,7 +289,10 @@ class PracticalPanel(QWidget):
         )
         self.class_button.clicked.connect(self._class_clicked)
         self.student_field.setMinimumWidth(110)
-        self.practical_combo.setMinimumWidth(120)
+        self.practical_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.practical_combo.setMinimumContentsLength(14)
         chooser.addWidget(self.practical_combo, 3)
         chooser.addWidget(self.student_field, 2)
         chooser.addWidget(self.class_button)

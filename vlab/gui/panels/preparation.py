@@ -72,6 +72,10 @@ class PreparationPanel(QWidget):
         top = QHBoxLayout()
         self.combo = QComboBox(box)
         self.combo.setToolTip(self.tr("The cell type on the rig; pick one to read about it."))
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setMinimumContentsLength(12)
         self._names = list(list_preparations())
         for name in self._names:
             try:
@@ -90,6 +94,7 @@ class PreparationPanel(QWidget):
         top.addWidget(self.use_button)
         lay.addLayout(top)
         self.current_label = QLabel(box)
+        self.current_label.setWordWrap(True)
         lay.addWidget(self.current_label)
         self.browser = QTextBrowser(box)
         self.browser.setOpenExternalLinks(True)

@@ -256,6 +256,7 @@ class SolutionsPanel(QWidget):
                 widgets.append(f)
             lab = QLabel(box)
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setWordWrap(True)  # "(pinned, source)" wraps in a narrow panel column
             self.nernst_labels[ion] = lab
             grid.addWidget(lab, row, 3)
             widgets.append(lab)

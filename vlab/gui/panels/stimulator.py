@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDial,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -40,7 +38,6 @@ from vlab.protocols import (
 )
 from vlab.protocols.model import COMMAND_DIMENSIONS
 from vlab.rig import ClampMode, Rig
-from vlab.rig.rig import HOLDING_LIMITS
 from vlab.units import UnitError, format_si, parse_quantity
 
 log = logging.getLogger(__name__)
@@ -48,8 +45,6 @@ log = logging.getLogger(__name__)
 __all__ = ["StimulatorPanel", "EPOCH_COLUMNS"]
 
 EPOCH_COLUMNS = ("type", "duration", "level", "level_increment", "duration_increment")
-_DIAL_STEPS = 1000
-_DIAL_DENSITY = 0.2  # A/m^2 (20 uA/cm2) at full dial
 
 
 class StimulatorPanel(QWidget):
@@ -74,6 +69,10 @@ class StimulatorPanel(QWidget):
         for name in self._builtins:
             self.protocol_combo.addItem(name, name)
         self.protocol_combo.setToolTip(self.tr("Choose one of the protocols that ship with vlab."))
+        self.protocol_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.protocol_combo.setMinimumContentsLength(12)
         self.protocol_combo.activated.connect(self._on_builtin_chosen)
         self.open_button = QPushButton(self.tr("Open…"))
         self.open_button.setToolTip(self.tr("Load a protocol from a .toml file."))
@@ -84,13 +83,6 @@ class StimulatorPanel(QWidget):
         self.save_as_button = QPushButton(self.tr("Save as…"))
         self.save_as_button.setToolTip(self.tr("Write the edited protocol to a new .toml file."))
         self.save_as_button.clicked.connect(self.save_as)
-        prow = QHBoxLayout()
-        prow.addWidget(self.protocol_combo, 1)
-        prow.addWidget(self.open_button)
-        files = QHBoxLayout()
-        files.addWidget(self.save_button)
-        files.addWidget(self.save_as_button)
-        files.addStretch(1)
 
         self.description = QLabel("")
         self.description.setWordWrap(True)
@@ -110,10 +102,6 @@ class StimulatorPanel(QWidget):
         self.duration_edit = QLineEdit()
         self.duration_edit.setToolTip(self.tr("Length of one sweep, with a unit (e.g. 30 ms)."))
         self.duration_edit.editingFinished.connect(self._on_duration_edited)
-        form = QFormLayout()
-        form.addRow(self.tr("Sweeps"), self.sweeps_spin)
-        form.addRow(self.tr("Holding"), self.holding_edit)
-        form.addRow(self.tr("Sweep length"), self.duration_edit)
 
         # epoch table
         self.table = QTableWidget(0, len(EPOCH_COLUMNS))
@@ -188,33 +176,32 @@ class StimulatorPanel(QWidget):
             self.tr("Deliver one pulse now on top of the holding value (Space).")
         )
         self.stimulate_button.clicked.connect(self.stimulate)
-        self.dial = QDial()
-        self.dial.setRange(-_DIAL_STEPS, _DIAL_STEPS)
-        self.dial.setNotchesVisible(True)
-        self.dial.setTracking(False)
-        self.dial.setFixedSize(64, 64)
-        self.dial.setToolTip(
-            self.tr("Holding current for current clamp: turn right to depolarise.")
-        )
-        self.dial.valueChanged.connect(self._on_dial)
-        self.dial_label = QLabel("")
         man_box = QGroupBox(self.tr("Manual stimulus"))
-        ml = QFormLayout()
-        ml.addRow(self.tr("Amplitude"), self.amplitude_edit)
-        ml.addRow(self.tr("Duration"), self.pulse_duration_edit)
-        ml.addRow(self.stimulate_button)
-        mh = QHBoxLayout(man_box)
-        mh.addLayout(ml, 1)
-        dv = QVBoxLayout()
-        dv.addWidget(self.dial, 0, Qt.AlignmentFlag.AlignHCenter)
-        dv.addWidget(self.dial_label, 0, Qt.AlignmentFlag.AlignHCenter)
-        mh.addLayout(dv)
+        ml = QHBoxLayout(man_box)
+        ml.addWidget(QLabel(self.tr("Amplitude")))
+        ml.addWidget(self.amplitude_edit, 1)
+        ml.addWidget(QLabel(self.tr("for")))
+        ml.addWidget(self.pulse_duration_edit, 1)
+        ml.addWidget(self.stimulate_button)
+
+        top = QHBoxLayout()
+        top.addWidget(self.protocol_combo, 1)
+        top.addWidget(self.open_button)
+        top.addWidget(self.save_button)
+        top.addWidget(self.save_as_button)
+        fields = QHBoxLayout()
+        for label, w in (
+            (self.tr("Sweeps"), self.sweeps_spin),
+            (self.tr("Holding"), self.holding_edit),
+            (self.tr("Sweep length"), self.duration_edit),
+        ):
+            fields.addWidget(QLabel(label))
+            fields.addWidget(w, 1)
 
         lay = QVBoxLayout(self)
-        lay.addLayout(prow)
-        lay.addLayout(files)
+        lay.addLayout(top)
         lay.addWidget(self.description)
-        lay.addLayout(form)
+        lay.addLayout(fields)
         lay.addWidget(self.table, 1)
         lay.addLayout(erow)
         lay.addWidget(self.validation)
@@ -239,7 +226,6 @@ class StimulatorPanel(QWidget):
             self.amplitude_edit,
             self.pulse_duration_edit,
             self.stimulate_button,
-            self.dial,
         ]
         for a, b in zip(order, order[1:], strict=False):
             self.setTabOrder(a, b)
@@ -251,10 +237,8 @@ class StimulatorPanel(QWidget):
     def _on_rig_event(self, kind: str, detail: object) -> None:
         if kind in ("protocol", "history", "preparation"):
             self.refresh()
-        elif kind in ("holding", "mode"):
-            self._refresh_dial()
-            if kind == "mode":
-                self._default_amplitude()
+        elif kind == "mode":
+            self._default_amplitude()
 
     def refresh(self) -> None:
         p = self.rig.protocol
@@ -309,18 +293,6 @@ class StimulatorPanel(QWidget):
                 self.acquisition_combo.setCurrentIndex(0)
         self.validation.setText("")
         del blockers
-        self._refresh_dial()
-
-    def _refresh_dial(self) -> None:
-        hold = self.rig.amplifier.holding[ClampMode.CC]
-        full = self._dial_full_scale()
-        with QSignalBlocker(self.dial):
-            self.dial.setValue(int(round(hold / full * _DIAL_STEPS)) if full else 0)
-        self.dial_label.setText(format_si(hold, "A"))
-
-    def _dial_full_scale(self) -> float:
-        area = self.rig.cell.values["area"]
-        return min(_DIAL_DENSITY * area, HOLDING_LIMITS[ClampMode.CC][1])
 
     def _default_amplitude(self) -> None:
         vc = self.rig.amplifier.mode == ClampMode.VC
@@ -488,14 +460,6 @@ class StimulatorPanel(QWidget):
             return
         self.validation.setText("")
         self.stimulate_requested.emit(float(amp), float(dur))
-
-    def _on_dial(self, value: int) -> None:
-        hold = value / _DIAL_STEPS * self._dial_full_scale()
-        try:
-            self.rig.set_holding(hold, ClampMode.CC)
-        except ValueError as exc:
-            self._fail(str(exc))
-        self._refresh_dial()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.rig.unsubscribe(self._on_rig_event)

@@ -1,0 +1,184 @@
+"""The rig fits the screens schools have: 1024x768 and 1366x768 laptops, and a projector.
+
+Screenshot tests (offscreen): the window is laid out at the size a maximised window gets
+on such a screen (the task bar and title bar take ~70 px of the 768), every panel is
+shown in turn, and :func:`layout_check.layout_problems` lists what a student would see as
+broken (clipped or squeezed widgets, text that does not fit, overlaps, sideways scrolling,
+a tool bar folding its buttons away, a scope narrower than half the window).
+"""
+
+from __future__ import annotations
+
+import pytest
+from layout_check import layout_problems
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtWidgets import QApplication, QHeaderView, QMenu, QTabBar
+
+from vlab.gui.geometry import place_window, remember_window
+
+LAPTOPS = {"1024x768": QSize(1024, 700), "1366x768": QSize(1366, 700)}
+
+
+@pytest.fixture
+def still_window(qtbot, rig):
+    """The rig window without its simulation thread, after a VC family (full tables)."""
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols import load_protocol
+
+    win = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(win)
+    win.show()
+    rig.set_protocol(load_protocol("vc_step_family"))
+    win.run_protocol_now()
+    yield win
+    win.close()
+
+
+def _each_panel(win):
+    """Raise each tabbed panel in turn (yielding its key) so that each is laid out."""
+    for key, dock in win.docks.items():
+        if dock in win._tab_docks:
+            dock.raise_()
+            QApplication.processEvents()
+            yield key
+
+
+@pytest.mark.parametrize("screen", sorted(LAPTOPS))
+def test_every_panel_fits_a_laptop_screen(still_window, screen, tmp_path):
+    win = still_window
+    win.resize(LAPTOPS[screen])
+    QApplication.processEvents()
+    problems = []
+    for key in _each_panel(win):
+        problems += [f"{key}: {p}" for p in layout_problems(win, check_screen=False)]
+        assert not win.grab().isNull()  # the screenshot a student would see
+    assert problems == []
+    # the scope's tool bar shows every button and the scope has at least half the width
+    assert win.centralWidget().width() >= win.width() // 2
+    for b in (win.scope.keep_box, win.scope.clear_button, win.scope.cursor_button):
+        assert b.isVisible() and not b.visibleRegion().isEmpty()
+
+
+def test_the_checker_sees_a_squeezed_window(still_window):
+    """The check is not vacuous: the same window at 700x500 is reported broken."""
+    still_window.resize(700, 500)
+    QApplication.processEvents()
+    assert layout_problems(still_window, check_screen=False)
+
+
+def test_projector_scale_scales_menus_tables_tabs_and_plots(still_window):
+    win = still_window
+    base = QApplication.font().pointSizeF()
+    axis_before = win.scope.vm_plot.getAxis("left").label.font().pointSizeF()
+    win.set_ui_scale(1.5)
+    win.resize(LAPTOPS["1366x768"])
+    QApplication.processEvents()
+    assert QApplication.font().pointSizeF() == pytest.approx(1.5 * base, rel=0.02)
+    menu = win.menuBar().findChildren(QMenu)[0]
+    assert menu.font().pointSizeF() == pytest.approx(1.5 * base, rel=0.02)
+    assert win.menuBar().font().pointSizeF() == pytest.approx(1.5 * base, rel=0.02)
+    for bar in win.findChildren(QTabBar):
+        assert bar.font().pointSizeF() == pytest.approx(1.5 * base, rel=0.02)
+    for h in win.findChildren(QHeaderView):
+        assert h.font().pointSizeF() == pytest.approx(1.5 * base, rel=0.02)
+    assert win.amplifier.vm_readout.font().pointSizeF() > 1.5 * base
+    axis_after = win.scope.vm_plot.getAxis("left").label.font().pointSizeF()
+    assert axis_after == pytest.approx(1.5 * axis_before, rel=0.05)
+    # nothing clipped; the tabbed side panels may scroll at this size
+    problems = []
+    for key in _each_panel(win):
+        problems += [
+            f"{key}: {p}"
+            for p in layout_problems(win, check_screen=False, vertical_scroll=True)
+            if "sideways" not in p or "Stimulator" in p or "Amplifier" in p
+        ]
+    assert problems == []
+    win.close()
+    assert QApplication.font().pointSizeF() == pytest.approx(base)  # restored
+
+
+# ---------------------------------------------------------------- placement on the screen
+def _frame_fits(win, area: QRect) -> bool:
+    g = win.geometry()
+    return g.width() <= area.width() and g.height() + 40 <= area.height() and area.contains(g)
+
+
+@pytest.mark.parametrize("w,h", [(1024, 768), (1366, 768), (1280, 800)])
+def test_small_screens_open_maximised(qtbot, w, h):
+    from PySide6.QtWidgets import QWidget
+
+    win = QWidget()
+    qtbot.addWidget(win)
+    area = QRect(0, 0, w, h)
+    assert place_window(win, None, QSize(1280, 800), area) is True
+    assert _frame_fits(win, area)
+
+
+def test_a_large_screen_opens_at_the_default_size_centred(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    win = QWidget()
+    qtbot.addWidget(win)
+    area = QRect(0, 0, 1920, 1080)
+    assert place_window(win, None, QSize(1280, 800), area) is False
+    assert win.size() == QSize(1280, 800)
+    assert win.x() == (1920 - 1280) // 2
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        {"x": 900, "y": 600, "w": 1280, "h": 800, "maximised": False},  # from a bigger screen
+        {"x": -3000, "y": 5000, "w": 500, "h": 400, "maximised": False},  # off screen
+        {"x": 10, "y": 10, "w": 99999, "h": 99999},
+    ],
+)
+def test_a_remembered_place_is_moved_into_the_screen(qtbot, saved):
+    from PySide6.QtWidgets import QWidget
+
+    win = QWidget()
+    qtbot.addWidget(win)
+    area = QRect(0, 0, 1024, 768)
+    assert place_window(win, saved, QSize(1280, 800), area) is False
+    assert _frame_fits(win, area)
+
+
+@pytest.mark.parametrize("saved", [{"x": "left"}, {"w": None}, [], "garbage"])
+def test_a_damaged_remembered_place_falls_back_to_the_default(qtbot, saved):
+    from PySide6.QtWidgets import QWidget
+
+    win = QWidget()
+    qtbot.addWidget(win)
+    area = QRect(0, 0, 1920, 1080)
+    assert place_window(win, saved, QSize(1280, 800), area) is False
+    assert win.size() == QSize(1280, 800)
+
+
+def test_a_remembered_place_round_trips_through_the_settings(qtbot, tmp_path):
+    from PySide6.QtWidgets import QWidget
+
+    from vlab.settings import Settings
+
+    win = QWidget()
+    qtbot.addWidget(win)
+    area = QRect(0, 0, 1920, 1080)
+    place_window(win, {"x": 100, "y": 120, "w": 900, "h": 600}, QSize(1280, 800), area)
+    s = Settings(tmp_path / "settings.json")
+    s.set("window_geometry", {"main": remember_window(win)})
+    s.save()
+    again = Settings(tmp_path / "settings.json").get("window_geometry")["main"]
+    assert (again["w"], again["h"], again["maximised"]) == (900, 600, False)
+
+
+def test_the_rig_window_remembers_its_place_when_closed(qtbot, rig):
+    from vlab.gui.main_window import MainWindow
+    from vlab.settings import Settings
+
+    win = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(win)
+    win.show_placed()
+    win.resize(700, 560)
+    QApplication.processEvents()
+    win.close()
+    saved = Settings().get("window_geometry")["main"]
+    assert (saved["w"], saved["h"]) == (700, 560)
