@@ -112,9 +112,10 @@ def _outside_parent(w: QWidget) -> str | None:
     parent = w.parentWidget()
     if parent is None or w.isWindow():
         return None
-    if isinstance(parent.parentWidget(), QAbstractScrollArea) and parent is getattr(
-        parent.parentWidget(), "viewport", lambda: None
-    )():
+    if (
+        isinstance(parent.parentWidget(), QAbstractScrollArea)
+        and parent is getattr(parent.parentWidget(), "viewport", lambda: None)()
+    ):
         return None  # scrolled content may be larger than its viewport
     inner = parent.rect()
     g = w.geometry()
