@@ -131,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
 def build_cell(preparation: str, sets: list[str], drugs: list[str], temperature: str | None):
     """A :class:`~vlab.sim.cell.Cell` configured from command-line style strings."""
     from vlab.sim.cell import Cell
-    from vlab.sim.drugs import parse_drug_spec
+    from vlab.sim.drugs import parse_drug_application
 
     cell = Cell(preparation)
     if temperature is not None:
@@ -148,8 +148,8 @@ def build_cell(preparation: str, sets: list[str], drugs: list[str], temperature:
             raise UsageError(f"--set {item!r}: expected NAME=VALUE with a unit, e.g. K_out=20mM")
         cell.set(name.strip(), value.strip())
     for spec in drugs:
-        drug, c = parse_drug_spec(spec)
-        cell.set_drug(drug.name, c)
+        drug, c, side = parse_drug_application(spec)
+        cell.set_drug(drug.name, c, side)
     return cell
 
 
@@ -180,7 +180,7 @@ def provenance(cell, protocol, seed: int) -> dict:
         "pinned": info["pinned"],
         "temperature_C": cell.values["temperature"],
         "reversal_mV": {k: v * 1e3 for k, v in info["reversal_V"].items()},
-        "drugs": drug_provenance(cell.drugs),
+        "drugs": drug_provenance(cell.drugs, preparation=cell.prep.name, sides=cell.drug_sides),
         "mode": protocol.mode,
         "protocol_name": protocol.name,
         "seed": seed,
@@ -196,7 +196,10 @@ def header_metadata(cell, protocol, seed: int) -> dict:
         from vlab.sim.drugs import get_drug
 
         d = get_drug(name)
-        drugs[name] = f"{d.format(c)} (fraction blocked {d.fraction_blocked(c):.4f})"
+        drugs[name] = (
+            f"{d.format(c)} {cell.drug_side(name)} "
+            f"(fraction blocked {cell.fraction_blocked(name):.4f})"
+        )
     return {
         "vlab_version": __version__,
         "preparation": cell.prep.name,
@@ -289,7 +292,7 @@ def _run_axon(args, protocol) -> int:
     the command line accepts exactly what the bench window accepts."""
     from vlab.recording import Sweep, write_csv, write_npz
     from vlab.rig.axon_bench import AxonSetup, parse_stretch, readout
-    from vlab.sim.drugs import get_drug, parse_drug_spec
+    from vlab.sim.drugs import get_drug, parse_drug_application
 
     setup = AxonSetup(args.preparation)
     length = AxonSetup.length_of(args.preparation)
@@ -305,11 +308,11 @@ def _run_axon(args, protocol) -> int:
         setup.parameters[name.strip()] = value.strip()
     for spec in args.drug:
         what, _, where = spec.partition("@")
-        drug, c = parse_drug_spec(what)
+        drug, c, side = parse_drug_application(what)
         if where:
             setup.local_drugs.append((drug.name, c, parse_stretch(where, length, "--drug")))
         else:
-            setup.bath_drugs.append((drug.name, c))
+            setup.bath_drugs.append((drug.name, c, side))
     setup.demyelinated = [parse_stretch(s, length, "--demyelinate") for s in args.demyelinate]
     axon = setup.build()
     sites = parse_sites(args.record, length)
@@ -491,20 +494,44 @@ def cmd_protocols(args) -> int:
 
 def cmd_drugs(args) -> int:
     from vlab.sim.drugs import load_drugs
+    from vlab.sim.preparation import list_preparations, load_preparation
 
     for d in load_drugs().values():
-        if d.mechanism == "block":
-            how = f"IC50 {d.format(d.ic50)}, Hill {d.hill:g}"
-        elif d.mechanism == "use-dependent":
-            how = f"open-channel Kd {d.format(d.kd_open)}, recovery tau {d.recovery:g} s"
-        else:
-            how = f"removes inactivation, tau {d.time_constant:g} s at saturation (irreversible)"
-        print(
-            f"{d.name:10s} {d.target:2s} {d.mechanism:20s} {how}; wash-in {d.wash_in:g} s, "
-            f"wash-out {d.wash_out:g} s"
-        )
+        print(f"{d.name} ({d.title}), {d.mechanism}: {d.summary}")
+        for a in d.actions:
+            preps = "every preparation" if "*" in a.preparations else ", ".join(a.preparations)
+            where = f"  {a.target} channels, {a.side}, on {preps}: "
+            if not a.effective:
+                how = "no effect"
+            elif d.mechanism == "block":
+                how = (
+                    f"Kd {d.format(a.kd)}, unbinding time {a.unbinding_time:g} s "
+                    f"(k_off {a.k_off:.3g} /s, k_on {a.k_on * 1e3:.3g} /(M s))"
+                )
+            elif d.mechanism == "use-dependent":
+                how = (
+                    f"Kd resting {d.format(a.kd)}, inactivated {d.format(a.kd_inactivated)}, "
+                    f"open {d.format(a.kd_open)}; unbinding time {a.unbinding_time:g} s"
+                )
+            else:
+                how = (
+                    f"removes inactivation, tau {a.time_constant:g} s at saturation, half rate "
+                    f"at {d.format(a.half_rate)} (irreversible)"
+                )
+            print(_wrap(where + how, indent="    "))
+            print(_wrap(f"source: {a.source}", indent="      "))
         for s in d.sources:
-            print(_wrap(f"- {s}", indent="             "))
+            print(_wrap(f"- {s}", indent="    "))
+        print()
+    print("Exchange (first order, tau = volume / flow):")
+    for name in list_preparations():
+        p = load_preparation(name)
+        taus = ", ".join(f"{side} {tau:.3g} s" for side, tau in p.exchange.items())
+        print(_wrap(f"  {name}: {taus}. {p.perfusion_note}", indent="    "))
+    print(
+        "\nA drug is given on its usual side for the preparation; choose one with "
+        "--drug NAME:inside=C or NAME:outside=C."
+    )
     return 0
 
 

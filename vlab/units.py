@@ -23,6 +23,8 @@ dimension           SI value means               accepted units (case-sensitive)
 ``capacitance_density`` F/m^2                    uF/cm2, µF/cm2, F/m2
 ``resistivity``     ohm*m                        ohm*cm, Ohm*cm, Ω*cm, ohm*m
 ``frequency``       hertz                        Hz, kHz
+``volume``          m^3                          l, ml, mL, ul, µl, uL
+``flow``            m^3/s                        ml/min, mL/min, ul/min, ml/s
 ==================  ==========================  ====================================
 """
 
@@ -93,6 +95,8 @@ _add("area", {"m2": 1.0, "cm2": 1e-4, "mm2": 1e-6, "um2": 1e-12, "µm2": 1e-12})
 _add("capacitance_density", {"F/m2": 1.0, "uF/cm2": 1e-2, "µF/cm2": 1e-2})
 _add("resistivity", {"ohm*m": 1.0, "ohm*cm": 1e-2, "Ohm*cm": 1e-2, "Ω*cm": 1e-2, "ohm cm": 1e-2})
 _add("frequency", {"Hz": 1.0, "kHz": 1e3})
+_add("volume", {"l": 1e-3, "ml": 1e-6, "mL": 1e-6, "ul": 1e-9, "µl": 1e-9, "uL": 1e-9})
+_add("flow", {"ml/min": 1e-6 / 60, "mL/min": 1e-6 / 60, "ul/min": 1e-9 / 60, "ml/s": 1e-6})
 _TEMPERATURE_UNITS = {"degC": 0.0, "°C": 0.0, "C": 0.0, "K": -273.15}
 
 

@@ -736,11 +736,9 @@ class MainWindow(QMainWindow):
         elif names:
             parts = []
             for n in names:
-                c = drugs.get(n, 0.0)
                 d = get_drug(n)
-                parts.append(
-                    f"{d.name} {d.format(applied.get(n, 0.0))} ({d.fraction_blocked(c) * 100:.0f} %)"
-                )
+                blocked = self.rig.cell.fraction_blocked(n) * 100
+                parts.append(f"{d.name} {d.format(applied.get(n, 0.0))} ({blocked:.0f} %)")
             self.drugs_label.setText(self.tr("bath: {}").format(", ".join(parts)))
         else:
             self.drugs_label.setText(self.tr("bath: control saline"))

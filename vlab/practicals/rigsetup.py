@@ -202,7 +202,12 @@ def simulate_sweeps(
         "concentrations": {k: x for k, x in v.items() if k.endswith(("_in", "_out"))},
         "temperature_C": v["temperature"],
         "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
-        "drugs": drug_provenance(cell.drugs, hide_names="drug_names" in preset.locked),
+        "drugs": drug_provenance(
+            cell.drugs,
+            hide_names="drug_names" in preset.locked,
+            preparation=cell.prep.name,
+            sides=cell.drug_sides,
+        ),
         "mode": mode,
         "protocol_name": protocol.name,
         "n_sweeps": res.n_sweeps,

@@ -154,7 +154,8 @@ class AxonSetup:
 
     preparation: str = "squid_axon"
     parameters: dict[str, str] = field(default_factory=dict)
-    bath_drugs: list[tuple[str, float]] = field(default_factory=list)
+    #: (name, concentration) or (name, concentration, side "outside"/"inside"/None)
+    bath_drugs: list[tuple] = field(default_factory=list)
     local_drugs: list[tuple[str, float, Stretch]] = field(default_factory=list)
     demyelinated: list[Stretch] = field(default_factory=list)
 
@@ -172,9 +173,9 @@ class AxonSetup:
                 if text.startswith(f"{name}: "):
                     text = text[len(name) + 2 :]
                 raise BenchError(name, text) from None
-        for name, conc in self.bath_drugs:
+        for name, conc, *side in self.bath_drugs:
             try:
-                axon.cell.set_drug(name, conc)
+                axon.cell.set_drug(name, conc, *side)
             except (DrugError, ValueError) as exc:
                 raise BenchError(f"drug {name}", str(exc)) from None
         for name, conc, where in self.local_drugs:

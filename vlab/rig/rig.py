@@ -101,7 +101,7 @@ class Rig:
     def __init__(self, preparation: str = "squid") -> None:
         self.lock = threading.RLock()
         self.cell = Cell(preparation)
-        self.bath = Bath()
+        self.bath = Bath(self.cell.prep)
         self.amplifier = Amplifier()
         self.protocol: Protocol | None = None  # None: gap-free
         self._listeners: list[Callable[[str, object], None]] = []
@@ -170,6 +170,7 @@ class Rig:
         return {
             "cell": copy.deepcopy(self.cell),
             "bath_applied": {n: c for n, c in self.bath.snapshot()["applied"].items()},
+            "bath_sides": self.bath.sides(),
             "amplifier": copy.deepcopy(self.amplifier),
             "protocol": self.protocol,
         }
@@ -182,11 +183,12 @@ class Rig:
 
     def _restore(self, snap: dict) -> None:
         self.cell = snap["cell"]
+        self.bath.preparation = self.cell.prep
         for name in list(self.bath.snapshot()["applied"]):
             if name not in snap["bath_applied"]:
                 self.bath.apply(name, 0.0)
         for name, c in snap["bath_applied"].items():
-            self.bath.apply(name, c)
+            self.bath.apply(name, c, side=snap.get("bath_sides", {}).get(name))
         self.amplifier = snap["amplifier"]
         self.protocol = snap["protocol"]
 
@@ -293,20 +295,31 @@ class Rig:
         cell = Cell(name)
         self._record(f"preparation {name}")
         self.cell = cell
+        self.bath.preparation = cell.prep
         self._emit("preparation", name)
 
     # ------------------------------------------------------------------ perfusion
     @_locked
-    def apply_drug(self, name: str, concentration: float, *, equilibrated: bool = False) -> None:
-        """Start perfusing a drug (SI concentration); it reaches the cell with wash-in kinetics.
+    def apply_drug(
+        self,
+        name: str,
+        concentration: float,
+        *,
+        equilibrated: bool = False,
+        side: str | None = None,
+    ) -> None:
+        """Start perfusing a drug (SI concentration); it reaches the cell with the chamber's
+        exchange and the drug's binding kinetics.
 
-        ``equilibrated=True`` skips the wash-in (scripts, screenshots, tests).
+        ``equilibrated=True`` skips both (scripts, screenshots, tests). ``side`` is
+        "outside" (bath) or "inside" (internal perfusion); None: the drug's usual side on
+        this preparation.
         """
         self._check_lock("drugs")
         drug = get_drug(name)
         drug.check_concentration(concentration)
         self._record(f"{drug.name} {drug.format(concentration)}")
-        self.bath.apply(drug.name, concentration, equilibrated=equilibrated)
+        self.bath.apply(drug.name, concentration, equilibrated=equilibrated, side=side)
         if equilibrated:
             self.sync_drugs_to_cell()
         self._emit("drug", drug.name)
@@ -332,6 +345,8 @@ class Rig:
             else:
                 self.cell.drugs.pop(name, None)
         self.cell.pronase_removed = self.bath.pronase_removed
+        self.cell.drug_sides = {n: s for n, s in self.bath.sides().items() if n in self.cell.drugs}
+        self.cell.occupancy = self.bath.occupancy()
 
     # ------------------------------------------------------------------ protocol
     @_locked
@@ -423,6 +438,7 @@ class Rig:
             raise RigError(f"the saved rig settings cannot be used: {detail}") from exc
         self._record("load settings")
         self.cell = cell
+        self.bath.preparation = cell.prep
         self.amplifier = amp
         self.bath.wash_all()
         for name, c in drugs.items():

@@ -334,6 +334,8 @@ class RigSimulator:
             cell.values = dict(cell.values)
             cell.pins = dict(cell.pins)
             cell.drugs = dict(cell.drugs)
+            cell.drug_sides = dict(cell.drug_sides)
+            cell.occupancy = {k: dict(v) for k, v in cell.occupancy.items()}
             amp = copy.deepcopy(rig.amplifier)
         return cell, amp
 
@@ -346,12 +348,12 @@ class RigSimulator:
         """
         rev = cell.reversals()
         blocked = {}
-        for n, c in cell.drugs.items():
+        for n in cell.drugs:
             drug = get_drug(n)
             if drug.mechanism == "use-dependent" and membrane is not None:
                 blocked[n] = float(membrane.snapshot()["lido_bound"][0])
             else:
-                blocked[n] = drug.fraction_blocked(c)
+                blocked[n] = cell.fraction_blocked(n)
         return rev, blocked, dict(cell.drugs)
 
     def _step_gap_free(self, duration: float) -> Block:
@@ -505,7 +507,12 @@ class RigSimulator:
             "temperature_C": v["temperature"],
             "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
             # a mystery practical hides drug names on screen, so also in exported files
-            "drugs": drug_provenance(cell.drugs, hide_names="drug_names" in self.rig.locked),
+            "drugs": drug_provenance(
+                cell.drugs,
+                hide_names="drug_names" in self.rig.locked,
+                preparation=cell.prep.name,
+                sides=cell.drug_sides,
+            ),
             "pronase_removed": cell.pronase_removed,
             "amplifier": {
                 "gain": amp.gain,

@@ -180,14 +180,26 @@ class Axon:
             C[wrapped] /= wrap
             glx[wrapped] /= wrap
             glx[bare] = g_leak[bare]  # exposed axolemma: full capacitance and leak, no spikes
+        # The cable has no use-dependent state: a local anaesthetic gives its tonic
+        # (modulated-receptor) block at the resting potential, from the bath or locally.
+        v_rest = self.cell.resting_potential()
+        c_bath = self.cell.lidocaine()[0]
+        lido = self.cell.anaesthetic_block_at_rest(c_bath, v_rest)
+        gna *= 1.0 - lido
         for x0, x1, name, c in self.local_drugs:
             drug = get_drug(name)
             sel = (x >= x0) & (x <= x1)
-            frac = drug.fraction_blocked(c)
-            if drug.target == "Na" and drug.mechanism != "remove-inactivation":
-                gna[sel] *= 1.0 - frac
-            elif drug.target == "K":
-                gk[sel] *= 1.0 - frac
+            if drug.mechanism == "use-dependent":
+                local = self.cell.anaesthetic_block_at_rest(c_bath + c, v_rest)
+                gna[sel] *= (1.0 - local) / (1.0 - lido)
+                continue
+            if drug.mechanism != "block":
+                continue
+            for a in drug.actions_on(self.prep.name, "outside"):
+                if a.target == "Na":
+                    gna[sel] *= 1.0 - a.occupancy(c)
+                elif a.target == "K":
+                    gk[sel] *= 1.0 - a.occupancy(c)
         ri = g["Ri"] * 100.0  # ohm*m -> ohm*cm
         r_half = 4.0 * ri * (L_cm / 2.0) / (math.pi * d_cm**2)  # ohm, centre to face
         gax = 1e3 / (r_half[:-1] + r_half[1:])  # mS

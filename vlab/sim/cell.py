@@ -114,6 +114,11 @@ class Cell:
         self.pins: dict[str, float] = dict(p.pinned)
         #: drug name -> concentration at the membrane (SI)
         self.drugs: dict[str, float] = {}
+        #: drug name -> side it is applied on ("outside" bath / "inside" perfusion)
+        self.drug_sides: dict[str, str] = {}
+        #: drug name -> {target: fraction bound now}, from the bath's binding kinetics;
+        #: a drug missing here is at binding equilibrium with its concentration
+        self.occupancy: dict[str, dict[str, float]] = {}
         #: fraction of Na+ channels whose inactivation pronase has removed (0..1)
         self.pronase_removed = 0.0
         self._leak_fractions = self._solve_leak_split()
@@ -257,38 +262,75 @@ class Cell:
         )
 
     # ------------------------------------------------------------------ drugs
-    def set_drug(self, name: str, concentration: float) -> None:
-        """Set a drug's concentration at the membrane (SI); 0 removes it."""
+    def set_drug(self, name: str, concentration: float, side: str | None = None) -> None:
+        """Set a drug's concentration at the membrane (SI), at binding equilibrium; 0
+        removes it. ``side`` is "outside" or "inside" (None: the drug's usual side on this
+        preparation, e.g. internal perfusion for TEA on the squid axon)."""
         drug = get_drug(name)
         drug.check_concentration(concentration)
+        side = drug.resolve_side(self.prep.name, side)
+        self.occupancy.pop(drug.name, None)
         if concentration > 0:
             self.drugs[drug.name] = concentration
-            if drug.mechanism == "remove-inactivation":
+            self.drug_sides[drug.name] = side
+            if drug.mechanism == "remove-inactivation" and drug.actions_on(self.prep.name, side):
                 self.pronase_removed = max(self.pronase_removed, 1.0)
         else:
             self.drugs.pop(drug.name, None)
+            self.drug_sides.pop(drug.name, None)
+
+    def drug_side(self, name: str) -> str:
+        return get_drug(name).resolve_side(self.prep.name, self.drug_sides.get(name))
 
     def block_fractions(self) -> dict[str, float]:
-        """Equilibrium fraction of each target conductance removed by pore blockers."""
+        """Fraction of each target conductance removed by pore blockers now (bound
+        fraction from the bath's kinetics, or equilibrium)."""
         keep = {"Na": 1.0, "K": 1.0, "M": 1.0}
         for name, c in self.drugs.items():
             d: Drug = get_drug(name)
-            if d.mechanism == "block":
-                keep[d.target] *= 1.0 - d.fraction_blocked(c)
+            if d.mechanism != "block":
+                continue
+            bound = self.occupancy.get(d.name)
+            for a in d.actions_on(self.prep.name, self.drug_side(name)):
+                b = bound.get(a.target, 0.0) if bound is not None else a.occupancy(c)
+                keep[a.target] *= 1.0 - b
         return {k: 1.0 - v for k, v in keep.items()}
 
-    def lidocaine(self) -> tuple[float, float, float]:
-        """(concentration mM, k_on 1/(mM ms), k_off 1/ms) of the use-dependent blocker.
+    def fraction_blocked(self, name: str) -> float:
+        """Fraction of its target a drug at the membrane removes now (tonic block for a
+        local anaesthetic; see ``lido_bound`` for the use-dependent state)."""
+        d = get_drug(name)
+        c = self.drugs.get(d.name, 0.0)
+        bound = self.occupancy.get(d.name)
+        if d.mechanism == "block" and bound is not None:
+            return max(bound.values(), default=0.0)
+        return d.fraction_blocked(c, self.prep.name, self.drug_side(d.name))
+
+    def lidocaine(self) -> tuple[float, float, float, float, float]:
+        """Local anaesthetic for the kernel: (concentration mM, k_on open, k_on resting,
+        k_on inactivated (1/(mM ms)), k_off (1/ms)).
 
         Rates are given even at zero concentration so bound drug unbinds after wash-out.
         """
         from vlab.sim.drugs import load_drugs
 
         for d in load_drugs().values():
-            if d.mechanism == "use-dependent":
-                koff = 1.0 / (d.recovery * 1e3)
-                return self.drugs.get(d.name, 0.0), koff / d.kd_open, koff
-        return 0.0, 0.0, 1.0
+            if d.mechanism != "use-dependent":
+                continue
+            side = self.drug_side(d.name)
+            acts = d.actions_on(self.prep.name, side)
+            if not acts:
+                continue
+            a = acts[0]
+            koff = 1.0 / (a.unbinding_time * 1e3)
+            return (
+                self.drugs.get(d.name, 0.0),
+                koff / a.kd_open,
+                koff / a.kd,
+                koff / a.kd_inactivated,
+                koff,
+            )
+        return 0.0, 0.0, 0.0, 0.0, 1.0
 
     # ------------------------------------------------------------------ for the integrator
     def phi(self) -> float:
@@ -319,7 +361,9 @@ class Cell:
         P[K.P_ELX] = v["E_L"] * 1e3
         P[K.P_PHI] = self.phi()
         P[K.P_PRONASE] = min(max(self.pronase_removed, 0.0), 1.0)
-        P[K.P_LIDO_C], P[K.P_LIDO_KON], P[K.P_LIDO_KOFF] = self.lidocaine()
+        c, kon_o, kon_r, kon_i, koff = self.lidocaine()
+        P[K.P_LIDO_C], P[K.P_LIDO_KON], P[K.P_LIDO_KOFF] = c, kon_o, koff
+        P[K.P_LIDO_KONR], P[K.P_LIDO_KONI] = kon_r, kon_i
         phi_m = v["q10_M"] ** ((v["temperature"] - self.prep.kinetics_temperature) / 10.0)
         P[K.P_TAU_M] = v["tau_max_M"] * 1e3 / phi_m
         P[K.P_VT] = v["vt"] * 1e3
@@ -329,16 +373,30 @@ class Cell:
         return P
 
     # ------------------------------------------------------------------ steady state
-    def steady_state_gates(self, v: float) -> tuple[float, float, float, float, float]:
+    def steady_state_gates(
+        self, v: float, P: np.ndarray | None = None
+    ) -> tuple[float, float, float, float, float]:
         """(m, h, n, p, lidocaine-bound) at steady state at ``v`` volts."""
         vm = v * 1e3
         m, h, n = steady_state(self.prep.kinetics_id, vm, self.values["vt"] * 1e3)
         p = m_current_gate(vm, 1.0)[0]
-        c, kon, koff = self.lidocaine()
-        f = min(max(self.pronase_removed, 0.0), 1.0)
-        on = kon * c * m**3 * ((1.0 - f) * h + f)
-        b = on / (on + koff) if c > 0 else 0.0
+        if P is None:
+            P = self.kernel_params()
+        c = P[K.P_LIDO_C]
+        on = K.lido_on_rate(P, m, h, c)
+        b = on / (on + P[K.P_LIDO_KOFF]) if c > 0 else 0.0
         return m, h, n, p, b
+
+    def anaesthetic_block_at_rest(self, c: float, v: float) -> float:
+        """Equilibrium fraction of Na+ channels holding a local anaesthetic at
+        concentration ``c`` (SI) with the membrane held at ``v`` (V): the modulated
+        receptor's tonic block, weighted over resting, open and inactivated channels."""
+        if c <= 0:
+            return 0.0
+        P = self.kernel_params()
+        m, h, _ = steady_state(self.prep.kinetics_id, v * 1e3, self.values["vt"] * 1e3)
+        on = K.lido_on_rate(P, m, h, c)
+        return on / (on + P[K.P_LIDO_KOFF])
 
     def steady_state_current(self, v: np.ndarray | float) -> np.ndarray:
         """Ionic current density (A/m^2) with every gate at steady state at ``v`` (V)."""
@@ -347,7 +405,7 @@ class Cell:
         out = np.empty_like(vm)
         buf = np.empty((1, K.N_REC, 1))
         for i, x in enumerate(vm):
-            m, h, n, p, b = self.steady_state_gates(x * 1e-3)
+            m, h, n, p, b = self.steady_state_gates(x * 1e-3, P)
             out[i] = K._record(P, buf, 0, 0, x, m, h, n, p, b, 0.0, True)
         return out * 1e-2  # uA/cm^2 -> A/m^2
 
@@ -376,7 +434,11 @@ class Cell:
             "pinned": {f"E_{k}": v for k, v in self.pins.items()},
             "reversal_V": self.reversals(),
             "drugs": {
-                n: {"concentration": c, "fraction_blocked": get_drug(n).fraction_blocked(c)}
+                n: {
+                    "concentration": c,
+                    "side": self.drug_side(n),
+                    "fraction_blocked": self.fraction_blocked(n),
+                }
                 for n, c in self.drugs.items()
             },
             "pronase_removed": self.pronase_removed,

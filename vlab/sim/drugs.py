@@ -1,24 +1,40 @@
-"""Drugs as data (``resources/drugs/*.toml``) and the bath that delivers them.
+"""Drugs as data (``resources/drugs/*.toml``) and the chamber that delivers them.
 
-Three mechanisms:
+A drug acts through *actions*: each names the preparations, the channel (``target``:
+``Na``, ``K`` or ``M``) and the side of the membrane (``outside`` = bath, ``inside`` =
+internal perfusion or pipette) where it acts, with its own cited potency. A drug applied
+on a side where it has no action on the present preparation does nothing (external TEA
+on the squid axon, internal TTX).
+
+Two processes separate the perfusate from the block (both first order, both exact over
+a step):
+
+bath exchange
+    The concentration next to the membrane relaxes towards the perfusate's with the
+    preparation's exchange time constant ``tau = V / Q`` (a well-stirred chamber of
+    volume ``V`` perfused at flow ``Q``; ``[perfusion]`` in the preparation file).
+receptor binding
+    Fraction bound ``B`` of the target's channels: ``dB/dt = k_on c (1 - B) - k_off B``
+    with ``k_off = 1 / unbinding_time`` and ``k_on = k_off / Kd`` from the action. At
+    equilibrium ``B = c / (c + Kd)`` (one drug molecule per channel, Hill coefficient 1).
+
+Mechanisms:
 
 ``block``
-    A pore blocker: fraction of the target conductance blocked at equilibrium is the
-    Hill equation ``c^n / (c^n + IC50^n)``. Only the conductance changes; the driving
-    force ``V - E`` of the ion is untouched.
+    A pore blocker: the bound fraction of the target conductance does not conduct; the
+    driving force ``V - E`` is untouched.
 ``use-dependent``
-    Local anaesthetic reaching its site through open Na+ channels (guarded receptor):
-    binding rate ``k_on * c * m^3 h``, unbinding ``1/recovery``. Block is a state
-    variable integrated with the gates, so it builds up with each action potential and
-    decays between them; there is almost no block in a silent cell.
+    A local anaesthetic (modulated receptor: Hille 1977; Hondeghem & Katzung 1977): it
+    binds resting, open and inactivated Na+ channels with different affinities
+    (``kd_rest``, ``kd_open``, ``kd_inactivated``) and leaves all of them with the same
+    ``recovery`` time constant. Binding is a membrane state variable integrated with the
+    gates (kernel), so block builds up with each action potential and, at rest, relaxes
+    to the tonic (resting-state) block.
 ``remove-inactivation``
     An irreversible enzyme (pronase) that removes Na+ inactivation from a growing
     fraction of channels at a rate that saturates with concentration.
 
 Concentrations are SI (mol/m^3, numerically mM) except pronase (kg/m^3 = mg/ml).
-Bath exchange: the concentration the membrane sees relaxes exponentially towards the
-applied one with the drug's ``wash_in`` time constant, and towards zero with
-``wash_out``.
 """
 
 from __future__ import annotations
@@ -33,17 +49,24 @@ from vlab.safe_read import BadFileError, loads_toml, read_text
 from vlab.units import UnitError, parse_quantity
 
 __all__ = [
+    "Action",
     "Drug",
     "DrugError",
     "Bath",
+    "SIDES",
     "load_drugs",
     "get_drug",
     "parse_drug_spec",
+    "parse_drug_application",
     "drug_provenance",
+    "bind_step",
+    "exchange_time",
 ]
 
 MECHANISMS = ("block", "use-dependent", "remove-inactivation")
 TARGETS = ("Na", "K", "M")
+SIDES = ("outside", "inside")
+_SIDE_WORDS = {"outside": "outside", "out": "outside", "inside": "inside", "in": "inside"}
 
 
 class DrugError(ValueError):
@@ -51,50 +74,117 @@ class DrugError(ValueError):
 
 
 @dataclass(frozen=True)
+class Action:
+    """Where and how strongly a drug acts. Concentrations SI, times s.
+
+    ``kd`` is ``inf`` for a documented absence of effect. ``side`` ``"either"`` means the
+    drug crosses the membrane (uncharged form) and acts from whichever side it is given.
+    """
+
+    preparations: tuple[str, ...]
+    target: str
+    side: str
+    source: str
+    kd: float = math.inf
+    unbinding_time: float = math.nan
+    kd_open: float = math.nan
+    kd_inactivated: float = math.nan
+    half_rate: float = math.nan
+    time_constant: float = math.nan
+
+    def applies(self, preparation: str, side: str) -> bool:
+        return (preparation in self.preparations or "*" in self.preparations) and (
+            self.side in (side, "either")
+        )
+
+    @property
+    def effective(self) -> bool:
+        return math.isfinite(self.kd) or math.isfinite(self.time_constant)
+
+    @property
+    def k_off(self) -> float:
+        """Unbinding rate (1/s)."""
+        return 1.0 / self.unbinding_time
+
+    @property
+    def k_on(self) -> float:
+        """Binding rate constant (1/(s * mol/m^3)) = k_off / Kd."""
+        return self.k_off / self.kd
+
+    def occupancy(self, c: float) -> float:
+        """Equilibrium fraction bound at concentration ``c`` (resting state for a local
+        anaesthetic)."""
+        if c <= 0 or not math.isfinite(self.kd):
+            return 0.0
+        return c / (c + self.kd)
+
+
+@dataclass(frozen=True)
 class Drug:
-    """One drug. Times in s, concentrations SI (see module docstring)."""
+    """One drug: identity, allowed concentrations and its actions (SI)."""
 
     name: str
     title: str
     summary: str
     mechanism: str
-    target: str
     dimension: str  # "concentration" or "mass_concentration"
     default: float
     maximum: float
     display_unit: str
-    wash_in: float
-    wash_out: float
-    ic50: float = math.nan
-    hill: float = 1.0
-    kd_open: float = math.nan
-    recovery: float = math.nan
-    half_rate: float = math.nan
-    time_constant: float = math.nan
+    actions: tuple[Action, ...]
     sources: tuple[str, ...] = field(default=())
 
-    def fraction_blocked(self, c: float) -> float:
-        """Equilibrium fraction of the target conductance removed at concentration ``c``.
+    @property
+    def target(self) -> str:
+        """The channel the drug's actions act on (the first action's)."""
+        return self.actions[0].target
 
-        For a use-dependent blocker it is the block of channels held open (the upper
-        bound; real block depends on how often channels open, see the engine's
-        ``lido_bound``); for pronase it is the fraction without inactivation after long
-        exposure (1 for any c > 0).
+    def actions_on(self, preparation: str, side: str) -> list[Action]:
+        """Effective actions on ``preparation`` from ``side``."""
+        return [a for a in self.actions if a.applies(preparation, side) and a.effective]
+
+    def default_side(self, preparation: str) -> str:
+        """The side the drug is usually given on ``preparation``: outside if it acts there,
+        else the side where it acts (TEA on the squid axon: internal perfusion)."""
+        if self.actions_on(preparation, "outside"):
+            return "outside"
+        if self.actions_on(preparation, "inside"):
+            return "inside"
+        return "outside"
+
+    def resolve_side(self, preparation: str, side: str | None) -> str:
+        if side is None:
+            return self.default_side(preparation)
+        if side not in SIDES:
+            raise DrugError(f"{self.name}: side {side!r}; allowed: outside, inside")
+        return side
+
+    def fraction_blocked(
+        self, c: float, preparation: str = "squid", side: str | None = None
+    ) -> float:
+        """Equilibrium fraction of the target conductance removed at ``c``.
+
+        For a local anaesthetic it is the tonic block of resting channels (use-dependent
+        block on top depends on firing, see the engine's ``lido_bound``); for pronase the
+        fraction without inactivation after long exposure (1 for any c > 0 where it acts).
         """
         if c <= 0:
             return 0.0
-        if self.mechanism == "block":
-            x = (c / self.ic50) ** self.hill
-            return x / (1.0 + x)
-        if self.mechanism == "use-dependent":
-            return c / (c + self.kd_open)
-        return 1.0
+        acts = self.actions_on(preparation, self.resolve_side(preparation, side))
+        if not acts:
+            return 0.0
+        if self.mechanism == "remove-inactivation":
+            return 1.0
+        keep = 1.0
+        for a in acts:
+            keep *= 1.0 - a.occupancy(c)
+        return 1.0 - keep
 
-    def removal_rate(self, c: float) -> float:
+    def removal_rate(self, c: float, action: Action) -> float:
         """Pronase: rate (1/s) at which inactivation is removed from remaining channels."""
         if c <= 0 or self.mechanism != "remove-inactivation":
             return 0.0
-        return (1.0 / self.time_constant) * c / (c + self.half_rate)
+        return (1.0 / action.time_constant) * c / (c + action.half_rate)
 
     def check_concentration(self, c: float) -> None:
         if not math.isfinite(c):
@@ -120,6 +210,13 @@ class Drug:
         return f"{text} {self.display_unit}"
 
 
+_ACTION_KEYS = {
+    "block": ("kd", "unbinding_time"),
+    "use-dependent": ("kd", "kd_open", "kd_inactivated", "unbinding_time"),
+    "remove-inactivation": ("half_rate", "time_constant"),
+}
+
+
 def _load(path: Path) -> Drug:
     try:
         d = loads_toml(read_text(path), path.name, path=path)
@@ -128,41 +225,57 @@ def _load(path: Path) -> Drug:
     mech = d.get("mechanism")
     if mech not in MECHANISMS:
         raise DrugError(f"{path.name}: mechanism {mech!r}; allowed: {MECHANISMS}")
-    if d.get("target") not in TARGETS:
-        raise DrugError(f"{path.name}: target {d.get('target')!r}; allowed: {TARGETS}")
     dim = "mass_concentration" if mech == "remove-inactivation" else "concentration"
 
-    def q(key, dims=dim, default=None):
-        if key not in d:
-            if default is None:
-                raise DrugError(f"{path.name}: missing key {key!r}")
-            return default
+    def q(table, key, dims, where):
+        if key not in table:
+            raise DrugError(f"{path.name}: {where}missing key {key!r}")
         try:
-            return parse_quantity(d[key], dims).value
+            return parse_quantity(table[key], dims).value
         except UnitError as exc:
-            raise DrugError(f"{path.name}: {key}: {exc}") from exc
+            raise DrugError(f"{path.name}: {where}{key}: {exc}") from exc
 
-    kw = {}
-    if mech == "block":
-        kw = dict(ic50=q("ic50"), hill=float(d.get("hill", 1.0)))
-    elif mech == "use-dependent":
-        kw = dict(kd_open=q("kd_open"), recovery=q("recovery", "time"))
-    else:
-        kw = dict(half_rate=q("half_rate"), time_constant=q("time_constant", "time"))
+    actions = []
+    for i, a in enumerate(d.get("action", ())):
+        where = f"action {i + 1}: "
+        if a.get("target") not in TARGETS:
+            raise DrugError(f"{path.name}: {where}target {a.get('target')!r}; allowed: {TARGETS}")
+        if a.get("side") not in (*SIDES, "either"):
+            raise DrugError(f"{path.name}: {where}side {a.get('side')!r}; allowed: {SIDES}")
+        if not a.get("source"):
+            raise DrugError(f"{path.name}: {where}every action needs a source")
+        preps = a.get("preparations")
+        if not isinstance(preps, list) or not preps:
+            raise DrugError(f"{path.name}: {where}preparations must be a list of names")
+        kw = {}
+        if a.get("kd") == "none":
+            kw["kd"] = math.inf
+        else:
+            for key in _ACTION_KEYS[mech]:
+                dims = "time" if key in ("unbinding_time", "time_constant") else dim
+                kw[key] = q(a, key, dims, where)
+        actions.append(
+            Action(
+                preparations=tuple(preps),
+                target=a["target"],
+                side=a["side"],
+                source=a["source"],
+                **kw,
+            )
+        )
+    if not actions:
+        raise DrugError(f"{path.name}: a drug needs at least one [[action]]")
     return Drug(
         name=d["name"],
         title=d.get("title", d["name"]),
         summary=d.get("summary", ""),
         mechanism=mech,
-        target=d["target"],
         dimension=dim,
-        default=q("default"),
-        maximum=q("maximum"),
+        default=q(d, "default", dim, ""),
+        maximum=q(d, "maximum", dim, ""),
         display_unit=d.get("display_unit", "mM"),
-        wash_in=q("wash_in", "time"),
-        wash_out=q("wash_out", "time"),
+        actions=tuple(actions),
         sources=tuple(d.get("sources", ())),
-        **kw,
     )
 
 
@@ -183,66 +296,151 @@ def get_drug(name: str) -> Drug:
     raise DrugError(f"unknown drug {name!r} (available: {', '.join(drugs)})")
 
 
-def drug_provenance(drugs: dict[str, float], hide_names: bool = False) -> dict[str, dict]:
+def drug_provenance(
+    drugs: dict[str, float],
+    hide_names: bool = False,
+    preparation: str = "squid",
+    sides: dict[str, str] | None = None,
+) -> dict[str, dict]:
     """Drugs at the cell as a recording's provenance records them.
 
     ``drugs`` maps name -> concentration at the cell in mM (the engine's unit). Returns
-    ``{name: {"concentration_M": mol/L, "fraction_blocked": 0..1}}``. With ``hide_names``
-    (a practical's mystery drug) the entries are ``"unknown drug 1"``, ... with
-    ``{"hidden": True}`` only, so an exported file does not give the answer away.
+    ``{name: {"concentration_M": mol/L, "side": .., "fraction_blocked": 0..1}}`` (the
+    equilibrium fraction). With ``hide_names`` (a practical's mystery drug) the entries
+    are ``"unknown drug 1"``, ... with ``{"hidden": True}`` only, so an exported file
+    does not give the answer away.
     """
     items = sorted(drugs.items())
     if hide_names:
         return {f"unknown drug {k}": {"hidden": True} for k in range(1, len(items) + 1)}
-    return {
-        n: {"concentration_M": c * 1e-3, "fraction_blocked": get_drug(n).fraction_blocked(c)}
-        for n, c in items
-    }
+    sides = sides or {}
+    out = {}
+    for n, c in items:
+        d = get_drug(n)
+        side = d.resolve_side(preparation, sides.get(n))
+        out[n] = {
+            "concentration_M": c * 1e-3,
+            "side": side,
+            "fraction_blocked": d.fraction_blocked(c, preparation, side),
+        }
+    return out
 
 
-def parse_drug_spec(spec: str) -> tuple[Drug, float]:
-    """Parse ``"TTX=100nM"`` (or ``"TTX"`` for its default) into ``(drug, concentration)``."""
+def parse_drug_application(spec: str) -> tuple[Drug, float, str | None]:
+    """Parse ``"TTX=100nM"``, ``"TEA:inside=20mM"`` (or ``"TTX"`` for its default) into
+    ``(drug, concentration, side)``; ``side`` is None when not given (the drug's usual
+    side on the preparation)."""
     name, sep, value = spec.partition("=")
+    name, colon, side_word = name.partition(":")
+    side = None
+    if colon:
+        side = _SIDE_WORDS.get(side_word.strip().lower())
+        if side is None:
+            raise DrugError(
+                f"{spec!r}: side {side_word!r} unknown; write NAME:inside=C or NAME:outside=C"
+            )
     drug = get_drug(name)
     if not sep:
-        return drug, drug.default
+        return drug, drug.default, side
     try:
         c = parse_quantity(value, drug.dimension).value
     except UnitError as exc:
         raise DrugError(f"{drug.name}: {exc}") from exc
     drug.check_concentration(c)
+    return drug, c, side
+
+
+def parse_drug_spec(spec: str) -> tuple[Drug, float]:
+    """Parse ``"TTX=100nM"`` (or ``"TTX"`` for its default) into ``(drug, concentration)``."""
+    drug, c, _ = parse_drug_application(spec)
     return drug, c
+
+
+def bind_step(b: float, c: float, k_on: float, k_off: float, dt: float) -> float:
+    """Fraction bound after ``dt`` s at constant concentration ``c`` (exact solution of
+    ``dB/dt = k_on c (1 - B) - k_off B``)."""
+    rate = k_on * c + k_off
+    b_inf = k_on * c / rate
+    return b_inf + (b - b_inf) * math.exp(-rate * dt)
+
+
+def exchange_time(preparation, side: str) -> float:
+    """First-order exchange time constant (s) of ``side`` of ``preparation``: V / Q."""
+    tau = preparation.exchange.get(side)
+    if tau is None:
+        raise DrugError(
+            f"{preparation.name} has no {'internal' if side == 'inside' else 'bath'} perfusion; "
+            f"apply the drug from the {'outside' if side == 'inside' else 'inside'}"
+        )
+    return tau
 
 
 @dataclass
 class _BathEntry:
     drug: Drug
+    side: str
     applied: float  # concentration in the perfusate
     current: float  # concentration at the membrane
+    bound: dict[int, float] = field(default_factory=dict)  # action index -> fraction bound
 
 
 class Bath:
-    """The recording chamber: which drugs are applied and what the membrane sees now.
+    """The chamber (and internal perfusion): which drugs are applied, what the membrane
+    sees and how much of each target is bound.
 
-    ``advance(dt)`` moves concentrations along their exchange time courses;
-    ``pronase_removed`` accumulates irreversibly.
+    ``advance(dt)`` moves concentrations along the exchange time course and binding along
+    its kinetics; ``pronase_removed`` accumulates irreversibly.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, preparation="squid") -> None:
         self._entries: dict[str, _BathEntry] = {}
         self.pronase_removed = 0.0
+        self.preparation = preparation
 
-    def apply(self, name: str, concentration: float, *, equilibrated: bool = False) -> None:
-        """Perfuse ``concentration`` of a drug (0 = wash out)."""
+    @property
+    def preparation(self):
+        return self._prep
+
+    @preparation.setter
+    def preparation(self, prep) -> None:
+        from vlab.sim.preparation import load_preparation
+
+        self._prep = load_preparation(prep) if isinstance(prep, str) else prep
+
+    def _actions(self, e: _BathEntry) -> list[tuple[int, Action]]:
+        return [
+            (i, a)
+            for i, a in enumerate(e.drug.actions)
+            if a.applies(self._prep.name, e.side) and a.effective
+        ]
+
+    def apply(
+        self,
+        name: str,
+        concentration: float,
+        *,
+        side: str | None = None,
+        equilibrated: bool = False,
+    ) -> None:
+        """Perfuse ``concentration`` of a drug (0 = wash out) on ``side`` (None: the drug's
+        usual side on this preparation)."""
         drug = get_drug(name)
         drug.check_concentration(concentration)
         e = self._entries.get(drug.name)
-        if e is None:
-            e = self._entries[drug.name] = _BathEntry(drug, 0.0, 0.0)
+        if side is None and e is not None and (e.current > 0 or e.applied > 0):
+            side = e.side  # washing (or changing) keeps the side it was given on
+        side = drug.resolve_side(self._prep.name, side)
+        if concentration > 0:
+            exchange_time(self._prep, side)
+        if e is None or e.side != side:
+            e = self._entries[drug.name] = _BathEntry(drug, side, 0.0, 0.0)
         e.applied = concentration
         if equilibrated:
             e.current = concentration
-            if drug.mechanism == "remove-inactivation" and concentration > 0:
+            for i, a in self._actions(e):
+                if drug.mechanism == "block":
+                    e.bound[i] = a.occupancy(concentration)
+            if drug.mechanism == "remove-inactivation" and concentration > 0 and self._actions(e):
                 self.pronase_removed = 1.0
 
     def wash(self, name: str) -> None:
@@ -255,17 +453,54 @@ class Bath:
     def advance(self, dt: float) -> None:
         """Let ``dt`` seconds of perfusion pass."""
         for e in self._entries.values():
-            tau = e.drug.wash_in if e.applied >= e.current else e.drug.wash_out
-            e.current = e.applied + (e.current - e.applied) * math.exp(-dt / tau)
-            if abs(e.current - e.applied) < 1e-6 * max(e.applied, 1e-30):
+            if e.current == e.applied and all(
+                abs(b - a.occupancy(e.current)) < 1e-12
+                for (i, a) in self._actions(e)
+                for b in (e.bound.get(i, 0.0),)
+            ):
+                if e.drug.mechanism != "remove-inactivation" or e.current == 0:
+                    continue
+            tau = exchange_time(self._prep, e.side) if e.current != e.applied else math.inf
+            # substeps short against exchange and binding keep the midpoint concentration exact
+            n = max(1, math.ceil(dt / (0.05 * tau))) if math.isfinite(tau) else 1
+            n = min(n, 10000)
+            h = dt / n
+            for _ in range(n):
+                c0 = e.current
+                c1 = e.applied + (c0 - e.applied) * math.exp(-h / tau)
+                c_mid = 0.5 * (c0 + c1)
+                e.current = c1
+                for i, a in self._actions(e):
+                    if e.drug.mechanism == "block":
+                        e.bound[i] = bind_step(e.bound.get(i, 0.0), c_mid, a.k_on, a.k_off, h)
+                    elif e.drug.mechanism == "remove-inactivation":
+                        k = e.drug.removal_rate(c_mid, a)
+                        self.pronase_removed = 1.0 - (1.0 - self.pronase_removed) * math.exp(-k * h)
+            if abs(e.current - e.applied) < 1e-9 * max(e.applied, 1e-30):
                 e.current = e.applied
-            if e.drug.mechanism == "remove-inactivation":
-                k = e.drug.removal_rate(e.current)
-                self.pronase_removed = 1.0 - (1.0 - self.pronase_removed) * math.exp(-k * dt)
 
     def concentrations(self) -> dict[str, float]:
-        """Concentration at the membrane now, for drugs present or still washing out."""
-        return {n: e.current for n, e in self._entries.items() if e.current > 0 or e.applied > 0}
+        """Concentration at the membrane now, for drugs present, washing out or still bound."""
+        return {
+            n: e.current
+            for n, e in self._entries.items()
+            if e.current > 0 or e.applied > 0 or any(b > 1e-6 for b in e.bound.values())
+        }
+
+    def sides(self) -> dict[str, str]:
+        return {n: e.side for n, e in self._entries.items()}
+
+    def occupancy(self) -> dict[str, dict[str, float]]:
+        """Fraction of each target bound by each pore blocker now: ``{drug: {target: B}}``."""
+        out: dict[str, dict[str, float]] = {}
+        for n, e in self._entries.items():
+            if e.drug.mechanism != "block":
+                continue
+            for i, a in self._actions(e):
+                b = e.bound.get(i, 0.0)
+                keep = 1.0 - out.setdefault(n, {}).get(a.target, 0.0)
+                out[n][a.target] = 1.0 - keep * (1.0 - b)
+        return out
 
     def applied(self) -> dict[str, float]:
         return {n: e.applied for n, e in self._entries.items() if e.applied > 0}
@@ -274,5 +509,7 @@ class Bath:
         return {
             "applied": {n: e.applied for n, e in self._entries.items()},
             "current": {n: e.current for n, e in self._entries.items()},
+            "sides": self.sides(),
+            "bound": self.occupancy(),
             "pronase_removed": self.pronase_removed,
         }

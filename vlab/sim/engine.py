@@ -34,6 +34,7 @@ SI_UNITS = {
     "ICl": "A",
     "IM": "A",
     "Iion": "A",
+    "IKir": "A",
     "gNa": "S",
     "gK": "S",
     "gCl": "S",

@@ -32,9 +32,14 @@ from vlab.sim.kinetics import m_current_gate, rates
 # ---- parameter vector layout (float64) -----------------------------------------------------
 P_C, P_GNA, P_GK, P_GM, P_GLK, P_GLNA, P_GLX, P_GCL = 0, 1, 2, 3, 4, 5, 6, 7
 P_ENA, P_EK, P_ECL, P_ELX = 8, 9, 10, 11
-P_PHI, P_PRONASE, P_LIDO_C, P_LIDO_KON, P_LIDO_KOFF, P_UNUSED = 12, 13, 14, 15, 16, 17
+P_PHI, P_PRONASE, P_LIDO_C, P_LIDO_KON, P_LIDO_KOFF, P_LIDO_KONR = 12, 13, 14, 15, 16, 17
 P_TAU_M, P_VT, P_KIND = 18, 19, 20  # P_TAU_M already divided by its own Q10 factor
-N_PARAMS = 21
+# lidocaine: P_LIDO_KON open-state, P_LIDO_KONR resting, P_LIDO_KONI inactivated binding
+# rate constants (1/(mM ms)); P_LIDO_KOFF the unbinding rate of every state (1/ms)
+P_LIDO_KONI = 21
+# inward rectifier: gKir / (1 + exp((V - E_K - P_KIR_VH) / P_KIR_K)) * (V - E_K)
+P_GKIR, P_KIR_VH, P_KIR_K = 22, 23, 24
+N_PARAMS = 25
 
 # ---- state layout per sweep ------------------------------------------------------------------
 S_V, S_M, S_H, S_N, S_P, S_B = 0, 1, 2, 3, 4, 5
@@ -43,8 +48,8 @@ N_STATE = 6
 # ---- recorded variables ------------------------------------------------------------------------
 R_V, R_IM, R_M, R_H, R_N, R_P = 0, 1, 2, 3, 4, 5
 R_INA, R_IK, R_IL, R_ICL, R_IMC = 6, 7, 8, 9, 10
-R_GNA, R_GK, R_GCL, R_GM, R_B, R_IION = 11, 12, 13, 14, 15, 16
-N_REC = 17
+R_GNA, R_GK, R_GCL, R_GM, R_B, R_IION, R_IKIR = 11, 12, 13, 14, 15, 16, 17
+N_REC = 18
 #: name, index, textbook unit of each recorded variable
 RECORD_NAMES = {
     "Vm": R_V,
@@ -64,6 +69,7 @@ RECORD_NAMES = {
     "gM": R_GM,
     "lido_bound": R_B,
     "Iion": R_IION,
+    "IKir": R_IKIR,
 }
 
 MODE_CC = 0
@@ -72,6 +78,17 @@ MODE_VC = 1
 OK = 0
 DIVERGED = 1
 V_LIMIT = 500.0  # mV: beyond this no membrane survives; the run is stopped with a message
+
+
+@njit
+def kir_conductance(P, v):
+    """Inward-rectifier conductance (mS/cm2) at ``v`` mV: open below E_K, shut above."""
+    if P[P_GKIR] <= 0.0:
+        return 0.0
+    x = (v - P[P_EK] - P[P_KIR_VH]) / P[P_KIR_K]
+    if x > 50.0:
+        return 0.0
+    return P[P_GKIR] / (1.0 + math.exp(x))
 
 
 @njit
@@ -85,7 +102,8 @@ def _record(P, out, s, j, v, m, h, n, p, b, im, full):
     il = P[P_GLK] * (v - P[P_EK]) + P[P_GLNA] * (v - P[P_ENA]) + P[P_GLX] * (v - P[P_ELX])
     icl = P[P_GCL] * (v - P[P_ECL])
     imc = gm * (v - P[P_EK])
-    iion = ina + ik + il + icl + imc
+    ikir = kir_conductance(P, v) * (v - P[P_EK])
+    iion = ina + ik + il + icl + imc + ikir
     out[s, R_V, j] = v
     out[s, R_IM, j] = im
     if full:
@@ -104,6 +122,7 @@ def _record(P, out, s, j, v, m, h, n, p, b, im, full):
         out[s, R_GM, j] = gm
         out[s, R_B, j] = b
         out[s, R_IION, j] = iion
+        out[s, R_IKIR, j] = ikir
     return iion
 
 
@@ -123,14 +142,28 @@ def _gate_step(P, v, m, h, n, p, b, dt):
         p = pinf + (p - pinf) * math.exp(-dt / taup)
     c = P[P_LIDO_C]
     if c > 0.0 or b > 0.0:
-        # guarded receptor: the drug reaches its site only through open channels
-        f = P[P_PRONASE]
-        o = m * m * m * ((1.0 - f) * h + f)
-        on = P[P_LIDO_KON] * c * o
-        rate = on + P[P_LIDO_KOFF]
-        binf = on / rate
-        b = binf + (b - binf) * math.exp(-dt * rate)
+        b = lido_step(P, m, h, b, c, dt)
     return m, h_new, n, p, b
+
+
+@njit
+def lido_on_rate(P, m, h, c):
+    """Modulated receptor: binding rate (1/ms) of free channels at concentration ``c`` mM,
+    weighted over the open (m^3 h'), inactivated (1 - h') and resting states, where
+    h' = (1 - f) h + f with f the pronase-modified fraction."""
+    f = P[P_PRONASE]
+    hh = (1.0 - f) * h + f
+    o = m * m * m * hh
+    return c * (P[P_LIDO_KON] * o + P[P_LIDO_KONI] * (1.0 - hh) + P[P_LIDO_KONR] * (hh - o))
+
+
+@njit
+def lido_step(P, m, h, b, c, dt):
+    """Fraction of Na+ channels holding the drug after ``dt`` ms (exact at fixed gates)."""
+    on = lido_on_rate(P, m, h, c)
+    rate = on + P[P_LIDO_KOFF]
+    binf = on / rate
+    return binf + (b - binf) * math.exp(-dt * rate)
 
 
 @njit
@@ -214,7 +247,7 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
                 i_inj = cmd[s, j]
                 for _ in range(substeps):
                     gna = P[P_GNA] * (1.0 - b) * m * m * m * ((1.0 - f) * h + f)
-                    gk = gk_bar * n * n * n * n + gm_bar * p
+                    gk = gk_bar * n * n * n * n + gm_bar * p + kir_conductance(P, v)
                     g = gna + gk + g_leak
                     ge = gna * P[P_ENA] + gk * P[P_EK] + ge_leak
                     a = C / dt

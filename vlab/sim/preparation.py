@@ -63,6 +63,10 @@ class Preparation:
     pinned: dict[str, float]  # ion -> V
     permeability: dict[str, float]
     cable: dict[str, float] | None = None  # axon geometry (SI), None for a membrane patch
+    #: first-order exchange time constant (s) per side ("outside" bath, "inside" internal
+    #: perfusion): chamber volume / flow; a side without perfusion is absent
+    exchange: dict[str, float] = field(default_factory=lambda: {"outside": 15.0})
+    perfusion_note: str = ""
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -119,6 +123,7 @@ def _parse(d: dict, path: Path) -> Preparation:
         "pinned",
         "permeability",
         "cable",
+        "perfusion",
     }
     unknown = set(d) - known
     if unknown:
@@ -186,6 +191,7 @@ def _parse(d: dict, path: Path) -> Preparation:
                 raise PreparationError(f"{path.name}: cable.{req} is required")
         cable.setdefault("stim_x", 0.0)
         cable.setdefault("stim_length", cable["dx"])
+    exchange, note = _perfusion(d.get("perfusion"), path)
     return Preparation(
         name=str(d["name"]),
         title=str(d["title"]),
@@ -219,5 +225,29 @@ def _parse(d: dict, path: Path) -> Preparation:
         pinned=pinned,
         permeability={str(k): float(v) for k, v in d.get("permeability", {"K": 1.0}).items()},
         cable=cable,
+        exchange=exchange,
+        perfusion_note=note,
         path=path,
     )
+
+
+def _perfusion(table, path: Path) -> tuple[dict[str, float], str]:
+    """``[perfusion]``: ``bath_volume``/``bath_flow`` and optional ``internal_volume``/
+    ``internal_flow`` -> exchange time constants V/Q (s) of a well-stirred compartment."""
+    if table is None:
+        return {"outside": 15.0}, "default chamber: 1 ml at 4 ml/min"
+    allowed = {"bath_volume", "bath_flow", "internal_volume", "internal_flow", "note"}
+    unknown = set(table) - allowed
+    if unknown:
+        raise PreparationError(f"{path.name}: perfusion: unknown key(s) {sorted(unknown)}")
+    out = {}
+    for side, word in (("outside", "bath"), ("inside", "internal")):
+        if f"{word}_volume" in table or f"{word}_flow" in table:
+            vol = _q(path, f"perfusion.{word}_volume", table.get(f"{word}_volume"), "volume")
+            flow = _q(path, f"perfusion.{word}_flow", table.get(f"{word}_flow"), "flow")
+            if vol <= 0 or flow <= 0:
+                raise PreparationError(f"{path.name}: perfusion: volume and flow must be > 0")
+            out[side] = vol / flow
+    if "outside" not in out:
+        raise PreparationError(f"{path.name}: perfusion.bath_volume and bath_flow are required")
+    return out, " ".join(str(table.get("note", "")).split())

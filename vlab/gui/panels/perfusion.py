@@ -248,8 +248,12 @@ class PerfusionPanel(QWidget):
         live = self._live_block.get(name)
         if live is not None and math.isfinite(live) and drug.name in self.rig.bath.concentrations():
             return live
+        bound = self.rig.bath.occupancy().get(drug.name)
+        if bound:
+            return max(bound.values())
         c = self.rig.bath.concentrations().get(name, 0.0)
-        return drug.fraction_blocked(c)
+        side = self.rig.bath.sides().get(drug.name)
+        return drug.fraction_blocked(c, self.rig.cell.prep.name, side)
 
     def refresh(self) -> None:
         """Show the bath's present state (call a few times a second while running)."""
