@@ -23,12 +23,13 @@ import hashlib
 import hmac
 import re
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 from vlab.practicals.errors import PracticalError

@@ -437,12 +437,16 @@ class PracticalSession:
                 for _, q in self.practical.questions()
                 if q.kind == "numeric"
             }
-            parts.append(f"{'/'.join(str(x) for x in sorted(n))} attempt(s) per typed answer")
+            parts.append(
+                f"{'/'.join(str(x) for x in sorted(x for x in n if x is not None))} attempt(s) per typed answer"
+            )
         if "choice" in kinds:
             n = {
                 self.max_attempts(q.id) for _, q in self.practical.questions() if q.kind == "choice"
             }
-            parts.append(f"{'/'.join(str(x) for x in sorted(n))} per multiple-choice answer")
+            parts.append(
+                f"{'/'.join(str(x) for x in sorted(x for x in n if x is not None))} per multiple-choice answer"
+            )
         where = f" (class {self.class_id})" if self.class_id else ""
         return f"Graded mode{where}: " + ", ".join(parts) + "; no hints; every attempt is recorded."
 
