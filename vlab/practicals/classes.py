@@ -23,17 +23,12 @@ import hashlib
 import hmac
 import re
 import secrets
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10
-    import tomli as tomllib
-
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.unknowns import normalise_student_id
+from vlab.safe_read import BadFileError, loads_toml, read_text
 
 __all__ = [
     "ClassPack",
@@ -259,11 +254,9 @@ def load_class(path) -> ClassPack:
     """Read a class file: an :class:`InstructorClass` or a students' :class:`ClassPack`."""
     path = Path(path)
     try:
-        d = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PracticalError(f"{path}: cannot read the class file ({exc.strerror or exc})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PracticalError(f"{path}: not a vlab class file ({exc})") from exc
+        d = loads_toml(read_text(path), str(path), path=path)
+    except BadFileError as exc:
+        raise PracticalError(f"{path}: not a readable vlab class file ({exc})") from exc
     fmt = d.get("format")
     if fmt not in (PACK_FORMAT, INSTRUCTOR_FORMAT) or d.get("version") != FORMAT_VERSION:
         raise PracticalError(
