@@ -82,8 +82,9 @@ def test_set_overrides_and_temperature(tmp_path):
     e_k = float(next(ln for ln in head.splitlines() if ln.startswith("# E_K_mV")).split(":")[1])
     import math
 
+    # the pin (-77 mV) is released by the Nernst change at 10 degC, from 16.35 to 20 mM
     assert e_k == pytest.approx(
-        8.314462618 * 283.15 / 96485.33212 * math.log(20 / 400) * 1e3, abs=1e-3
+        -77 + 8.314462618 * 283.15 / 96485.33212 * math.log(20 / 16.35) * 1e3, abs=1e-3
     )
 
 

@@ -111,6 +111,17 @@ def _parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("preparations", help="list preparations or show one")
     pr.add_argument("name", nargs="?")
+    pr.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="show the preparation with a parameter changed, e.g. K_out=12mM",
+    )
+    pr.add_argument("--temperature", default=None, help="temperature, e.g. 30 (degC)")
+    pr.add_argument(
+        "--drug", action="append", default=[], metavar="NAME=CONC", help="a drug at equilibrium"
+    )
     pr.set_defaults(func=cmd_preparations)
 
     pl = sub.add_parser("protocols", help="list the built-in protocols")
@@ -433,7 +444,7 @@ def cmd_preparations(args) -> int:
         return 0
     if args.name not in preps:
         raise UsageError(f"unknown preparation {args.name!r} (available: {', '.join(preps)})")
-    cell = Cell(args.name)
+    cell = build_cell(args.name, args.set, args.drug, args.temperature)
     p = cell.prep
     print(f"{p.name}: {p.title}\n")
     print(_wrap(p.description))
@@ -453,9 +464,16 @@ def cmd_preparations(args) -> int:
         f"  E_L  {cell.leak_reversal() * 1e3:8.2f} mV   leak, carried by "
         f"{' and '.join(p.leak_carriers) or 'a fixed reversal'}"
     )
+    left_out = sorted(set(p.permeability) - set(cell.ghk_permeabilities()))
     print(
-        f"  GHK resting estimate {cell.ghk_estimate() * 1e3:.2f} mV; model rest "
-        f"{cell.resting_potential() * 1e3:.2f} mV"
+        f"  GHK resting estimate {cell.ghk_estimate() * 1e3:.2f} mV"
+        + (f" (without {', '.join(left_out)}: no conductance)" if left_out else "")
+    )
+    rest = cell.rest()
+    print(f"  Model: {rest.describe()}")
+    print(
+        "  (rest = most negative steady state whose Jacobian eigenvalues all have negative "
+        "real parts)"
     )
     print("\nParameters (vlab run --set NAME=VALUE):")
     for name, value, doc in cell.parameter_table():

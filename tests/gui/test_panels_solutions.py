@@ -55,12 +55,16 @@ def test_changing_k_out_updates_ek_and_ghk_live_then_applies(qtbot, panel):
     ghk_before = panel.ghk_label.text()
     type_into(qtbot, panel.fields["K_out"], "100")
     cell = rig.cell
-    expected_ek = nernst("K", 100.0, cell.values["K_in"], cell.values["temperature"])
+    # the pinned -77 mV moves by the Nernst change (RT/F) ln(100/16.35) (K_in reconciled)
+    rt_f = nernst("K", math.e, 1.0, cell.values["temperature"])
+    expected_ek = -0.077 + rt_f * math.log(100.0 / 16.35)
+    k_in = 16.35 * math.exp(0.077 / rt_f)
     # recomputed while typing, before applying: no longer pinned
     assert format_mv(expected_ek) in panel.nernst_labels["K"].text()
     assert "pinned" not in panel.nernst_labels["K"].text()
-    conc = dict(cell.values, K_out=100.0)
-    expected_ghk = ghk_voltage(conc, cell.prep.permeability, cell.values["temperature"])
+    conc = dict(cell.values, K_out=100.0, K_in=k_in)
+    perm = {"K": 1.0, "Na": 0.04}  # Hodgkin & Katz 1949; no Cl- while gCl = 0
+    expected_ghk = ghk_voltage(conc, perm, cell.values["temperature"])
     assert format_mv(expected_ghk) in panel.ghk_label.text()
     assert panel.ghk_label.text() != ghk_before
     assert rig.cell.values["K_out"] == pytest.approx(16.35)  # not applied yet

@@ -14,7 +14,9 @@ Parameters (``Cell.PARAMETERS`` is the authoritative list with units):
 
 Pinning: a preparation may pin reversal potentials (HH's squid values). A pinned E stays
 fixed, also across temperature changes, until that ion's concentrations are changed;
-from then on it follows the Nernst equation.
+from then on it follows the Nernst equation. At that moment the concentration on the
+other side is first reconciled with the pinned value (Nernst at the present temperature
+equals the pin), so the change moves E from the pinned value the way the gradient moved.
 
 Leak: a preparation's leak (``gL``, ``E_L``) is split into K+ and Na+ leak conductances
 whose weighted reversal equals ``E_L`` at the preparation's default solutions. The split
@@ -31,7 +33,14 @@ import numpy as np
 
 from vlab.sim import kernel as K
 from vlab.sim.drugs import Drug, get_drug
-from vlab.sim.ions import VALENCE, check_concentration, check_temperature, ghk_voltage, nernst
+from vlab.sim.ions import (
+    VALENCE,
+    check_concentration,
+    check_temperature,
+    ghk_voltage,
+    nernst,
+    thermal_voltage,
+)
 from vlab.sim.kinetics import m_current_gate, steady_state
 from vlab.sim.preparation import Preparation, load_preparation
 from vlab.units import UnitError, parse_quantity
@@ -150,8 +159,10 @@ class Cell:
                 check_concentration(name, v)
             except ValueError as exc:
                 raise ParameterError(str(exc)) from exc
-            ion = name.split("_")[0]
-            self.pins.pop(ion, None)  # a changed gradient releases HH's pinned value
+            ion, side = name.split("_")
+            if ion in self.pins:
+                self._reconcile_with_pin(ion, side)
+                self.pins.pop(ion)  # a changed gradient releases HH's pinned value
         if name == "temperature":
             check_temperature(v)
         if name in ("E_Na", "E_K", "E_Cl"):
@@ -160,6 +171,24 @@ class Cell:
         self.values[name] = v
         if name == "E_L":
             self._leak_fractions = self._solve_leak_split()
+
+    def _reconcile_with_pin(self, ion: str, changing_side: str) -> None:
+        """Before a pinned ion's concentration changes, set the *other* side's concentration
+        so the Nernst potential at the present temperature equals the pinned value. The
+        change then moves E by exactly (RT/zF) ln(new/old) from the pinned value, in the
+        direction the gradient moved (never the wrong way, at any temperature)."""
+        v = self.values
+        e = self.pins[ion]
+        k = VALENCE[ion] * e / thermal_voltage(v["temperature"])  # ln(out/in)
+        if changing_side == "out":
+            other, value = f"{ion}_in", v[f"{ion}_out"] * math.exp(-k)
+        else:
+            other, value = f"{ion}_out", v[f"{ion}_in"] * math.exp(k)
+        try:
+            check_concentration(other, value)
+        except ValueError as exc:
+            raise ParameterError(str(exc)) from exc
+        v[other] = value
 
     def _to_si(self, spec: Parameter, value) -> float:
         if isinstance(value, str):
@@ -235,8 +264,23 @@ class Cell:
         return r
 
     def ghk_estimate(self) -> float:
-        """GHK resting-potential estimate (V) from the preparation's relative permeabilities."""
-        return ghk_voltage(self.values, self.prep.permeability, self.values["temperature"])
+        """GHK resting-potential estimate (V) from the preparation's relative permeabilities,
+        leaving out ions the membrane has no conductance for now (Cl- while gCl = 0)."""
+        return ghk_voltage(self.values, self.ghk_permeabilities(), self.values["temperature"])
+
+    def ghk_permeabilities(self) -> dict[str, float]:
+        """The preparation's relative permeabilities of the ions the membrane conducts now."""
+        return {ion: p for ion, p in self.prep.permeability.items() if self._conducts(ion)}
+
+    def _conducts(self, ion: str) -> bool:
+        """Whether any conductance of the model carries ``ion`` at present."""
+        v, leak = self.values, self._leak_fractions
+        carried = {
+            "Na": v["gNa"] + v["gL"] * leak.get("Na", 0.0),
+            "K": v["gK"] + v["gM"] + v["gL"] * leak.get("K", 0.0),
+            "Cl": v["gCl"] + v["gL"] * leak.get("Cl", 0.0),
+        }
+        return carried.get(ion, 0.0) > 0
 
     # ------------------------------------------------------------------ leak
     def _solve_leak_split(self) -> dict[str, float]:
@@ -409,22 +453,18 @@ class Cell:
             out[i] = K._record(P, buf, 0, 0, x, m, h, n, p, b, 0.0, True)
         return out * 1e-2  # uA/cm^2 -> A/m^2
 
-    def resting_potential(self, holding_density: float = 0.0) -> float:
-        """Most negative potential (V) where steady-state ionic current equals the holding
-        current density (A/m^2): the resting (or held) potential."""
-        from scipy.optimize import brentq
+    def rest(self, holding_density: float = 0.0):
+        """The resting state as a :class:`vlab.sim.rest.Rest`: the most negative *stable*
+        fixed point of the full membrane equations with ``holding_density`` (A/m^2)
+        injected; ``.stable`` is False when there is none (the cell fires on its own)."""
+        from vlab.sim.rest import find_rest
 
-        v = np.arange(-150e-3, 80e-3, 0.5e-3)
-        i = self.steady_state_current(v) - holding_density
-        idx = np.nonzero(np.diff(np.sign(i)) != 0)[0]
-        if len(idx) == 0:
-            raise ParameterError(
-                "this membrane has no steady potential between -150 and +80 mV "
-                "with the present holding current"
-            )
-        k = idx[0]
-        f = lambda x: float(self.steady_state_current(x)[0] - holding_density)  # noqa: E731
-        return brentq(f, v[k], v[k + 1], xtol=1e-9)
+        return find_rest(self, holding_density)
+
+    def resting_potential(self, holding_density: float = 0.0) -> float:
+        """The resting (or held) potential (V): ``rest(holding_density).v``. When no fixed
+        point is stable this is the unstable steady state; check :meth:`rest`."""
+        return self.rest(holding_density).v
 
     def describe(self) -> dict:
         """JSON-serialisable snapshot for provenance and file headers (SI, with names)."""

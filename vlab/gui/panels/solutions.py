@@ -12,6 +12,7 @@ display unit, reused by the perfusion panel.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 
@@ -298,6 +299,18 @@ class SolutionsPanel(QWidget):
         )
         grid.addWidget(self.ghk_label, row, 2, 1, 2)
         row += 1
+        grid.addWidget(QLabel(self.tr("Model rest"), box), row, 0, 1, 2)
+        self.rest_label = QLabel(box)
+        self.rest_label.setWordWrap(True)
+        self.rest_label.setToolTip(
+            self.tr(
+                "The stable resting potential of the model with the applied solutions "
+                "(every eigenvalue of the membrane equations negative there). Without one "
+                "the cell fires on its own."
+            )
+        )
+        grid.addWidget(self.rest_label, row, 2, 1, 2)
+        row += 1
         self.permeability_label = QLabel(box)
         self.permeability_label.setStyleSheet("color: #555;")
         grid.addWidget(self.permeability_label, row, 0, 1, 4)
@@ -402,7 +415,35 @@ class SolutionsPanel(QWidget):
         )
         self.gcl_error.hide()
         self.status_label.clear()
+        self._show_rest(cell)
         self._recompute()
+
+    @staticmethod
+    def _trial_cell(cell, typed: dict[str, float]):
+        """The cell as it would be with the typed values applied (None if one is refused)."""
+        trial = copy.deepcopy(cell)
+        try:
+            for key, value in typed.items():
+                if key in trial.values and value != trial.values[key]:
+                    trial.set(key, value)
+        except ValueError:
+            return None
+        return trial
+
+    def _show_rest(self, cell) -> None:
+        try:
+            rest = cell.rest()
+        except ValueError as exc:
+            self.rest_label.setText(str(exc))
+            return
+        if rest.stable:
+            self.rest_label.setText(format_mv(rest.v))
+        else:
+            self.rest_label.setText(
+                self.tr(
+                    "none stable: the cell fires spontaneously (steady state {v} unstable)"
+                ).format(v=format_mv(rest.v))
+            )
 
     # ---------------------------------------------------------------- live potentials
     def trial_values(self) -> tuple[dict[str, float], dict[str, str]]:
@@ -430,6 +471,9 @@ class SolutionsPanel(QWidget):
         conc = dict(cell.values)
         conc.update(typed)
         temp = conc["temperature"]
+        trial = self._trial_cell(cell, typed)
+        if trial is not None:
+            conc = dict(trial.values)  # a released pin reconciles the other side first
         for ion, lab in self.nernst_labels.items():
             if f"{ion}_in" not in cell.values:
                 lab.clear()
@@ -459,6 +503,8 @@ class SolutionsPanel(QWidget):
                 continue
             try:
                 e = nernst(ion, conc[keys[1]], conc[keys[0]], temp)
+                if trial is not None and ion in ("Na", "K", "Cl"):
+                    e = trial.reversal(ion)
             except ValueError as exc:
                 lab.setText(str(exc))
                 continue
@@ -475,7 +521,8 @@ class SolutionsPanel(QWidget):
             self.ghk_label.setText(self.tr("\u2014 (fix the values marked in red)"))
         else:
             try:
-                v = ghk_voltage(conc, cell.prep.permeability, temp)
+                perm = (trial or cell).ghk_permeabilities()
+                v = ghk_voltage(conc, perm, temp)
                 self.ghk_label.setText(f"<b>{format_mv(v)}</b>")
             except (ValueError, KeyError) as exc:
                 self.ghk_label.setText(str(exc))
