@@ -171,11 +171,19 @@ def result_to_sweeps(result, protocol, cell, seed: int = 0) -> list:
 
     prov = provenance(cell, protocol, seed)
     prov["protocol_toml"] = protocol_to_toml(protocol)
+    # Sweeps start when the protocol asks (start_to_start), never closer than their length.
+    interval = max(protocol.start_to_start or 0.0, protocol.sweep_duration)
     sweeps = []
     for i in range(result.n_sweeps):
-        channels = {k: v[i] for k, v in result.data.items()}
+        channels = {"command": result.command[i], **{k: v[i] for k, v in result.data.items()}}
         sweeps.append(
-            Sweep(index=i, dt=protocol.sample_interval, channels=channels, provenance=prov)
+            Sweep(
+                index=i,
+                dt=protocol.sample_interval,
+                channels=channels,
+                t0=i * interval,
+                provenance=prov,
+            )
         )
     return sweeps
 

@@ -80,7 +80,8 @@ def test_export_each_format_and_read_back(qtbot, monkeypatch, tmp_path, errors, 
 
         abf = pyabf.ABF(str(target))
         assert abf.sweepCount == 3
-        abf.setSweep(1)
+        assert abf.adcNames == ["Vm", "Im", "Cmd"]  # no protocol to rebuild the command from
+        abf.setSweep(1, channel=1)
         assert np.allclose(abf.sweepY, sweeps[1].channels["Im"] * 1e12, atol=0.5)  # pA
     else:
         from pynwb import NWBHDF5IO

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-from pathlib import Path
 
 import pytest
 from recording_factory import make_sweep
@@ -61,16 +60,6 @@ def _fill_disk_after(monkeypatch, limit: int) -> None:
     monkeypatch.setattr(_atomic, "open", fake_open, raising=False)
 
 
-def _abf_fills_disk(monkeypatch):
-    import pyabf.abfWriter
-
-    def partial(sweepData, filename, sampleRateHz, units="pA"):
-        Path(filename).write_bytes(b"ABF " + bytes(1000))
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(pyabf.abfWriter, "writeABF1", partial)
-
-
 def _nwb_fills_disk(monkeypatch):
     import pynwb
 
@@ -88,7 +77,7 @@ CASES = {
         ExportError,
     ),
     "npz": (lambda p: write_npz(SWEEPS, p), lambda mp: _fill_disk_after(mp, 10_000), ExportError),
-    "abf": (lambda p: write_abf(SWEEPS, p), _abf_fills_disk, ExportError),
+    "abf": (lambda p: write_abf(SWEEPS, p), lambda mp: _fill_disk_after(mp, 10_000), ExportError),
     "nwb": (lambda p: write_nwb(SWEEPS, p), _nwb_fills_disk, ExportError),
     "vlab": (
         lambda p: save_session(p, {"protocol": "x"}, Recording(SWEEPS)),

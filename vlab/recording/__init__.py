@@ -14,7 +14,7 @@ from vlab.recording.errors import (
     SessionError,
 )
 from vlab.recording.export import EXPORT_FORMATS, ExportFormat, export_sweeps
-from vlab.recording.export_abf import abf_quantum, default_abf_channel, write_abf
+from vlab.recording.export_abf import abf_channels, abf_quantum, write_abf
 from vlab.recording.export_csv import column_name, read_csv, write_csv
 from vlab.recording.export_npz import read_npz, write_npz
 from vlab.recording.export_nwb import write_nwb
@@ -42,7 +42,7 @@ __all__ = [
     "abf_quantum",
     "channel_unit",
     "column_name",
-    "default_abf_channel",
+    "abf_channels",
     "default_export_name",
     "export_sweeps",
     "is_voltage_clamp",

@@ -5,7 +5,7 @@ extension   writer                 holds
 ==========  =====================  ==============================================
 ``.csv``    :func:`write_csv`      all channels in display units, # header
 ``.npz``    :func:`write_npz`      all channels in SI, metadata JSON
-``.abf``    :func:`write_abf`      one channel (Vm in mV for IC, Im in pA for VC)
+``.abf``    :func:`write_abf`      ABF 1.8: Vm (mV) and Im (pA), epoch table, times
 ``.nwb``    :func:`write_nwb`      primary + command per sweep, icephys tables,
                                    secondary channel and model variables
 ==========  =====================  ==============================================
@@ -58,7 +58,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
     ),
     "npz": ExportFormat("NumPy", ".npz", "NumPy arrays in SI units with JSON metadata (Python)"),
     "abf": ExportFormat(
-        "ABF", ".abf", "Axon Binary File (one channel: Vm for current clamp, Im for voltage clamp)"
+        "ABF", ".abf", "Axon Binary File 1.8 (Clampfit, Stimfit, neo, pyABF): Vm and Im"
     ),
     "nwb": ExportFormat(
         "NWB", ".nwb", "Neurodata Without Borders 2 (intracellular ephys), full provenance"
@@ -87,7 +87,7 @@ def export_sweeps(
         Header/notes metadata (ignored by ABF, which cannot store it);
         ``None`` derives it from the sweeps' provenance.
     **options
-        Passed to the writer (``channel=`` for ABF, ``compress=`` for NPZ,
+        Passed to the writer (``channels=`` for ABF, ``compress=`` for NPZ,
         ``session_description=`` for NWB).
 
     Raises
