@@ -82,7 +82,7 @@ def _assert_same(read, sweeps, names):
 def vc_file(tmp_path_factory):
     sweeps = family("vc_step_family", "VC")
     path = tmp_path_factory.mktemp("abf") / "vc.abf"
-    assert write_abf(sweeps, path) == ["Vm", "Im"]
+    assert write_abf(sweeps, path, protocol=load_protocol("vc_step_family")) == ["Vm", "Im"]
     return path, sweeps
 
 
@@ -90,7 +90,7 @@ def vc_file(tmp_path_factory):
 def ic_file(tmp_path_factory):
     sweeps = family("fi_steps", "IC", start_to_start=2.5)
     path = tmp_path_factory.mktemp("abf") / "ic.abf"
-    assert write_abf(sweeps, path) == ["Vm", "Im"]
+    assert write_abf(sweeps, path, protocol=load_protocol("fi_steps")) == ["Vm", "Im"]
     return path, sweeps
 
 
@@ -150,20 +150,37 @@ def test_mixed_clamp_modes_share_one_file(tmp_path):
     vc = family("vc_step_family", "VC")[:2]
     ic = [make_sweep(i, "IC", n=vc[0].n_samples, dt=vc[0].dt) for i in range(2)]
     path = tmp_path / "mixed.abf"
-    assert write_abf(vc + ic, path) == ["Vm", "Im"]  # no shared command unit: no Cmd
+    protocol = load_protocol("vc_step_family")
+    assert write_abf(vc + ic, path, protocol=protocol) == [
+        "Vm",
+        "Im",
+    ]  # no shared command unit: no Cmd
     _assert_same(read_neo(path), vc + ic, ["Vm", "Im"])
 
 
 def test_a_ramp_is_recorded_as_a_command_channel(tmp_path):
     sweeps = family("ramp", "VC")
     path = tmp_path / "ramp.abf"
-    assert write_abf(sweeps, path) == ["Vm", "Im", "Cmd"]
+    assert write_abf(sweeps, path, protocol=load_protocol("ramp")) == ["Vm", "Im", "Cmd"]
     read = read_pyabf(path)
     assert read["units"][2] == "mV"
     cmd = [s.channels["command"] * 1e3 for s in sweeps]
     bound = _bound(cmd)
     for k, row in enumerate(cmd):
         assert np.max(np.abs(read["data"][2][k] - row)) <= bound
+
+
+def test_without_the_protocol_the_command_is_a_channel(tmp_path):
+    sweeps = family("vc_step_family", "VC")
+    path = tmp_path / "noprotocol.abf"
+    assert write_abf(sweeps, path) == ["Vm", "Im", "Cmd"]
+    protocol = load_protocol("vc_step_family")
+    # consecutive sweeps of a family are still a table (init -70 mV, +10 mV per sweep) ...
+    assert write_abf(sweeps[3:6], path, protocol=protocol) == ["Vm", "Im"]
+    assert read_pyabf(path)["abf"]._headerV1.fEpochInitLevel[1] == pytest.approx(-70.0)
+    # ... but sweeps 0, 2, 5 step by 20 then 30 mV: no table reproduces them
+    picked = [sweeps[0], sweeps[2], sweeps[5]]
+    assert write_abf(picked, path, protocol=protocol) == ["Vm", "Im", "Cmd"]
 
 
 def test_any_channel_can_be_chosen(tmp_path):

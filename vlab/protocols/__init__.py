@@ -13,7 +13,7 @@ The file format is documented for instructors in ``docs/protocols.md``.
 from vlab.protocols.errors import ProtocolError
 from vlab.protocols.library import builtin_protocols, load_protocol
 from vlab.protocols.model import ACQUISITIONS, EPOCH_TYPES, MODES, Epoch, Protocol
-from vlab.protocols.parse import parse_protocol, protocol_from_dict
+from vlab.protocols.parse import parse_protocol, protocol_from_dict, protocol_from_provenance
 from vlab.protocols.write import format_quantity, protocol_to_toml
 
 __all__ = [
@@ -28,5 +28,6 @@ __all__ = [
     "load_protocol",
     "parse_protocol",
     "protocol_from_dict",
+    "protocol_from_provenance",
     "protocol_to_toml",
 ]

@@ -256,6 +256,21 @@ def parse_protocol(text: str | bytes, source: str = "<string>") -> Protocol:
     return protocol_from_dict(data, source)
 
 
+def protocol_from_provenance(provenance: Any) -> Protocol | None:
+    """The protocol a recorded sweep names in ``provenance["protocol_toml"]``, or None.
+
+    None when the provenance has no protocol text or the text no longer parses (an
+    old file); exporters then describe the command without it.
+    """
+    text = provenance.get("protocol_toml") if isinstance(provenance, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        return parse_protocol(text, "recorded protocol")
+    except ProtocolError:
+        return None
+
+
 def load_protocol_file(path: str | Path) -> Protocol:
     """Read and parse a protocol file; errors name the file."""
     path = Path(path)

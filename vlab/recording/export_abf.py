@@ -8,8 +8,8 @@ What a file holds
   **pA** (Clampex's own units), plus any chosen channel (V -> mV, A -> pA,
   S -> nS, dimensionless as is with unit ``1``);
 * the command: as the protocol's epoch table and holding level on DAC 0 when
-  that reproduces the recorded command exactly (see :mod:`abf_epochs`),
-  otherwise as an extra recorded channel named ``Cmd``;
+  the caller passes the protocol and the table reproduces the recorded command
+  exactly (see :mod:`abf_epochs`), otherwise as an extra channel named ``Cmd``;
 * the sample interval, the date and time of the first sweep, the sweep
   start-to-start interval, vlab as creator and the protocol name.
 
@@ -106,18 +106,6 @@ def _start_datetime(sweep: Sweep) -> _dt.datetime:
         return _dt.datetime.now()
 
 
-def _protocol_of(sweep: Sweep) -> object | None:
-    text = sweep.provenance.get("protocol_toml")
-    if not isinstance(text, str):
-        return None
-    from vlab.protocols import ProtocolError, parse_protocol
-
-    try:
-        return parse_protocol(text)
-    except (ProtocolError, ValueError):
-        return None
-
-
 def _command(items: list[Sweep]) -> tuple[str, float, np.ndarray] | None:
     """(display unit, factor, commands in display units) when every sweep has one kind."""
     if any("command" not in s.channels for s in items):
@@ -151,6 +139,7 @@ def write_abf(
     sweeps: Recording | Iterable[Sweep],
     path: str | os.PathLike[str],
     channels: Sequence[str] | None = None,
+    protocol: object | None = None,
 ) -> list[str]:
     """Write ``sweeps`` as an ABF 1.8 file (one episode per sweep), atomically.
 
@@ -163,6 +152,10 @@ def write_abf(
     channels
         Channels to record; default :func:`abf_channels` (Vm and Im). The command is
         added as ``Cmd`` when the epoch table cannot describe it.
+    protocol
+        The :class:`vlab.protocols.Protocol` the sweeps were recorded with (sweep
+        ``k`` of the file = its sweep ``k``), for the epoch table; without it the
+        command is written as the ``Cmd`` channel.
 
     Returns
     -------
@@ -199,7 +192,6 @@ def write_abf(
     dac_unit = "mV"
     if command is not None:
         dac_unit, factor, cmds = command
-        protocol = _protocol_of(items[0])
         holding = float(np.median(cmds[:, 0]))
         if protocol is not None:
             span = float(np.ptp(cmds)) or 1.0

@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from vlab.protocols import protocol_from_provenance
 from vlab.recording import (
     EXPORT_FORMATS,
     SESSION_EXTENSION,
@@ -149,6 +150,8 @@ def export_sweeps_dialog(
     else:
         target = Path(path)
         key = fmt.lower() if fmt else target.suffix.lower().lstrip(".")
+    if key == "abf" and "protocol" not in options:  # for the ABF epoch table
+        options["protocol"] = protocol_from_provenance(sweeps[0].provenance)
     try:
         export_sweeps(sweeps, target, key, metadata, **options)
     except (ExportError, RecordingError, OSError, ValueError) as exc:
