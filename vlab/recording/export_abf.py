@@ -83,7 +83,9 @@ def abf_channels(sweeps: Iterable[Sweep], channels: Sequence[str] | None = None)
         If a channel is missing from a sweep or none is left.
     """
     items = list(sweeps)
-    wanted = list(channels) if channels else [c for c in ("Vm", "Im") if c in items[0].channels]
+    wanted: list[str] = (
+        list(channels) if channels else [c for c in ("Vm", "Im") if c in items[0].channels]
+    )
     if not wanted:
         wanted = [c for c in items[0].channels if c != "command"][:1]
     for name in wanted:
