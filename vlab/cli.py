@@ -409,14 +409,17 @@ def _print_analysis(result, cell, protocol) -> None:
     import numpy as np
 
     from vlab.analysis import format_table, summarise_sweeps
+    from vlab.analysis.family import TRANSIENT_SKIP, stimulus_window
 
     vc = protocol.mode == "voltage-clamp"
     dt = protocol.sample_interval
-    window = _stimulus_window(result.command, dt)
+    window = stimulus_window(result.t, result.command)
     c_total = cell.values["Cm"] * cell.values["area"]
     if vc:
         icap = np.zeros_like(result.command)
         icap[:, 1:] = c_total * np.diff(result.command, axis=1) / dt
+        if window is not None:  # the peak window of the one I-V pipeline (vlab.analysis.family)
+            window = (min(window[0] + TRANSIENT_SKIP, window[1] - 2 * dt), window[1] - dt)
         rows = summarise_sweeps(result.t, result.data["Im"] - icap, "VC", window=window)
     else:
         if window is not None:
@@ -425,17 +428,6 @@ def _print_analysis(result, cell, protocol) -> None:
             result.t, result.data["Vm"], "CC", window=window, i_inj=result.data["Im"], cm=c_total
         )
     print(format_table(rows))
-
-
-def _stimulus_window(command, dt):
-    """(t0, t1) in s spanning where any sweep's command departs from its first value."""
-    import numpy as np
-
-    diff = np.any(np.abs(command - command[:, :1]) > 1e-15, axis=0)
-    idx = np.nonzero(diff)[0]
-    if len(idx) == 0:
-        return None
-    return (idx[0] * dt, (idx[-1] + 1) * dt)
 
 
 # ---------------------------------------------------------------------------- listings

@@ -20,7 +20,11 @@ clamp
 passive
     Resting potential, input resistance, membrane time constant, phase plane.
 cursors
-    :func:`between_cursors`.
+    :func:`between_cursors` (and ``between_cursors_each`` for every shown sweep).
+family
+    The one I–V, G–V and f–I pipeline of a protocol family, with its measurement
+    windows documented once (``TRANSIENT_SKIP`` = 0.1 ms after a step); used by the
+    analysis window, ``vlab run --analyse`` and the practicals' answer keys.
 table
     :func:`summarise_sweeps` and :func:`format_table` for the ``--analyse``
     command-line table.

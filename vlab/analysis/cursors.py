@@ -8,7 +8,7 @@ import numpy as np
 
 from vlab.analysis._util import as_time, window_slice
 
-__all__ = ["between_cursors"]
+__all__ = ["between_cursors", "between_cursors_each"]
 
 
 def between_cursors(
@@ -62,3 +62,25 @@ def between_cursors(
         "peak": float(ys[k]),
         "t_peak": float(ts[k]),
     }
+
+
+def between_cursors_each(
+    traces: Sequence[tuple[np.ndarray, np.ndarray]], t1: float, t2: float
+) -> list[dict[str, float]]:
+    """:func:`between_cursors` on every ``(t, y)`` trace (every sweep shown), in order.
+
+    Traces without a sample between the cursors still get their interpolated values;
+    a trace that does not reach the cursors at all gives NaNs.
+    """
+    out = []
+    for t, y in traces:
+        t = np.asarray(t, dtype=float)
+        if t.size < 2 or min(t1, t2) > t[-1] or max(t1, t2) < t[0]:
+            nan = float("nan")
+            keys = ("dt", "y1", "y2", "dy", "mean", "min", "max", "peak", "t_peak")
+            row = dict.fromkeys(keys, nan)
+            row.update(t1=min(t1, t2), t2=max(t1, t2), dt=abs(t2 - t1))
+            out.append(row)
+            continue
+        out.append(between_cursors(t, y, t1, t2))
+    return out

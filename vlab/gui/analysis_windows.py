@@ -1,20 +1,14 @@
 """Analysis windows built from recorded sweeps: I–V, G–V (Boltzmann), f–I, phase plane, compare.
 
-The measurements themselves come from :mod:`vlab.analysis`; this module picks
-sensible measurement windows and draws the results.
-
-Measurement window: by default the *step epoch* — the span where the command
-differs from its holding value in any of the sweeps (the same for a whole
-protocol family). The peak search starts 0.1 ms after the step onset (past the
-capacitive transient) and both windows stop one sample before the step ends.
+The measurements and their windows come from :mod:`vlab.analysis.family` (the one
+pipeline the CLI and the practicals use too); this module draws the results.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
@@ -37,228 +31,53 @@ from PySide6.QtWidgets import (
 )
 
 from vlab import analysis as A
+
+# the Qt-free pipeline (one for the GUI, the CLI and the practicals), re-exported
+from vlab.analysis.family import (
+    TRANSIENT_SKIP,
+    FamilyFI,
+    GVResult,
+    IVResult,
+    compute_fi,
+    compute_gv,
+    compute_iv,
+    difference_family,
+    family,
+    is_cc,
+    is_vc,
+    provenance_reversal,
+    step_levels,
+    step_window,
+)
+from vlab.analysis.family import sweep_mode as _mode
+from vlab.analysis.family import sweep_time as _time
 from vlab.gui.panels.membrane_view import OKABE_ITO
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "TRANSIENT_SKIP",
     "AnalysisWindow",
     "GVResult",
     "IVResult",
     "compute_fi",
     "compute_gv",
     "compute_iv",
+    "difference_family",
+    "family",
+    "is_cc",
+    "is_vc",
+    "provenance_reversal",
     "step_levels",
     "step_window",
     "sweeps_from_run",
 ]
 
-TRANSIENT_SKIP = 1e-4  # s skipped after the step onset (capacitive transient)
 SERIES = [OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky", "black")]
 CONTROL_COLOUR = "#000000"
 DRUG_COLOUR = OKABE_ITO["vermillion"]
 DIFFERENCE_COLOUR = OKABE_ITO["green"]
-
-
-# ============================================================================ helpers (Qt-free)
-def _mode(sweep) -> str:
-    return str(getattr(sweep, "mode", None) or sweep.provenance.get("mode", "")).upper()
-
-
-def is_vc(sweep) -> bool:
-    return _mode(sweep) == "VC"
-
-
-def is_cc(sweep) -> bool:
-    return _mode(sweep) in ("CC", "IC", "I=0", "I0")
-
-
-def family(sweeps: Iterable, predicate) -> list:
-    """The largest group of sweeps passing ``predicate`` that share length and dt."""
-    groups: dict[tuple[int, float], list] = {}
-    for s in sweeps:
-        if predicate(s) and "command" in s.channels:
-            n = len(next(iter(s.channels.values())))
-            groups.setdefault((n, round(s.dt, 12)), []).append(s)
-    if not groups:
-        return []
-    return max(groups.values(), key=len)
-
-
-def _time(sweep) -> np.ndarray:
-    n = len(next(iter(sweep.channels.values())))
-    return np.arange(n) * sweep.dt
-
-
-def step_window(sweeps: Sequence, tol: float | None = None) -> tuple[float, float]:
-    """(start, end) s of the step epoch: where any sweep's command leaves its holding value.
-
-    Falls back to the whole sweep when the command never changes.
-    """
-    if not sweeps:
-        raise ValueError("no sweeps")
-    t = _time(sweeps[0])
-    lo, hi = None, None
-    for s in sweeps:
-        cmd = np.asarray(s.channels["command"], dtype=float)
-        scale = max(float(np.max(np.abs(cmd))), 1e-30)
-        thr = tol if tol is not None else 1e-6 * scale + (1e-7 if is_vc(s) else 1e-15)
-        idx = np.nonzero(np.abs(cmd - cmd[0]) > thr)[0]
-        if idx.size:
-            lo = idx[0] if lo is None else min(lo, idx[0])
-            hi = idx[-1] if hi is None else max(hi, idx[-1])
-    if lo is None:
-        return float(t[0]), float(t[-1])
-    return float(t[lo]), float(t[hi])
-
-
-def step_levels(sweeps: Sequence, window: tuple[float, float]) -> np.ndarray:
-    """Median command (V in VC, A in CC) of each sweep inside ``window``."""
-    out = []
-    for s in sweeps:
-        t = _time(s)
-        sel = (t >= window[0]) & (t <= window[1])
-        cmd = np.asarray(s.channels["command"], dtype=float)
-        out.append(float(np.median(cmd[sel])) if sel.any() else float(cmd[0]))
-    return np.asarray(out)
-
-
-@dataclass
-class IVResult:
-    """Current–voltage relation of a voltage-step family (SI)."""
-
-    v: np.ndarray
-    peak: np.ndarray
-    steady: np.ndarray
-    window: tuple[float, float]
-    peak_window: tuple[float, float]
-    kind: str = "inward"
-    reversal: A.Reversal | None = None
-
-    @property
-    def peak_inward(self) -> tuple[float, float]:
-        """(current A, potential V) of the most negative peak current."""
-        k = int(np.argmin(self.peak))
-        return float(self.peak[k]), float(self.v[k])
-
-
-def compute_iv(
-    sweeps: Sequence, window: tuple[float, float] | None = None, kind: str = "inward"
-) -> IVResult:
-    """Peak and steady-state I–V of a VC family (sweeps of equal length)."""
-    fam = list(sweeps)
-    if not fam:
-        raise ValueError("I–V needs voltage-clamp sweeps with a command channel")
-    t = _time(fam[0])
-    dt = fam[0].dt
-    win = window or step_window(fam)
-    end = max(win[1] - dt, win[0] + dt)
-    peak_win = (min(win[0] + TRANSIENT_SKIP, end - dt), end)
-    v = step_levels(fam, win)
-    im = np.vstack([np.asarray(s.channels["Im"], dtype=float) for s in fam])
-    vp, ip = A.iv_curve(t, im, v, peak_win, kind=kind)
-    _, iss = A.iv_curve(t, im, v, (win[0], end), kind="steady")
-    rev = A.reversal_potential(vp, ip) if vp.size >= 2 else None
-    return IVResult(vp, ip, iss, (win[0], end), peak_win, kind, rev)
-
-
-def difference_family(control: Sequence, drug: Sequence) -> list:
-    """The drug-sensitive current: control minus drug, sweep by sweep (voltage clamp).
-
-    The pharmacological subtraction an electrophysiologist does: with TTX it leaves the
-    Na+ current, with TEA the K+ current; the leak and the capacitive transients, the
-    same in both, cancel. Sweeps are paired by their step level and must share length,
-    sample interval and command. Returns Sweeps with ``Im`` (A) and ``command`` (V).
-
-    Raises ValueError saying what does not match.
-    """
-    from vlab.recording import Sweep
-
-    c, d = family(control, is_vc), family(drug, is_vc)
-    if len(c) < 2 or len(d) < 2:
-        raise ValueError("the subtraction needs a voltage-step family in both control and drug")
-    if len(c[0].channels["Im"]) != len(d[0].channels["Im"]) or abs(c[0].dt - d[0].dt) > 1e-12:
-        raise ValueError(
-            "control and drug were recorded with different sweep lengths or "
-            "sampling: record both with the same protocol"
-        )
-    win = step_window(c)
-    lc, ld = step_levels(c, win), step_levels(d, win)
-    out = []
-    for s, level in zip(c, lc, strict=True):
-        k = int(np.argmin(np.abs(ld - level)))
-        other = d[k]
-        cmd = np.asarray(s.channels["command"], dtype=float)
-        if abs(ld[k] - level) > 0.5e-3 or not np.allclose(
-            cmd, np.asarray(other.channels["command"], dtype=float), rtol=0, atol=0.1e-3
-        ):
-            continue
-        im = np.asarray(s.channels["Im"], dtype=float) - np.asarray(
-            other.channels["Im"], dtype=float
-        )
-        out.append(
-            Sweep(
-                index=s.index,
-                dt=s.dt,
-                channels={"Im": im, "command": cmd},
-                provenance={"mode": "VC", "derived": "control minus drug"},
-                label="control - drug",
-            )
-        )
-    if len(out) < 2:
-        raise ValueError(
-            "control and drug share fewer than two voltage steps: record both "
-            "with the same protocol"
-        )
-    return out
-
-
-@dataclass
-class GVResult:
-    """Normalised conductance–voltage relation with its Boltzmann fit."""
-
-    v: np.ndarray
-    g: np.ndarray
-    e_rev: float
-    v_half: float
-    k: float
-    gmax: float
-    info: dict = field(default_factory=dict)
-
-
-def compute_gv(iv: IVResult, which: str = "peak", e_rev: float | None = None) -> GVResult:
-    """G = I/(V − E_rev), normalised, and its Boltzmann fit.
-
-    ``which`` is ``'peak'`` (e.g. Na+) or ``'steady'`` (e.g. K+). For the peak current
-    without ``e_rev`` the reversal of the peak I–V is used; points beyond E_rev
-    (where a peak search sees other currents) are left out.
-    """
-    i = iv.peak if which == "peak" else iv.steady
-    if e_rev is None or not math.isfinite(e_rev):
-        if iv.reversal is None or not math.isfinite(iv.reversal.e_rev):
-            raise ValueError("no reversal potential: the current does not change sign; type one in")
-        e_rev = iv.reversal.e_rev if which == "peak" else e_rev
-    if e_rev is None or not math.isfinite(e_rev):
-        raise ValueError("type the reversal potential of this current")
-    v = iv.v
-    use = np.ones_like(v, dtype=bool)
-    if which == "peak":
-        use = v < e_rev
-    g = A.conductance(v[use], i[use], e_rev, normalise=True)
-    v_half, k, gmax, info = A.fit_boltzmann(v[use], g)
-    return GVResult(v[use], g, float(e_rev), float(v_half), float(k), float(gmax), info)
-
-
-def compute_fi(sweeps: Sequence, window: tuple[float, float] | None = None) -> A.FICurve:
-    """f–I curve from a current-clamp step family."""
-    fam = list(sweeps)
-    if not fam:
-        raise ValueError("f–I needs current-clamp sweeps with a command channel")
-    t = _time(fam[0])
-    win = window or step_window(fam)
-    currents = step_levels(fam, win)
-    vm = np.vstack([np.asarray(s.channels["Vm"], dtype=float) for s in fam])
-    return A.fi_curve(t, vm, currents, win)
+BRIEF_STEP = 0.05  # s: shorter steps are pulses; their f–I shows spikes, not a rate
 
 
 def sweeps_from_run(result, protocol=None, label: str = "", provenance: dict | None = None) -> list:
@@ -287,18 +106,6 @@ def sweeps_from_run(result, protocol=None, label: str = "", provenance: dict | N
             Sweep(index=k, dt=dt, channels=chans, provenance=dict(prov, sweep=k), label=label)
         )
     return out
-
-
-def provenance_reversal(sweeps: Sequence, ion: str) -> float | None:
-    """Reversal potential (V) of ``ion`` recorded in the sweeps' provenance, if any."""
-    for s in sweeps:
-        rv = s.provenance.get("reversal_mV")
-        if isinstance(rv, dict) and ion in rv:
-            return float(rv[ion]) * 1e-3
-        rv = s.provenance.get("reversal_V")
-        if isinstance(rv, dict) and ion in rv:
-            return float(rv[ion])
-    return None
 
 
 # ============================================================================ widgets
@@ -402,7 +209,7 @@ class AnalysisWindow(QMainWindow):
         self.drug: list = []
         self.iv: IVResult | None = None
         self.gv: GVResult | None = None
-        self.fi: A.FICurve | None = None
+        self.fi: FamilyFI | None = None
         self.errors: dict[str, str] = {}
 
         # ---- sweep list (dock)
@@ -798,22 +605,35 @@ class AnalysisWindow(QMainWindow):
             return
         if not self.fi_window.manual:
             self.fi_window.set_window(win)
-        order = np.argsort(self.fi.currents)
+        fi = self.fi
+        brief = fi.window[1] - fi.window[0] < BRIEF_STEP
+        y = fi.counts if brief else fi.rates
+        p.setLabel(
+            "left",
+            self.tr("spikes") if brief else self.tr("firing rate"),
+            units=None if brief else "Hz",
+        )
+        order = np.argsort(fi.currents)
         p.plot(
-            self.fi.currents[order],
-            self.fi.rates[order],
+            fi.currents[order],
+            y[order],
             pen=pg.mkPen(SERIES[0], width=2),
             symbol="o",
             symbolSize=7,
             symbolBrush=SERIES[0],
             symbolPen=None,
-            name=self.tr("rate"),
+            name=self.tr("spikes per sweep") if brief else self.tr("rate"),
         )
-        self.fi_label.setText(
-            self.tr("Rheobase (smallest step that fired): {r}. Highest rate {f}.").format(
-                r=_si(self.fi.rheobase, "A"), f=_si(float(np.max(self.fi.rates)), "Hz")
-            )
+        text = self.tr("Rheobase (smallest depolarising step that fired): {r}.").format(
+            r=_si(fi.rheobase, "A")
         )
+        text += " " + self.tr("Spikes per sweep: {c}.").format(
+            c=", ".join(str(int(c)) for c in fi.counts[order])
+        )
+        if not brief:
+            text += " " + self.tr("Highest rate {f}.").format(f=_si(float(np.max(fi.rates)), "Hz"))
+        self.fi_label.setText(text)
+        self.fi_label.setWordWrap(True)
 
     def _update_phase(self, ticked: list) -> None:
         p = self.phase_plot.getPlotItem()

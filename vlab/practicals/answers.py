@@ -207,7 +207,7 @@ def _spikes(res, cell):
 
 
 def _iv(ctx: AnswerContext, channel: str, kind: IVKind, protocol_name: str = ""):
-    from vlab.analysis import iv_curve
+    from vlab.analysis.family import iv_family
 
     p = ctx.protocol(protocol_name)
     if p.mode != "voltage-clamp":
@@ -218,7 +218,11 @@ def _iv(ctx: AnswerContext, channel: str, kind: IVKind, protocol_name: str = "")
     v = np.array([p.epochs[k].level_at(s).value for s in range(p.sweeps)])
     if channel not in res.data:
         raise PracticalError(f"unknown channel {channel!r}; use Iion, INa, IK, ICl or IL")
-    return iv_curve(res.t, res.data[channel], v, (a + 0.02e-3, b), kind=kind)
+    # the same pipeline (windows, transient skip) as the analysis the student uses
+    iv = iv_family(
+        res.t, res.data[channel], window=(a, b), levels=v, kind="peak" if kind == "steady" else kind
+    )
+    return iv.v, iv.steady if kind == "steady" else iv.peak
 
 
 # ---------------------------------------------------------------------------- ions
