@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vlab.analysis.clamp import (
+    PeakKind,
     Reversal,
     conductance,
     fit_boltzmann,
@@ -185,7 +186,7 @@ def iv_family(
     *,
     window: tuple[float, float] | None = None,
     levels: np.ndarray | None = None,
-    kind: str = "inward",
+    kind: PeakKind = "inward",
 ) -> IVResult:
     """Peak and steady-state I–V of a voltage-step family (arrays; the one pipeline).
 
@@ -224,7 +225,7 @@ def iv_family(
 
 
 def compute_iv(
-    sweeps: Sequence, window: tuple[float, float] | None = None, kind: str = "inward"
+    sweeps: Sequence, window: tuple[float, float] | None = None, kind: PeakKind = "inward"
 ) -> IVResult:
     """:func:`iv_family` of voltage-clamp sweeps (equal length, with a command channel)."""
     fam = list(sweeps)
@@ -403,11 +404,14 @@ def fi_family(
     if not t1 > t0:
         raise ValueError(f"the step window must have t1 > t0, got {window!r}")
     currents = _amplitudes(t, cmd, window)
-    kw = {"i_inj": cmd, "cm": cm} if cm else {}
-    per_sweep = detect_spikes(t, v2, **kw)
+    if cm:
+        per_sweep = detect_spikes(t, v2, i_inj=cmd, cm=cm)
+    else:
+        per_sweep = detect_spikes(t, v2)
     t_end = float(t[-1]) + (float(t[1] - t[0]) if t.size > 1 else 0.0)
     counts, rates, lat = [], [], []
     for spikes in per_sweep:
+        assert isinstance(spikes, list)  # 2-D input: one list per sweep
         after = spike_times(spikes, (t0, t_end))
         counts.append(after.size)
         rates.append(spike_times(spikes, (t0, t1)).size / (t1 - t0))
