@@ -32,6 +32,9 @@ import numpy as np
 
 from vlab.practicals.errors import PracticalError
 
+#: largest report read (the embedded sweeps make reports of a few MB at most)
+REPORT_MAX_BYTES = 64 * 2**20
+
 __all__ = ["GradedReport", "grade_folder", "grade_progress", "gradebook_csv", "read_report"]
 
 
@@ -58,17 +61,19 @@ class GradedReport:
 def read_report(path) -> dict:
     """The progress dict of a report (``.html``) or a progress file (``.json``)."""
     from vlab.practicals.report import read_embedded_progress
+    from vlab.safe_read import BadFileError, loads_json, read_text
 
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PracticalError(f"{path.name}: cannot read ({exc})") from exc
-    if path.suffix.lower() == ".json":
-        try:
-            d = json.loads(text)
-        except ValueError as exc:
-            raise PracticalError(f"{path.name}: not a progress file ({exc})") from exc
+        text = read_text(path, max_bytes=REPORT_MAX_BYTES)
+        d = (
+            loads_json(text, path.name, max_values=10**7)
+            if path.suffix.lower() == ".json"
+            else None
+        )
+    except BadFileError as exc:
+        raise PracticalError(f"cannot read: {exc}") from exc
+    if d is not None:
         if not isinstance(d, dict):
             raise PracticalError(f"{path.name}: not a progress file")
         return d

@@ -263,8 +263,9 @@ def embedded_progress(progress: Progress) -> str:
 
 def read_embedded_progress(text: str) -> dict:
     """The progress dict embedded in a report's HTML; PracticalError if there is none."""
-    import json
     import re
+
+    from vlab.safe_read import BadFileError, loads_json
 
     m = re.search(
         rf'<script type="application/json" id="{DATA_ID}">(.*?)</script>', text, flags=re.S
@@ -272,8 +273,8 @@ def read_embedded_progress(text: str) -> dict:
     if not m:
         raise PracticalError("not a vlab practical report (no embedded progress)")
     try:
-        d = json.loads(m.group(1))
-    except ValueError as exc:
+        d = loads_json(m.group(1), "the report's embedded progress", max_values=10**7)
+    except BadFileError as exc:
         raise PracticalError(f"the report's embedded progress is damaged ({exc})") from exc
     if not isinstance(d, dict):
         raise PracticalError("the report's embedded progress is damaged")

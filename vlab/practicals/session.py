@@ -429,24 +429,20 @@ class PracticalSession:
         """One line telling the student which mode they are in."""
         if not self.graded:
             return "Practice mode: unlimited attempts, hints after wrong answers."
-        kinds = {q.kind for _, q in self.practical.questions()}
         parts = []
-        if "numeric" in kinds:
-            n = {
-                self.max_attempts(q.id)
-                for _, q in self.practical.questions()
-                if q.kind == "numeric"
-            }
-            parts.append(
-                f"{'/'.join(str(x) for x in sorted(x for x in n if x is not None))} attempt(s) per typed answer"
+        for kind, what in (
+            ("numeric", "attempt(s) per typed answer"),
+            ("choice", "per multiple-choice answer"),
+        ):
+            n = sorted(
+                {
+                    self.max_attempts(q.id) or 0
+                    for _, q in self.practical.questions()
+                    if q.kind == kind
+                }
             )
-        if "choice" in kinds:
-            n = {
-                self.max_attempts(q.id) for _, q in self.practical.questions() if q.kind == "choice"
-            }
-            parts.append(
-                f"{'/'.join(str(x) for x in sorted(x for x in n if x is not None))} per multiple-choice answer"
-            )
+            if n:
+                parts.append(f"{'/'.join(str(x) for x in n)} {what}")
         where = f" (class {self.class_id})" if self.class_id else ""
         return f"Graded mode{where}: " + ", ".join(parts) + "; no hints; every attempt is recorded."
 
