@@ -276,6 +276,8 @@ def cmd_run(args) -> int:
         _print_summary(result, cell, protocol)
     if args.analyse:
         _print_analysis(result, cell, protocol)
+    for note in result.notes:
+        print(f"note: {note}")
     return 0
 
 

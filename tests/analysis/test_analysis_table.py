@@ -28,7 +28,10 @@ def test_current_clamp_rows_match_detect_spikes():
     rows = summarise_sweeps(T, v, "CC", window=(0.01, 0.06))
     assert [r["sweep"] for r in rows] == [0, 1, 2]
     assert [r["n_spikes"] for r in rows] == [0, 1, 2]  # the spike at 90 ms is outside
-    assert rows[2]["rate"] == pytest.approx(2 / 0.05)
+    # interspike-interval frequency: spikes placed 20 ms apart fire at 50 Hz; one spike
+    # has no rate (not "1 spike / window")
+    assert rows[2]["rate"] == pytest.approx(1 / 0.020, rel=1e-3)
+    assert math.isnan(rows[1]["rate"])
     assert math.isnan(rows[0]["threshold"]) and math.isnan(rows[0]["latency"])
     (s,) = detect_spikes(T, v[1], stim_onset=0.01)
     assert rows[1]["first_spike"] == s.t_cross

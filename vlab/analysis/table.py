@@ -72,7 +72,9 @@ def summarise_sweeps(
     Returns
     -------
     list of dict
-        Current clamp: ``sweep``, ``n_spikes``, ``rate`` (Hz), and for the
+        Current clamp: ``sweep``, ``n_spikes``, ``rate`` (Hz: the mean interspike-interval
+        frequency (n - 1) / (t_last - t_first) of the spikes in the window, NaN with fewer
+        than two spikes), and for the
         first spike in the window ``first_spike`` (s), ``latency`` (s),
         ``threshold``, ``peak``, ``ahp`` (V) and ``half_width`` (s), NaN
         without one. Voltage clamp: ``sweep``, ``peak_inward`` (A),
@@ -103,7 +105,11 @@ def summarise_sweeps(
             {
                 "sweep": j,
                 "n_spikes": len(inside),
-                "rate": len(inside) / (t1 - t0),
+                "rate": (
+                    (len(inside) - 1) / (inside[-1].t_cross - inside[0].t_cross)
+                    if len(inside) >= 2
+                    else nan
+                ),
                 "first_spike": first.t_cross if first else nan,
                 "latency": first.latency if first else nan,
                 "threshold": first.v_threshold if first else nan,

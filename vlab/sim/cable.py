@@ -315,7 +315,7 @@ class Axon:
                 if self.cell.prep.v_init is not None
                 else self.cell.resting_potential()
             )
-            m, h, nn, _, _ = self.cell.steady_state_gates(v0)
+            m, h, nn, *_ = self.cell.steady_state_gates(v0)
             V = np.full(len(C), v0 * 1e3)
             M, H, N = np.full(len(C), m), np.full(len(C), h), np.full(len(C), nn)
             stim = np.empty((len(weights), n))

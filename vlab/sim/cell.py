@@ -6,7 +6,7 @@ the leak split into ionic components, temperature factors and drug block.
 
 Parameters (``Cell.PARAMETERS`` is the authoritative list with units):
 
-- conductances ``gNa gK gM gL gCl`` (S/m^2; written e.g. ``120 mS/cm2``)
+- conductances ``gNa gK gM gL gCl gH`` (S/m^2; written e.g. ``120 mS/cm2``)
 - ``Cm`` (F/m^2), ``area`` (m^2), ``temperature`` (degC), ``q10``, ``q10_M``
 - concentrations ``Na_in Na_out K_in K_out Cl_in Cl_out Ca_in Ca_out`` (mM)
 - reversal potentials ``E_Na E_K E_Cl`` (V): setting one pins it; ``E_L`` (V): leak reversal
@@ -41,7 +41,7 @@ from vlab.sim.ions import (
     nernst,
     thermal_voltage,
 )
-from vlab.sim.kinetics import m_current_gate, steady_state
+from vlab.sim.kinetics import h_current_gate, m_current_gate, steady_state
 from vlab.sim.preparation import Preparation, load_preparation
 from vlab.units import UnitError, parse_quantity
 
@@ -78,6 +78,14 @@ PARAMETERS: dict[str, Parameter] = {
         _P("gM", "conductance_density", "mS/cm2", 0, 1e3, "maximal slow M-type K+ conductance"),
         _P("gL", "conductance_density", "mS/cm2", 0, 1e3, "leak conductance"),
         _P("gCl", "conductance_density", "mS/cm2", 0, 1e3, "chloride conductance (0 = off)"),
+        _P(
+            "gH",
+            "conductance_density",
+            "mS/cm2",
+            0,
+            1e2,
+            "maximal hyperpolarisation-activated cation (Ih, HCN) conductance",
+        ),
         _P("Cm", "capacitance_density", "uF/cm2", 1e-4, 1.0, "specific membrane capacitance"),
         _P("area", "area", "cm2", 1e-12, 1e-2, "membrane area"),
         _P("temperature", "temperature", "degC", -5, 50, "temperature"),
@@ -411,6 +419,8 @@ class Cell:
         phi_m = v["q10_M"] ** ((v["temperature"] - self.prep.kinetics_temperature) / 10.0)
         P[K.P_TAU_M] = v["tau_max_M"] * 1e3 / phi_m
         P[K.P_VT] = v["vt"] * 1e3
+        P[K.P_GH] = g("gH")
+        P[K.P_EH] = self.prep.e_h * 1e3
         P[K.P_KIND] = self.prep.kinetics_id
         if not np.all(np.isfinite(P)):
             raise ParameterError("the membrane parameters contain a non-finite value")
@@ -419,17 +429,19 @@ class Cell:
     # ------------------------------------------------------------------ steady state
     def steady_state_gates(
         self, v: float, P: np.ndarray | None = None
-    ) -> tuple[float, float, float, float, float]:
-        """(m, h, n, p, lidocaine-bound) at steady state at ``v`` volts."""
+    ) -> tuple[float, float, float, float, float, float]:
+        """(m, h, n, p, lidocaine-bound, q) at steady state at ``v`` volts."""
         vm = v * 1e3
         m, h, n = steady_state(self.prep.kinetics_id, vm, self.values["vt"] * 1e3)
         p = m_current_gate(vm, 1.0)[0]
+        aq, bq = h_current_gate(vm)
+        q = aq / (aq + bq)
         if P is None:
             P = self.kernel_params()
         c = P[K.P_LIDO_C]
         on = K.lido_on_rate(P, m, h, c)
         b = on / (on + P[K.P_LIDO_KOFF]) if c > 0 else 0.0
-        return m, h, n, p, b
+        return m, h, n, p, b, q
 
     def anaesthetic_block_at_rest(self, c: float, v: float) -> float:
         """Equilibrium fraction of Na+ channels holding a local anaesthetic at
@@ -449,8 +461,8 @@ class Cell:
         out = np.empty_like(vm)
         buf = np.empty((1, K.N_REC, 1))
         for i, x in enumerate(vm):
-            m, h, n, p, b = self.steady_state_gates(x * 1e-3, P)
-            out[i] = K._record(P, buf, 0, 0, x, m, h, n, p, b, 0.0, True)
+            m, h, n, p, b, q = self.steady_state_gates(x * 1e-3, P)
+            out[i] = K._record(P, buf, 0, 0, x, m, h, n, p, b, q, 0.0, True)
         return out * 1e-2  # uA/cm^2 -> A/m^2
 
     def rest(self, holding_density: float = 0.0):

@@ -28,13 +28,14 @@ SI_UNITS = {
     "h": "1",
     "n": "1",
     "p": "1",
+    "q": "1",
     "INa": "A",
     "IK": "A",
     "IL": "A",
     "ICl": "A",
     "IM": "A",
     "Iion": "A",
-    "IKir": "A",
+    "Ih": "A",
     "gNa": "S",
     "gK": "S",
     "gCl": "S",
@@ -43,6 +44,26 @@ SI_UNITS = {
 }
 RECORDABLE = tuple(SI_UNITS)
 DEFAULT_DT_MAX = 25e-6  # s: the largest integration step the engine takes
+#: membrane potentials (V) a living cell can plausibly reach; beyond them a run is kept but
+#: annotated (the kernel stops only at +/- K.V_LIMIT)
+PLAUSIBLE_V = (-0.150, 0.100)
+
+
+def plausibility_note(vm: np.ndarray) -> str | None:
+    """A remark when ``vm`` (V) leaves :data:`PLAUSIBLE_V`, else None."""
+    lo, hi = float(np.min(vm)), float(np.max(vm))
+    if lo < PLAUSIBLE_V[0]:
+        return (
+            f"Vm reached {lo * 1e3:.0f} mV: real cells are rarely held below "
+            f"{PLAUSIBLE_V[0] * 1e3:.0f} mV, where membranes start to break down; these are "
+            "the model's values, not a cell's. Use a smaller hyperpolarising current."
+        )
+    if hi > PLAUSIBLE_V[1]:
+        return (
+            f"Vm reached {hi * 1e3:.0f} mV: no action potential or real depolarisation goes "
+            f"above +{PLAUSIBLE_V[1] * 1e3:.0f} mV; these are the model's values, not a cell's."
+        )
+    return None
 
 
 class SimulationError(RuntimeError):
@@ -59,6 +80,8 @@ class RunResult:
     mode: str
     dt: float  # integration step used, s
     cell_info: dict = field(default_factory=dict)
+    #: plain-language remarks about the run (e.g. voltages no real cell reaches)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_sweeps(self) -> int:
@@ -111,8 +134,8 @@ class Membrane:
                 v0 = cell.resting_potential(holding_current / cell.values["area"])
         v0 = np.broadcast_to(np.asarray(v0, dtype=float), (self.n_sweeps,))
         for s in range(self.n_sweeps):
-            m, h, n, p, b = cell.steady_state_gates(float(v0[s]))
-            self.state[s] = (v0[s] * 1e3, m, h, n, p, b)
+            m, h, n, p, b, q = cell.steady_state_gates(float(v0[s]))
+            self.state[s] = (v0[s] * 1e3, m, h, n, p, b, q)
         self.time = 0.0
 
     def snapshot(self) -> dict[str, np.ndarray]:
@@ -125,6 +148,7 @@ class Membrane:
             "n": st[:, K.S_N].copy(),
             "p": st[:, K.S_P].copy(),
             "lido_bound": st[:, K.S_B].copy(),
+            "q": st[:, K.S_Q].copy(),
         }
 
     # ------------------------------------------------------------------ stepping
@@ -263,6 +287,11 @@ def run_protocol(
     else:
         rest = {k: v[:, :0] for k, v in first.items()}
     data = {k: np.concatenate([first[k], rest[k]], axis=1) for k in names}
+    notes = []
+    if "Vm" in data and protocol.mode != "voltage-clamp":
+        note = plausibility_note(data["Vm"])
+        if note:
+            notes.append(note)
     return RunResult(
         t=np.arange(n) * dt,
         data=data,
@@ -270,6 +299,7 @@ def run_protocol(
         mode=protocol.mode,
         dt=dt / mem.steps_per_sample(dt),
         cell_info=cell.describe(),
+        notes=notes,
     )
 
 
@@ -298,11 +328,11 @@ def _initial_sample(mem: Membrane, cmd0: np.ndarray, mode: str, names) -> dict[s
     out = K.new_output(mem.n_sweeps, 1)
     area_cm2 = mem.cell.values["area"] * 1e4
     for s in range(mem.n_sweeps):
-        v, m, h, n, p, b = mem.state[s]
+        v, m, h, n, p, b, q = mem.state[s]
         im = 0.0
         if mode == "current-clamp":
             im = cmd0[s] / (area_cm2 * 1e-6)
-        iion = K._record(P, out, s, 0, v, m, h, n, p, b, im, True)
+        iion = K._record(P, out, s, 0, v, m, h, n, p, b, q, im, True)
         if mode == "voltage-clamp":
             out[s, K.R_IM, 0] = iion
     return mem._to_si(out, names, area_cm2)

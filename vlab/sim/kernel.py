@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from vlab.sim.jit import njit
-from vlab.sim.kinetics import m_current_gate, rates
+from vlab.sim.kinetics import h_current_gate, m_current_gate, rates
 
 # ---- parameter vector layout (float64) -----------------------------------------------------
 P_C, P_GNA, P_GK, P_GM, P_GLK, P_GLNA, P_GLX, P_GCL = 0, 1, 2, 3, 4, 5, 6, 7
@@ -37,19 +37,19 @@ P_TAU_M, P_VT, P_KIND = 18, 19, 20  # P_TAU_M already divided by its own Q10 fac
 # lidocaine: P_LIDO_KON open-state, P_LIDO_KONR resting, P_LIDO_KONI inactivated binding
 # rate constants (1/(mM ms)); P_LIDO_KOFF the unbinding rate of every state (1/ms)
 P_LIDO_KONI = 21
-# inward rectifier: gKir / (1 + exp((V - E_K - P_KIR_VH) / P_KIR_K)) * (V - E_K)
-P_GKIR, P_KIR_VH, P_KIR_K = 22, 23, 24
-N_PARAMS = 25
+# hyperpolarisation-activated cation current: gH * q * (V - E_h)
+P_GH, P_EH = 22, 23
+N_PARAMS = 24
 
 # ---- state layout per sweep ------------------------------------------------------------------
-S_V, S_M, S_H, S_N, S_P, S_B = 0, 1, 2, 3, 4, 5
-N_STATE = 6
+S_V, S_M, S_H, S_N, S_P, S_B, S_Q = 0, 1, 2, 3, 4, 5, 6
+N_STATE = 7
 
 # ---- recorded variables ------------------------------------------------------------------------
 R_V, R_IM, R_M, R_H, R_N, R_P = 0, 1, 2, 3, 4, 5
 R_INA, R_IK, R_IL, R_ICL, R_IMC = 6, 7, 8, 9, 10
-R_GNA, R_GK, R_GCL, R_GM, R_B, R_IION, R_IKIR = 11, 12, 13, 14, 15, 16, 17
-N_REC = 18
+R_GNA, R_GK, R_GCL, R_GM, R_B, R_IION, R_IH, R_Q = 11, 12, 13, 14, 15, 16, 17, 18
+N_REC = 19
 #: name, index, textbook unit of each recorded variable
 RECORD_NAMES = {
     "Vm": R_V,
@@ -69,7 +69,8 @@ RECORD_NAMES = {
     "gM": R_GM,
     "lido_bound": R_B,
     "Iion": R_IION,
-    "IKir": R_IKIR,
+    "Ih": R_IH,
+    "q": R_Q,
 }
 
 MODE_CC = 0
@@ -81,18 +82,7 @@ V_LIMIT = 500.0  # mV: beyond this no membrane survives; the run is stopped with
 
 
 @njit
-def kir_conductance(P, v):
-    """Inward-rectifier conductance (mS/cm2) at ``v`` mV: open below E_K, shut above."""
-    if P[P_GKIR] <= 0.0:
-        return 0.0
-    x = (v - P[P_EK] - P[P_KIR_VH]) / P[P_KIR_K]
-    if x > 50.0:
-        return 0.0
-    return P[P_GKIR] / (1.0 + math.exp(x))
-
-
-@njit
-def _record(P, out, s, j, v, m, h, n, p, b, im, full):
+def _record(P, out, s, j, v, m, h, n, p, b, q, im, full):
     """Fill ``out[s, :, j]`` from a state at a sample time (whole step)."""
     gna = P[P_GNA] * (1.0 - b) * m * m * m * ((1.0 - P[P_PRONASE]) * h + P[P_PRONASE])
     gk = P[P_GK] * n * n * n * n
@@ -102,8 +92,8 @@ def _record(P, out, s, j, v, m, h, n, p, b, im, full):
     il = P[P_GLK] * (v - P[P_EK]) + P[P_GLNA] * (v - P[P_ENA]) + P[P_GLX] * (v - P[P_ELX])
     icl = P[P_GCL] * (v - P[P_ECL])
     imc = gm * (v - P[P_EK])
-    ikir = kir_conductance(P, v) * (v - P[P_EK])
-    iion = ina + ik + il + icl + imc + ikir
+    ih = P[P_GH] * q * (v - P[P_EH])
+    iion = ina + ik + il + icl + imc + ih
     out[s, R_V, j] = v
     out[s, R_IM, j] = im
     if full:
@@ -122,12 +112,13 @@ def _record(P, out, s, j, v, m, h, n, p, b, im, full):
         out[s, R_GM, j] = gm
         out[s, R_B, j] = b
         out[s, R_IION, j] = iion
-        out[s, R_IKIR, j] = ikir
+        out[s, R_IH, j] = ih
+        out[s, R_Q, j] = q
     return iion
 
 
 @njit
-def _gate_step(P, v, m, h, n, p, b, dt):
+def _gate_step(P, v, m, h, n, p, b, q, dt):
     """Advance gates (and lidocaine binding) by ``dt`` ms at fixed ``v`` mV (exact)."""
     phi = P[P_PHI]
     am, bm, ah, bh, an, bn = rates(int(P[P_KIND]), v, P[P_VT])
@@ -140,10 +131,13 @@ def _gate_step(P, v, m, h, n, p, b, dt):
     if P[P_GM] > 0.0:
         pinf, taup = m_current_gate(v, P[P_TAU_M])
         p = pinf + (p - pinf) * math.exp(-dt / taup)
+    if P[P_GH] > 0.0:
+        aq, bq = h_current_gate(v)
+        q = aq / (aq + bq) + (q - aq / (aq + bq)) * math.exp(-dt * (aq + bq))
     c = P[P_LIDO_C]
     if c > 0.0 or b > 0.0:
         b = lido_step(P, m, h, b, c, dt)
-    return m, h_new, n, p, b
+    return m, h_new, n, p, b, q
 
 
 @njit
@@ -167,7 +161,7 @@ def lido_step(P, m, h, b, c, dt):
 
 
 @njit
-def _half_gates(P, v, m, h, n, p, b, dt_half, backward):
+def _half_gates(P, v, m, h, n, p, q, dt_half, backward):
     """Move gates by +/- half a step at fixed ``v`` (exact exponential, exactly invertible)."""
     phi = P[P_PHI]
     am, bm, ah, bh, an, bn = rates(int(P[P_KIND]), v, P[P_VT])
@@ -181,7 +175,10 @@ def _half_gates(P, v, m, h, n, p, b, dt_half, backward):
     if P[P_GM] > 0.0:
         pinf, taup = m_current_gate(v, P[P_TAU_M])
         p = pinf + (p - pinf) * math.exp(-sgn * dt_half / taup)
-    return m, h, n, p
+    if P[P_GH] > 0.0:
+        aq, bq = h_current_gate(v)
+        q = aq / (aq + bq) + (q - aq / (aq + bq)) * math.exp(-sgn * dt_half * (aq + bq))
+    return m, h, n, p, q
 
 
 @njit
@@ -219,13 +216,14 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
         n = S[s, S_N]
         p = S[s, S_P]
         b = S[s, S_B]
+        q = S[s, S_Q]
         if mode == MODE_VC:
             for j in range(n_out):
                 v = cmd[s, j]
-                m, h, n, p, b = _gate_step(P, v, m, h, n, p, b, dt_sample)
+                m, h, n, p, b, q = _gate_step(P, v, m, h, n, p, b, q, dt_sample)
                 v_next = cmd[s, j + 1]
                 icap = C * (v_next - cmd[s, j]) / dt_sample
-                iion = _record(P, out, s, j, v_next, m, h, n, p, b, 0.0, full)
+                iion = _record(P, out, s, j, v_next, m, h, n, p, b, q, 0.0, full)
                 out[s, R_IM, j] = iion + icap
                 if not (abs(iion) < 1e12):
                     S[s, S_V] = v
@@ -235,6 +233,7 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
             f = P[P_PRONASE]
             gk_bar = P[P_GK]
             gm_bar = P[P_GM]
+            gh_bar = P[P_GH]
             g_leak = P[P_GLK] + P[P_GLNA] + P[P_GLX] + P[P_GCL]
             ge_leak = (
                 P[P_GLK] * P[P_EK]
@@ -242,30 +241,32 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
                 + P[P_GLX] * P[P_ELX]
                 + P[P_GCL] * P[P_ECL]
             )
-            m, h, n, p = _half_gates(P, v, m, h, n, p, b, 0.5 * dt, False)
+            m, h, n, p, q = _half_gates(P, v, m, h, n, p, q, 0.5 * dt, False)
             for j in range(n_out):
                 i_inj = cmd[s, j]
                 for _ in range(substeps):
                     gna = P[P_GNA] * (1.0 - b) * m * m * m * ((1.0 - f) * h + f)
-                    gk = gk_bar * n * n * n * n + gm_bar * p + kir_conductance(P, v)
-                    g = gna + gk + g_leak
-                    ge = gna * P[P_ENA] + gk * P[P_EK] + ge_leak
+                    gk = gk_bar * n * n * n * n + gm_bar * p
+                    gh = gh_bar * q
+                    g = gna + gk + gh + g_leak
+                    ge = gna * P[P_ENA] + gk * P[P_EK] + gh * P[P_EH] + ge_leak
                     a = C / dt
                     v = (v * (a - 0.5 * g) + ge + i_inj) / (a + 0.5 * g)
-                    m, h, n, p, b = _gate_step(P, v, m, h, n, p, b, dt)
+                    m, h, n, p, b, q = _gate_step(P, v, m, h, n, p, b, q, dt)
                 if not (abs(v) < V_LIMIT):
                     S[s, S_V] = v
                     return DIVERGED, s, j
                 # gates at the sample time: half a step back from t + dt/2
-                mr, hr, nr, pr = _half_gates(P, v, m, h, n, p, b, 0.5 * dt, True)
-                _record(P, out, s, j, v, mr, hr, nr, pr, b, cmd[s, j + 1], full)
-            m, h, n, p = _half_gates(P, v, m, h, n, p, b, 0.5 * dt, True)
+                mr, hr, nr, pr, qr = _half_gates(P, v, m, h, n, p, q, 0.5 * dt, True)
+                _record(P, out, s, j, v, mr, hr, nr, pr, b, qr, cmd[s, j + 1], full)
+            m, h, n, p, q = _half_gates(P, v, m, h, n, p, q, 0.5 * dt, True)
         S[s, S_V] = v
         S[s, S_M] = m
         S[s, S_H] = h
         S[s, S_N] = n
         S[s, S_P] = p
         S[s, S_B] = b
+        S[s, S_Q] = q
     return OK, -1, -1
 
 

@@ -80,6 +80,16 @@ def m_current_gate(v, tau_max):
     return p_inf, tau
 
 
+@njit
+def h_current_gate(v):
+    """Rates (1/ms) of the Ih (HCN) gate q at ``v`` mV: Kole, Hallermann & Stuart (2006)
+    J Neurosci 26:1677-1687, as in Hay et al. (2011) PLoS Comput Biol 7:e1002107 (Ih.mod;
+    no temperature factor there, none here)."""
+    a = 0.00643 * vtrap(v + 154.9, 11.9)
+    b = 0.193 * math.exp(v / 33.1)
+    return a, b
+
+
 def steady_state(kind: int, v: float, vt: float = 0.0) -> tuple[float, float, float]:
     """``(m_inf, h_inf, n_inf)`` at ``v`` (mV); Q10 does not change steady states."""
     am, bm, ah, bh, an, bn = rates(kind, float(v), float(vt))

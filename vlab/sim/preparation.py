@@ -30,7 +30,7 @@ CABLE_PARAMETERS = {
     "node_length": ("length", "um", 1e-7, 1e-4, "length of a node of Ranvier"),
     "myelin_lamellae": ("number", "", 0.0, 1000.0, "myelin wraps around each internode"),
 }
-CONDUCTANCES = ("gNa", "gK", "gM", "gL", "gCl")
+CONDUCTANCES = ("gNa", "gK", "gM", "gL", "gCl", "gH")
 
 
 class PreparationError(ValueError):
@@ -58,6 +58,7 @@ class Preparation:
     conductances: dict[str, float]  # S/m^2
     gcl_switch: float  # S/m^2
     e_leak: float  # V
+    e_h: float  # V, reversal potential of Ih
     leak_carriers: tuple[str, ...]
     concentrations: dict[str, float]  # mM, keys like "K_in"
     pinned: dict[str, float]  # ion -> V
@@ -124,6 +125,7 @@ def _parse(d: dict, path: Path) -> Preparation:
         "permeability",
         "cable",
         "perfusion",
+        "E_h",
     }
     unknown = set(d) - known
     if unknown:
@@ -220,6 +222,7 @@ def _parse(d: dict, path: Path) -> Preparation:
             "conductance_density",
         ),
         e_leak=_q(path, "leak.E_L", leak.get("E_L"), "voltage"),
+        e_h=_q(path, "E_h", d.get("E_h", "-45 mV"), "voltage"),
         leak_carriers=carriers,
         concentrations=conc,
         pinned=pinned,

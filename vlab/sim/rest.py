@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vlab.sim import kernel as K
-from vlab.sim.kinetics import m_current_gate, rates
+from vlab.sim.kinetics import h_current_gate, m_current_gate, rates
 
 __all__ = ["Rest", "find_rest", "membrane_rhs"]
 
@@ -52,11 +52,12 @@ class Rest:
 
 
 def membrane_rhs(P: np.ndarray, x: np.ndarray, i_hold: float = 0.0) -> np.ndarray:
-    """Time derivative of the state ``x = (V mV, m, h, n, p, b)`` in 1/ms (mV/ms for V);
+    """Time derivative of the state ``x = (V mV, m, h, n, p, b, q)`` in 1/ms (mV/ms for V);
     ``i_hold`` is the injected current density (uA/cm2)."""
-    v, m, h, n, p, b = x
+    v, m, h, n, p, b, q = x
     buf = np.empty((1, K.N_REC, 1))
-    iion = K._record(P, buf, 0, 0, v, m, h, n, p, b, 0.0, False)
+    iion = K._record(P, buf, 0, 0, v, m, h, n, p, b, q, 0.0, False)
+    aq, bq = h_current_gate(v)
     phi = P[K.P_PHI]
     am, bm, ah, bh, an, bn = rates(int(P[K.P_KIND]), v, P[K.P_VT])
     pinf, taup = m_current_gate(v, P[K.P_TAU_M])
@@ -70,6 +71,7 @@ def membrane_rhs(P: np.ndarray, x: np.ndarray, i_hold: float = 0.0) -> np.ndarra
             phi * (an * (1 - n) - bn * n),
             (pinf - p) / taup,
             on * (1 - b) - P[K.P_LIDO_KOFF] * b,
+            aq * (1 - q) - bq * q,
         ]
     )
 
