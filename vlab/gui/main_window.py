@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QThread, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -91,6 +91,9 @@ class MainWindow(QMainWindow):
         self.recording = Recording()
         self.budget = MemoryBudget()
         self._repeat_run_id: str | None = None  # the Repeat run whose sweeps are arriving
+        self._discarded: tuple[list, int] | None = None  # the last Discard, restorable
+        self.acquisition = "gap-free"
+        self.protocol_running = False
         self._saved_count = 0  # sweeps in the recording when it was last saved/opened
         self.settings = Settings()
         self.last_error: str | None = None
@@ -183,7 +186,7 @@ class MainWindow(QMainWindow):
         w.episode_finished.connect(self._on_episode_finished)
         self.stimulator.run_requested.connect(self.run_protocol)
         self.stimulator.stop_requested.connect(self.stop_protocol)
-        self.stimulator.stimulate_requested.connect(self.host.stimulate)
+        self.stimulator.stimulate_requested.connect(self.stimulate)
         self.stimulator.acquisition_changed.connect(self.set_acquisition)
         self._slow_timer = QTimer(self)
         self._slow_timer.timeout.connect(self._refresh_slow)
@@ -328,8 +331,30 @@ class MainWindow(QMainWindow):
             self.tr("Stimulate"),
             self.stimulator.stimulate,
             QKeySequence("Space"),
-            self.tr("Deliver one manual pulse."),
+            self.tr("Deliver one manual pulse (switches to gap-free acquisition if needed)."),
         )
+        am = a.addMenu(self.tr("Acquisition mode"))
+        self.acquisition_group = QActionGroup(self)
+        self.acquisition_actions: dict[str, QAction] = {}
+        for key, text, tip in (
+            (
+                "gap-free",
+                self.tr("Gap-free (continuous)"),
+                self.tr("Stream continuously; Stimulate works."),
+            ),
+            (
+                "episodic",
+                self.tr("Episodic (protocol sweeps)"),
+                self.tr("Record protocol sweeps; idle between runs."),
+            ),
+        ):
+            act = QAction(text, self, checkable=True)
+            act.setStatusTip(tip)
+            act.setChecked(key == "gap-free")
+            act.triggered.connect(lambda _c=False, key=key: self.choose_acquisition(key))
+            self.acquisition_group.addAction(act)
+            am.addAction(act)
+            self.acquisition_actions[key] = act
         a.addSeparator()
         self.pause_action = self._action(
             a,
@@ -437,11 +462,19 @@ class MainWindow(QMainWindow):
         )
         self._action(
             an,
-            self.tr("Discard all sweeps"),
+            self.tr("Discard all sweeps…"),
             self.discard_sweeps,
             None,
-            self.tr("Forget every recorded sweep."),
+            self.tr("Forget every recorded sweep (asks first; can be restored)."),
         )
+        self.restore_action = self._action(
+            an,
+            self.tr("Restore discarded sweeps"),
+            self.restore_discarded,
+            None,
+            self.tr("Bring back the sweeps of the last Discard."),
+        )
+        self.restore_action.setEnabled(False)
 
         h = mb.addMenu(self.tr("&Help"))
         self._action(
@@ -535,6 +568,32 @@ class MainWindow(QMainWindow):
     def set_acquisition(self, acquisition: str) -> None:
         self.host.set_acquisition.emit(acquisition)
         self.scope.set_display(acquisition)
+        self.acquisition = acquisition
+        act = self.acquisition_actions.get(acquisition)
+        if act is not None and not act.isChecked():
+            act.setChecked(True)
+
+    def choose_acquisition(self, acquisition: str) -> None:
+        """Switch acquisition from the menu (through the stimulator's selector)."""
+        combo = self.stimulator.acquisition_combo
+        i = combo.findData(acquisition)
+        if i >= 0 and combo.currentIndex() != i:
+            combo.setCurrentIndex(i)  # emits acquisition_changed -> set_acquisition
+        else:
+            self.set_acquisition(acquisition)
+
+    def stimulate(self, amplitude: float, duration: float) -> None:
+        """A manual pulse: in episodic acquisition switch to gap-free first (and say so),
+        or, while a protocol runs, say how to stimulate by hand. Never a silent no-op."""
+        if self.protocol_running:
+            self.show_message(
+                self.tr("A protocol is running: press Stop (Esc) first to stimulate by hand.")
+            )
+            return
+        if self.acquisition != "gap-free":
+            self.choose_acquisition("gap-free")
+            self.show_message(self.tr("Switched to gap-free acquisition to deliver the stimulus."))
+        self.host.stimulate.emit(float(amplitude), float(duration))
 
     def run_protocol(self, repeat: bool = False) -> None:
         p = self.rig.protocol
@@ -549,6 +608,7 @@ class MainWindow(QMainWindow):
         if self.stimulator.acquisition_combo.currentIndex() != 1:
             self.stimulator.acquisition_combo.setCurrentIndex(1)  # emits -> set_acquisition
         self.scope.begin_episode(p.sweep_duration)
+        self.protocol_running = True
         self.host.run_protocol.emit(p, bool(repeat))
         self.show_message(self.tr("Running {}").format(p.name))
 
@@ -563,6 +623,7 @@ class MainWindow(QMainWindow):
 
     def _on_episode_finished(self) -> None:
         """The run ended or was stopped (after its last delivery: signals keep their order)."""
+        self.protocol_running = False
         self.show_message(
             self.tr("Protocol finished: {} sweeps recorded").format(len(self.recording))
         )
@@ -698,6 +759,14 @@ class MainWindow(QMainWindow):
     def _on_rig_event(self, kind: str, detail: object) -> None:
         self._update_undo_actions()
         self._update_status_labels()
+        if QThread.currentThread() is self.thread():
+            self._sync_reversals()  # E lines follow undo and preparation switches at once
+
+    def _sync_reversals(self) -> None:
+        """Put the rig's present reversal potentials on the scope (GUI thread)."""
+        with self.rig.lock:
+            rev = self.rig.cell.reversals()
+        self.scope.set_reversal(rev)
 
     def _update_undo_actions(self) -> None:
         self.undo_action.setEnabled(self.rig.can_undo)
@@ -754,6 +823,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_slow(self) -> None:
         self._update_status_labels()
+        self._sync_reversals()  # also while no blocks arrive (episodic, idle)
         perf = self.side_panels.get("perfusion")
         if perf is not None and hasattr(perf, "refresh"):
             try:
@@ -797,10 +867,54 @@ class MainWindow(QMainWindow):
     def kept_sweeps(self) -> list:
         return [s for s in self.recording if s.kept]
 
-    def discard_sweeps(self) -> None:
+    def ask_discard(self, n: int) -> bool:
+        """Ask before discarding ``n`` sweeps (tests replace this method)."""
+        if QApplication.platformName() == "offscreen":
+            return True  # nobody to ask; the discard can be restored
+        answer = QMessageBox.question(
+            self,
+            self.tr("Discard all sweeps"),
+            self.tr(
+                "Discard all {} recorded sweeps? You can bring them back with "
+                "Analysis ▸ Restore discarded sweeps until the next discard."
+            ).format(n),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    def discard_sweeps(self) -> bool:
+        """Forget every sweep after asking; the last discard can be restored."""
+        n = len(self.recording)
+        if n == 0:
+            self.show_message(self.tr("There are no sweeps to discard."))
+            return False
+        if not self.ask_discard(n):
+            return False
+        self._discarded = (list(self.recording.sweeps), self._saved_count)
         self.recording.clear()
+        self.budget.enforce(self.recording)
         self._saved_count = 0
-        self.show_message(self.tr("All sweeps discarded."))
+        self.restore_action.setEnabled(True)
+        self.show_message(
+            self.tr(
+                "{} sweeps discarded (Analysis ▸ Restore discarded sweeps brings them back)."
+            ).format(n)
+        )
+        return True
+
+    def restore_discarded(self) -> None:
+        """Undo the last Discard: its sweeps come back before any recorded since."""
+        if not getattr(self, "_discarded", None):
+            return
+        sweeps, saved = self._discarded
+        self._discarded = None
+        newer = list(self.recording.sweeps)
+        self.recording.sweeps[:] = sweeps + newer
+        self._saved_count = saved
+        self.budget.enforce(self.recording)
+        self.restore_action.setEnabled(False)
+        self.show_message(self.tr("{} discarded sweeps restored.").format(len(sweeps)))
 
     def open_analysis(self) -> None:
         win = AnalysisWindow(self.kept_sweeps(), parent=None)
@@ -888,6 +1002,8 @@ class MainWindow(QMainWindow):
         self.stimulator.acquisition_combo.blockSignals(True)
         self.stimulator.acquisition_combo.setCurrentIndex(1)
         self.stimulator.acquisition_combo.blockSignals(False)
+        self.acquisition = "episodic"
+        self.acquisition_actions["episodic"].setChecked(True)
         self.scope.begin_episode(p.sweep_duration)
         blocks = sim.run_episode(p)
         self.on_blocks(blocks)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.analysis.cursors import between_cursors_each
 from vlab.gui.palette import ION_COLOURS, OKABE_ITO
 from vlab.units import format_si
 
@@ -159,6 +160,7 @@ class Scope(QWidget):
 
     REDRAW_HZ = 60
     MAX_SWEEPS = 100  # overlaid sweeps kept on screen (the recording keeps them all)
+    LEGEND_MAX = 8  # newest sweeps named in the legend
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -201,6 +203,11 @@ class Scope(QWidget):
         self.im_plot.setYRange(-1e-9, 1e-9, padding=0)
         self.vm_plot.setXRange(0, self.window_s, padding=0)
 
+        # which colour is which sweep (newest LEGEND_MAX of the overlay)
+        self.legend = self.vm_plot.addLegend(
+            offset=(-10, 5), colCount=4, labelTextColor="#DDDDDD", brush=pg.mkBrush(16, 20, 24, 200)
+        )
+        self.legend.setVisible(False)
         self.vm_curve = self.vm_plot.plot(pen=pg.mkPen(VM_COLOUR, width=1))
         self.im_curve = self.im_plot.plot(pen=pg.mkPen(IM_COLOUR, width=1))
         for c in (self.vm_curve, self.im_curve):
@@ -293,7 +300,7 @@ class Scope(QWidget):
         self.table = QTableWidget(2, 5)
         self.table.setHorizontalHeaderLabels(
             [
-                self.tr("channel"),
+                self.tr("trace"),
                 self.tr("Δt"),
                 self.tr("Δ (2−1)"),
                 self.tr("peak"),
@@ -304,10 +311,11 @@ class Scope(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip(
-            self.tr("Measurements between cursor 1 and cursor 2 on the newest trace.")
+            self.tr(
+                "Measurements between cursor 1 and cursor 2 on every trace shown, newest "
+                "first; the names have the colours of their sweeps."
+            )
         )
-        for r, name in enumerate((self.tr("Vm"), self.tr("Im"))):
-            self.table.setItem(r, 0, QTableWidgetItem(name))
         self._fit_table()
 
         lay = QVBoxLayout(self)
@@ -357,6 +365,7 @@ class Scope(QWidget):
             if block.sweep_done:
                 sw.done = True
                 self._expand_pending = True
+                self._measure_due = 0.0  # a whole sweep: measure it at the next frame
             if self._episode_duration is None or block.t[-1] > self._episode_duration:
                 self._episode_duration = float(block.t[-1])
                 self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
@@ -385,6 +394,7 @@ class Scope(QWidget):
         for sw in self.sweeps:
             sw.vm_item.setVisible(not gap)
             sw.im_item.setVisible(not gap)
+        self.legend.setVisible(not gap and bool(self.sweeps))
         if gap:
             self.sweep_label.setText("")
             self.ring.clear()
@@ -420,7 +430,15 @@ class Scope(QWidget):
             it.setData([], [])
         self._pool.append((sw.vm_item, sw.im_item))
 
+    def _update_legend(self) -> None:
+        self.legend.clear()
+        shown = self.sweeps[-self.LEGEND_MAX :]
+        for sw in shown:
+            self.legend.addItem(sw.vm_item, self.tr("sweep {}").format(sw.index + 1))
+        self.legend.setVisible(self.display == "episodic" and bool(shown))
+
     def _fade(self) -> None:
+        self._update_legend()
         n = len(self.sweeps)
         for age, sw in enumerate(reversed(self.sweeps)):
             alpha = 255 if age == 0 else max(70, int(230 - 12 * age))
@@ -439,6 +457,7 @@ class Scope(QWidget):
         for sw in self.sweeps:
             self._release(sw)
         self.sweeps.clear()
+        self._update_legend()
 
     def clear(self) -> None:
         """Remove every trace (gap-free buffer and episodic sweeps)."""
@@ -447,6 +466,7 @@ class Scope(QWidget):
         self.vm_curve.setData([], [])
         self.im_curve.setData([], [])
         self._dirty = True
+        self._measure_due = 0.0
 
     # ------------------------------------------------------------------ drawing
     def newest_trace(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -513,6 +533,11 @@ class Scope(QWidget):
             self._frames = 0
             self._fps_t0 = now
         self.frame_painted.emit()
+
+    def set_reversal(self, reversal: dict[str, float]) -> None:
+        """Show these reversal potentials (V) now (after undo, a preparation switch...)."""
+        self.reversal = dict(reversal)
+        self._update_reversal_lines()
 
     def set_hidden_readouts(self, names) -> None:
         """Hide read-outs a practical step asks for (``"reversals"``: the E lines)."""
@@ -589,7 +614,7 @@ class Scope(QWidget):
         row_h = fm.height() + 10
         self.table.verticalHeader().setDefaultSectionSize(row_h)
         self.table.horizontalHeader().setFixedHeight(row_h)
-        self.table.setFixedHeight(3 * row_h + 4)
+        self.table.setFixedHeight(4 * row_h + 4)  # header + 3 rows; more scroll
 
     # ------------------------------------------------------------------ cursors
     def _sync_cursor(self, line, other) -> None:
@@ -620,39 +645,78 @@ class Scope(QWidget):
         span = x1 - x0
         self.set_cursors(x0 + 0.25 * span, x0 + 0.75 * span)
 
-    def measurements(self) -> dict[str, dict[str, float]]:
-        """Between the cursors on the newest trace: dt, delta (y2 - y1), peak, mean."""
-        x1, x2 = sorted(self.cursor_positions())
-        t, vm, im = self.newest_trace()
-        out = {}
-        for name, y, kind in (("Vm", vm, "max"), ("Im", im, "abs")):
-            res = {"dt": x2 - x1, "delta": float("nan"), "peak": float("nan"), "mean": float("nan")}
-            if t.size >= 2:
-                sel = (t >= x1) & (t <= x2)
-                res["delta"] = float(np.interp(x2, t, y) - np.interp(x1, t, y))
-                if sel.any():
-                    seg = y[sel]
-                    res["peak"] = float(seg.max() if kind == "max" else seg[np.argmax(np.abs(seg))])
-                    res["mean"] = float(seg.mean())
-            out[name] = res
+    def _shown_traces(self) -> list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]]:
+        """(name, colour, t, Vm, Im) of every trace on screen, newest first."""
+        if self.display == "gap-free":
+            t, vm, im = self._window()
+            return [(self.tr("trace"), CURSOR_COLOUR, t, vm, im)]
+        out = []
+        for sw in reversed(self.sweeps):
+            t, vm, im = sw.arrays()
+            name = self.tr("sweep {}").format(sw.index + 1)
+            out.append((name, SWEEP_COLOURS[sw.index % len(SWEEP_COLOURS)], t, vm, im))
         return out
 
+    def measurements_all(self) -> list[dict]:
+        """Between the cursors on every shown trace, newest first.
+
+        Each row: ``name``, ``colour`` and, for ``"Vm"`` and ``"Im"``, dt, delta (y2 − y1),
+        peak (Vm: maximum; Im: the sample of largest magnitude, signed) and mean (SI).
+        """
+        x1, x2 = sorted(self.cursor_positions())
+        rows = []
+        for name, colour, t, vm, im in self._shown_traces():
+            row: dict = {"name": name, "colour": colour}
+            pair = between_cursors_each([(t, vm), (t, im)], x1, x2)
+            for chan, m in zip(("Vm", "Im"), pair, strict=True):
+                res = {"dt": x2 - x1, "delta": m["dy"], "peak": m["max"], "mean": m["mean"]}
+                if chan == "Im":
+                    res["peak"] = m["min"] if abs(m["min"]) > abs(m["max"]) else m["max"]
+                if t.size < 2 or not ((t >= x1) & (t <= x2)).any():
+                    res["peak"] = res["mean"] = float("nan")
+                    if t.size < 2:
+                        res["delta"] = float("nan")
+                row[chan] = res
+            rows.append(row)
+        return rows
+
+    def measurements(self) -> dict[str, dict[str, float]]:
+        """Between the cursors on the newest trace: dt, delta (y2 - y1), peak, mean."""
+        rows = self.measurements_all()
+        if rows:
+            return {"Vm": rows[0]["Vm"], "Im": rows[0]["Im"]}
+        x1, x2 = sorted(self.cursor_positions())
+        nan = float("nan")
+        empty = {"dt": x2 - x1, "delta": nan, "peak": nan, "mean": nan}
+        return {"Vm": dict(empty), "Im": dict(empty)}
+
     def update_measurements(self) -> None:
-        m = self.measurements()
-        for r, (name, unit) in enumerate((("Vm", "V"), ("Im", "A"))):
-            vals = m[name]
-            cells = (
-                format_si(vals["dt"], "s"),
-                format_si(vals["delta"], unit),
-                format_si(vals["peak"], unit),
-                format_si(vals["mean"], unit),
-            )
-            for c, text in enumerate(cells, start=1):
-                item = self.table.item(r, c)
-                if item is None:
-                    self.table.setItem(r, c, QTableWidgetItem(text))
-                elif item.text() != text:
-                    item.setText(text)
+        """Fill the cursor table: two rows (Vm, Im) per shown trace, newest first."""
+        rows = self.measurements_all()
+        n = max(2, 2 * len(rows))
+        if self.table.rowCount() != n:
+            self.table.setRowCount(n)
+        r = 0
+        for row in rows or [{"name": "", "colour": CURSOR_COLOUR, **self.measurements()}]:
+            for chan, unit in (("Vm", "V"), ("Im", "A")):
+                vals = row[chan]
+                cells = (
+                    f"{row['name']} {chan}".strip(),
+                    format_si(vals["dt"], "s"),
+                    format_si(vals["delta"], unit),
+                    format_si(vals["peak"], unit),
+                    format_si(vals["mean"], unit),
+                )
+                for c, text in enumerate(cells):
+                    item = self.table.item(r, c)
+                    if item is None:
+                        item = QTableWidgetItem(text)
+                        self.table.setItem(r, c, item)
+                    elif item.text() != text:
+                        item.setText(text)
+                    if c == 0:
+                        item.setForeground(QColor(row["colour"]))
+                r += 1
 
     # ------------------------------------------------------------------ look
     def set_ui_font(self, font: QFont) -> None:

@@ -149,6 +149,8 @@ class PerfusionPanel(QWidget):
         self.setObjectName("PerfusionPanel")
         self.rows: dict[str, DrugRow] = {}
         self._live_block: dict[str, float] = {}
+        self._blocks_since_refresh = 0
+        self._live_fresh = False  # blocks arrived between the last two refreshes
         outer = QVBoxLayout(self)
         box = QGroupBox(self.tr("Perfusion"), self)
         outer.addWidget(box)
@@ -235,10 +237,17 @@ class PerfusionPanel(QWidget):
             self.refresh()
 
     def update_block(self, block) -> None:
-        """Take the live fraction blocked from a simulator Block (``block.blocked``)."""
+        """Take the live fraction blocked from a simulator Block (``block.blocked``).
+
+        Used only for use-dependent drugs (their block changes spike by spike) and only
+        while blocks keep coming (one since the refresh before last): with the
+        simulation idle (episodic, paused) the bar follows the drug at the cell, never a
+        number from an old block.
+        """
         blocked = getattr(block, "blocked", None)
         if isinstance(blocked, dict):
             self._live_block = {str(k): float(v) for k, v in blocked.items()}
+            self._blocks_since_refresh += 1
 
     def fraction(self, name: str) -> float:
         """The fraction shown for ``name`` now (0..1)."""
@@ -246,7 +255,13 @@ class PerfusionPanel(QWidget):
         if drug.mechanism == "remove-inactivation":
             return float(self.rig.bath.pronase_removed)
         live = self._live_block.get(name)
-        if live is not None and math.isfinite(live) and drug.name in self.rig.bath.concentrations():
+        if (
+            drug.mechanism == "use-dependent"
+            and (self._live_fresh or self._blocks_since_refresh > 0)
+            and live is not None
+            and math.isfinite(live)
+            and drug.name in self.rig.bath.concentrations()
+        ):
             return live
         bound = self.rig.bath.occupancy().get(drug.name)
         if bound:
@@ -257,6 +272,8 @@ class PerfusionPanel(QWidget):
 
     def refresh(self) -> None:
         """Show the bath's present state (call a few times a second while running)."""
+        self._live_fresh = self._blocks_since_refresh > 0  # no block since: the bath rules
+        self._blocks_since_refresh = 0
         bath = self.rig.bath
         now = bath.concentrations()
         applied = bath.applied()
