@@ -337,7 +337,7 @@ def _run_axon(args, protocol) -> int:
     setup.demyelinated = [parse_stretch(s, length, "--demyelinate") for s in args.demyelinate]
     axon = setup.build()
     sites = parse_sites(args.record, length)
-    res = axon.run(protocol, record=sites, dt_max=args.dt_max or 10e-6)
+    res = axon.run(protocol, record=sites, dt_max=args.dt_max or None)
     command = res.command
     if command is None:  # a run with a protocol always returns its command
         raise RuntimeError("the axon run returned no stimulus command")

@@ -145,3 +145,24 @@ def test_bath_lidocaine_blocks_conduction_in_the_squid_axon():
 
     assert run().max() > 0.0
     assert run(("lidocaine", 10.0)).max() < -0.05  # 10 mM: conduction fails
+
+
+def test_pronase_by_internal_perfusion_prolongs_the_propagated_spike():
+    """Armstrong, Bezanilla & Rojas (1973): without Na+ inactivation the action potential
+    of the perfused squid axon is greatly prolonged."""
+    from vlab.sim.cable import Axon
+
+    def width_above_0(drug=None):
+        ax = Axon("squid_axon")
+        if drug:
+            ax.cell.set_drug(*drug)
+        cmd = np.zeros(2001)
+        cmd[50:150] = 20e-6
+        v = ax.run(command=cmd, sample_interval=1e-5, record={"far": 0.04}, dt_max=1e-5)
+        return np.count_nonzero(v.traces["far"][0] > 0.0) * 1e-5
+
+    control = width_above_0()
+    assert control > 0
+    assert width_above_0(("pronase", 1.0)) > 3 * control
+    with pytest.raises(DrugError, match="inside"):
+        Axon("squid_axon").apply_drug_locally("pronase", 1.0, 0.01, 0.02)

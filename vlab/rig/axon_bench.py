@@ -276,7 +276,7 @@ def run_pulse(axon: Axon, stimulus: PulseStimulus) -> BenchSweep:
         command=cmd,
         sample_interval=SAMPLE_INTERVAL,
         record={"S1": axon.geometry["stim_x"]},
-        dt_max=SAMPLE_INTERVAL,
+        dt_max=min(SAMPLE_INTERVAL, axon.default_dt()),
         snapshot_every=SAMPLE_INTERVAL,
         extra_stimuli=extra,
     )

@@ -88,6 +88,7 @@ def advance_cable(
     substeps,
     C,
     gna,
+    fni,
     gk,
     glk,
     glna,
@@ -113,6 +114,7 @@ def advance_cable(
     weights : (n_elec, n_comp) share of each electrode's current per compartment.
     tab, tab_half : gate tables for dt and dt/2 (:func:`gate_tables`).
     C, gna, gk, glk, glna, glx : (n_comp,) uF and mS per compartment (block applied).
+    fni : (n_comp,) fraction of Na+ channels without inactivation (pronase), 0..1.
     ena, ek : mV; elx : (n_comp,) reversal (mV) of the fixed-reversal leak.
     gax : (n_comp - 1,) axial conductance between neighbours, mS.
     V, M, H, N : (n_comp,) state, updated in place (gates at whole steps between calls).
@@ -142,7 +144,7 @@ def advance_cable(
         for _ in range(substeps):
             for i in range(n_comp):
                 m = M[i]
-                g_na = gna[i] * m * m * m * H[i]
+                g_na = gna[i] * m * m * m * ((1.0 - fni[i]) * H[i] + fni[i])
                 n4 = N[i] * N[i]
                 g_k = gk[i] * n4 * n4
                 g = g_na + g_k + glk[i] + glna[i] + glx[i]
