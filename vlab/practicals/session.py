@@ -19,7 +19,12 @@ from vlab.practicals.answers import AnswerContext, evaluate
 from vlab.practicals.checks import best_sweep, describe_condition, parse_condition
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.model import Practical, Question, Step
-from vlab.practicals.progress import Progress, load_progress, save_progress, seal_of
+from vlab.practicals.progress import (
+    Progress,
+    load_progress_with_notice,
+    save_progress,
+    seal_of,
+)
 from vlab.practicals.rigsetup import ControlLock, resolved
 from vlab.practicals.unknowns import (
     draw_unknowns,
@@ -291,9 +296,17 @@ class PracticalSession:
         if graded is None:
             graded = practical.graded or bool(klass is not None and klass.graded)
         self.graded = bool(graded)
-        self.progress = progress or load_progress(
-            practical.name, self.student_id, root, self.class_id
-        )
+        #: A sentence for the student if their progress file was damaged (kept aside, the
+        #: last good state restored), else None.
+        self.notice: str | None = None
+        #: Why the last save failed ("progress not saved: ..."), or None if it worked. The
+        #: practical keeps working (presets, locks, grading) when the disk does not.
+        self.save_problem: str | None = None
+        if progress is None:
+            progress, self.notice = load_progress_with_notice(
+                practical.name, self.student_id, root, self.class_id
+            )
+        self.progress = progress
         self.progress.class_id = self.class_id
         self.progress.mode = "graded" if self.graded else "practice"
         self.unknowns = draw_unknowns(practical, self.student_id, self.seed)
@@ -588,8 +601,14 @@ class PracticalSession:
 
     def _save(self) -> None:
         self.progress.seal = seal_of(self.progress, self.seed)
-        if self.autosave:
+        if not self.autosave:
+            return
+        try:
             save_progress(self.progress, self.root)
+        except PracticalError as exc:
+            self.save_problem = str(exc)
+        else:
+            self.save_problem = None
 
     def reset(self) -> None:
         """Forget every answer (a fresh start; refused in graded mode); saved."""

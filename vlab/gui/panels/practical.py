@@ -332,6 +332,11 @@ class PracticalPanel(QWidget):
         self.lock_label.setWordWrap(True)
         self.lock_label.setStyleSheet("color:#566074")
         outer.addWidget(self.lock_label)
+        self.save_label = QLabel("")  # "progress not saved" (read-only or full disk)
+        self.save_label.setWordWrap(True)
+        self.save_label.setStyleSheet(f"color:{_BAD}")
+        self.save_label.setVisible(False)
+        outer.addWidget(self.save_label)
         buttons = QHBoxLayout()
         self.prev_button = QPushButton("\u2190 Previous")
         self.next_button = QPushButton("Next \u2192")
@@ -409,6 +414,16 @@ class PracticalPanel(QWidget):
         self.step_list.setFixedHeight(rows * row_h + 2 * self.step_list.frameWidth() + 4)
         self._enable(True)
         self.go_to(self.session.step_index)
+        if self.session.notice:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Practical progress",
+                self.session.notice,
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # not modal-blocking
 
     def go_to(self, index: int) -> None:
         """Show step ``index`` and configure the rig as it says."""
@@ -420,6 +435,7 @@ class PracticalPanel(QWidget):
         self.step_list.blockSignals(False)
         self._show_step(index)
         self.apply_step_preset()
+        self.show_save_state()
 
     def apply_step_preset(self) -> None:
         """Apply the current step's rig preset to the rig."""
@@ -512,11 +528,23 @@ class PracticalPanel(QWidget):
         self.next_button.setEnabled(index < len(s.practical.steps) - 1)
         self.refresh_marks()
 
+    def show_save_state(self) -> None:
+        """Say "progress not saved" (and why) while saving fails; hide it once it works."""
+        problem = self.session.save_problem if self.session is not None else None
+        self.save_label.setText(
+            f"\u26a0 Your progress is not being saved ({problem}). You can go on; "
+            "answers count once saving works again."
+            if problem
+            else ""
+        )
+        self.save_label.setVisible(bool(problem))
+
     def refresh_marks(self) -> None:
         """Update the check marks of the step list and the score."""
         s = self.session
         if s is None:
             return
+        self.show_save_state()
         for k, step in enumerate(s.practical.steps):
             item = self.step_list.item(k)
             done = s.step_complete(k) and bool(step.questions)
