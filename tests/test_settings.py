@@ -45,3 +45,14 @@ def test_unwritable_folder_does_not_raise(tmp_path):
     blocker.write_text("x")
     s = Settings(blocker / "sub" / "settings.json")  # parent is a file: cannot mkdir
     assert s.save() is False
+
+
+def test_yes_no_settings_round_trip_and_reject_other_types(tmp_path):
+    p = tmp_path / "settings.json"
+    s = Settings(p)
+    assert s.get("show_welcome") is True
+    s.set("show_welcome", False)
+    s.save()
+    assert Settings(p).get("show_welcome") is False
+    p.write_text('{"show_welcome": 0}')
+    assert Settings(p).get("show_welcome") is True  # 0 is not a yes/no answer

@@ -17,8 +17,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from vlab import __version__
 
 GUI_FLAGS = ("--screenshot", "--smoke-test", "--protocol", "--preparation", "--drug")
@@ -35,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         from vlab.gui.app import main as gui_main
 
         return gui_main(argv)
-    parser = _parser()
+    # the practicals' sub-commands (and their imports) only when they are asked for
+    parser = _parser(practicals=argv[0] == "practical")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its message
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(practicals: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vlab",
         description="vlab, a virtual electrophysiology lab. Without a command it opens the rig "
@@ -131,9 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     dr.set_defaults(func=cmd_drugs)
 
     pc = sub.add_parser("practical", help="guided practicals (list, class, answers, grade)")
-    from vlab.practicals.cli import add_arguments as practical_arguments
+    if practicals:
+        from vlab.practicals.cli import add_arguments as practical_arguments
 
-    practical_arguments(pc)
+        practical_arguments(pc)
     pc.set_defaults(func=cmd_practical)
     return p
 
@@ -311,6 +311,8 @@ def _run_axon(args, protocol) -> int:
 
     The set-up is validated by the axon bench's own model (:mod:`vlab.rig.axon_bench`), so
     the command line accepts exactly what the bench window accepts."""
+    import numpy as np
+
     from vlab.recording import Sweep, write_csv, write_npz
     from vlab.rig.axon_bench import AxonSetup, parse_stretch, readout
     from vlab.sim.drugs import get_drug, parse_drug_application

@@ -30,6 +30,7 @@ DEFAULTS = {
     "speed": 1.0,
     "recent_experiments": [],
     "recent_protocols": [],
+    "show_welcome": True,  # the first-start welcome (vlab.gui.welcome)
     "window_geometry": {},  # window key -> {"x", "y", "w", "h", "maximised"} (vlab.gui.geometry)
 }
 
@@ -84,6 +85,9 @@ class Settings:
             elif isinstance(default, float):
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.data[key] = float(value)
+            elif isinstance(default, bool):
+                if isinstance(value, bool):
+                    self.data[key] = value
             elif isinstance(value, type(default)) and not isinstance(value, bool):
                 self.data[key] = value
 

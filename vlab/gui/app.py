@@ -177,6 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     win.show_placed()
     if splash is not None:
         splash.finish(win)
+    from vlab.gui.welcome import should_welcome
+
+    if should_welcome(win.settings):
+        from PySide6.QtCore import QTimer
+
+        # once the event loop runs and the rig window is on screen: a dialog opened on a
+        # window that is not yet mapped was left unpainted under openbox
+        QTimer.singleShot(0, win.show_welcome)
     rc = app.exec()
     win.shutdown()
     return int(rc)

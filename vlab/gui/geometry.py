@@ -144,6 +144,19 @@ class _PlainHeightLayout(QVBoxLayout):
     def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API
         return False
 
+    def setGeometry(self, rect) -> None:  # noqa: N802 - Qt API
+        """Keep the holder at least as tall as the panel's minimum at this width (wrapped
+        text takes more lines when narrow), so that the panel scrolls, never overlaps."""
+        super().setGeometry(rect)
+        item = self.itemAt(0)
+        inner = item.widget().layout() if item is not None and item.widget() else None
+        holder = self.parentWidget()
+        if inner is None or holder is None or not inner.hasHeightForWidth():
+            return
+        need = inner.minimumHeightForWidth(rect.width())
+        if need > 0 and need != holder.minimumHeight():
+            holder.setMinimumHeight(need)
+
 
 def panel_scroll_area(panel: QWidget) -> QScrollArea:
     """A frameless, resizable scroll area holding ``panel`` (scrolls only when it must)."""

@@ -28,6 +28,7 @@ __all__ = [
 
 #: help topic -> window title (topics are the panel names used with F1)
 TOPICS: dict[str, str] = {
+    "getting_started": "Getting started",
     "amplifier": "Amplifier",
     "stimulator": "Stimulator and protocols",
     "scope": "Oscilloscope",

@@ -45,6 +45,7 @@ from vlab.gui.panels.preparation import PreparationPanel
 from vlab.gui.panels.solutions import SolutionsPanel
 from vlab.gui.panels.stimulator import StimulatorPanel
 from vlab.gui.scope import Scope
+from vlab.gui.welcome import WelcomeDialog
 from vlab.gui.worker import SPEEDS, WorkerHost
 from vlab.recording import Recording
 from vlab.recording.budget import MemoryBudget, compact_sweep, is_repeat, keep_last_cycle
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow):
         self.paused = False
         self.ui_scale = 1.0
         self._status_info: dict = {}
+        self._blocks_seen = False  # the simulator has not delivered anything yet
         self._analysis_windows: list[QWidget] = []
         self._base_font = QFont(QApplication.font())
         self.setWindowTitle(self.tr("vlab — virtual electrophysiology rig"))
@@ -198,9 +200,9 @@ class MainWindow(QMainWindow):
             for act in self.scale_group.actions():
                 act.setChecked(act.text() == f"{scale * 100:.0f} %")
         self.fit_docks()
-        self._update_status_labels()
         if start_worker:
             self.host.start()
+        self._update_status_labels()
 
     # ------------------------------------------------------------------ building
     def _add_dock(
@@ -479,6 +481,21 @@ class MainWindow(QMainWindow):
         h = mb.addMenu(self.tr("&Help"))
         self._action(
             h,
+            self.tr("Getting started"),
+            lambda: self.show_help("getting_started"),
+            None,
+            self.tr("A five-minute tour of the rig."),
+        )
+        self._action(
+            h,
+            self.tr("Welcome…"),
+            self.show_welcome,
+            None,
+            self.tr("Choose a guided practical or free play."),
+        )
+        h.addSeparator()
+        self._action(
+            h,
             self.tr("Help on the scope"),
             lambda: self.show_help("scope"),
             None,
@@ -665,6 +682,26 @@ class MainWindow(QMainWindow):
         self.scope.set_ui_font(font)
         self.fit_docks()
 
+    def show_welcome(self) -> WelcomeDialog:
+        """Open the welcome (practical or free play); returns it (non-modal)."""
+        dlg = WelcomeDialog(self.settings, self)
+        dlg.chosen.connect(self._on_welcome_choice)
+        self.welcome = dlg
+        dlg.open()
+        return dlg
+
+    def _on_welcome_choice(self, what: str) -> None:
+        if what == "practical" and self.practical is not None:
+            dock = self.docks["practical"]
+            dock.show()
+            dock.raise_()
+            self.practical.practical_combo.setFocus()
+            self.show_message(self.tr("Choose a practical, type your student ID and press Open."))
+        elif what == "help":
+            self.show_help("getting_started")
+        else:
+            self.show_message(self.tr("Free play: press Space to stimulate, F5 to run a protocol."))
+
     def show_placed(self) -> None:
         """Show the window where the user left it, within the screen (maximised on a
         screen too small for 1280x800); :meth:`closeEvent` remembers the place."""
@@ -703,6 +740,7 @@ class MainWindow(QMainWindow):
             self.membrane_view.hidden_readouts = frozenset(lock.hidden)
 
     def on_blocks(self, blocks) -> None:
+        self._blocks_seen = True
         self.scope.add_blocks(blocks)
         mv = self.membrane_view
         if mv is not None and not self.docks["membrane_view"].isVisible():
@@ -781,6 +819,9 @@ class MainWindow(QMainWindow):
             self.speed_label.setText(self.tr("not streaming"))
         elif self.paused:
             self.speed_label.setText(self.tr("paused"))
+        elif not self._blocks_seen:
+            # the first start after an install without the kernel cache compiles it here
+            self.speed_label.setText(self.tr("starting the simulator…"))
         elif sp is None:
             self.speed_label.setText(self.tr("speed —"))
         else:

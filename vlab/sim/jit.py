@@ -12,11 +12,39 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sys
 import types
 
 log = logging.getLogger(__name__)
 
 __all__ = ["njit", "JIT_ENABLED"]
+
+
+#: numba cache compiled at install time (``scripts/setup-env`` runs ``vlab.rig.warmup``
+#: with NUMBA_CACHE_DIR set here); copied into a new user's cache on their first start, so
+#: that no student's first start waits for the compiler (docs/performance.md, "Start-up")
+SEED_CACHE = os.path.join(sys.prefix, "share", "vlab", "numba-cache")
+
+
+def _seed(path: str) -> None:
+    """Copy into the per-user cache folder the install-time cache files it lacks (a new
+    user, or a Python the user has not run vlab with); the user's own files are kept."""
+    if os.environ.get("VLAB_NO_SEED_CACHE") == "1" or not os.path.isdir(SEED_CACHE):
+        return  # (VLAB_NO_SEED_CACHE=1: bench/bench_startup.py measures a start without it)
+    if os.path.abspath(path) == os.path.abspath(SEED_CACHE):
+        return
+    try:
+        for folder, _dirs, files in os.walk(SEED_CACHE):
+            rel = os.path.relpath(folder, SEED_CACHE)
+            target = os.path.normpath(os.path.join(path, rel))
+            for name in files:
+                dest = os.path.join(target, name)
+                if not os.path.exists(dest):
+                    os.makedirs(target, exist_ok=True)
+                    shutil.copy2(os.path.join(folder, name), dest)
+    except OSError as exc:  # the kernels are compiled instead
+        log.info("could not copy the install-time kernel cache (%s)", exc)
 
 
 def _cache_dir() -> str | None:
@@ -32,6 +60,7 @@ def _cache_dir() -> str | None:
         with open(probe, "w") as fh:
             fh.write("ok")
         os.remove(probe)
+        _seed(path)
         return path
     except Exception:  # noqa: BLE001 - any failure means: no cache
         return None

@@ -133,7 +133,7 @@ class AmplifierPanel(QWidget):
             (self.im_readout, self.tr("Membrane current, as the amplifier reports it.")),
         ):
             lab.setToolTip(tip)
-        self.readout_source = QLabel("")
+        self.readout_source = QLabel(self.tr("waiting for the simulator…"))
         self.readout_source.setWordWrap(True)
         self.readout_source.setToolTip(self.tr("When the Vm and Im values above were measured."))
         self.readout_source.setStyleSheet("color: palette(mid);")

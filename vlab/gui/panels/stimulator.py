@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -47,6 +47,27 @@ __all__ = ["StimulatorPanel", "EPOCH_COLUMNS"]
 EPOCH_COLUMNS = ("type", "duration", "level", "level_increment", "duration_increment")
 
 
+def protocol_titles(builtins: dict[str, Path]) -> dict[str, str]:
+    """Built-in protocol file name -> its title (the protocol's ``name``), sorted by title.
+
+    A protocol that does not load is listed under its file name; choosing it shows why."""
+    titles = {}
+    for key in builtins:
+        try:
+            titles[key] = load_protocol(key).name
+        except (ProtocolError, OSError, ValueError) as exc:
+            log.warning("protocol %s cannot be loaded: %s", key, exc)
+            titles[key] = key
+    return dict(sorted(titles.items(), key=lambda kv: kv[1].lower()))
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a description (the full text goes in the tooltip)."""
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
 class StimulatorPanel(QWidget):
     """Protocol choice, epoch table, run controls and gap-free manual stimulation."""
 
@@ -66,8 +87,11 @@ class StimulatorPanel(QWidget):
         self.protocol_combo = QComboBox()
         self._builtins = builtin_protocols()
         self.protocol_combo.addItem(self.tr("(choose a protocol)"), None)
-        for name in self._builtins:
-            self.protocol_combo.addItem(name, name)
+        for name, title in protocol_titles(self._builtins).items():
+            self.protocol_combo.addItem(title, name)  # the title shows, the file name is data
+            self.protocol_combo.setItemData(
+                self.protocol_combo.count() - 1, name, Qt.ItemDataRole.ToolTipRole
+            )
         self.protocol_combo.setToolTip(self.tr("Choose one of the protocols that ship with vlab."))
         self.protocol_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -258,7 +282,7 @@ class StimulatorPanel(QWidget):
             self.table.setRowCount(0)
             self.description.setText(self.tr("No protocol loaded."))
         else:
-            self.description.setText(p.name)
+            self.description.setText(first_sentence(p.description) or p.name)
             self.description.setToolTip(p.description)
             self.sweeps_spin.setValue(p.sweeps)
             self.holding_edit.setText(format_quantity(p.holding.value, p.holding.dimension))

@@ -1,0 +1,167 @@
+"""Start-up as whole processes, side by side in one run (docs/performance.md, "Start-up").
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_startup.py [--runs 5]
+
+* **bare window**: a PySide6 + pyqtgraph window that plots a line and exits when painted
+  (the least any Qt + pyqtgraph program can do);
+* **vlab warm**: ``vlab --smoke-test`` (start, stream, first scope frame painted with
+  simulated data, clean exit) with the kernel cache in place;
+* **vlab first start**: the same for a new user (empty per-user cache folder), after
+  ``scripts/setup-env`` built the install-time kernel cache (``vlab.sim.jit.SEED_CACHE``);
+* **vlab first start, no install-time cache**: what ``pip install`` alone would give
+  (the kernels compile), for reference;
+* **vlab run** of 10 s of squid membrane at 10 uA/cm2 (dt 25 us) against **NEURON** doing
+  the same in ``.venv-bench`` (``bash bench/run.sh`` makes it), when it is there.
+
+Runs are interleaved (case A, B, C, A, B, C, ...) so that load on the shared machine hits
+every case alike; medians and ratios to the bare window (or to NEURON) are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+VLAB = [PY, "-m", "vlab"]
+
+BARE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import pyqtgraph as pg
+app = QApplication(sys.argv[:1])
+w = pg.PlotWidget()
+w.resize(1280, 800)
+w.plot([0, 1, 2, 3], [0, 1, 0, 1])
+def painted():
+    app.exit(0)
+w.show()
+QTimer.singleShot(0, painted)  # after the first paint of the shown window
+sys.exit(app.exec())
+"""
+
+PROTOCOL = """
+name = "10 s of squid membrane"
+description = "10 uA/cm2 for 10 s: repetitive firing."
+mode = "current-clamp"
+acquisition = "episodic"
+holding = "0 uA/cm2"
+sweeps = 1
+sweep_duration = "10 s"
+sample_interval = "25 us"
+
+[[epochs]]
+type = "step"
+duration = "10 s"
+level = "10 uA/cm2"
+"""
+
+NEURON = """
+from neuron import h
+h.load_file("stdrun.hoc")
+s = h.Section(name="soma")
+s.L = s.diam = 178.41  # um: pi * d**2 = 1e-3 cm2 of membrane, as vlab's squid patch
+s.insert("hh")
+stim = h.IClamp(s(0.5))
+stim.delay, stim.dur = 0, 1e9
+stim.amp = 10.0  # nA: 10 uA/cm2 of 1e-3 cm2
+v = h.Vector().record(s(0.5)._ref_v)
+h.dt = 0.025
+h.finitialize(-65)
+h.continuerun(10000)
+print(len(v))
+"""
+
+
+def timed(cmd: list[str], env: dict, before=None) -> float:
+    if before is not None:
+        before()
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    took = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])} failed:\n{r.stdout}\n{r.stderr}")
+    return took
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    from vlab.sim.jit import SEED_CACHE
+
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    work = Path(tempfile.mkdtemp(prefix="vlab-startup-"))
+    protocol = work / "squid10s.toml"
+    protocol.write_text(PROTOCOL)
+    warm_cache = work / "warm-cache"
+    # every vlab case gets its own config/data folders; the warm one keeps its cache
+    warm_env = dict(env, XDG_CACHE_HOME=str(warm_cache), VLAB_CONFIG_DIR=str(work / "cfg"))
+    fresh_home = work / "fresh"
+
+    def fresh_env(seed: bool) -> dict:
+        e = dict(env, XDG_CACHE_HOME=str(fresh_home), VLAB_CONFIG_DIR=str(work / "cfg2"))
+        if not seed:
+            e["VLAB_NO_SEED_CACHE"] = "1"
+        return e
+
+    def empty_cache() -> None:
+        shutil.rmtree(fresh_home, ignore_errors=True)
+
+    have_seed = os.path.isdir(SEED_CACHE) and any(os.scandir(SEED_CACHE))
+    neuron_py = ROOT / ".venv-bench" / "bin" / "python"
+    cases: dict[str, tuple[list[str], dict, object]] = {
+        "bare window (PySide6 + pyqtgraph)": ([PY, "-c", BARE], env, None),
+        "vlab warm start (--smoke-test)": ([*VLAB, "--smoke-test"], warm_env, None),
+        "vlab first start, new user": ([*VLAB, "--smoke-test"], fresh_env(True), empty_cache),
+        "vlab first start, no install-time cache": (
+            [*VLAB, "--smoke-test"],
+            fresh_env(False),
+            empty_cache,
+        ),
+        "vlab run, 10 s squid membrane": ([*VLAB, "run", str(protocol)], warm_env, None),
+    }
+    if not have_seed:
+        del cases["vlab first start, new user"]
+        print(f"(no install-time cache at {SEED_CACHE}: run scripts/setup-env)")
+    if neuron_py.is_file():
+        cases["NEURON, 10 s squid membrane (same dt)"] = ([str(neuron_py), "-c", NEURON], env, None)
+    else:
+        print("(no .venv-bench: `bash bench/run.sh` makes it; NEURON is skipped)")
+    # warm-up: fill the warm cache and the OS file cache
+    for cmd, e, _ in (cases["vlab warm start (--smoke-test)"], cases[next(iter(cases))]):
+        timed(cmd, e)
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(args.runs):
+        for name, (cmd, e, before) in cases.items():
+            times[name].append(timed(cmd, e, before))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    bare = med["bare window (PySide6 + pyqtgraph)"]
+    neuron = med.get("NEURON, 10 s squid membrane (same dt)")
+    print(f"Python {sys.version.split()[0]}, {args.runs} runs of each, interleaved")
+    print(f"{'case':45s} {'median':>8s} {'min-max':>13s} {'ratio':>7s}")
+    for k, v in times.items():
+        if k.startswith(("vlab run", "NEURON")):
+            ref, ref_name = neuron, "NEURON"
+        else:
+            ref, ref_name = bare, "bare"
+        ratio = f"{med[k] / ref:.2f}x" if ref else "-"
+        print(
+            f"{k:45s} {med[k]:7.2f}s {min(v):5.2f}-{max(v):5.2f}s {ratio:>7s}"
+            f" {'' if ref is None else 'of ' + ref_name}"
+        )
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""Start-up: the install-time kernel cache reaches each user's cache (vlab.sim.jit._seed),
+and the command line does not import what `vlab run` does not need."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from vlab.sim import jit
+
+
+def _tree(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_a_new_user_gets_the_install_time_cache(tmp_path, monkeypatch):
+    seed = tmp_path / "seed"
+    (seed / "vlab_sim").mkdir(parents=True)
+    (seed / "vlab_sim" / "kernel.step-77.py311.nbi").write_bytes(b"index")
+    (seed / "vlab_sim" / "kernel.step-77.py311.1.nbc").write_bytes(b"code")
+    monkeypatch.setattr(jit, "SEED_CACHE", str(seed))
+    monkeypatch.delenv("VLAB_NO_SEED_CACHE", raising=False)
+    user = tmp_path / "user"
+    user.mkdir()
+    jit._seed(str(user))
+    assert _tree(user) == _tree(seed)
+
+
+def test_the_users_own_cache_files_are_kept(tmp_path, monkeypatch):
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "a.py310.nbi").write_bytes(b"seed 3.10")
+    (seed / "a.py311.nbi").write_bytes(b"seed 3.11")
+    monkeypatch.setattr(jit, "SEED_CACHE", str(seed))
+    monkeypatch.delenv("VLAB_NO_SEED_CACHE", raising=False)
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "a.py311.nbi").write_bytes(b"the user's own, newer")
+    jit._seed(str(user))
+    assert (user / "a.py311.nbi").read_bytes() == b"the user's own, newer"
+    assert (user / "a.py310.nbi").read_bytes() == b"seed 3.10"  # another Python: copied
+
+
+def test_no_seed_when_asked_not_to(tmp_path, monkeypatch):
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "x.nbi").write_bytes(b"x")
+    monkeypatch.setattr(jit, "SEED_CACHE", str(seed))
+    monkeypatch.setenv("VLAB_NO_SEED_CACHE", "1")
+    user = tmp_path / "user"
+    user.mkdir()
+    jit._seed(str(user))
+    assert _tree(user) == []
+
+
+def test_vlab_run_does_not_import_the_practicals_or_the_gui():
+    code = (
+        "import sys; from vlab import cli; p = cli._parser(practicals=False); "
+        "p.parse_args(['run', 'single_pulse']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('vlab.practicals', 'PySide6', "
+        "'pyqtgraph', 'numba', 'numpy'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_the_practical_command_still_has_its_sub_commands(capsys):
+    from vlab import cli
+
+    assert cli.main(["practical", "--help"]) == 0
+    assert "list" in capsys.readouterr().out
