@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from vlab import __version__
+from vlab.clamp import ClampMode
 
 GUI_FLAGS = ("--screenshot", "--smoke-test", "--protocol", "--preparation", "--drug")
 COMMANDS = ("run", "preparations", "protocols", "drugs", "practical")
@@ -200,7 +201,7 @@ def provenance(cell, protocol, seed: int) -> dict:
         "temperature_C": cell.values["temperature"],
         "reversal_mV": {k: v * 1e3 for k, v in info["reversal_V"].items()},
         "drugs": drug_provenance(cell.drugs, preparation=cell.prep.name, sides=cell.drug_sides),
-        "mode": protocol.mode,
+        "mode": protocol.mode.value,
         "protocol_name": protocol.name,
         "seed": seed,
     }
@@ -232,7 +233,7 @@ def header_metadata(cell, protocol, seed: int) -> dict:
         "pinned": sorted(f"E_{k}" for k in cell.pins),
         "drugs": drugs or "none",
         "protocol": protocol.name,
-        "mode": protocol.mode,
+        "mode": protocol.mode.value,
         "sweeps": protocol.sweeps,
         "sample_interval_us": protocol.sample_interval * 1e6,
         "seed": seed,
@@ -415,7 +416,7 @@ def _print_analysis(result, cell, protocol) -> None:
     from vlab.analysis import format_table, summarise_sweeps
     from vlab.analysis.family import TRANSIENT_SKIP, stimulus_window
 
-    vc = protocol.mode == "voltage-clamp"
+    vc = protocol.mode is ClampMode.VC
     dt = protocol.sample_interval
     window = stimulus_window(result.t, result.command)
     c_total = cell.values["Cm"] * cell.values["area"]
@@ -424,12 +425,17 @@ def _print_analysis(result, cell, protocol) -> None:
         icap[:, 1:] = c_total * np.diff(result.command, axis=1) / dt
         if window is not None:  # the peak window of the one I-V pipeline (vlab.analysis.family)
             window = (min(window[0] + TRANSIENT_SKIP, window[1] - 2 * dt), window[1] - dt)
-        rows = summarise_sweeps(result.t, result.data["Im"] - icap, "VC", window=window)
+        rows = summarise_sweeps(result.t, result.data["Im"] - icap, ClampMode.VC, window=window)
     else:
         if window is not None:
             window = (window[0], result.t[-1] + dt)
         rows = summarise_sweeps(
-            result.t, result.data["Vm"], "CC", window=window, i_inj=result.data["Im"], cm=c_total
+            result.t,
+            result.data["Vm"],
+            ClampMode.CC,
+            window=window,
+            i_inj=result.data["Im"],
+            cm=c_total,
         )
     print(format_table(rows))
 
@@ -509,8 +515,7 @@ def cmd_protocols(args) -> int:
 
     for name in builtin_protocols():
         p = load_protocol(name)
-        kind = "VC" if p.mode == "voltage-clamp" else "CC"
-        print(f"{name:28s} {kind} {p.sweeps:3d} sweep(s)  {p.name}")
+        print(f"{name:28s} {p.mode.value} {p.sweeps:3d} sweep(s)  {p.name}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vlab.clamp import ClampMode
 from vlab.protocols import builtin_protocols, load_protocol
 from vlab.units import units_for
 
@@ -66,7 +67,7 @@ def test_current_clamp_builtins_scale_with_area(name):
 
 def test_single_pulse_matches_neuron_reference():
     p = load_protocol("single_pulse")
-    assert p.mode == "current-clamp"
+    assert p.mode is ClampMode.CC
     assert (p.sweeps, p.n_samples) == (1, 3000)
     assert p.sample_interval == pytest.approx(10e-6)
     density = p.command(area_m2=1.0)[0]  # area 1 m^2 -> numbers are A/m^2
@@ -79,7 +80,7 @@ def test_single_pulse_matches_neuron_reference():
 
 def test_vc_step_family_matches_neuron_reference():
     p = load_protocol("vc_step_family")
-    assert p.mode == "voltage-clamp"
+    assert p.mode is ClampMode.VC
     assert (p.sweeps, p.n_samples) == (17, 3000)
     assert p.holding.value == pytest.approx(-65 * mV)
     c = p.command()
@@ -185,7 +186,7 @@ def test_ramp_is_slow_and_reaches_target():
 
 def test_gap_free():
     p = load_protocol("gap_free")
-    assert p.acquisition == "gap-free" and p.sweeps == 1 and p.mode == "current-clamp"
+    assert p.acquisition == "gap-free" and p.sweeps == 1 and p.mode is ClampMode.CC
     assert p.sweep_duration == pytest.approx(1.0)
     assert np.all(p.command(SQUID_AREA) == 0.0)
 

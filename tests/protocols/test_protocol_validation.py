@@ -102,7 +102,7 @@ def test_epochs_as_single_table(tmp_path):
 @pytest.mark.parametrize(
     ("key", "old", "new", "allowed"),
     [
-        ("mode", "voltage-clamp", "VC", "current-clamp, voltage-clamp"),
+        ("mode", "voltage-clamp", "patch", "'VC' \\(voltage clamp\\) or 'CC'"),
         ("acquisition", "", "", "episodic, gap-free"),
     ],
 )
@@ -135,7 +135,7 @@ def test_unknown_unit(tmp_path):
 
 def test_voltage_clamp_level_must_be_voltage(tmp_path):
     err = error_for(tmp_path, VC_HEAD + sub(STEP, '"-20 mV"', '"10 uA/cm2"'))
-    check(err, "epochs[0].level", "current density", "voltage", "voltage-clamp")
+    check(err, "epochs[0].level", "current density", "voltage", "voltage clamp protocol")
 
 
 def test_current_clamp_holding_must_be_current(tmp_path):

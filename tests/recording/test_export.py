@@ -57,7 +57,7 @@ def test_summary_metadata_marks_values_that_differ(recording):
 def test_summary_metadata_in_csv_header(tmp_path, ic_sweeps):
     export_sweeps(Recording(ic_sweeps, {"student": "Ada"}), tmp_path / "x.csv")
     meta, _ = read_csv(tmp_path / "x.csv")
-    assert meta["student"] == "Ada" and meta["drugs"] == {} and meta["mode"] == "IC"
+    assert meta["student"] == "Ada" and meta["drugs"] == {} and meta["mode"] == "CC"
 
 
 def test_default_export_name_is_safe_and_descriptive(ic_sweeps):

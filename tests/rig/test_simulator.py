@@ -268,5 +268,10 @@ def test_start_episode_without_protocol(rig):
         RigSimulator(rig).start_episode()
 
 
-def test_mode_in_block_follows_clamp_mode():
-    assert ClampMode("I=0").engine_mode == "I=0"
+def test_mode_in_block_follows_clamp_mode(rig):
+    sim = RigSimulator(rig)
+    assert sim.step(1e-3).mode is ClampMode.CC
+    rig.set_mode("I=0")
+    assert sim.step(1e-3).mode is ClampMode.I0
+    rig.set_mode("VC")
+    assert sim.step(1e-3).mode is ClampMode.VC

@@ -39,6 +39,7 @@ from vlab.analysis.clamp import (
 )
 from vlab.analysis.firing import spike_times
 from vlab.analysis.spikes import detect_spikes
+from vlab.clamp import ClampMode
 
 __all__ = [
     "TRANSIENT_SKIP",
@@ -68,19 +69,27 @@ TRANSIENT_SKIP = 1e-4
 
 
 # ----------------------------------------------------------------------------- sweeps
+def _clamp_mode(sweep) -> ClampMode | None:
+    try:
+        return ClampMode.parse(getattr(sweep, "mode", None) or sweep.provenance.get("mode"))
+    except ValueError:
+        return None
+
+
 def sweep_mode(sweep) -> str:
-    """The sweep's clamp mode, upper case (``'VC'``, ``'CC'``, ``'I=0'``; '' if unknown)."""
-    return str(getattr(sweep, "mode", None) or sweep.provenance.get("mode", "")).upper()
+    """The sweep's clamp mode as written (``'VC'``, ``'CC'``, ``'I=0'``; '' if unknown)."""
+    mode = _clamp_mode(sweep)
+    return "" if mode is None else mode.value
 
 
 def is_vc(sweep) -> bool:
-    """True for a voltage-clamp sweep (any spelling the recordings use)."""
-    return sweep_mode(sweep) in ("VC", "VOLTAGE-CLAMP")
+    """True for a voltage-clamp sweep (any spelling ClampMode.parse reads)."""
+    return _clamp_mode(sweep) is ClampMode.VC
 
 
 def is_cc(sweep) -> bool:
     """True for a current-clamp (or I=0) sweep."""
-    return sweep_mode(sweep) in ("CC", "IC", "I=0", "I0", "CURRENT-CLAMP")
+    return _clamp_mode(sweep) in (ClampMode.CC, ClampMode.I0)
 
 
 def sweep_time(sweep) -> np.ndarray:

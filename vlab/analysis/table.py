@@ -15,6 +15,7 @@ import numpy as np
 from vlab.analysis._util import Window, as_sweeps, as_time
 from vlab.analysis.clamp import peak_current, steady_state_current
 from vlab.analysis.spikes import detect_spikes_per_sweep
+from vlab.clamp import ClampMode
 
 __all__ = ["COLUMNS", "format_table", "summarise_sweeps"]
 
@@ -36,13 +37,11 @@ COLUMNS: dict[str, tuple[str, str, float, int]] = {
     "steady_state": ("steady state", "nA", 1e9, 3),
 }
 
-_CC_MODES = {"CC", "IC", "I=0", "I0"}
-
 
 def summarise_sweeps(
     t: np.ndarray | Sequence[float],
     data: np.ndarray,
-    mode: str,
+    mode: ClampMode | str,
     *,
     window: Window = None,
     stim_onset: float | None = None,
@@ -57,9 +56,9 @@ def summarise_sweeps(
     data : array, shape (n_samples,) or (n_sweeps, n_samples)
         Membrane potential (V) in current clamp, membrane current (A) in
         voltage clamp.
-    mode : str
-        ``'CC'`` (also ``'IC'``, ``'I=0'``, or a ``ClampMode`` enum with one of
-        these values) or ``'VC'``.
+    mode : ClampMode or str
+        Voltage clamp or current clamp (``I=0`` included), in any spelling
+        :meth:`vlab.clamp.ClampMode.parse` reads.
     window : (t0, t1), optional
         Analysis window (s), usually the stimulus step. Spikes are counted
         and currents measured inside it. The whole sweep if omitted.
@@ -83,15 +82,12 @@ def summarise_sweeps(
     """
     t = as_time(t)
     d2, _ = as_sweeps(t, data, "data")
-    key = str(getattr(mode, "value", mode)).upper()
-    if key == "VC":
+    if ClampMode.parse(mode) is ClampMode.VC:
         if detect_options:
             raise TypeError(
                 f"spike-detection options make no sense in VC: {sorted(detect_options)}"
             )
         return _summarise_vc(t, d2, window)
-    if key not in _CC_MODES:
-        raise ValueError(f"mode must be 'CC', 'IC', 'I=0' or 'VC'; got {mode!r}")
     if stim_onset is None and window is not None:
         stim_onset = float(window[0])
     per_sweep = detect_spikes_per_sweep(t, d2, stim_onset=stim_onset, **detect_options)

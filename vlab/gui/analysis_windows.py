@@ -84,7 +84,7 @@ def sweeps_from_run(result, protocol=None, label: str = "", provenance: dict | N
     """Turn a :class:`vlab.sim.engine.RunResult` into recording Sweeps (for tests and scripts)."""
     from vlab.recording import Sweep
 
-    mode = "VC" if result.mode == "voltage-clamp" else "CC"
+    mode = result.mode.value
     prov = dict(provenance or {})
     prov.setdefault("mode", mode)
     if protocol is not None:

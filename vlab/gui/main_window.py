@@ -631,7 +631,7 @@ class MainWindow(QMainWindow):
 
     def _match_mode(self, protocol) -> None:
         """Put the amplifier in the protocol's clamp mode (one undo step if it changes)."""
-        want = ClampMode.VC if protocol.mode == "voltage-clamp" else ClampMode.CC
+        want = protocol.mode  # VC or CC
         if self.rig.amplifier.mode != want:
             self.rig.set_mode(want)
 

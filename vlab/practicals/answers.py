@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vlab.analysis.clamp import IVKind
+from vlab.clamp import ClampMode
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.model import Practical, Preset, Step
 from vlab.practicals.rigsetup import build_cell, load_step_protocol, resolved
@@ -193,7 +194,7 @@ def _spike_counts(res, protocol, cell, t_from: float = 0.0) -> np.ndarray:
 
     v = res.data["Vm"]
     kw = {}
-    if res.mode != "voltage-clamp":
+    if res.mode is not ClampMode.VC:
         kw = {"i_inj": res.command, "cm": cell.values["Cm"] * cell.values["area"]}
     spikes = detect_spikes_per_sweep(res.t, v, **kw)
     return np.array([len([s for s in ss if s.t_cross >= t_from]) for ss in spikes])
@@ -210,7 +211,7 @@ def _iv(ctx: AnswerContext, channel: str, kind: IVKind, protocol_name: str = "")
     from vlab.analysis.family import iv_family
 
     p = ctx.protocol(protocol_name)
-    if p.mode != "voltage-clamp":
+    if p.mode is not ClampMode.VC:
         raise PracticalError(f"an I-V needs a voltage-clamp protocol, {p.name!r} is not one")
     res = ctx.run(p)
     k = _stimulus_epoch(p)
@@ -322,7 +323,7 @@ def _vc_current(ctx, channel, voltage):
 
     v = _q(voltage, "voltage")
     p = parse_protocol(
-        f'name = "hold"\nmode = "voltage-clamp"\nholding = "{v * 1e3:.6g} mV"\nsweeps = 1\n'
+        f'name = "hold"\nmode = "VC"\nholding = "{v * 1e3:.6g} mV"\nsweeps = 1\n'
         'sweep_duration = "50 ms"\nsample_interval = "50 us"\n',
         source="answer",
     )

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vlab.clamp import ClampMode
 from vlab.practicals.errors import PracticalError
 
 __all__ = [
@@ -71,7 +72,7 @@ def _dimension(func: str, arg: str) -> str:
     if func in ("max", "min", "mean"):
         from vlab.recording import channel_unit
 
-        return _CHANNEL_DIMS[channel_unit(arg, "VC" if arg != "command" else "VC")]
+        return _CHANNEL_DIMS[channel_unit(arg, ClampMode.VC)]
     if func == "drug":
         from vlab.sim.drugs import get_drug
 
@@ -113,7 +114,13 @@ def parse_condition(text: str) -> Condition:
     if dim == "word":
         if op not in ("==", "!="):
             raise PracticalError(f"condition {text!r}: {func} can only be compared with == or !=")
-        return Condition(text, func, arg, op, rhs.strip().strip("'\""), dim)
+        word = rhs.strip().strip("'\"")
+        if func == "mode":
+            try:
+                word = ClampMode.parse(word).value
+            except ValueError as exc:
+                raise PracticalError(f"condition {text!r}: {exc}") from None
+        return Condition(text, func, arg, op, word, dim)
     if dim == "number":
         try:
             value = float(rhs)
@@ -133,13 +140,13 @@ def _spike_count(sweep) -> int:
     from vlab.analysis import detect_spikes
 
     v = sweep.channels.get("Vm")
-    if v is None or str(sweep.provenance.get("mode", "")) == "VC":
+    mode = sweep.mode
+    if v is None or mode is ClampMode.VC:
         return 0  # a clamped membrane cannot fire
     t = np.arange(v.size) * sweep.dt
     kw = {}
     prm = sweep.provenance.get("parameters", {})
-    mode = str(sweep.provenance.get("mode", ""))
-    if "command" in sweep.channels and mode != "VC" and "Cm" in prm and "area" in prm:
+    if "command" in sweep.channels and "Cm" in prm and "area" in prm:
         kw = {"i_inj": sweep.channels["command"], "cm": prm["Cm"] * prm["area"]}
     return len(detect_spikes(t, v, **kw))
 
@@ -170,7 +177,8 @@ def measure(cond: Condition, sweep) -> float | str | None:
     if f == "preparation":
         return str(prov.get("preparation", ""))
     if f == "mode":
-        return str(prov.get("mode", ""))
+        mode = sweep.mode
+        return "" if mode is None else mode.value
     if f == "protocol":
         return str(prov.get("protocol_name", ""))
     return None
@@ -253,7 +261,6 @@ _OP_WORDS = {
     "==": "exactly",
     "!=": "not",
 }
-_MODE_WORDS = {"CC": "current clamp", "VC": "voltage clamp", "I=0": "I=0 mode"}
 
 
 def describe_condition(text: str) -> str:
@@ -265,7 +272,7 @@ def describe_condition(text: str) -> str:
     rhs = str(text).split(c.op, 1)[1].strip()
     op = _OP_WORDS[c.op]
     if c.func == "mode":
-        word = _MODE_WORDS.get(str(c.value), str(c.value))
+        word = ClampMode.parse(c.value).words
         return word if c.op == "==" else f"not {word}"
     if c.func in ("preparation", "protocol"):
         return f'{c.func} {"" if c.op == "==" else "not "}"{c.value}"'

@@ -14,9 +14,9 @@ import os
 import re
 from pathlib import Path
 
+from vlab.clamp import ClampMode
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.model import (
-    CLAMP_MODES,
     HIDEABLE_READOUTS,
     LOCKABLE_CONTROLS,
     QUESTION_KINDS,
@@ -214,9 +214,11 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
     preps = list_preparations()
     if prep not in preps:
         raise ctx.fail(f"{where}preparation", f"{prep!r}; available: {', '.join(preps)}")
-    mode = ctx.text(d, "mode", where)
-    if mode not in CLAMP_MODES:
-        raise ctx.fail(f"{where}mode", f"{mode!r}; allowed: {', '.join(CLAMP_MODES)}")
+    raw_mode = ctx.text(d, "mode", where)
+    try:
+        mode = ClampMode.parse(raw_mode)
+    except ValueError:
+        raise ctx.fail(f"{where}mode", f"{raw_mode!r}; allowed: VC, CC, I=0") from None
     proto = ctx.text(d, "protocol", where, required=False)
     if proto:
         known = {**builtin_protocols(), **practical_protocols()}
@@ -225,16 +227,15 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
         from vlab.practicals.rigsetup import load_step_protocol
 
         p = load_step_protocol(proto)
-        want = "voltage-clamp" if mode == "VC" else "current-clamp"
-        if p.mode != want:
+        if p.mode is not (ClampMode.VC if mode is ClampMode.VC else ClampMode.CC):
             raise ctx.fail(
-                f"{where}protocol", f"{proto!r} is a {p.mode} protocol but mode is {mode}"
+                f"{where}protocol", f"{proto!r} is a {p.mode.words} protocol but mode is {mode}"
             )
     holding = ctx.text(d, "holding", where, required=False)
     if holding:
-        if mode == "I=0":
+        if mode is ClampMode.I0:
             raise ctx.fail(f"{where}holding", "I=0 mode has no holding value")
-        _quantity(ctx, f"{where}holding", holding, "voltage" if mode == "VC" else "current")
+        _quantity(ctx, f"{where}holding", holding, "voltage" if mode is ClampMode.VC else "current")
     params = d.get("parameters", {})
     if not isinstance(params, dict):
         raise ctx.fail(f"{where}parameters", 'must be a table: { K_out = "20 mM" }')

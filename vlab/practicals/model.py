@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vlab.clamp import ClampMode
+
 __all__ = [
     "QUESTION_KINDS",
-    "CLAMP_MODES",
     "LOCKABLE_CONTROLS",
     "HIDEABLE_READOUTS",
     "Unknown",
@@ -31,7 +32,6 @@ __all__ = [
 #: the question kinds a practical may use
 QUESTION_KINDS = ("numeric", "choice", "recording")
 #: amplifier modes a preset may ask for (``vlab.rig.ClampMode`` values)
-CLAMP_MODES = ("CC", "VC", "I=0")
 #: names a preset may list under ``locked`` (the GUI disables these controls)
 LOCKABLE_CONTROLS = (
     "preparation",
@@ -90,7 +90,7 @@ class Preset:
     preparation
         Preparation name (``squid``, ``mammalian``).
     mode
-        Amplifier mode, one of :data:`CLAMP_MODES`.
+        Amplifier mode (written ``"VC"``, ``"CC"`` or ``"I=0"``).
     protocol
         Protocol name: a practical protocol in ``resources/practicals/protocols`` or a
         built-in one; empty for none (gap-free).
@@ -107,7 +107,7 @@ class Preset:
     """
 
     preparation: str = "squid"
-    mode: str = "CC"
+    mode: ClampMode = ClampMode.CC
     protocol: str = ""
     holding: str = ""
     parameters: tuple[tuple[str, str], ...] = ()

@@ -374,7 +374,7 @@ def render_report(progress: Progress, practical=None, sweeps=None, session=None)
         group = [x for x in sweeps if run is not None and x.provenance.get("run_id") == run] or [
             last
         ]
-        ch = "Im" if str(last.provenance.get("mode")) == "VC" else "Vm"
+        ch = last.mode.recorded if last.mode is not None else "Vm"
         ys = [
             np.asarray(x.channels[ch])[:: max(1, len(x.channels[ch]) // 400)]
             for x in group

@@ -162,7 +162,7 @@ def apply_preset(rig, preset: Preset) -> None:
         for name, c in _drug_concentrations(preset):
             rig.apply_drug(name, c, equilibrated=True)
         rig.sync_drugs_to_cell()
-        mode = ClampMode(preset.mode)
+        mode = ClampMode.parse(preset.mode)
         rig.set_mode(mode)
         if preset.holding and mode != ClampMode.I0:
             dim = "voltage" if mode == ClampMode.VC else "current"
@@ -194,7 +194,6 @@ def simulate_sweeps(
             raise PracticalError("this step's preset has no protocol to simulate")
         protocol = load_step_protocol(preset.protocol)
     res = run_protocol(cell, protocol)
-    mode = "VC" if protocol.mode == "voltage-clamp" else "CC"
     v = cell.values
     prov = {
         "preparation": cell.prep.name,
@@ -208,7 +207,7 @@ def simulate_sweeps(
             preparation=cell.prep.name,
             sides=cell.drug_sides,
         ),
-        "mode": mode,
+        "mode": protocol.mode.value,
         "protocol_name": protocol.name,
         "n_sweeps": res.n_sweeps,
         "seed": 0,

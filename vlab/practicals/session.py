@@ -170,7 +170,7 @@ def _most_telling(conds, sweeps, pos, chk):
     from vlab.practicals.checks import check_sweep
 
     def spread(sw) -> float:
-        ch = "Im" if str(sw.provenance.get("mode", "")) == "VC" else "Vm"
+        ch = sw.mode.recorded if sw.mode is not None else "Vm"
         x = sw.channels.get(ch)
         if x is None or len(x) < 2:
             return 0.0
@@ -208,8 +208,7 @@ def _evidence(sw, sweeps, chk, conds=()) -> dict:
     checks and provenance, its traces, the other sweeps of the same run (overlay), and
     the sweep itself at full resolution for the grader (:func:`sweep_record`)."""
     n = len(next(iter(sw.channels.values())))
-    mode = str(sw.provenance.get("mode", ""))
-    primary = "Im" if mode == "VC" else "Vm"
+    primary = sw.mode.recorded if sw.mode is not None else "Vm"
     run = sw.provenance.get("run_id")
     family = [x for x in sweeps if run is not None and x.provenance.get("run_id") == run] or [sw]
     family = sorted(family, key=lambda x: x.index)[:25]

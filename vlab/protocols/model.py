@@ -20,6 +20,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from vlab.clamp import ClampMode
 from vlab.units import Quantity, parse_quantity
 
 __all__ = [
@@ -32,16 +33,16 @@ __all__ = [
     "sample_index",
 ]
 
-#: Clamp modes, as written in protocol files.
-MODES = ("current-clamp", "voltage-clamp")
+#: Clamp modes a protocol can have (written "CC" and "VC"; see vlab.clamp).
+MODES = (ClampMode.CC, ClampMode.VC)
 #: Acquisition modes, as written in protocol files.
 ACQUISITIONS = ("episodic", "gap-free")
 #: Epoch types, as written in protocol files.
 EPOCH_TYPES = ("step", "ramp", "train")
 #: Dimensions allowed for holding, levels and level increments in each mode.
-COMMAND_DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "voltage-clamp": ("voltage",),
-    "current-clamp": ("current", "current_density"),
+COMMAND_DIMENSIONS: dict[ClampMode, tuple[str, ...]] = {
+    ClampMode.VC: ("voltage",),
+    ClampMode.CC: ("current", "current_density"),
 }
 
 _TIME_FIELDS_EPOCH = (
@@ -159,7 +160,8 @@ class Protocol:
     ----------
     name : str
         Title shown to students.
-    mode : {"current-clamp", "voltage-clamp"}
+    mode : ClampMode
+        ``VC`` or ``CC`` (any spelling :meth:`ClampMode.parse` reads is converted).
     holding : Quantity
         Command outside the epochs: volts (VC), amperes or A/m^2 (CC).
     sweeps : int
@@ -188,7 +190,7 @@ class Protocol:
     """
 
     name: str
-    mode: str
+    mode: ClampMode
     holding: Quantity
     sweeps: int
     sweep_duration: float
@@ -202,6 +204,10 @@ class Protocol:
     def __post_init__(self) -> None:
         if isinstance(self.epochs, list):
             object.__setattr__(self, "epochs", tuple(self.epochs))
+        try:
+            object.__setattr__(self, "mode", ClampMode.parse(self.mode))
+        except ValueError:
+            pass  # validate_protocol says what is wrong with it
         from vlab.protocols.validate import validate_protocol
 
         validate_protocol(self)
@@ -210,7 +216,7 @@ class Protocol:
     @property
     def is_voltage_clamp(self) -> bool:
         """True for voltage-clamp protocols."""
-        return self.mode == "voltage-clamp"
+        return self.mode is ClampMode.VC
 
     @property
     def command_unit(self) -> str:
@@ -236,7 +242,7 @@ class Protocol:
             if name in changes:
                 changes[name] = _coerce_time(name, changes[name])
         if isinstance(changes.get("holding"), str):
-            mode = changes.get("mode", self.mode)
+            mode = ClampMode.parse(changes.get("mode", self.mode))
             changes["holding"] = parse_quantity(
                 changes["holding"], COMMAND_DIMENSIONS.get(mode, ("voltage",))
             )

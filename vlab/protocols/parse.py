@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from vlab.clamp import ClampMode
 from vlab.protocols.errors import ProtocolError
 from vlab.protocols.model import (
     ACQUISITIONS,
@@ -58,7 +59,7 @@ _REQUIRED_EPOCH_KEYS = {
 }
 _EXAMPLES = {
     "name": 'name = "Single 1 ms pulse"',
-    "mode": 'mode = "current-clamp"  (or "voltage-clamp")',
+    "mode": 'mode = "CC"  (current clamp; or "VC", voltage clamp)',
     "holding": 'holding = "0 uA/cm2" (current clamp) or holding = "-65 mV" (voltage clamp)',
     "sweeps": "sweeps = 1",
     "sweep_duration": 'sweep_duration = "30 ms"',
@@ -116,6 +117,18 @@ class _Reader:
             raise self.fail(key, f"{value!r} is not allowed; use one of: {', '.join(allowed)}")
         return value
 
+    def clamp_mode(self, key: str, value: Any) -> ClampMode:
+        """``VC`` or ``CC``, in any spelling :meth:`ClampMode.parse` reads."""
+        try:
+            mode = ClampMode.parse(self.string(key, value))
+        except ValueError:
+            mode = None
+        if mode not in MODES:
+            raise self.fail(
+                key, f"{value!r} is not allowed; use 'VC' (voltage clamp) or 'CC' (current clamp)"
+            )
+        return mode
+
     def integer(self, key: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(
@@ -144,10 +157,10 @@ class _Reader:
         self.require("", data, REQUIRED_KEYS, "the protocol")
         name = self.string("name", data["name"])
         description = self.string("description", data.get("description", ""))
-        mode = self.choice("mode", data["mode"], MODES)
+        mode = self.clamp_mode("mode", data["mode"])
         acquisition = self.choice("acquisition", data.get("acquisition", "episodic"), ACQUISITIONS)
         dims = COMMAND_DIMENSIONS[mode]
-        self.context = f" in a {mode} protocol"
+        self.context = f" in a {mode.words} protocol"
         holding = self.quantity("holding", data["holding"], dims, self.context)
         sweeps = self.integer("sweeps", data["sweeps"])
         sweep_duration = self.time("sweep_duration", data["sweep_duration"])

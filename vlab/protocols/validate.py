@@ -114,7 +114,7 @@ class _Checker:
         if q.dimension not in allowed:
             raise self.fail(
                 key,
-                f"is a {q.dimension.replace('_', ' ')} but a {self.p.mode} protocol needs a "
+                f"is a {q.dimension.replace('_', ' ')} but a {self.p.mode.words} protocol needs a "
                 f"{pretty} here (units: {_units_text(allowed)})",
             )
         if not (_is_real(q.value) and math.isfinite(q.value)):
@@ -139,7 +139,9 @@ class _Checker:
             raise self.fail("description", f"must be a string, got {p.description!r}")
         if p.mode not in MODES:
             raise self.fail(
-                "mode", f"{p.mode!r} is not a clamp mode; use one of: {', '.join(MODES)}"
+                "mode",
+                f"{str(p.mode)!r} is not a protocol clamp mode; use 'VC' (voltage clamp) "
+                "or 'CC' (current clamp)",
             )
         if p.acquisition not in ACQUISITIONS:
             raise self.fail(

@@ -108,7 +108,7 @@ def protocol_to_dict(p: Protocol) -> dict[str, Any]:
     d: dict[str, Any] = {"name": p.name}
     if p.description:
         d["description"] = p.description
-    d["mode"] = p.mode
+    d["mode"] = p.mode.value
     d["acquisition"] = p.acquisition
     d["holding"] = _q(p.holding)
     d["sweeps"] = int(p.sweeps)

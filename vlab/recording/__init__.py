@@ -23,6 +23,7 @@ from vlab.recording.model import (
     Recording,
     Sweep,
     channel_unit,
+    clamp_mode,
     is_voltage_clamp,
 )
 from vlab.recording.session import SESSION_EXTENSION, load_session, save_session
@@ -45,6 +46,7 @@ __all__ = [
     "abf_channels",
     "default_export_name",
     "export_sweeps",
+    "clamp_mode",
     "is_voltage_clamp",
     "load_session",
     "read_csv",

@@ -261,7 +261,7 @@ def _build_sweeps(
                 continue
             channels[name] = col * factor
             if name == "command":
-                prov.setdefault("mode", "VC" if unit == "V" else "IC")
+                prov.setdefault("mode", "VC" if unit == "V" else "CC")
         if "dt" not in meta:
             t = rows[:, 1]
             meta["dt"] = float(np.median(np.diff(t))) * 1e-3 if t.size > 1 else 1e-3

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from vlab import __version__ as _VLAB_VERSION
+from vlab.clamp import ClampMode
 from vlab.recording._atomic import atomic_path
 from vlab.recording._common import VARIES, as_sweeps, resolve_metadata
 from vlab.recording._jsonutil import dumps
@@ -157,7 +158,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
     run_protocol: dict[str, str] = {}
     for pos, s in enumerate(items):
         vc = is_voltage_clamp(s.mode)
-        izero = str(s.mode).upper() in ("I=0", "I0")
+        izero = s.mode is ClampMode.I0
         primary, secondary = _PRIMARY[vc]
         if primary not in s.channels:
             raise ExportError(

@@ -21,16 +21,16 @@ from typing import Any
 import numpy as np
 
 from vlab import __version__ as _VLAB_VERSION
+from vlab.clamp import ClampMode
 from vlab.recording._jsonutil import to_jsonable
 from vlab.recording.errors import RecordingError
 
 __all__ = [
     "CHANNEL_UNITS",
-    "CURRENT_CLAMP_MODES",
-    "VOLTAGE_CLAMP_MODES",
     "Recording",
     "Sweep",
     "channel_unit",
+    "clamp_mode",
     "is_voltage_clamp",
 ]
 
@@ -53,29 +53,27 @@ CHANNEL_UNITS: dict[str, str] = {
     "gM": "S",
 }
 
-#: Clamp-mode strings (``ClampMode`` values) whose command is a voltage.
-VOLTAGE_CLAMP_MODES = frozenset({"VC", "VOLTAGE-CLAMP"})
-#: Clamp-mode strings whose command is a current (I=0 injects a zero current).
-CURRENT_CLAMP_MODES = frozenset({"IC", "CC", "I=0", "I0", "CURRENT-CLAMP"})
 
-
-def is_voltage_clamp(mode: object) -> bool:
-    """True for ``'VC'``, False for ``'IC'``/``'CC'``/``'I=0'``.
+def clamp_mode(mode: object) -> ClampMode:
+    """The :class:`~vlab.clamp.ClampMode` of a provenance ``mode`` (any spelling it reads).
 
     Raises
     ------
     RecordingError
         For anything else (including ``None``).
     """
-    text = str(getattr(mode, "value", mode)).upper()
-    if text in VOLTAGE_CLAMP_MODES:
-        return True
-    if text in CURRENT_CLAMP_MODES:
-        return False
-    raise RecordingError(
-        f"Unknown clamp mode {mode!r}: expected one of 'VC', 'IC' or 'I=0' "
-        "(needed to know whether the command is in volts or amperes)."
-    )
+    try:
+        return ClampMode.parse(mode)
+    except ValueError:
+        raise RecordingError(
+            f"Unknown clamp mode {mode!r}: expected one of 'VC', 'CC' or 'I=0' "
+            "(needed to know whether the command is in volts or amperes)."
+        ) from None
+
+
+def is_voltage_clamp(mode: object) -> bool:
+    """True in voltage clamp, False in current clamp or I=0 (see :func:`clamp_mode`)."""
+    return clamp_mode(mode) is ClampMode.VC
 
 
 def channel_unit(name: str, mode: object = None) -> str:
@@ -167,10 +165,15 @@ class Sweep:
             raise RecordingError(f"Sweep {self.index}: {exc}.") from exc
         prov.setdefault("vlab_version", _VLAB_VERSION)
         prov.setdefault("created", _now_iso())
+        if "command" in (self.channels or {}):
+            prov["mode"] = clamp_mode(prov.get("mode")).value  # raises with a clear message
+        elif "mode" in prov:
+            try:  # one spelling in every file vlab writes; foreign text is kept as it is
+                prov["mode"] = ClampMode.parse(prov["mode"]).value
+            except ValueError:
+                pass
         self.provenance = prov
         self.channels = self._checked_channels(self.channels)
-        if "command" in self.channels:
-            is_voltage_clamp(prov.get("mode"))  # raises with a clear message
 
     def _checked_channels(self, channels: Mapping[str, Any]) -> dict[str, np.ndarray]:
         if not channels:
@@ -222,10 +225,12 @@ class Sweep:
         return self.n_samples * self.dt
 
     @property
-    def mode(self) -> str | None:
-        """Clamp mode from provenance (``'VC'``, ``'IC'``, ``'I=0'``) or None."""
-        mode = self.provenance.get("mode")
-        return None if mode is None else str(mode)
+    def mode(self) -> ClampMode | None:
+        """Clamp mode from provenance, or None when it has none (or one vlab cannot read)."""
+        try:
+            return ClampMode.parse(self.provenance.get("mode"))
+        except ValueError:
+            return None
 
     def unit(self, name: str) -> str:
         """SI unit of channel ``name`` in this sweep ('V', 'A', 'S' or '1')."""
@@ -337,7 +342,7 @@ class Recording:
         *,
         kept: bool | None = None,
         label: str | None = None,
-        mode: str | None = None,
+        mode: ClampMode | str | None = None,
         run_id: str | None = None,
         positions: Iterable[int] | None = None,
     ) -> Recording:
@@ -352,7 +357,7 @@ class Recording:
             for s in pool
             if (kept is None or s.kept == kept)
             and (label is None or s.label == label)
-            and (mode is None or s.mode == str(getattr(mode, "value", mode)))
+            and (mode is None or s.mode is ClampMode.parse(mode))
             and (run_id is None or s.provenance.get("run_id") == run_id)
         ]
         return Recording(out, dict(self.metadata))

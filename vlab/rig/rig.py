@@ -27,31 +27,13 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 
+from vlab.clamp import ClampMode
 from vlab.protocols import Protocol
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
 
 __all__ = ["ClampMode", "Amplifier", "Rig", "RigError", "GAINS", "FILTERS_HZ"]
-
-
-class ClampMode(str, Enum):  # noqa: UP042 - StrEnum needs Python 3.11
-    """Amplifier recording mode."""
-
-    VC = "VC"  # voltage clamp: command is a voltage, Im is recorded
-    CC = "CC"  # current clamp: command is an injected current, Vm is recorded
-    I0 = "I=0"  # current clamp with the command disconnected
-
-    def __str__(self) -> str:  # as StrEnum would: "VC", not "ClampMode.VC"
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
-
-    @property
-    def engine_mode(self) -> str:
-        return {"VC": "voltage-clamp", "CC": "current-clamp", "I=0": "I=0"}[self.value]
 
 
 GAINS = (1, 2, 5, 10, 20, 50, 100)
@@ -79,6 +61,14 @@ class Amplifier:
 
 
 HOLDING_LIMITS = {ClampMode.VC: (-0.2, 0.2), ClampMode.CC: (-1e-6, 1e-6)}
+
+
+def _clamp_mode(value: object) -> ClampMode:
+    """A clamp mode in any spelling :meth:`ClampMode.parse` reads; RigError otherwise."""
+    try:
+        return ClampMode.parse(value)
+    except ValueError as exc:
+        raise RigError(str(exc)) from None
 
 
 def _locked(method):
@@ -234,7 +224,7 @@ class Rig:
     # ------------------------------------------------------------------ amplifier
     @_locked
     def set_mode(self, mode: ClampMode | str) -> None:
-        mode = ClampMode(mode)
+        mode = _clamp_mode(mode)
         if mode == self.amplifier.mode:
             return
         self._check_lock("mode")
@@ -245,7 +235,7 @@ class Rig:
     @_locked
     def set_holding(self, value: float, mode: ClampMode | str | None = None) -> None:
         """Holding value for ``mode`` (default: the current mode): V in VC, A in CC."""
-        mode = ClampMode(mode) if mode is not None else self.amplifier.mode
+        mode = _clamp_mode(mode) if mode is not None else self.amplifier.mode
         if mode == ClampMode.I0:
             raise RigError("I=0 mode has no holding value: the command is disconnected")
         self._check_lock("holding")
@@ -411,8 +401,8 @@ class Rig:
             cell.kernel_params()
             a = state["amplifier"]
             amp = Amplifier(
-                mode=ClampMode(a["mode"]),
-                holding={ClampMode(k): float(v) for k, v in a["holding"].items()},
+                mode=_clamp_mode(a["mode"]),
+                holding={_clamp_mode(k): float(v) for k, v in a["holding"].items()},
                 gain=int(a["gain"]),
                 lowpass_hz=None if a.get("lowpass_hz") is None else float(a["lowpass_hz"]),
             )

@@ -90,7 +90,7 @@ class Block:
     blocked
         Drug name -> fraction of its target blocked at the present concentration.
     mode
-        Amplifier mode value: ``"VC"``, ``"CC"`` or ``"I=0"``.
+        Amplifier mode (:class:`~vlab.clamp.ClampMode`; a ``str``: ``"VC"``, ``"CC"``, ``"I=0"``).
     sweep
         0-based sweep index in episodic acquisition, None in gap-free.
     n_sweeps
@@ -107,7 +107,7 @@ class Block:
     data: dict[str, np.ndarray]
     reversal: dict[str, float]
     blocked: dict[str, float]
-    mode: str
+    mode: ClampMode
     sweep: int | None = None
     n_sweeps: int | None = None
     sweep_done: bool = False
@@ -376,7 +376,7 @@ class RigSimulator:
             cmd[:] = 0.0
         gain, cutoff = amp.gain, amp.lowpass_hz
         try:
-            out = self.membrane.advance(mode.engine_mode, cmd[None, :], dt, _ENGINE_VARIABLES)
+            out = self.membrane.advance(mode, cmd[None, :], dt, _ENGINE_VARIABLES)
         except SimulationError:
             self._pulses.clear()  # the pulse that blew it up must not fire again after a reset
             raise
@@ -387,10 +387,10 @@ class RigSimulator:
         data = {k: v[0] for k, v in out.items()}
         data["command"] = cmd[1:].copy()
         self._output_stage(data, dt, mode, gain, cutoff)
-        return Block(t, data, rev, blocked, mode.value, drugs=drugs)
+        return Block(t, data, rev, blocked, mode, drugs=drugs)
 
     def _output_stage(self, data, dt, mode, gain, cutoff) -> None:
-        primary = "Im" if mode == ClampMode.VC else "Vm"
+        primary = mode.recorded
         data["Vm"] = self._vm_out.process(data["Vm"], dt, cutoff, gain if primary == "Vm" else 0)
         data["Im"] = self._im_out.process(data["Im"], dt, cutoff, gain if primary == "Im" else 0)
 
@@ -401,7 +401,7 @@ class RigSimulator:
         return self._episode
 
     def _protocol_mode(self) -> ClampMode:
-        return ClampMode.VC if self._running().protocol.mode == "voltage-clamp" else ClampMode.CC
+        return self._running().protocol.mode
 
     def _begin_sweep(self) -> None:
         ep = self._running()
@@ -409,7 +409,7 @@ class RigSimulator:
         cmd = ep.command[ep.sweep]
         cell, _amp = self._snapshot(0.0)
         mem = Membrane(cell, 1)
-        if p.mode == "voltage-clamp":
+        if p.mode is ClampMode.VC:
             mem.reset(v0=cmd[0])
         else:
             hold = p.holding.value
@@ -472,7 +472,7 @@ class RigSimulator:
             data,
             rev,
             blocked,
-            mode.value,
+            mode,
             sweep=ep.sweep,
             n_sweeps=p.sweeps,
             sweep_done=done,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vlab.clamp import ClampMode
 from vlab.sim import cable_kernel as CK
 from vlab.sim.cell import Cell, ParameterError
 from vlab.sim.drugs import DrugError, get_drug
@@ -153,18 +154,18 @@ class Axon:
         cell = self.cell
         g = self.geometry
         P = cell.kernel_params()  # block from bath drugs already applied (mS/cm2 etc.)
-        from vlab.sim import kernel as K
+        from vlab.sim import kernel
 
         d_cm = g["diameter"] * 100.0
         L_cm = comp["L"] * 100.0
         area = math.pi * d_cm * L_cm  # cm2
         n = len(L_cm)
-        C = P[K.P_C] * area
-        gna = np.full(n, P[K.P_GNA]) * area
-        gk = np.full(n, P[K.P_GK]) * area
-        glk = np.full(n, P[K.P_GLK]) * area
-        glna = np.full(n, P[K.P_GLNA]) * area
-        glx = np.full(n, P[K.P_GLX] + P[K.P_GCL]) * area
+        C = P[kernel.P_C] * area
+        gna = np.full(n, P[kernel.P_GNA]) * area
+        gk = np.full(n, P[kernel.P_GK]) * area
+        glk = np.full(n, P[kernel.P_GLK]) * area
+        glna = np.full(n, P[kernel.P_GLNA]) * area
+        glx = np.full(n, P[kernel.P_GLX] + P[kernel.P_GCL]) * area
         kind = comp["kind"].copy()
         x = comp["x"]
         for x0, x1 in self.demyelinated:
@@ -208,19 +209,19 @@ class Axon:
         ri = g["Ri"] * 100.0  # ohm*m -> ohm*cm
         r_half = 4.0 * ri * (L_cm / 2.0) / (math.pi * d_cm**2)  # ohm, centre to face
         gax = 1e3 / (r_half[:-1] + r_half[1:])  # mS
-        E = (P[K.P_ENA], P[K.P_EK], P[K.P_ELX])
-        elx = np.full(n, P[K.P_ELX])
+        E = (P[kernel.P_ENA], P[kernel.P_EK], P[kernel.P_ELX])
+        elx = np.full(n, P[kernel.P_ELX])
         if e_int is not None:
             elx[kind >= 2] = e_int
-        if P[K.P_GCL] > 0:  # a Cl- conductance shares the fixed-E leak slot: fold its E in
-            base = glx - P[K.P_GCL] * area
+        if P[kernel.P_GCL] > 0:  # a Cl- conductance shares the fixed-E leak slot: fold its E in
+            base = glx - P[kernel.P_GCL] * area
             elx = np.where(
                 glx > 0,
-                (base * elx + P[K.P_GCL] * area * P[K.P_ECL]) / np.where(glx > 0, glx, 1),
+                (base * elx + P[kernel.P_GCL] * area * P[kernel.P_ECL]) / np.where(glx > 0, glx, 1),
                 elx,
             )
         # pronase (internal perfusion) removes inactivation from this fraction everywhere
-        fni = np.full(n, P[K.P_PRONASE])
+        fni = np.full(n, P[kernel.P_PRONASE])
         return C, gna, gk, glk, glna, glx, gax, (E[0], E[1], elx), area, P, fni
 
     def stim_weights(self, comp) -> np.ndarray:
@@ -294,10 +295,10 @@ class Axon:
         if dt_max is None:
             dt_max = self.default_dt()
         if protocol is not None:
-            if protocol.mode != "current-clamp":
+            if protocol.mode is not ClampMode.CC:
                 raise ParameterError(
                     "axon preparations take current-clamp protocols (a stimulating electrode); "
-                    f"{protocol.name!r} is {protocol.mode}"
+                    f"{protocol.name!r} is a {protocol.mode.words} protocol"
                 )
             command = protocol.command(self.stimulated_area())
             sample_interval = protocol.sample_interval
@@ -314,9 +315,9 @@ class Axon:
         C, gna, gk, glk, glna, glx, gax, (ena, ek, elx), area, P, fni = self._compartment_params(
             comp
         )
-        from vlab.sim import kernel as K
+        from vlab.sim import kernel
 
-        rates_of = (int(P[K.P_KIND]), float(P[K.P_VT]), float(P[K.P_PHI]))
+        rates_of = (int(P[kernel.P_KIND]), float(P[kernel.P_VT]), float(P[kernel.P_PHI]))
         tab = CK.gate_tables(*rates_of, dt_ms)
         tab_half = CK.gate_tables(*rates_of, dt_ms / 2)
         w = self.stim_weights(comp)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vlab.sim import kernel as K
+from vlab.sim import kernel
 from vlab.sim.drugs import Drug, get_drug
 from vlab.sim.ions import (
     VALENCE,
@@ -393,35 +393,35 @@ class Cell:
     def kernel_params(self) -> np.ndarray:
         """Parameter vector for :func:`vlab.sim.kernel.advance` (textbook units)."""
         v = self.values
-        P = np.zeros(K.N_PARAMS)
+        P = np.zeros(kernel.N_PARAMS)
         blk = self.block_fractions()
         g = lambda name: v[name] / 10.0  # S/m^2 -> mS/cm^2  # noqa: E731
-        P[K.P_C] = v["Cm"] * 100.0
-        P[K.P_GNA] = g("gNa") * (1.0 - blk["Na"])
-        P[K.P_GK] = g("gK") * (1.0 - blk["K"])
-        P[K.P_GM] = g("gM") * (1.0 - blk["M"])
+        P[kernel.P_C] = v["Cm"] * 100.0
+        P[kernel.P_GNA] = g("gNa") * (1.0 - blk["Na"])
+        P[kernel.P_GK] = g("gK") * (1.0 - blk["K"])
+        P[kernel.P_GM] = g("gM") * (1.0 - blk["M"])
         gl = g("gL")
         fr = self._leak_fractions
-        P[K.P_GLK] = gl * fr.get("K", 0.0)
-        P[K.P_GLNA] = gl * fr.get("Na", 0.0)
-        P[K.P_GLX] = gl * fr.get("X", 0.0)
+        P[kernel.P_GLK] = gl * fr.get("K", 0.0)
+        P[kernel.P_GLNA] = gl * fr.get("Na", 0.0)
+        P[kernel.P_GLX] = gl * fr.get("X", 0.0)
         # a Cl- leak carrier adds to the switchable Cl- conductance
-        P[K.P_GCL] = g("gCl") + gl * fr.get("Cl", 0.0)
-        P[K.P_ENA] = self.reversal("Na") * 1e3
-        P[K.P_EK] = self.reversal("K") * 1e3
-        P[K.P_ECL] = self.reversal("Cl") * 1e3
-        P[K.P_ELX] = v["E_L"] * 1e3
-        P[K.P_PHI] = self.phi()
-        P[K.P_PRONASE] = min(max(self.pronase_removed, 0.0), 1.0)
+        P[kernel.P_GCL] = g("gCl") + gl * fr.get("Cl", 0.0)
+        P[kernel.P_ENA] = self.reversal("Na") * 1e3
+        P[kernel.P_EK] = self.reversal("K") * 1e3
+        P[kernel.P_ECL] = self.reversal("Cl") * 1e3
+        P[kernel.P_ELX] = v["E_L"] * 1e3
+        P[kernel.P_PHI] = self.phi()
+        P[kernel.P_PRONASE] = min(max(self.pronase_removed, 0.0), 1.0)
         c, kon_o, kon_r, kon_i, koff = self.lidocaine()
-        P[K.P_LIDO_C], P[K.P_LIDO_KON], P[K.P_LIDO_KOFF] = c, kon_o, koff
-        P[K.P_LIDO_KONR], P[K.P_LIDO_KONI] = kon_r, kon_i
+        P[kernel.P_LIDO_C], P[kernel.P_LIDO_KON], P[kernel.P_LIDO_KOFF] = c, kon_o, koff
+        P[kernel.P_LIDO_KONR], P[kernel.P_LIDO_KONI] = kon_r, kon_i
         phi_m = v["q10_M"] ** ((v["temperature"] - self.prep.kinetics_temperature) / 10.0)
-        P[K.P_TAU_M] = v["tau_max_M"] * 1e3 / phi_m
-        P[K.P_VT] = v["vt"] * 1e3
-        P[K.P_GH] = g("gH")
-        P[K.P_EH] = self.prep.e_h * 1e3
-        P[K.P_KIND] = self.prep.kinetics_id
+        P[kernel.P_TAU_M] = v["tau_max_M"] * 1e3 / phi_m
+        P[kernel.P_VT] = v["vt"] * 1e3
+        P[kernel.P_GH] = g("gH")
+        P[kernel.P_EH] = self.prep.e_h * 1e3
+        P[kernel.P_KIND] = self.prep.kinetics_id
         if not np.all(np.isfinite(P)):
             raise ParameterError("the membrane parameters contain a non-finite value")
         return P
@@ -438,9 +438,9 @@ class Cell:
         q = aq / (aq + bq)
         if P is None:
             P = self.kernel_params()
-        c = P[K.P_LIDO_C]
-        on = K.lido_on_rate(P, m, h, c)
-        b = on / (on + P[K.P_LIDO_KOFF]) if c > 0 else 0.0
+        c = P[kernel.P_LIDO_C]
+        on = kernel.lido_on_rate(P, m, h, c)
+        b = on / (on + P[kernel.P_LIDO_KOFF]) if c > 0 else 0.0
         return m, h, n, p, b, q
 
     def anaesthetic_block_at_rest(self, c: float, v: float) -> float:
@@ -451,18 +451,18 @@ class Cell:
             return 0.0
         P = self.kernel_params()
         m, h, _ = steady_state(self.prep.kinetics_id, v * 1e3, self.values["vt"] * 1e3)
-        on = K.lido_on_rate(P, m, h, c)
-        return on / (on + P[K.P_LIDO_KOFF])
+        on = kernel.lido_on_rate(P, m, h, c)
+        return on / (on + P[kernel.P_LIDO_KOFF])
 
     def steady_state_current(self, v: np.ndarray | float) -> np.ndarray:
         """Ionic current density (A/m^2) with every gate at steady state at ``v`` (V)."""
         P = self.kernel_params()
         vm = np.atleast_1d(np.asarray(v, dtype=float)) * 1e3
         out = np.empty_like(vm)
-        buf = np.empty((1, K.N_REC, 1))
+        buf = np.empty((1, kernel.N_REC, 1))
         for i, x in enumerate(vm):
             m, h, n, p, b, q = self.steady_state_gates(x * 1e-3, P)
-            out[i] = K._record(P, buf, 0, 0, x, m, h, n, p, b, q, 0.0, True)
+            out[i] = kernel._record(P, buf, 0, 0, x, m, h, n, p, b, q, 0.0, True)
         return out * 1e-2  # uA/cm^2 -> A/m^2
 
     def rest(self, holding_density: float = 0.0):

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vlab.sim import kernel as K
+from vlab.clamp import ClampMode
+from vlab.sim import kernel
 from vlab.sim.cell import Cell
 
 __all__ = ["Membrane", "RunResult", "SimulationError", "run_protocol", "RECORDABLE", "SI_UNITS"]
@@ -45,7 +46,7 @@ SI_UNITS = {
 RECORDABLE = tuple(SI_UNITS)
 DEFAULT_DT_MAX = 25e-6  # s: the largest integration step the engine takes
 #: membrane potentials (V) a living cell can plausibly reach; beyond them a run is kept but
-#: annotated (the kernel stops only at +/- K.V_LIMIT)
+#: annotated (the kernel stops only at +/- kernel.V_LIMIT)
 PLAUSIBLE_V = (-0.150, 0.100)
 
 
@@ -77,7 +78,7 @@ class RunResult:
     t: np.ndarray
     data: dict[str, np.ndarray]
     command: np.ndarray
-    mode: str
+    mode: ClampMode
     dt: float  # integration step used, s
     cell_info: dict = field(default_factory=dict)
     #: plain-language remarks about the run (e.g. voltages no real cell reaches)
@@ -114,7 +115,7 @@ class Membrane:
         self.cell = cell
         self.n_sweeps = n_sweeps
         self.dt_max = dt_max
-        self.state = np.zeros((n_sweeps, K.N_STATE))
+        self.state = np.zeros((n_sweeps, kernel.N_STATE))
         self.time = 0.0  # s since reset
         self.reset()
 
@@ -142,13 +143,13 @@ class Membrane:
         """Current state per sweep: Vm (V) and gates."""
         st = self.state
         return {
-            "Vm": st[:, K.S_V] * 1e-3,
-            "m": st[:, K.S_M].copy(),
-            "h": st[:, K.S_H].copy(),
-            "n": st[:, K.S_N].copy(),
-            "p": st[:, K.S_P].copy(),
-            "lido_bound": st[:, K.S_B].copy(),
-            "q": st[:, K.S_Q].copy(),
+            "Vm": st[:, kernel.S_V] * 1e-3,
+            "m": st[:, kernel.S_M].copy(),
+            "h": st[:, kernel.S_H].copy(),
+            "n": st[:, kernel.S_N].copy(),
+            "p": st[:, kernel.S_P].copy(),
+            "lido_bound": st[:, kernel.S_B].copy(),
+            "q": st[:, kernel.S_Q].copy(),
         }
 
     # ------------------------------------------------------------------ stepping
@@ -161,7 +162,7 @@ class Membrane:
 
     def advance(
         self,
-        mode: str,
+        mode: ClampMode | str,
         command: np.ndarray,
         sample_interval: float,
         variables: tuple[str, ...] | None = None,
@@ -171,8 +172,8 @@ class Membrane:
         Parameters
         ----------
         mode
-            ``"current-clamp"`` (command in A, injected; ``"I=0"`` is current clamp with
-            zero command) or ``"voltage-clamp"`` (command in V).
+            :class:`~vlab.clamp.ClampMode` (or a spelling it parses): ``CC`` (command in
+            A, injected), ``I0`` (current clamp with zero command) or ``VC`` (command in V).
         command
             Shape (n_sweeps, n + 1) or (n + 1,): value held over each sample interval
             starting now; the last column is the value at the last sample.
@@ -195,39 +196,38 @@ class Membrane:
         if not np.all(np.isfinite(cmd)):
             raise SimulationError("the command contains NaN or infinite values; nothing was run")
         area_cm2 = self.cell.values["area"] * 1e4
-        if mode == "voltage-clamp":
-            kmode = K.MODE_VC
+        mode = ClampMode.parse(mode)
+        if mode is ClampMode.VC:
+            kmode = kernel.MODE_VC
             kcmd = cmd * 1e3
             if np.max(np.abs(kcmd)) > 300:
                 raise SimulationError(
                     "voltage-clamp command beyond +/-300 mV refused: no membrane survives it"
                 )
-        elif mode in ("current-clamp", "I=0"):
-            kmode = K.MODE_CC
-            kcmd = cmd / (area_cm2 * 1e-6)  # A -> uA/cm2
-            if mode == "I=0":
-                kcmd = np.zeros_like(kcmd)
         else:
-            raise SimulationError(f"unknown clamp mode {mode!r}")
+            kmode = kernel.MODE_CC
+            kcmd = cmd / (area_cm2 * 1e-6)  # A -> uA/cm2
+            if mode is ClampMode.I0:
+                kcmd = np.zeros_like(kcmd)
         sub = self.steps_per_sample(sample_interval)
         dt_ms = sample_interval * 1e3 / sub
         P = self.cell.kernel_params()
         n_out = cmd.shape[1] - 1
         full = variables is None or any(v not in ("Vm", "Im") for v in variables)
-        out = K.new_output(self.n_sweeps, n_out)
+        out = kernel.new_output(self.n_sweeps, n_out)
         saved = self.state.copy()
-        status, s_bad, j_bad = K.advance(kmode, kcmd, dt_ms, sub, P, self.state, out, full)
-        if status != K.OK:
+        status, s_bad, j_bad = kernel.advance(kmode, kcmd, dt_ms, sub, P, self.state, out, full)
+        if status != kernel.OK:
             self.state[:] = saved
             t_bad = (self.time + (j_bad + 1) * sample_interval) * 1e3
             hint = (
                 "The injected current is too large for this membrane; reduce it."
-                if kmode == K.MODE_CC
+                if kmode == kernel.MODE_CC
                 else "Check the clamp command and the membrane parameters."
             )
             raise SimulationError(
                 f"the simulation diverged at t = {t_bad:.3f} ms (sweep {s_bad + 1}): the membrane "
-                f"potential left the physiological range (|V| > {K.V_LIMIT:g} mV). {hint} "
+                f"potential left the physiological range (|V| > {kernel.V_LIMIT:g} mV). {hint} "
                 "The cell was left as it was before this step."
             )
         self.time += n_out * sample_interval
@@ -237,11 +237,11 @@ class Membrane:
         names = variables if variables is not None else RECORDABLE
         res = {}
         for name in names:
-            if name not in K.RECORD_NAMES:
+            if name not in kernel.RECORD_NAMES:
                 raise SimulationError(
                     f"cannot record {name!r}; recordable: {', '.join(RECORDABLE)}"
                 )
-            x = out[:, K.RECORD_NAMES[name], :]
+            x = out[:, kernel.RECORD_NAMES[name], :]
             unit = SI_UNITS[name]
             if unit == "V":
                 x = x * 1e-3
@@ -269,12 +269,12 @@ def run_protocol(
     """
     area = cell.values["area"]
     names = variables if variables is not None else RECORDABLE
-    check_memory(protocol.sweeps, protocol.n_samples, len(names) + K.N_REC)
+    check_memory(protocol.sweeps, protocol.n_samples, len(names) + kernel.N_REC)
     cmd = protocol.command(area)
     n_sweeps, n = cmd.shape
     dt = protocol.sample_interval
     mem = Membrane(cell, n_sweeps=n_sweeps, dt_max=dt_max)
-    if protocol.mode == "voltage-clamp":
+    if protocol.mode is ClampMode.VC:
         mem.reset(v0=cmd[:, 0])
     else:
         hold = protocol.holding.value
@@ -322,17 +322,19 @@ def check_memory(n_sweeps: int, n_samples: int, n_arrays: int) -> None:
         )
 
 
-def _initial_sample(mem: Membrane, cmd0: np.ndarray, mode: str, names) -> dict[str, np.ndarray]:
+def _initial_sample(
+    mem: Membrane, cmd0: np.ndarray, mode: ClampMode, names
+) -> dict[str, np.ndarray]:
     """Record the state at t = 0 (before any step) in the same form as :meth:`advance`."""
     P = mem.cell.kernel_params()
-    out = K.new_output(mem.n_sweeps, 1)
+    out = kernel.new_output(mem.n_sweeps, 1)
     area_cm2 = mem.cell.values["area"] * 1e4
     for s in range(mem.n_sweeps):
         v, m, h, n, p, b, q = mem.state[s]
         im = 0.0
-        if mode == "current-clamp":
+        if mode is ClampMode.CC:
             im = cmd0[s] / (area_cm2 * 1e-6)
-        iion = K._record(P, out, s, 0, v, m, h, n, p, b, q, im, True)
-        if mode == "voltage-clamp":
-            out[s, K.R_IM, 0] = iion
+        iion = kernel._record(P, out, s, 0, v, m, h, n, p, b, q, im, True)
+        if mode is ClampMode.VC:
+            out[s, kernel.R_IM, 0] = iion
     return mem._to_si(out, names, area_cm2)
