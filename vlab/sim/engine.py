@@ -288,7 +288,7 @@ def run_protocol(
         rest = {k: v[:, :0] for k, v in first.items()}
     data = {k: np.concatenate([first[k], rest[k]], axis=1) for k in names}
     notes = []
-    if "Vm" in data and protocol.mode != "voltage-clamp":
+    if "Vm" in data and protocol.mode is not ClampMode.VC:
         note = plausibility_note(data["Vm"])
         if note:
             notes.append(note)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vlab.sim import kernel as K
+from vlab.sim import kernel
 from vlab.sim.kinetics import h_current_gate, m_current_gate, rates
 
 __all__ = ["Rest", "find_rest", "membrane_rhs"]
@@ -55,22 +55,22 @@ def membrane_rhs(P: np.ndarray, x: np.ndarray, i_hold: float = 0.0) -> np.ndarra
     """Time derivative of the state ``x = (V mV, m, h, n, p, b, q)`` in 1/ms (mV/ms for V);
     ``i_hold`` is the injected current density (uA/cm2)."""
     v, m, h, n, p, b, q = x
-    buf = np.empty((1, K.N_REC, 1))
-    iion = K._record(P, buf, 0, 0, v, m, h, n, p, b, q, 0.0, False)
+    buf = np.empty((1, kernel.N_REC, 1))
+    iion = kernel._record(P, buf, 0, 0, v, m, h, n, p, b, q, 0.0, False)
     aq, bq = h_current_gate(v)
-    phi = P[K.P_PHI]
-    am, bm, ah, bh, an, bn = rates(int(P[K.P_KIND]), v, P[K.P_VT])
-    pinf, taup = m_current_gate(v, P[K.P_TAU_M])
-    c = P[K.P_LIDO_C]
-    on = K.lido_on_rate(P, m, h, c)
+    phi = P[kernel.P_PHI]
+    am, bm, ah, bh, an, bn = rates(int(P[kernel.P_KIND]), v, P[kernel.P_VT])
+    pinf, taup = m_current_gate(v, P[kernel.P_TAU_M])
+    c = P[kernel.P_LIDO_C]
+    on = kernel.lido_on_rate(P, m, h, c)
     return np.array(
         [
-            (i_hold - iion) / P[K.P_C],
+            (i_hold - iion) / P[kernel.P_C],
             phi * (am * (1 - m) - bm * m),
             phi * (ah * (1 - h) - bh * h),
             phi * (an * (1 - n) - bn * n),
             (pinf - p) / taup,
-            on * (1 - b) - P[K.P_LIDO_KOFF] * b,
+            on * (1 - b) - P[kernel.P_LIDO_KOFF] * b,
             aq * (1 - q) - bq * q,
         ]
     )
