@@ -22,6 +22,7 @@ from vlab.analysis.family import (
     step_window,
     stimulus_window,
 )
+from vlab.clamp import ClampMode
 from vlab.protocols import builtin_protocols, load_protocol
 from vlab.recording import Sweep
 from vlab.sim.cell import Cell
@@ -34,7 +35,7 @@ def _sweeps(name: str, cell: Cell | None = None) -> tuple[list[Sweep], object, C
     p = load_protocol(name)
     cell = cell or Cell("squid")
     res = run_protocol(cell, p)
-    mode = "VC" if p.mode == "voltage-clamp" else "CC"
+    mode = p.mode.value
     out = []
     for k in range(res.n_sweeps):
         chans = {"Vm": res.data["Vm"][k], "Im": res.data["Im"][k], "command": res.command[k]}
@@ -57,9 +58,9 @@ def test_analysis_path_on_every_builtin_protocol(name):
     rows = between_cursors_each([(s.time(), s["Vm"]) for s in sweeps], 0.0, t_pre)
     assert len(rows) == len(sweeps)
     for s, row in zip(sweeps, rows, strict=True):
-        expected = s["command"][0] if p.mode == "voltage-clamp" else -65e-3
+        expected = s["command"][0] if p.mode is ClampMode.VC else -65e-3
         assert row["mean"] == pytest.approx(expected, abs=1e-3)
-    if p.mode == "voltage-clamp":
+    if p.mode is ClampMode.VC:
         iv = compute_iv(sweeps)  # the ramp is one sweep: a one-point I–V
         assert iv.peak_window[0] == pytest.approx(win[0] + TRANSIENT_SKIP)
         assert np.all(np.isfinite(iv.peak)) and np.all(np.isfinite(iv.steady))
