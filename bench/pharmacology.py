@@ -34,7 +34,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "pharmacolo
 DOSE = [
     ("TTX squid (5.1 nM)", "TTX", "squid", "outside", "Na", 5.1e-6, np.logspace(-7, -3, 9)),
     (
-        "TTX frog node (3.6 nM)",
+        "TTX node (3.6 nM)",
         "TTX",
         "myelinated_axon",
         "outside",
@@ -126,7 +126,7 @@ def main() -> None:
     t_nd, b_nd = wash_course("myelinated_axon")
     print("\n| TTX 100 nM | block 10 s after applying | 60 s | 70 s after washing | 200 s |")
     print("|---|---|---|---|---|")
-    for name, t, b in (("squid (tau 20 s)", t_sq, b_sq), ("frog node (tau 2 s)", t_nd, b_nd)):
+    for name, t, b in (("squid (tau 20 s)", t_sq, b_sq), ("node pool (tau 2 s)", t_nd, b_nd)):
         at = [b[np.argmin(abs(t - x))] for x in (10, 60, 190, 320)]
         print(f"| {name} | {at[0]:.3f} | {at[1]:.3f} | {at[2]:.3f} | {at[3]:.3f} |")
     print(
@@ -180,7 +180,7 @@ def main() -> None:
     p3 = win.addPlot(title="TTX 100 nM: wash in at 0 s, wash out at 120 s")
     p3.addLegend(offset=(5, 5))
     p3.plot(t_sq, b_sq, pen=pg.mkPen("#0072B2", width=2), name="squid chamber (tau 20 s)")
-    p3.plot(t_nd, b_nd, pen=pg.mkPen("#009E73", width=2), name="frog node pool (tau 2 s)")
+    p3.plot(t_nd, b_nd, pen=pg.mkPen("#009E73", width=2), name="node pool (tau 2 s)")
     tt = np.linspace(120, 420, 200)
     p3.plot(
         tt,

@@ -224,3 +224,42 @@ def test_default_step_keeps_a_warm_axon_within_one_percent_of_converged_velocity
     converged = v2 + (v2 - v1) / 3
     assert cv() == pytest.approx(converged, rel=0.01)
     assert cv(10e-6) < converged * 0.99  # the old fixed 10 us step was not good enough
+
+
+def _fibre(D_um):
+    """The myelinated preparation scaled to fibre diameter D (um) by the rule the default
+    10 um fibre follows (McIntyre et al. 2002): axon 0.69 D, internode 115 D, 12 D lamellae."""
+    ax = Axon("myelinated_axon")
+    if D_um != 10:
+        ax.set("diameter", f"{0.69 * D_um} um")
+        ax.set("internode_length", f"{115 * D_um} um")
+        ax.set("myelin_lamellae", 12 * D_um)
+    return ax
+
+
+@pytest.mark.parametrize("D_um", [5, 10, 20])
+def test_myelinated_fibre_conducts_at_hursh_velocity_with_overshooting_nodal_spikes(D_um):
+    """Hursh (1939): about 6 m/s per um of fibre diameter at body temperature."""
+    ax = _fibre(D_um)
+    assert ax.cell.values["temperature"] == 37
+    dt = ax.default_dt()
+    n = round(1.2e-3 / dt)
+    cmd = np.zeros((1, n))
+    cmd[0, round(0.05e-3 / dt) : round(0.15e-3 / dt)] = 10e-9
+    r = ax.run(command=cmd, sample_interval=dt, record={"a": 0.005, "b": 0.015})
+    v = conduction_velocity(r.t, r.traces["a"][0], r.traces["b"][0], r.sites["a"], r.sites["b"])
+    assert v / D_um == pytest.approx(6.0, rel=0.15)
+    assert r.traces["b"].max() > 0.0  # nodal action potential overshoots
+
+
+def test_preparation_defaults_are_values_a_student_may_set():
+    from vlab.sim.cell import PARAMETERS
+    from vlab.sim.preparation import CABLE_PARAMETERS, list_preparations, load_preparation
+
+    for name in list_preparations():
+        prep = load_preparation(name)
+        for key, value in prep.conductances.items():
+            assert PARAMETERS[key].lo <= value <= PARAMETERS[key].hi, (name, key)
+        for key, value in (prep.cable or {}).items():
+            lo, hi = CABLE_PARAMETERS[key][2:4]
+            assert lo <= value <= hi, (name, key)

@@ -96,7 +96,6 @@ def test_ttx_blocks_conductance_not_driving_force():
         ("TTX", "myelinated_axon", "outside", 3.6e-6),  # Schwarz et al. 1973
         ("TTX", "mammalian", "outside", 6e-6),  # Catterall et al. 2005
         ("TEA", "squid", "inside", 0.4),  # Armstrong 1966
-        ("TEA", "myelinated_axon", "outside", 0.4),  # Hille 1967
         ("TEA", "mammalian", "outside", 5.0),  # Kv2.1, Gutman et al. 2005
         ("4-AP", "squid", "outside", 1.0),  # Meves & Pichon 1977
         ("4-AP", "squid", "inside", 1.0),

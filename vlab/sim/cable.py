@@ -178,6 +178,11 @@ class Axon:
             inter = kind >= 2
             e_int = self.cell.resting_potential() * 1e3
             g_leak = glk + glna + glx
+            # the internodal membrane is not nodal membrane: its own Cm and leak if given
+            if "internode_Cm" in g:
+                C[inter] = g["internode_Cm"] * 100.0 * area[inter]  # F/m2 -> uF/cm2
+            if "internode_gL" in g:
+                g_leak[inter] = g["internode_gL"] / 10.0 * area[inter]  # S/m2 -> mS/cm2
             for arr in (glk, glna, gna, gk):
                 arr[inter] = 0.0
             glx[inter] = g_leak[inter]
@@ -258,8 +263,8 @@ class Axon:
         return int(np.argmin(np.abs(xs - x)))
 
     # ------------------------------------------------------------------ running
-    #: integration step at the preparation's own temperature (s); velocity within 0.15 %
-    #: of converged for the squid axon at 18.5 degC (docs/validation.md)
+    #: integration step at the preparation's own temperature (s) unless its ``[cable]``
+    #: gives ``dt``; velocity within 0.15 % of converged for the squid axon at 18.5 degC
     BASE_DT = 10e-6
 
     def default_dt(self) -> float:
@@ -271,7 +276,7 @@ class Axon:
             self.cell.values["q10"]
             ** ((self.prep.temperature - self.prep.kinetics_temperature) / 10.0)
         )
-        return self.BASE_DT / math.sqrt(max(1.0, speedup))
+        return self.geometry.get("dt", self.BASE_DT) / math.sqrt(max(1.0, speedup))
 
     def run(
         self,
@@ -366,6 +371,7 @@ class Axon:
                 C,
                 gna,
                 fni,
+                self.prep.kinetics_id,
                 gk,
                 glk,
                 glna,

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from vlab.sim.jit import njit
-from vlab.sim.kinetics import rates
+from vlab.sim.kinetics import na_activation, rates
 
 TABLE_VMIN = -200.0  # mV
 TABLE_VMAX = 200.0
@@ -89,6 +89,7 @@ def advance_cable(
     C,
     gna,
     fni,
+    kind,
     gk,
     glk,
     glna,
@@ -115,6 +116,7 @@ def advance_cable(
     tab, tab_half : gate tables for dt and dt/2 (:func:`gate_tables`).
     C, gna, gk, glk, glna, glx : (n_comp,) uF and mS per compartment (block applied).
     fni : (n_comp,) fraction of Na+ channels without inactivation (pronase), 0..1.
+    kind : kinetics family (m^3 or m^2 activation, :func:`vlab.sim.kinetics.na_activation`).
     ena, ek : mV; elx : (n_comp,) reversal (mV) of the fixed-reversal leak.
     gax : (n_comp - 1,) axial conductance between neighbours, mS.
     V, M, H, N : (n_comp,) state, updated in place (gates at whole steps between calls).
@@ -144,7 +146,7 @@ def advance_cable(
         for _ in range(substeps):
             for i in range(n_comp):
                 m = M[i]
-                g_na = gna[i] * m * m * m * ((1.0 - fni[i]) * H[i] + fni[i])
+                g_na = gna[i] * na_activation(kind, m) * ((1.0 - fni[i]) * H[i] + fni[i])
                 n4 = N[i] * N[i]
                 g_k = gk[i] * n4 * n4
                 g = g_na + g_k + glk[i] + glna[i] + glx[i]

@@ -66,7 +66,7 @@ _P = Parameter
 PARAMETERS: dict[str, Parameter] = {
     p.name: p
     for p in [
-        _P("gNa", "conductance_density", "mS/cm2", 0, 1e4, "maximal Na+ conductance"),
+        _P("gNa", "conductance_density", "mS/cm2", 0, 3e4, "maximal Na+ conductance"),
         _P(
             "gK",
             "conductance_density",
@@ -76,7 +76,7 @@ PARAMETERS: dict[str, Parameter] = {
             "maximal delayed-rectifier K+ conductance",
         ),
         _P("gM", "conductance_density", "mS/cm2", 0, 1e3, "maximal slow M-type K+ conductance"),
-        _P("gL", "conductance_density", "mS/cm2", 0, 1e3, "leak conductance"),
+        _P("gL", "conductance_density", "mS/cm2", 0, 3e3, "leak conductance"),
         _P("gCl", "conductance_density", "mS/cm2", 0, 1e3, "chloride conductance (0 = off)"),
         _P(
             "gH",

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from vlab.sim.jit import njit
-from vlab.sim.kinetics import h_current_gate, m_current_gate, rates
+from vlab.sim.kinetics import h_current_gate, m_current_gate, na_activation, rates
 
 # ---- parameter vector layout (float64) -----------------------------------------------------
 P_C, P_GNA, P_GK, P_GM, P_GLK, P_GLNA, P_GLX, P_GCL = 0, 1, 2, 3, 4, 5, 6, 7
@@ -84,7 +84,8 @@ V_LIMIT = 500.0  # mV: beyond this no membrane survives; the run is stopped with
 @njit
 def _record(P, out, s, j, v, m, h, n, p, b, q, im, full):
     """Fill ``out[s, :, j]`` from a state at a sample time (whole step)."""
-    gna = P[P_GNA] * (1.0 - b) * m * m * m * ((1.0 - P[P_PRONASE]) * h + P[P_PRONASE])
+    ma = na_activation(int(P[P_KIND]), m)
+    gna = P[P_GNA] * (1.0 - b) * ma * ((1.0 - P[P_PRONASE]) * h + P[P_PRONASE])
     gk = P[P_GK] * n * n * n * n
     gm = P[P_GM] * p
     ina = gna * (v - P[P_ENA])
@@ -143,11 +144,11 @@ def _gate_step(P, v, m, h, n, p, b, q, dt):
 @njit
 def lido_on_rate(P, m, h, c):
     """Modulated receptor: binding rate (1/ms) of free channels at concentration ``c`` mM,
-    weighted over the open (m^3 h'), inactivated (1 - h') and resting states, where
+    weighted over the open (m^3 h', m^2 h' for CRRSS), inactivated (1 - h') and resting states, where
     h' = (1 - f) h + f with f the pronase-modified fraction."""
     f = P[P_PRONASE]
     hh = (1.0 - f) * h + f
-    o = m * m * m * hh
+    o = na_activation(int(P[P_KIND]), m) * hh
     return c * (P[P_LIDO_KON] * o + P[P_LIDO_KONI] * (1.0 - hh) + P[P_LIDO_KONR] * (hh - o))
 
 
@@ -234,6 +235,7 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
             gk_bar = P[P_GK]
             gm_bar = P[P_GM]
             gh_bar = P[P_GH]
+            kind = int(P[P_KIND])
             g_leak = P[P_GLK] + P[P_GLNA] + P[P_GLX] + P[P_GCL]
             ge_leak = (
                 P[P_GLK] * P[P_EK]
@@ -245,7 +247,8 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
             for j in range(n_out):
                 i_inj = cmd[s, j]
                 for _ in range(substeps):
-                    gna = P[P_GNA] * (1.0 - b) * m * m * m * ((1.0 - f) * h + f)
+                    ma = na_activation(kind, m)
+                    gna = P[P_GNA] * (1.0 - b) * ma * ((1.0 - f) * h + f)
                     gk = gk_bar * n * n * n * n + gm_bar * p
                     gh = gh_bar * q
                     g = gna + gk + gh + g_leak

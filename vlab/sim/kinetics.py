@@ -8,6 +8,10 @@ Two families are implemented, selected by a preparation's ``kinetics`` key:
 ``hh1952`` (id 0)
     Hodgkin & Huxley (1952) J Physiol 117:500-544, written with the resting potential
     at -65 mV exactly as NEURON's built-in ``hh`` mechanism (``hh.mod``).
+``crrss`` (id 2)
+    Mammalian (rabbit) node of Ranvier at 37 degC: Chiu, Ritchie, Rogart & Stagg (1979)
+    J Physiol 292:149-166 in the form of Sweeney, Mortimer & Durand (1987) Proc IEEE EMBS
+    9:1577-1578: Na+ current with m^2 h, no K+ current, absolute potentials (rest -80 mV).
 ``traub`` (id 1)
     Traub & Miles (1991) kinetics as used for cortical neurons by Pospischil et al.
     (2008) Biol Cybern 99:427-441, shifted by the threshold parameter ``vt`` (mV);
@@ -26,7 +30,8 @@ from vlab.sim.jit import njit
 
 HH1952 = 0
 TRAUB = 1
-KINETICS_IDS = {"hh1952": HH1952, "traub": TRAUB}
+CRRSS = 2
+KINETICS_IDS = {"hh1952": HH1952, "traub": TRAUB, "crrss": CRRSS}
 
 
 @njit
@@ -65,11 +70,32 @@ def rates_traub(v, vt):
 
 
 @njit
+def rates_crrss(v):
+    """CRRSS node rates (1/ms) at ``v`` (mV) at 37 degC. The node has no K+ channels: the
+    n gate is given rates that keep it shut (n_inf = 0)."""
+    am = (126.0 + 0.363 * v) / (1.0 + math.exp(-(v + 49.0) / 5.3))
+    bm = am / math.exp((v + 56.2) / 4.17)
+    bh = 15.6 / (1.0 + math.exp(-(v + 56.0) / 10.0))
+    ah = bh / math.exp((v + 74.5) / 5.0)
+    return am, bm, ah, bh, 0.0, 1.0
+
+
+@njit
 def rates(kind, v, vt):
     """Rates (1/ms) of m, h, n for kinetics family ``kind`` at ``v`` (mV), before Q10."""
     if kind == TRAUB:
         return rates_traub(v, vt)
+    if kind == CRRSS:
+        return rates_crrss(v)
     return rates_hh1952(v)
+
+
+@njit
+def na_activation(kind, m):
+    """The activation factor of the Na+ conductance: m^3 (HH, Traub) or m^2 (CRRSS)."""
+    if kind == CRRSS:
+        return m * m
+    return m * m * m
 
 
 @njit

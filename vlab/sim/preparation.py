@@ -29,6 +29,21 @@ CABLE_PARAMETERS = {
     "internode_length": ("length", "um", 1e-5, 5e-3, "distance between nodes of Ranvier"),
     "node_length": ("length", "um", 1e-7, 1e-4, "length of a node of Ranvier"),
     "myelin_lamellae": ("number", "", 0.0, 1000.0, "myelin wraps around each internode"),
+    "dt": ("time", "us", 1e-7, 1e-4, "integration step at the preparation's temperature"),
+    "internode_Cm": (
+        "capacitance_density",
+        "uF/cm2",
+        1e-4,
+        1.0,
+        "capacitance of the internodal axolemma and of each myelin membrane",
+    ),
+    "internode_gL": (
+        "conductance_density",
+        "mS/cm2",
+        0.0,
+        1e3,
+        "leak of the internodal axolemma and of each myelin membrane",
+    ),
 }
 CONDUCTANCES = ("gNa", "gK", "gM", "gL", "gCl", "gH")
 
