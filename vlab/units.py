@@ -43,22 +43,6 @@ __all__ = [
     "units_for",
 ]
 
-# Handy SI multipliers for code that builds values directly.
-mV = 1e-3
-ms = 1e-3
-us = 1e-6
-nA = 1e-9
-pA = 1e-12
-uA = 1e-6
-mM = 1.0  # mol/m^3
-uM = 1e-3
-nM = 1e-6
-cm2 = 1e-4  # m^2
-uA_per_cm2 = 1e-2  # A/m^2
-mA_per_cm2 = 10.0  # A/m^2
-mS_per_cm2 = 10.0  # S/m^2
-uF_per_cm2 = 1e-2  # F/m^2
-
 
 class UnitError(ValueError):
     """A quantity string could not be understood; the message says what is allowed."""

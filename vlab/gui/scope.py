@@ -2,7 +2,7 @@
 
 Data arrive as :class:`vlab.rig.simulator.Block` lists through :meth:`Scope.add_blocks`
 (cheap: arrays are appended to buffers). The curves are redrawn by the scope's own
-30 Hz ``QTimer``, only when new data arrived, with one ``setData`` per visible curve.
+``REDRAW_HZ`` (60 Hz) ``QTimer``, only when new data arrived, with one ``setData`` per visible curve.
 
 Gap-free blocks (``block.sweep is None``) feed a ring buffer shown as a scrolling strip
 chart; episodic blocks build one curve pair per sweep, overlaid, older sweeps fading.
@@ -489,7 +489,7 @@ class Scope(QWidget):
         return x
 
     def redraw(self) -> None:
-        """Push new data into the curves (called by the 30 Hz timer; cheap when idle)."""
+        """Push new data into the curves (called by the REDRAW_HZ timer; cheap when idle)."""
         if not self._dirty:
             return
         self._dirty = False
