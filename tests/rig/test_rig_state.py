@@ -190,3 +190,61 @@ def test_equilibrated_drug_reaches_the_cell_at_once():
     assert rig.cell.drugs["TTX"] == pytest.approx(1e-4)
     rig.apply_drug("TEA", 1.0)
     assert "TEA" not in rig.cell.drugs
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_dial_turn_is_one_undo_step():
+    """40 positions of the CC holding knob, 50 ms apart, are one undo entry."""
+    rig = Rig()
+    rig.clock = clock = _Clock()
+    before = rig.amplifier.holding[ClampMode.CC]
+    for k in range(1, 41):
+        clock.now += 0.05
+        rig.set_holding(k * 1e-11, "CC")
+    assert len(rig._undo) == 1 and rig.undo_text() == "holding CC"
+    rig.undo()
+    assert rig.amplifier.holding[ClampMode.CC] == before and not rig.can_undo
+    rig.redo()
+    assert rig.amplifier.holding[ClampMode.CC] == pytest.approx(40e-11)
+
+
+def test_separate_adjustments_stay_separate_undo_steps():
+    rig = Rig()
+    rig.clock = clock = _Clock()
+    rig.set_holding(1e-10, "CC")
+    clock.now += 0.1
+    rig.set_holding(2e-10, "CC")  # same turn
+    clock.now += Rig.MERGE_WINDOW + 0.1
+    rig.set_holding(3e-10, "CC")  # a new adjustment after a pause
+    clock.now += 0.1
+    rig.set_gain(2)  # another setting in between ...
+    clock.now += 0.1
+    rig.set_holding(4e-10, "CC")  # ... ends the run
+    assert [text for text, _ in rig._undo] == ["holding CC", "holding CC", "gain", "holding CC"]
+    rig.undo()
+    rig.undo()
+    assert rig.amplifier.holding[ClampMode.CC] == pytest.approx(3e-10) and rig.amplifier.gain == 1
+    clock.now += 0.1
+    rig.set_holding(5e-10, "CC")  # after an undo a change is a new step, never merged
+    rig.undo()
+    assert rig.amplifier.holding[ClampMode.CC] == pytest.approx(3e-10)
+
+
+def test_parameter_and_mode_changes_merge_only_with_themselves():
+    rig = Rig()
+    rig.clock = clock = _Clock()
+    for k in range(5):
+        clock.now += 0.1
+        rig.set_parameter("K_out", f"{10 + k} mM")
+    clock.now += 0.1
+    rig.set_parameter("Na_out", "400 mM")
+    rig.set_mode("VC")
+    rig.set_mode("CC")  # mode switches are deliberate: never merged
+    assert [t for t, _ in rig._undo] == ["K_out", "Na_out", "mode VC", "mode CC"]

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -102,6 +104,10 @@ class Rig:
         #: the open practical step (``PracticalSession.recording_tag``), recorded in every
         #: sweep's provenance as ``practical``; empty when no practical is open
         self.practical_tag: dict = {}
+        #: seconds, monotonic: when a change was recorded (tests pass a fake clock)
+        self.clock: Callable[[], float] = time.monotonic
+        self._merge_key: str | None = None  # the setting the newest undo entry changed
+        self._merge_until = -math.inf  # a change of it before then joins that entry
 
     # ------------------------------------------------------------------ instructor locks
     LOCK_LABELS = {
@@ -165,11 +171,30 @@ class Rig:
             "protocol": self.protocol,
         }
 
-    def _record(self, text: str) -> None:
+    #: s: changes of one setting closer together than this are one undo step (a dial
+    #: turned, arrow keys held, a combo box scrolled)
+    MERGE_WINDOW = 1.0
+
+    def _record(self, text: str, merge: str | None = None) -> None:
+        """Add an undo entry for the change about to be made.
+
+        ``merge`` names a continuously adjustable setting: a change of the same setting
+        within :attr:`MERGE_WINDOW` of the previous one extends that entry (undo goes back
+        to the value before the whole adjustment) instead of adding one.
+        """
+        now = self.clock()
+        if merge is not None and merge == self._merge_key and now <= self._merge_until:
+            self._merge_until = now + self.MERGE_WINDOW
+            self._redo.clear()
+            return
         self._undo.append((text, self._snapshot()))
         self._redo.clear()
+        self._merge_key, self._merge_until = merge, now + self.MERGE_WINDOW
         if len(self._undo) > 200:
             del self._undo[0]
+
+    def _end_merge(self) -> None:
+        self._merge_key, self._merge_until = None, -math.inf
 
     def _restore(self, snap: dict) -> None:
         self.cell = snap["cell"]
@@ -195,6 +220,7 @@ class Rig:
         """Forget every undo/redo step (after start-up configuration, or a file load)."""
         self._undo.clear()
         self._redo.clear()
+        self._end_merge()
         self._emit("history", "clear")
 
     def undo_text(self) -> str:
@@ -210,6 +236,7 @@ class Rig:
         text, snap = self._undo.pop()
         self._redo.append((text, self._snapshot()))
         self._restore(snap)
+        self._end_merge()
         self._emit("history", "undo")
 
     @_locked
@@ -219,6 +246,7 @@ class Rig:
         text, snap = self._redo.pop()
         self._undo.append((text, self._snapshot()))
         self._restore(snap)
+        self._end_merge()
         self._emit("history", "redo")
 
     # ------------------------------------------------------------------ amplifier
@@ -247,7 +275,7 @@ class Rig:
                 f"holding {value!r} refused: in {mode.value} it must be between "
                 f"{lo * f:g} and {hi * f:g} {unit}"
             )
-        self._record(f"holding {mode.value}")
+        self._record(f"holding {mode.value}", merge=f"holding {mode.value}")
         self.amplifier.holding[mode] = float(value)
         self._emit("holding", mode)
 
@@ -255,7 +283,7 @@ class Rig:
     def set_gain(self, gain: int) -> None:
         if gain not in GAINS:
             raise RigError(f"gain {gain!r} refused; allowed: {GAINS}")
-        self._record("gain")
+        self._record("gain", merge="gain")
         self.amplifier.gain = gain
         self._emit("amplifier", "gain")
 
@@ -263,7 +291,7 @@ class Rig:
     def set_filter(self, cutoff_hz: float | None) -> None:
         if cutoff_hz not in FILTERS_HZ:
             raise RigError(f"low-pass filter {cutoff_hz!r} refused; allowed: {FILTERS_HZ}")
-        self._record("filter")
+        self._record("filter", merge="filter")
         self.amplifier.lowpass_hz = cutoff_hz
         self._emit("amplifier", "filter")
 
@@ -275,7 +303,7 @@ class Rig:
         trial = copy.deepcopy(self.cell)
         trial.set(name, value)  # raises ParameterError with a clear message
         trial.kernel_params()  # and refuses anything non-finite downstream
-        self._record(f"{name}")
+        self._record(f"{name}", merge=f"parameter {name}")
         self.cell = trial
         self._emit("parameter", name)
 
