@@ -243,3 +243,12 @@ def test_axon_stretch_errors(extra, needle, capsys):
 def test_places_along_an_axon_need_an_axon(capsys):
     assert main(["run", "single_pulse", "--drug", "TTX=1uM@1cm-2cm"]) == 2
     assert "need an axon preparation" in capsys.readouterr().err
+
+
+def test_preparations_reports_spontaneous_firing_and_perfusion(capsys):
+    assert main(["preparations", "mammalian", "--set", "K_out=12mM"]) == 0
+    out = capsys.readouterr().out
+    assert "no stable rest: the cell fires spontaneously" in out
+    assert "Perfusion" in out and "tau 15 s" in out  # 1 ml at 4 ml/min
+    assert main(["preparations", "mammalian"]) == 0
+    assert "(stable)" in capsys.readouterr().out

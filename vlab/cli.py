@@ -474,6 +474,8 @@ def cmd_preparations(args) -> int:
         f"  E_L  {cell.leak_reversal() * 1e3:8.2f} mV   leak, carried by "
         f"{' and '.join(p.leak_carriers) or 'a fixed reversal'}"
     )
+    if cell.values.get("gH", 0.0) > 0:
+        print(f"  E_h  {p.e_h * 1e3:8.2f} mV   Ih (HCN) reversal, fixed")
     left_out = sorted(set(p.permeability) - set(cell.ghk_permeabilities()))
     print(
         f"  GHK resting estimate {cell.ghk_estimate() * 1e3:.2f} mV"
@@ -485,6 +487,9 @@ def cmd_preparations(args) -> int:
         "  (rest = most negative steady state whose Jacobian eigenvalues all have negative "
         "real parts)"
     )
+    taus = ", ".join(f"{side} tau {tau:.3g} s" for side, tau in p.exchange.items())
+    print()
+    print(_wrap(f"Perfusion (drug exchange, tau = volume/flow): {taus}. {p.perfusion_note}"))
     print("\nParameters (vlab run --set NAME=VALUE):")
     for name, value, doc in cell.parameter_table():
         print(f"  {name:16s} {value:>16s}   {doc}")

@@ -108,6 +108,15 @@ def test_mammalian_shows_calcium(qtbot):
     assert "pinned" not in w.nernst_labels["K"].text()
 
 
+def test_model_rest_says_when_the_cell_fires_on_its_own(qtbot):
+    rig = Rig("mammalian")
+    w = SolutionsPanel(rig)
+    qtbot.addWidget(w)
+    assert "mV" in w.rest_label.text() and "spontaneously" not in w.rest_label.text()
+    rig.set_parameter("K_out", "12 mM")  # no stable fixed point (tests/sim/test_ions_and_rest)
+    assert "fires spontaneously" in w.rest_label.text()
+
+
 def test_screenshot(qtbot, panel, tmp_path):
     panel.resize(panel.sizeHint())
     panel.show()
