@@ -547,17 +547,44 @@ def _iv_reversal(ctx, channel, kind, protocol_name=""):
     return r.e_rev
 
 
+def _line(ctx, channel, kind, protocol_name="", vmin="", vmax=""):
+    """Straight-line fit ``(slope, intercept)`` to the I-V points with VMIN <= V <= VMAX."""
+    v, i = _iv(ctx, channel, kind, protocol_name)
+    lo = _q(vmin, "voltage") if vmin else -np.inf
+    hi = _q(vmax, "voltage") if vmax else np.inf
+    keep = (v >= lo - 1e-9) & (v <= hi + 1e-9)
+    if keep.sum() < 2:
+        raise PracticalError(
+            f"fewer than 2 I-V points between {vmin or '-inf'} and {vmax or 'inf'}"
+        )
+    slope, icpt = np.polyfit(v[keep], i[keep], 1)
+    return float(slope), float(icpt)
+
+
 @answer_function(
     "iv_slope",
     "number",
-    "CHANNEL,KIND[,PROTOCOL]",
-    "slope conductance dI/dV of a straight-line fit to the whole I-V (S)",
+    "CHANNEL,KIND[,PROTOCOL[,VMIN,VMAX]]",
+    "slope conductance dI/dV of a straight-line fit to the I-V points from VMIN to VMAX "
+    "(default: all) (S)",
     2,
-    3,
+    5,
 )
-def _iv_slope(ctx, channel, kind, protocol_name=""):
-    v, i = _iv(ctx, channel, kind, protocol_name)
-    return float(np.polyfit(v, i, 1)[0])
+def _iv_slope(ctx, channel, kind, protocol_name="", vmin="", vmax=""):
+    return _line(ctx, channel, kind, protocol_name, vmin, vmax)[0]
+
+
+@answer_function(
+    "iv_line_reversal",
+    "number",
+    "CHANNEL,KIND,VMIN,VMAX",
+    "where the straight line fitted to the I-V points from VMIN to VMAX crosses zero "
+    "current (V), extrapolated if need be",
+    4,
+)
+def _iv_line_reversal(ctx, channel, kind, vmin, vmax):
+    slope, icpt = _line(ctx, channel, kind, "", vmin, vmax)
+    return -icpt / slope
 
 
 @answer_function(

@@ -10,6 +10,7 @@ left side                   meaning                                            r
 ``max(CH)`` ``min(CH)``     largest / smallest sample of channel CH            quantity
 ``mean(CH)``                (Vm, Im, INa, IK, m, h, n ...)
 ``spikes``                  action potentials in the sweep                     number
+``drugs``                   how many drugs were in the bath (named or hidden)  number
 ``drug(NAME)``              drug concentration at the membrane (provenance)    quantity
 ``param(NAME)``             a membrane parameter (K_out, temperature ...)      quantity
 ``preparation``             preparation name                                   word
@@ -44,7 +45,7 @@ _RE = re.compile(
     r"^\s*(?P<lhs>[A-Za-z_]+(?:\(\s*[-A-Za-z0-9_]+\s*\))?)\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<rhs>.+?)\s*$"
 )
 _FUNCS = ("max", "min", "mean", "drug", "param")
-_WORDS = ("spikes", "preparation", "mode", "protocol")
+_WORDS = ("spikes", "drugs", "preparation", "mode", "protocol")
 _OPS = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
@@ -83,7 +84,7 @@ def _dimension(func: str, arg: str) -> str:
         if arg not in PARAMETERS:
             raise PracticalError(f"unknown parameter {arg!r}; valid: {', '.join(PARAMETERS)}")
         return PARAMETERS[arg].dimension
-    if func == "spikes":
+    if func in ("spikes", "drugs"):
         return "number"
     return "word"
 
@@ -174,6 +175,8 @@ def measure(cond: Condition, sweep) -> float | str | None:
         return None if v is None else float(v)
     if f == "spikes":
         return float(_spike_count(sweep))
+    if f == "drugs":
+        return float(len(prov.get("drugs", {}) or {}))
     if f == "preparation":
         return str(prov.get("preparation", ""))
     if f == "mode":
@@ -276,6 +279,10 @@ def describe_condition(text: str) -> str:
         return word if c.op == "==" else f"not {word}"
     if c.func in ("preparation", "protocol"):
         return f'{c.func} {"" if c.op == "==" else "not "}"{c.value}"'
+    if c.func == "drugs":
+        if c.op == "==" and c.value == 0:
+            return "no drug in the bath"
+        return f"{op} {rhs} drug{'s' if c.value != 1 else ''} in the bath"
     if c.func == "spikes":
         if c.op == "==" and c.value == 0:
             return "no spike"

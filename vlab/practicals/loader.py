@@ -47,7 +47,16 @@ _TOP_KEYS = {
     "attempts",
 }
 _STEP_KEYS = {"id", "title", "text", "preset", "questions", "hide"}
-_PRESET_KEYS = {"preparation", "mode", "protocol", "holding", "parameters", "drugs", "locked"}
+_PRESET_KEYS = {
+    "preparation",
+    "mode",
+    "protocol",
+    "holding",
+    "parameters",
+    "drugs",
+    "locked",
+    "filter",
+}
 _Q_KEYS = {
     "id",
     "kind",
@@ -262,6 +271,14 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
         if not isinstance(v, str):
             raise ctx.fail(f"{where}drugs.{k}", f"must be a concentration in quotes, not {v!r}")
         _check_placeholders(ctx, f"{where}drugs.{k}", v, names)
+    filt = ctx.text(d, "filter", where, required=False)
+    if filt:
+        from vlab.practicals.rigsetup import filter_hz
+
+        try:
+            filter_hz(filt)
+        except PracticalError as exc:
+            raise ctx.fail(f"{where}filter", str(exc)) from exc
     locked = d.get("locked", [])
     if not isinstance(locked, list) or any(x not in LOCKABLE_CONTROLS for x in locked):
         raise ctx.fail(f"{where}locked", f"{locked!r}; a list of: {', '.join(LOCKABLE_CONTROLS)}")
@@ -273,6 +290,7 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
         tuple((k, v) for k, v in params.items()),
         tuple((k, v) for k, v in drugs.items()),
         tuple(locked),
+        filt,
     )
 
 

@@ -43,6 +43,7 @@ LOCKABLE_CONTROLS = (
     "conductances",
     "drugs",
     "drug_names",
+    "filter",
 )
 #: rig read-outs a step may hide (``hide``); graded mode hides those a question asks for:
 #: ``reversals`` (E lines on the scope, Nernst potentials in Solutions, the membrane
@@ -104,6 +105,10 @@ class Preset:
         washed out.
     locked
         Controls the student may not change during the step (:data:`LOCKABLE_CONTROLS`).
+    filter
+        The amplifier's low-pass filter for the step (``"off"``, ``"10 kHz"``, ``"5 kHz"``,
+        ``"2 kHz"``, ``"1 kHz"``), or empty to leave it; lock it with ``"filter"`` when a
+        question measures something a filter would distort (a spike's peak).
     """
 
     preparation: str = "squid"
@@ -113,6 +118,7 @@ class Preset:
     parameters: tuple[tuple[str, str], ...] = ()
     drugs: tuple[tuple[str, str], ...] = ()
     locked: tuple[str, ...] = ()
+    filter: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,10 +72,25 @@ class ControlLock:
             "conductances": "channel densities",
             "drugs": "perfusion (drugs)",
             "drug_names": "drug names are hidden",
+            "filter": "low-pass filter",
         }
         out = [labels[c] for c in LOCKABLE_CONTROLS if c in self.locked]
         shown = {"reversals": "reversal potentials are hidden", "ghk": "the GHK estimate is hidden"}
         return out + [shown[h] for h in sorted(self.hidden) if h in shown]
+
+
+def filter_hz(text: str) -> float | None:
+    """A preset's ``filter`` ("off", "10 kHz" ...) as the rig's cut-off (Hz, None = off)."""
+    from vlab.rig.rig import FILTERS_HZ
+
+    t = str(text).strip().lower().replace(" ", "")
+    if t in ("off", "none", "bypass"):
+        return None
+    for f in FILTERS_HZ:
+        if f is not None and t in (f"{f / 1000:g}khz", f"{f:g}hz"):
+            return f
+    allowed = ", ".join("off" if f is None else f"{f / 1000:g} kHz" for f in FILTERS_HZ)
+    raise PracticalError(f"filter {text!r}; allowed: {allowed}")
 
 
 def practical_protocols() -> dict[str, Path]:
@@ -104,6 +119,7 @@ def resolved(preset: Preset, practical: Practical, unknowns: dict) -> Preset:
         parameters=tuple((sub(k), sub(v)) for k, v in preset.parameters),
         drugs=tuple((sub(k), sub(v)) for k, v in preset.drugs),
         locked=preset.locked,
+        filter=preset.filter,
     )
 
 
@@ -168,6 +184,8 @@ def apply_preset(rig, preset: Preset) -> None:
             dim = "voltage" if mode == ClampMode.VC else "current"
             rig.set_holding(parse_quantity(preset.holding, dim).value, mode)
         rig.set_protocol(load_step_protocol(preset.protocol) if preset.protocol else None)
+        if preset.filter:
+            rig.set_filter(filter_hz(preset.filter))
         rig.clear_history()  # undo must not step back into the previous step's set-up
 
 

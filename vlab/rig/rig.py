@@ -119,6 +119,7 @@ class Rig:
         "temperature": "the temperature",
         "conductances": "the channel densities",
         "drugs": "the perfusion",
+        "filter": "the low-pass filter",
     }
 
     @_locked
@@ -289,6 +290,7 @@ class Rig:
 
     @_locked
     def set_filter(self, cutoff_hz: float | None) -> None:
+        self._check_lock("filter")
         if cutoff_hz not in FILTERS_HZ:
             raise RigError(f"low-pass filter {cutoff_hz!r} refused; allowed: {FILTERS_HZ}")
         self._record("filter", merge="filter")
