@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import vlab
 
 CORE = [
@@ -104,3 +106,29 @@ def test_import_linter_rejects_wrong_way_imports(tmp_path):
     assert "0 kept, 2 broken" in r.stdout, r.stdout
     for _code, report in WRONG_WAY.values():
         assert report in r.stdout, (report, r.stdout)
+
+
+def test_one_atomic_write_implementation():
+    """Files are written through vlab.atomic only: nobody else makes temp files to rename
+    or fsyncs (settings, progress, practicals' files, recordings, protocols)."""
+    root = Path(vlab.__file__).parent
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "atomic.py"
+        and any(word in p.read_text(encoding="utf-8") for word in ("mkstemp", "fsync("))
+    ]
+    assert offenders == []
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    from vlab.atomic import atomic_path, write_text_atomic
+
+    target = tmp_path / "data.txt"
+    write_text_atomic(target, "old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("disk full, say")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["data.txt"]
+    write_text_atomic(target, "new", private=True)
+    assert target.read_text() == "new" and (target.stat().st_mode & 0o077) == 0

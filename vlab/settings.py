@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
+from vlab.atomic import write_text_atomic
 from vlab.safe_read import BadFileError, loads_json, read_bytes
 
 log = logging.getLogger(__name__)
@@ -95,16 +95,7 @@ class Settings:
         """Write the settings atomically; False (and a log line) if the folder is not writable."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(self.data, fh, indent=1)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            write_text_atomic(self.path, json.dumps(self.data, indent=1), private=True)
         except OSError as exc:
             log.warning("could not save settings to %s (%s)", self.path, exc)
             return False

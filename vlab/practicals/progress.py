@@ -26,10 +26,10 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from vlab.atomic import atomic_path
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.unknowns import normalise_student_id
 from vlab.safe_read import BadFileError, loads_json, read_bytes
@@ -351,49 +351,26 @@ def save_progress(progress: Progress, root: Path | None = None) -> Path:
         raise PracticalError(
             f"progress not saved: the damaged file {path.name} could not be moved aside"
         )
-    tmp = None
+
+    def keep_last_good() -> None:  # the new file is on disk: the last good one becomes .bak
+        if not os.path.lexists(path):
+            return
+        try:
+            _read(path, progress.practical, progress.student_id, progress.class_id)
+            sound = True
+        except PracticalError:
+            sound = False
+        if sound:
+            os.replace(path, backup_path(path))
+        elif _keep_aside(path) is None:
+            raise PracticalError(
+                f"progress not saved: a damaged {path.name} is in the way and cannot be moved aside"
+            )
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(progress.to_json())
-            f.flush()
-            os.fsync(f.fileno())
-        if os.path.lexists(path):
-            try:
-                _read(path, progress.practical, progress.student_id, progress.class_id)
-                sound = True
-            except PracticalError:
-                sound = False
-            if sound:
-                os.replace(path, backup_path(path))
-            elif _keep_aside(path) is None:
-                raise PracticalError(
-                    f"progress not saved: a damaged {path.name} is in the way and cannot be "
-                    "moved aside"
-                )
-        os.replace(tmp, path)
-        tmp = None
-        _fsync_folder(path.parent)
+        with atomic_path(path, private=True, before_replace=keep_last_good) as tmp:
+            tmp.write_text(progress.to_json(), encoding="utf-8")
     except OSError as exc:
         raise PracticalError(f"progress not saved in {path.parent}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
     return path
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

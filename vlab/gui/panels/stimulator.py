@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.atomic import write_text_atomic
 from vlab.protocols import (
     ProtocolError,
     builtin_protocols,
@@ -378,9 +379,7 @@ class StimulatorPanel(QWidget):
             return False
         try:
             text = protocol_to_toml(p)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_text_atomic(path, text)
         except (OSError, ProtocolError, ValueError) as exc:
             self._fail(self.tr("could not save: {}").format(exc))
             return False
