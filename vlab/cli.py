@@ -3,7 +3,8 @@
 ``vlab``                       open the rig window (squid, gap-free current clamp)
 ``vlab --screenshot F.png``    render the rig after running a protocol (see ``vlab --help``)
 ``vlab --smoke-test``          start, paint one frame, shut down
-``vlab run PROTOCOL ...``      run a protocol headless and write CSV/NPZ
+``vlab run PROTOCOL ...``      run a protocol headless (``--out`` CSV/NPZ/ABF/NWB/ATF/.vlab)
+``vlab convert IN OUT``        convert a recording between formats (by extension)
 ``vlab preparations [NAME]``   list preparations, or show one with its parameters and sources
 ``vlab protocols``             list the built-in protocols
 ``vlab drugs``                 list the drugs with their IC50s and sources
@@ -19,9 +20,10 @@ from pathlib import Path
 
 from vlab import __version__
 from vlab.clamp import ClampMode
+from vlab.recording.errors import RecordingFileError
 
 GUI_FLAGS = ("--screenshot", "--smoke-test", "--protocol", "--preparation", "--drug")
-COMMANDS = ("run", "preparations", "protocols", "drugs", "practical")
+COMMANDS = ("run", "convert", "preparations", "protocols", "drugs", "practical")
 
 
 class UsageError(Exception):
@@ -47,12 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"vlab: {exc}", file=sys.stderr)
         return 2
+    except RecordingFileError as exc:  # a file could not be written or read
+        print(f"vlab: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError) as exc:
         print(f"vlab: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
         print(f"vlab: simulation failed: {exc}", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _parser(practicals: bool = True) -> argparse.ArgumentParser:
@@ -98,7 +107,11 @@ def _parser(practicals: bool = True) -> argparse.ArgumentParser:
         default="",
         help="extra variables to record, comma separated: m,h,n,p,INa,IK,IL,ICl,IM,Iion,gNa,gK,gCl,gM",
     )
-    r.add_argument("--out", help="output CSV file (an .npz with the same name is written too)")
+    r.add_argument(
+        "--out",
+        help="write the recording to this file; the extension chooses the format: "
+        ".csv, .npz, .abf, .nwb, .atf or .vlab (an experiment file the rig window opens)",
+    )
     r.add_argument("--seed", type=int, default=0, help="random seed (recorded in the provenance)")
     r.add_argument(
         "--analyse",
@@ -129,6 +142,16 @@ def _parser(practicals: bool = True) -> argparse.ArgumentParser:
 
     dr = sub.add_parser("drugs", help="list the drugs")
     dr.set_defaults(func=cmd_drugs)
+
+    cv = sub.add_parser(
+        "convert",
+        help="convert a recording between formats (by extension)",
+        description="Read IN (.vlab, .npz, .csv, .abf, .atf) and write OUT "
+        "(.csv, .npz, .abf, .nwb, .atf, .vlab).",
+    )
+    cv.add_argument("source", metavar="IN")
+    cv.add_argument("target", metavar="OUT")
+    cv.set_defaults(func=cmd_convert)
 
     pc = sub.add_parser("practical", help="guided practicals (list, class, answers, grade)")
     if practicals:
@@ -240,12 +263,71 @@ def header_metadata(cell, protocol, seed: int) -> dict:
     }
 
 
+def check_out(out: str | None) -> None:
+    """Refuse an ``--out`` file vlab cannot write before anything is simulated."""
+    if out is None:
+        return
+    from vlab.recording import EXPORT_FORMATS
+
+    path = Path(out)
+    if path.suffix.lower().lstrip(".") not in EXPORT_FORMATS:
+        known = ", ".join(f.extension for f in EXPORT_FORMATS.values())
+        raise UsageError(f"cannot write {out}: the extension must be one of {known}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {out}: the folder {folder} does not exist")
+
+
+def write_out(sweeps, out: str, meta: dict | None, protocol=None, state=None) -> None:
+    """Write ``sweeps`` to ``out`` in the format its extension names (see ``EXPORT_FORMATS``)."""
+    from vlab.recording import export_sweeps
+
+    check_out(out)
+    key = Path(out).suffix.lower().lstrip(".")
+    options: dict = {}
+    if key == "abf":
+        options["protocol"] = protocol  # the ABF epoch table
+    elif key == "vlab":
+        options["state"] = state or {}
+    export_sweeps(sweeps, out, key, None if key in ("abf", "atf") else meta, **options)
+
+
+def rig_state(cell, protocol) -> dict:
+    """The rig settings of a headless run, as the rig window saves them in ``.vlab`` files."""
+    from vlab.rig.rig import Rig
+
+    rig = Rig(cell.prep.name)
+    rig.cell = cell
+    rig.bath.preparation = cell.prep
+    for name, c in cell.drugs.items():
+        rig.apply_drug(name, c, equilibrated=True)
+    rig.set_mode(ClampMode.VC if protocol.mode is ClampMode.VC else ClampMode.CC)
+    rig.set_protocol(protocol)
+    return rig.state_dict()
+
+
+def cmd_convert(args) -> int:
+    from vlab.protocols import protocol_from_provenance
+    from vlab.recording.importers import read_sweeps
+
+    check_out(args.target)
+    if not Path(args.source).is_file():
+        raise UsageError(f"cannot read {args.source}: no such file")
+    found = read_sweeps(args.source)
+    if not found.sweeps:
+        raise UsageError(f"{args.source} holds no sweeps to convert")
+    protocol = protocol_from_provenance(found.sweeps[0].provenance)
+    write_out(found.sweeps, args.target, found.metadata or None, protocol, found.state)
+    print(f"wrote {args.target} ({len(found.sweeps)} sweeps from {args.source})")
+    return 0
+
+
 def cmd_run(args) -> int:
     from vlab.protocols import load_protocol
-    from vlab.recording import write_csv, write_npz
     from vlab.sim.engine import DEFAULT_DT_MAX, RECORDABLE, run_protocol
     from vlab.sim.preparation import load_preparation
 
+    check_out(args.out)
     protocol = load_protocol(args.protocol)
     if load_preparation(args.preparation).cable is not None:
         return _run_axon(args, protocol)
@@ -266,13 +348,9 @@ def cmd_run(args) -> int:
     sweeps = result_to_sweeps(result, protocol, cell, args.seed)
     meta = header_metadata(cell, protocol, args.seed)
     if args.out:
-        out = Path(args.out)
-        write_csv(sweeps, out, meta)
-        write_npz(sweeps, out.with_suffix(".npz"), meta)
-        print(
-            f"wrote {out} and {out.with_suffix('.npz')} ({result.n_sweeps} sweeps, "
-            f"{len(result.t)} samples each)"
-        )
+        state = rig_state(cell, protocol) if args.out.lower().endswith(".vlab") else None
+        write_out(sweeps, args.out, meta, protocol=protocol, state=state)
+        print(f"wrote {args.out} ({result.n_sweeps} sweeps, {len(result.t)} samples each)")
     else:
         _print_summary(result, cell, protocol)
     if args.analyse:
@@ -314,7 +392,7 @@ def _run_axon(args, protocol) -> int:
     the command line accepts exactly what the bench window accepts."""
     import numpy as np
 
-    from vlab.recording import Sweep, write_csv, write_npz
+    from vlab.recording import Sweep
     from vlab.rig.axon_bench import AxonSetup, parse_stretch, readout
     from vlab.sim.drugs import get_drug, parse_drug_application
 
@@ -365,10 +443,8 @@ def _run_axon(args, protocol) -> int:
         for i in range(command.shape[0]):
             ch = {"Im": command[i], **{k: v[i] for k, v in res.traces.items()}}
             sweeps.append(Sweep(index=i, dt=protocol.sample_interval, channels=ch, provenance=prov))
-        out = Path(args.out)
-        write_csv(sweeps, out, meta)
-        write_npz(sweeps, out.with_suffix(".npz"), meta)
-        print(f"wrote {out} and {out.with_suffix('.npz')}")
+        write_out(sweeps, args.out, meta, protocol=protocol)
+        print(f"wrote {args.out}")
     if args.analyse or not args.out:
         labels = list(sites)
         print(

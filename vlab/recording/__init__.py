@@ -15,6 +15,7 @@ from vlab.recording.errors import (
 )
 from vlab.recording.export import EXPORT_FORMATS, ExportFormat, export_sweeps
 from vlab.recording.export_abf import abf_channels, abf_quantum, write_abf
+from vlab.recording.export_atf import write_atf
 from vlab.recording.export_csv import column_name, read_csv, write_csv
 from vlab.recording.export_npz import read_npz, write_npz
 from vlab.recording.export_nwb import write_nwb
@@ -54,6 +55,7 @@ __all__ = [
     "save_session",
     "summary_metadata",
     "write_abf",
+    "write_atf",
     "write_csv",
     "write_npz",
     "write_nwb",

@@ -8,6 +8,8 @@ extension   writer                 holds
 ``.abf``    :func:`write_abf`      ABF 1.8: Vm (mV) and Im (pA), epoch table, times
 ``.nwb``    :func:`write_nwb`      primary + command per sweep, icephys tables,
                                    secondary channel and model variables
+``.atf``    :func:`write_atf`      Axon Text File: Vm, Im (and command) per sweep
+``.vlab``   :func:`save_session`   experiment file: settings and every sweep
 ==========  =====================  ==============================================
 
 Every writer is atomic and raises :class:`ExportError` with a plain message.
@@ -23,10 +25,12 @@ from typing import Any
 from vlab.recording._common import default_export_name, summary_metadata
 from vlab.recording.errors import ExportError
 from vlab.recording.export_abf import write_abf
+from vlab.recording.export_atf import write_atf
 from vlab.recording.export_csv import read_csv, write_csv
 from vlab.recording.export_npz import read_npz, write_npz
 from vlab.recording.export_nwb import write_nwb
 from vlab.recording.model import Recording, Sweep
+from vlab.recording.session import save_session
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -37,6 +41,7 @@ __all__ = [
     "read_npz",
     "summary_metadata",
     "write_abf",
+    "write_atf",
     "write_csv",
     "write_npz",
     "write_nwb",
@@ -63,6 +68,8 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
     "nwb": ExportFormat(
         "NWB", ".nwb", "Neurodata Without Borders 2 (intracellular ephys), full provenance"
     ),
+    "atf": ExportFormat("ATF", ".atf", "Axon Text File (Clampfit text): Vm, Im and the command"),
+    "vlab": ExportFormat("vlab experiment", ".vlab", "vlab experiment file: settings and sweeps"),
 }
 
 
@@ -82,13 +89,15 @@ def export_sweeps(
     path
         Target file.
     fmt
-        ``'csv'``, ``'npz'``, ``'abf'`` or ``'nwb'``.
+        A key of :data:`EXPORT_FORMATS`: ``'csv'``, ``'npz'``, ``'abf'``, ``'nwb'``,
+        ``'atf'`` or ``'vlab'``.
     metadata
-        Header/notes metadata (ignored by ABF, which cannot store it);
+        Header/notes metadata (ignored by ABF and ATF, which cannot store it);
         ``None`` derives it from the sweeps' provenance.
     **options
-        Passed to the writer (``channels=`` for ABF, ``compress=`` for NPZ,
-        ``session_description=`` for NWB).
+        Passed to the writer (``channels=`` and ``protocol=`` for ABF, ``channels=``
+        for ATF, ``compress=`` for NPZ, ``session_description=`` for NWB, ``state=``
+        (the rig settings) for ``.vlab``).
 
     Raises
     ------
@@ -104,9 +113,16 @@ def export_sweeps(
         )
     if key == "abf":
         write_abf(sweeps, path, **options)
+    elif key == "atf":
+        write_atf(sweeps, path, **options)
     elif key == "csv":
         write_csv(sweeps, path, metadata, **options)
     elif key == "npz":
         write_npz(sweeps, path, metadata, **options)
+    elif key == "vlab":
+        items = list(sweeps.sweeps if isinstance(sweeps, Recording) else sweeps)
+        meta = dict(sweeps.metadata) if isinstance(sweeps, Recording) else {}
+        meta.update(metadata or {})
+        save_session(path, options.get("state") or {}, Recording(items, meta))
     else:
         write_nwb(sweeps, path, metadata, **options)
