@@ -56,7 +56,7 @@ def test_run_writes_csv_with_metadata_and_unit_columns(tmp_path, capsys):
     assert data["Vm_mV"].max() == pytest.approx(39.06, abs=0.5)
     assert data["Im_nA"].max() == pytest.approx(10.0 * 1e-3 * 1e3, rel=1e-9)  # 10 uA/cm2 * 1e-3 cm2
     meta, sweeps = read_csv(out)
-    assert len(sweeps) == 1 and (tmp_path / "pulse.npz").exists()
+    assert len(sweeps) == 1 and not (tmp_path / "pulse.npz").exists()  # one file, as named
 
 
 def test_run_with_ttx_has_no_spike_and_reports_block(tmp_path):

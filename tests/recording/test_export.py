@@ -25,7 +25,14 @@ def test_export_picks_the_format_from_the_extension(tmp_path, ic_sweeps, ext):
     path = tmp_path / f"out.{ext}"
     export_sweeps(ic_sweeps, path)
     head = path.read_bytes()[:8]
-    expected = {"csv": b"# vlab r", "npz": b"PK", "abf": b"ABF ", "nwb": b"\x89HDF"}[ext]
+    expected = {
+        "csv": b"# vlab r",
+        "npz": b"PK",
+        "abf": b"ABF ",
+        "nwb": b"\x89HDF",
+        "atf": b"ATF\t1.0",
+        "vlab": b"PK",
+    }[ext]
     assert head.startswith(expected)
 
 
