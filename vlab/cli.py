@@ -20,7 +20,6 @@ from pathlib import Path
 
 from vlab import __version__
 from vlab.clamp import ClampMode
-from vlab.recording.errors import RecordingFileError
 
 GUI_FLAGS = ("--screenshot", "--smoke-test", "--protocol", "--preparation", "--drug")
 COMMANDS = ("run", "convert", "preparations", "protocols", "drugs", "practical")
@@ -49,15 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"vlab: {exc}", file=sys.stderr)
         return 2
-    except RecordingFileError as exc:  # a file could not be written or read
-        print(f"vlab: {_one_line(exc)}", file=sys.stderr)
-        return 2
     except (ValueError, FileNotFoundError) as exc:
         print(f"vlab: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
         print(f"vlab: simulation failed: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        from vlab.recording.errors import RecordingFileError  # not at start-up: numpy
+
+        if isinstance(exc, RecordingFileError):  # a file could not be written or read
+            print(f"vlab: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        raise
 
 
 def _one_line(exc: BaseException) -> str:
