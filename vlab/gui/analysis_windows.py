@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -49,8 +49,8 @@ from vlab.analysis.family import (
     step_levels,
     step_window,
 )
-from vlab.analysis.family import sweep_mode as _mode
 from vlab.analysis.family import sweep_time as _time
+from vlab.analysis.runs import group_runs
 from vlab.gui.panels.membrane_view import OKABE_ITO
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,18 @@ def sweeps_from_run(result, protocol=None, label: str = "", provenance: dict | N
             Sweep(index=k, dt=dt, channels=chans, provenance=dict(prov, sweep=k), label=label)
         )
     return out
+
+
+def _keep(sweeps: Iterable) -> None:
+    """Pinned sweeps are the student's: mark them kept (the memory budget never drops them)."""
+    for s in sweeps:
+        if hasattr(s, "kept"):
+            s.kept = True
+
+
+def _sweep_key(sweep) -> list:
+    prov = sweep.provenance
+    return [str(prov.get("run_id", "")), int(prov.get("cycle", 0) or 0), int(sweep.index)]
 
 
 # ============================================================================ widgets
@@ -205,6 +217,8 @@ class AnalysisWindow(QMainWindow):
         self.setObjectName("AnalysisWindow")
         self.setWindowTitle(self.tr("vlab \u2014 analysis"))
         self.sweeps: list = []
+        self.runs: list = []
+        self._leaves: list = []
         self.control: list = []
         self.drug: list = []
         self.iv: IVResult | None = None
@@ -217,11 +231,27 @@ class AnalysisWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         side = QWidget(dock)
         sl = QVBoxLayout(side)
-        self.sweep_list = QListWidget(side)
-        self.sweep_list.setToolTip(self.tr("Ticked sweeps enter the analyses."))
-        self.sweep_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.sweep_list.itemChanged.connect(lambda _item: self.recompute())
-        sl.addWidget(self.sweep_list, 1)
+        self.sweep_tree = QTreeWidget(side)
+        self.sweep_tree.setHeaderHidden(True)
+        self.sweep_tree.setToolTip(
+            self.tr(
+                "Ticked sweeps enter the analyses. Sweeps are grouped by condition (drugs, "
+                "solutions) and run; tick a condition or a run to take all of its sweeps."
+            )
+        )
+        self.sweep_tree.itemChanged.connect(self._tree_changed)
+        sl.addWidget(self.sweep_tree, 1)
+        self.follow_box = QCheckBox(self.tr("Follow the newest run"), side)
+        self.follow_box.setToolTip(
+            self.tr("Tick the newest run of each clamp mode as it is recorded.")
+        )
+        self.follow_box.setChecked(True)
+        sl.addWidget(self.follow_box)
+        self._recompute_timer = QTimer(self)
+        self._recompute_timer.setSingleShot(True)
+        self._recompute_timer.setInterval(0)  # many ticks at once (a whole run): one recompute
+        self._recompute_timer.timeout.connect(self.recompute)
+        self._building = False
         self.pin_button = QPushButton(self.tr("Pin ticked as control"), side)
         self.pin_button.setToolTip(
             self.tr("Remember the ticked sweeps as the control run for comparison.")
@@ -232,6 +262,11 @@ class AnalysisWindow(QMainWindow):
         )
         self.clear_cmp_button = QPushButton(self.tr("Clear comparison"), side)
         self.pin_button.clicked.connect(lambda: self.pin_control())
+        self.pin_button.setToolTip(
+            self.tr(
+                "Remember the ticked sweeps as the control run (kept, saved with the experiment)."
+            )
+        )
         self.drug_button.clicked.connect(lambda: self.set_drug())
         self.clear_cmp_button.clicked.connect(self.clear_comparison)
         for b in (self.pin_button, self.drug_button, self.clear_cmp_button):
@@ -400,67 +435,137 @@ class AnalysisWindow(QMainWindow):
         lay.addWidget(self.cmp_label)
 
     # ------------------------------------------------------------------ sweeps
-    def set_sweeps(self, sweeps: Iterable) -> None:
-        """Replace the sweeps on offer (all ticked)."""
+    def set_sweeps(self, sweeps: Iterable, defaults: dict | None = None) -> None:
+        """Offer ``sweeps`` (the recording), grouped by condition and run.
+
+        The newest run of each clamp mode is ticked (mixing runs makes a zig-zag I–V);
+        with *Follow the newest run* off, the ticks already made are kept.
+        ``defaults`` maps preparation -> its own concentrations (mM), to name solutions.
+        """
+        old_ticked = {id(s) for s in self.ticked_sweeps()} if self.sweeps else set()
+        fresh = not self.sweeps
         self.sweeps = list(sweeps)
-        b = self.sweep_list.blockSignals(True)
-        self.sweep_list.clear()
-        for s in self.sweeps:
-            prot = s.provenance.get("protocol_name", "") if isinstance(s.provenance, dict) else ""
-            text = f"{s.index + 1:>2} \u00b7 {_mode(s) or '?'}"
-            if s.label or prot:
-                text += f" \u00b7 {s.label or prot}"
-            item = QListWidgetItem(text, self.sweep_list)
-            item.setToolTip(
-                " \u00b7 ".join(
-                    x
-                    for x in (self.tr("sweep {n}").format(n=s.index + 1), _mode(s), prot, s.label)
-                    if x
-                )
-            )
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
-        self.sweep_list.blockSignals(b)
-        # a fresh set of sweeps gets automatic windows
-        self.iv_window.manual = False
-        self.fi_window.manual = False
+        self.runs = group_runs(self.sweeps, defaults)
+        if fresh or self.follow_box.isChecked():
+            newest: dict[str, list] = {}
+            for run in self.runs:
+                newest[run.mode] = run.sweeps
+            wanted = {id(s) for ss in newest.values() for s in ss}
+        else:
+            wanted = old_ticked
+        self._build_tree(wanted)
+        if fresh:  # a fresh set of sweeps gets automatic windows
+            self.iv_window.manual = False
+            self.fi_window.manual = False
         self.recompute()
-        vc = bool(family(self.sweeps, is_vc))
-        cc = bool(family(self.sweeps, is_cc))
-        self.tabs.setCurrentIndex(0 if vc or not cc else 2)
+        if fresh:
+            vc = bool(family(self.sweeps, is_vc))
+            cc = bool(family(self.sweeps, is_cc))
+            self.tabs.setCurrentIndex(0 if vc or not cc else 2)
+
+    def _build_tree(self, ticked_ids: set) -> None:
+        tree = self.sweep_tree
+        self._building = True
+        b = tree.blockSignals(True)
+        tree.clear()
+        self._leaves: list[tuple[QTreeWidgetItem, object]] = []
+        conditions: dict[str, QTreeWidgetItem] = {}
+        flags = Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
+        auto = Qt.ItemFlag.ItemIsAutoTristate
+        for run in self.runs:
+            cond = conditions.get(run.condition)
+            if cond is None:
+                cond = QTreeWidgetItem(tree, [run.condition])
+                cond.setFlags(flags | auto)
+                cond.setToolTip(0, self.tr("Tick to take every run recorded in this condition."))
+                conditions[run.condition] = cond
+            text = f"{self.tr('Run')} {run.number} \u00b7 {run.mode} \u00b7 {run.protocol}"
+            if run.repeat_cycle is not None:
+                text += " " + self.tr("(repeat {})").format(run.repeat_cycle + 1)
+            item = QTreeWidgetItem(cond, [text])
+            item.setToolTip(0, run.title)
+            item.setFlags(flags | auto)
+            for k, sw in enumerate(run.sweeps):
+                leaf = QTreeWidgetItem(
+                    item, [f"#{run.first + k} · {self.tr('sweep')} {sw.index + 1}"]
+                )
+                leaf.setFlags(flags)
+                leaf.setCheckState(
+                    0, Qt.CheckState.Checked if id(sw) in ticked_ids else Qt.CheckState.Unchecked
+                )
+                leaf.setToolTip(0, f"{run.title} · {self.tr('sweep')} {sw.index + 1}")
+                self._leaves.append((leaf, sw))
+            item.setExpanded(False)
+        for cond in conditions.values():
+            cond.setExpanded(True)
+        tree.blockSignals(b)
+        self._building = False
+
+    def _tree_changed(self, *_: object) -> None:
+        if self._building:
+            return
+        self.follow_box.setChecked(False)  # the student chose: keep their ticks
+        self._recompute_timer.start()
+
+    def add_sweeps(self, sweeps: Iterable) -> None:
+        """Sweeps recorded since :meth:`set_sweeps` (the live feed from the recording)."""
+        self.set_sweeps(self.sweeps + list(sweeps))
 
     def ticked_sweeps(self) -> list:
         return [
-            s
-            for i, s in enumerate(self.sweeps)
-            if self.sweep_list.item(i).checkState() == Qt.CheckState.Checked
+            sw
+            for leaf, sw in getattr(self, "_leaves", [])
+            if leaf.checkState(0) == Qt.CheckState.Checked
         ]
 
     def set_ticked(self, sweeps: Iterable) -> None:
         """Tick exactly ``sweeps`` (others unticked)."""
         wanted = {id(s) for s in sweeps}
-        b = self.sweep_list.blockSignals(True)
-        for i, s in enumerate(self.sweeps):
-            self.sweep_list.item(i).setCheckState(
-                Qt.CheckState.Checked if id(s) in wanted else Qt.CheckState.Unchecked
-            )
-        self.sweep_list.blockSignals(b)
+        self._build_tree(wanted)
         self.recompute()
 
+    def tick_run(self, number: int) -> None:
+        """Tick exactly the sweeps of run ``number`` (1-based), as a click on its box does."""
+        for run in self.runs:
+            if run.number == number:
+                self.set_ticked(run.sweeps)
+                return
+        raise ValueError(f"there is no run {number}")
+
     def pin_control(self, sweeps: Iterable | None = None) -> None:
-        """Pin ``sweeps`` (default: the ticked ones) as the control run."""
+        """Pin ``sweeps`` (default: the ticked ones) as the control run (marked kept)."""
         self.control = list(sweeps) if sweeps is not None else self.ticked_sweeps()
+        _keep(self.control)
         self._update_compare()
 
     def set_drug(self, sweeps: Iterable | None = None) -> None:
         """Use ``sweeps`` (default: the ticked ones) as the drug run to compare with the control."""
         self.drug = list(sweeps) if sweeps is not None else self.ticked_sweeps()
+        _keep(self.drug)
         self._update_compare()
         if self.control and self.drug:
             self.tabs.setCurrentIndex(self.TABS.index("compare"))
 
     def clear_comparison(self) -> None:
         self.control, self.drug = [], []
+        self._update_compare()
+
+    def pins_state(self) -> dict:
+        """The pinned control and drug sweeps, as keys that survive a save (.vlab)."""
+        return {
+            "control": [_sweep_key(s) for s in self.control],
+            "drug": [_sweep_key(s) for s in self.drug],
+        }
+
+    def restore_pins(self, state: dict) -> None:
+        """Pin again the sweeps named by :meth:`pins_state` (those still in the recording)."""
+        if not isinstance(state, dict):
+            return
+        by_key = {tuple(_sweep_key(s)): s for s in self.sweeps}
+        for role in ("control", "drug"):
+            keys = state.get(role) or []
+            found = [by_key[tuple(k)] for k in keys if isinstance(k, list) and tuple(k) in by_key]
+            setattr(self, role, found)
         self._update_compare()
 
     # ------------------------------------------------------------------ analyses

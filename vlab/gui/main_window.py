@@ -95,6 +95,10 @@ class MainWindow(QMainWindow):
         self._discarded: tuple[list, int] | None = None  # the last Discard, restorable
         self.acquisition = "gap-free"
         self.protocol_running = False
+        self.analysis: AnalysisWindow | None = None  # the one live workspace
+        self._pending_pins: dict | None = None  # pins read from a .vlab before it opened
+        self._record_role: str | None = None  # "control"/"drug": pin the run when it ends
+        self._role_sweeps: list = []
         self._saved_count = 0  # sweeps in the recording when it was last saved/opened
         self.settings = Settings()
         self.last_error: str | None = None
@@ -190,6 +194,13 @@ class MainWindow(QMainWindow):
         self.stimulator.stop_requested.connect(self.stop_protocol)
         self.stimulator.stimulate_requested.connect(self.stimulate)
         self.stimulator.acquisition_changed.connect(self.set_acquisition)
+        self._analysis_timer = QTimer(self)  # the workspace follows the recording at <= 4 Hz
+        self._analysis_timer.setSingleShot(True)
+        self._analysis_timer.setInterval(250)
+        self._analysis_timer.timeout.connect(self._refresh_analysis)
+        perfusion = self.side_panels.get("perfusion")
+        if perfusion is not None:
+            perfusion.comparison_requested.connect(self._on_comparison_requested)
         self._slow_timer = QTimer(self)
         self._slow_timer.timeout.connect(self._refresh_slow)
         self._slow_timer.start(250)
@@ -644,6 +655,23 @@ class MainWindow(QMainWindow):
         self.show_message(
             self.tr("Protocol finished: {} sweeps recorded").format(len(self.recording))
         )
+        if self._record_role is not None:
+            role, sweeps = self._record_role, self._role_sweeps
+            self._record_role, self._role_sweeps = None, []
+            win = self._ensure_analysis()
+            self._refresh_analysis()
+            if role == "control":
+                win.pin_control(sweeps)
+                self.show_message(
+                    self.tr("Control recorded: {} sweeps pinned.").format(len(sweeps))
+                )
+            else:
+                win.set_drug(sweeps)
+                self.show_message(
+                    self.tr(
+                        "Drug run recorded: {} sweeps; Show drug-sensitive current compares."
+                    ).format(len(sweeps))
+                )
         self._keep_repeat_cycle()
 
     def show_message(self, text: str) -> None:
@@ -883,7 +911,11 @@ class MainWindow(QMainWindow):
         repeat = is_repeat(sweep)
         if repeat:
             self._repeat_run_id = sweep.provenance.get("run_id")
-        self.recording.append(compact_sweep(sweep, kept=not repeat))
+        kept = compact_sweep(sweep, kept=not repeat)
+        self.recording.append(kept)
+        if self._record_role is not None:
+            self._role_sweeps.append(kept)
+        self._analysis_changed()
         before = self.budget.dropped
         self.budget.enforce(self.recording)
         if self.budget.dropped and before == 0:
@@ -937,6 +969,7 @@ class MainWindow(QMainWindow):
         self.budget.enforce(self.recording)
         self._saved_count = 0
         self.restore_action.setEnabled(True)
+        self._analysis_changed()
         self.show_message(
             self.tr(
                 "{} sweeps discarded (Analysis ▸ Restore discarded sweeps brings them back)."
@@ -955,12 +988,84 @@ class MainWindow(QMainWindow):
         self._saved_count = saved
         self.budget.enforce(self.recording)
         self.restore_action.setEnabled(False)
+        self._analysis_changed()
         self.show_message(self.tr("{} discarded sweeps restored.").format(len(sweeps)))
 
+    # ------------------------------------------------------------------ analysis workspace
+    def _prep_defaults(self) -> dict:
+        """Preparation -> its own concentrations (mM), to name changed solutions."""
+        from vlab.sim.cell import Cell
+
+        cache = self.__dict__.setdefault("_defaults_cache", {})
+        for s in self.recording:
+            prep = str(s.provenance.get("preparation", ""))
+            if prep and prep not in cache:
+                try:
+                    v = Cell(prep).values
+                except (ValueError, KeyError):
+                    v = {}
+                cache[prep] = {k: x for k, x in v.items() if k.endswith(("_in", "_out"))}
+        return cache
+
+    def _ensure_analysis(self) -> AnalysisWindow:
+        """The one analysis workspace, fed live by the recording."""
+        if self.analysis is None:
+            self.analysis = AnalysisWindow(parent=None)
+            self._analysis_windows.append(self.analysis)
+            self.analysis.set_sweeps(self.recording.sweeps, self._prep_defaults())
+            if self._pending_pins:
+                self.analysis.restore_pins(self._pending_pins)
+                self._pending_pins = None
+        return self.analysis
+
     def open_analysis(self) -> None:
-        win = AnalysisWindow(self.kept_sweeps(), parent=None)
-        self._analysis_windows.append(win)
+        """Show the live analysis workspace (one window, fed by the recording)."""
+        win = self._ensure_analysis()
+        self._refresh_analysis()
         win.show()
+        win.raise_()
+
+    def _analysis_changed(self) -> None:
+        """The recording changed: refresh the workspace soon (many sweeps, one refresh)."""
+        if self.analysis is not None and not self._analysis_timer.isActive():
+            self._analysis_timer.start()
+
+    def _refresh_analysis(self) -> None:
+        if self.analysis is not None:
+            self.analysis.set_sweeps(self.recording.sweeps, self._prep_defaults())
+
+    def record_for(self, role: str) -> None:
+        """Record a voltage-step family and pin it as ``"control"`` or ``"drug"`` when done
+        (the perfusion panel's one-click comparison)."""
+        p = self.rig.protocol
+        if p is None or p.mode != "voltage-clamp" or p.acquisition != "episodic" or p.sweeps < 2:
+            from vlab.protocols import load_protocol
+
+            p = load_protocol("vc_step_family")
+            self.rig.set_protocol(p)
+            self.show_message(self.tr("Using the voltage-step family for the comparison."))
+        self._ensure_analysis()
+        self._record_role = role
+        self._role_sweeps = []
+        self.run_protocol(False)
+
+    def _on_comparison_requested(self, what: str) -> None:
+        if what in ("control", "drug"):
+            self.record_for(what)
+        else:
+            self.show_difference()
+
+    def show_difference(self) -> None:
+        """Open the workspace on the comparison: control, drug and control − drug."""
+        win = self._ensure_analysis()
+        self._refresh_analysis()
+        win.show()
+        win.raise_()
+        win.tabs.setCurrentIndex(win.TABS.index("compare"))
+        if not win.control or not win.drug:
+            self.show_message(
+                self.tr("Record a control run and a run with the drug first (Perfusion panel).")
+            )
 
     def export_sweeps(self) -> None:
         export_sweeps_dialog(self, self.kept_sweeps())
@@ -972,6 +1077,9 @@ class MainWindow(QMainWindow):
         """Save settings, protocol and recordings to a ``.vlab`` file (asks if no path)."""
         state = self.rig.state_dict()
         state["gui"] = {"speed": self.speed, "ui_scale": self.ui_scale}
+        pins = self.analysis.pins_state() if self.analysis is not None else self._pending_pins
+        if pins:
+            state["gui"]["analysis_pins"] = pins
         kwargs = {"path": path} if path is not None else {}
         target = save_experiment_dialog(self, state, self.recording, **kwargs)
         if target:
@@ -1020,6 +1128,13 @@ class MainWindow(QMainWindow):
         if recording is not None:
             self.recording = recording
             self._saved_count = len(self.recording)
+            self.budget.enforce(self.recording)
+        pins = gui.get("analysis_pins") if isinstance(gui, dict) else None
+        if self.analysis is not None:
+            self._refresh_analysis()
+            self.analysis.restore_pins(pins or {})
+        else:
+            self._pending_pins = pins if isinstance(pins, dict) else None
         if getattr(result, "path", None) is not None:
             self._remember("experiments", result.path)
         if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:

@@ -141,6 +141,7 @@ class PerfusionPanel(QWidget):
     """
 
     changed = Signal(str)
+    comparison_requested = Signal(str)  # "control", "drug" or "show"
     _rig_event = Signal(str, object)
 
     def __init__(self, rig, parent: QWidget | None = None) -> None:
@@ -177,6 +178,32 @@ class PerfusionPanel(QWidget):
         self.status_label = QLabel(self)
         self.status_label.setWordWrap(True)
         outer.addWidget(self.status_label)
+        cmp_box = QGroupBox(self.tr("Drug-sensitive current"), self)
+        cmp_lay = QVBoxLayout(cmp_box)
+        self.record_control_button = QPushButton(self.tr("1. Record control"), cmp_box)
+        self.record_control_button.setToolTip(
+            self.tr("Record the voltage-step family now and pin it as the control.")
+        )
+        self.record_drug_button = QPushButton(self.tr("2. Record with drug"), cmp_box)
+        self.record_drug_button.setToolTip(
+            self.tr("After applying a drug: record the same family and set it as the drug run.")
+        )
+        self.show_difference_button = QPushButton(
+            self.tr("3. Show drug-sensitive current"), cmp_box
+        )
+        self.show_difference_button.setToolTip(
+            self.tr(
+                "Open the analysis on control, drug and control − drug (the current the drug blocks)."
+            )
+        )
+        for button, what in (
+            (self.record_control_button, "control"),
+            (self.record_drug_button, "drug"),
+            (self.show_difference_button, "show"),
+        ):
+            button.clicked.connect(lambda _c=False, what=what: self.comparison_requested.emit(what))
+            cmp_lay.addWidget(button)
+        outer.addWidget(cmp_box)
         outer.addStretch(1)
         try:
             from vlab.gui.help import install_help_shortcut
