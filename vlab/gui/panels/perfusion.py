@@ -22,6 +22,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -172,25 +173,24 @@ class PerfusionPanel(QWidget):
             grid.addWidget(row.state, r + 2, 0)
             grid.addWidget(row.bar, r + 2, 1, 1, 3)
             grid.addWidget(row.field.error_label, r + 3, 0, 1, 4)
-            grid.setRowMinimumHeight(r + 4, 8)
+            grid.setRowMinimumHeight(r + 4, 2)
             r += 5
         grid.setColumnStretch(3, 1)
         self.status_label = QLabel(self)
         self.status_label.setWordWrap(True)
         outer.addWidget(self.status_label)
         cmp_box = QGroupBox(self.tr("Drug-sensitive current"), self)
-        cmp_lay = QVBoxLayout(cmp_box)
-        self.record_control_button = QPushButton(self.tr("1. Record control"), cmp_box)
+        cmp_lay = QHBoxLayout(cmp_box)
+        cmp_lay.setContentsMargins(4, 2, 4, 2)
+        self.record_control_button = QPushButton(self.tr("Control"), cmp_box)
         self.record_control_button.setToolTip(
-            self.tr("Record the voltage-step family now and pin it as the control.")
+            self.tr("1. Record the voltage-step family now and pin it as the control.")
         )
-        self.record_drug_button = QPushButton(self.tr("2. Record with drug"), cmp_box)
+        self.record_drug_button = QPushButton(self.tr("With drug"), cmp_box)
         self.record_drug_button.setToolTip(
-            self.tr("After applying a drug: record the same family and set it as the drug run.")
+            self.tr("2. After applying a drug: record the same family and set it as the drug run.")
         )
-        self.show_difference_button = QPushButton(
-            self.tr("3. Show drug-sensitive current"), cmp_box
-        )
+        self.show_difference_button = QPushButton(self.tr("Difference"), cmp_box)
         self.show_difference_button.setToolTip(
             self.tr(
                 "Open the analysis on control, drug and control − drug (the current the drug blocks)."
