@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from vlab.clamp import ClampMode
 from vlab.units import format_si
 
 __all__ = ["CONTROL", "Run", "condition_of", "group_runs", "run_key"]
@@ -115,12 +116,15 @@ def group_runs(
         if run is None or (runs and runs[-1] is not run and not key[0]):
             prov = s.provenance
             prep_defaults = (defaults or {}).get(str(prov.get("preparation", "")))
-            mode = str(getattr(s, "mode", None) or prov.get("mode", "") or "?")
+            try:
+                mode = ClampMode.parse(getattr(s, "mode", None) or prov.get("mode")).value
+            except ValueError:
+                mode = "?"
             repeat = int(prov.get("cycle", 0) or 0) if prov.get("repeat") else None
             run = Run(
                 number=len(runs) + 1,
                 key=key,
-                mode=mode.upper(),
+                mode=mode,
                 protocol=str(prov.get("protocol_name", "") or getattr(s, "label", "") or "?"),
                 condition=condition_of(s, prep_defaults),
                 first=number,

@@ -1038,7 +1038,7 @@ class MainWindow(QMainWindow):
         """Record a voltage-step family and pin it as ``"control"`` or ``"drug"`` when done
         (the perfusion panel's one-click comparison)."""
         p = self.rig.protocol
-        if p is None or p.mode != "voltage-clamp" or p.acquisition != "episodic" or p.sweeps < 2:
+        if p is None or p.mode is not ClampMode.VC or p.acquisition != "episodic" or p.sweeps < 2:
             from vlab.protocols import load_protocol
 
             p = load_protocol("vc_step_family")
