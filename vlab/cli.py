@@ -193,11 +193,9 @@ def build_cell(preparation: str, sets: list[str], drugs: list[str], temperature:
 
 def result_to_sweeps(result, protocol, cell, seed: int = 0) -> list:
     """Turn a :class:`~vlab.sim.engine.RunResult` into recording sweeps with provenance."""
-    from vlab.protocols import protocol_to_toml
     from vlab.recording import Sweep
 
     prov = provenance(cell, protocol, seed)
-    prov["protocol_toml"] = protocol_to_toml(protocol)
     # Sweeps start when the protocol asks (start_to_start), never closer than their length.
     interval = max(protocol.start_to_start or 0.0, protocol.sweep_duration)
     sweeps = []
@@ -216,21 +214,10 @@ def result_to_sweeps(result, protocol, cell, seed: int = 0) -> list:
 
 
 def provenance(cell, protocol, seed: int) -> dict:
-    from vlab.sim.drugs import drug_provenance
+    """Provenance of the sweeps of a ``vlab run`` (the rig's builder, so the keys match)."""
+    from vlab.rig.provenance import sweep_provenance
 
-    info = cell.describe()
-    return {
-        "vlab_version": __version__,
-        "preparation": cell.prep.name,
-        "parameters": info["parameters"],
-        "pinned": info["pinned"],
-        "temperature_C": cell.values["temperature"],
-        "reversal_mV": {k: v * 1e3 for k, v in info["reversal_V"].items()},
-        "drugs": drug_provenance(cell.drugs, preparation=cell.prep.name, sides=cell.drug_sides),
-        "mode": protocol.mode.value,
-        "protocol_name": protocol.name,
-        "seed": seed,
-    }
+    return sweep_provenance(cell, protocol, seed=seed)
 
 
 def header_metadata(cell, protocol, seed: int) -> dict:

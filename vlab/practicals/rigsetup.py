@@ -203,7 +203,7 @@ def simulate_sweeps(
     import numpy as np
 
     from vlab.recording import Sweep
-    from vlab.sim.drugs import drug_provenance
+    from vlab.rig.provenance import sweep_provenance
     from vlab.sim.engine import run_protocol
 
     cell = build_cell(preset)
@@ -212,27 +212,15 @@ def simulate_sweeps(
             raise PracticalError("this step's preset has no protocol to simulate")
         protocol = load_step_protocol(preset.protocol)
     res = run_protocol(cell, protocol)
-    v = cell.values
-    prov = {
-        "preparation": cell.prep.name,
-        "parameters": dict(v),
-        "concentrations": {k: x for k, x in v.items() if k.endswith(("_in", "_out"))},
-        "temperature_C": v["temperature"],
-        "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
-        "drugs": drug_provenance(
-            cell.drugs,
-            hide_names="drug_names" in preset.locked,
-            preparation=cell.prep.name,
-            sides=cell.drug_sides,
-        ),
-        "mode": protocol.mode.value,
-        "protocol_name": protocol.name,
-        "n_sweeps": res.n_sweeps,
-        "seed": 0,
-        "run_id": f"simulated-{protocol.name}",
-    }
-    if tag:
-        prov["practical"] = dict(tag)
+    prov = sweep_provenance(
+        cell,
+        protocol,
+        seed=0,
+        run_id=f"simulated-{protocol.name}",
+        hide_drug_names="drug_names" in preset.locked,
+        practical=tag,
+        n_sweeps=res.n_sweeps,
+    )
     sweeps = []
     for k in range(res.n_sweeps):
         chans = {name: np.asarray(a[k]) for name, a in res.data.items() if name != "Iion"}

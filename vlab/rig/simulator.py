@@ -42,11 +42,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vlab import __version__
 from vlab.protocols import Protocol
+from vlab.rig.provenance import sweep_provenance
 from vlab.rig.rig import Amplifier, ClampMode, Rig
 from vlab.sim.cell import Cell
-from vlab.sim.drugs import drug_provenance, get_drug
+from vlab.sim.drugs import get_drug
 from vlab.sim.engine import Membrane, SimulationError, _initial_sample
 
 __all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES"]
@@ -496,36 +496,19 @@ class RigSimulator:
         return block
 
     def _provenance(self, cell, amp) -> dict:
-        v = cell.values
-        conc = {k: val for k, val in v.items() if k.endswith("_in") or k.endswith("_out")}
         ep = self._running()
-        return {
-            "vlab_version": __version__,
-            "preparation": cell.prep.name,
-            "parameters": dict(v),
-            "concentrations": conc,
-            "temperature_C": v["temperature"],
-            "reversal_mV": {k: r * 1e3 for k, r in cell.reversals().items()},
-            # a mystery practical hides drug names on screen, so also in exported files
-            "drugs": drug_provenance(
-                cell.drugs,
-                hide_names="drug_names" in self.rig.locked,
-                preparation=cell.prep.name,
-                sides=cell.drug_sides,
-            ),
-            "pronase_removed": cell.pronase_removed,
-            "amplifier": {
-                "gain": amp.gain,
-                "lowpass_hz": amp.lowpass_hz,
-            },
-            "protocol_name": getattr(ep.protocol, "name", ""),
-            "protocol_toml": ep.toml,
-            "seed": self.seed,
-            "run_id": ep.run_id,
-            "repeat": ep.repeat,
-            "cycle": ep.cycle,
-            **({"practical": dict(self.rig.practical_tag)} if self.rig.practical_tag else {}),
-        }
+        return sweep_provenance(
+            cell,
+            ep.protocol,
+            seed=self.seed,
+            run_id=ep.run_id,
+            amplifier=amp,
+            hide_drug_names="drug_names" in self.rig.locked,
+            practical=self.rig.practical_tag,
+            protocol_toml=ep.toml,
+            repeat=ep.repeat,
+            cycle=ep.cycle,
+        )
 
     def _make_sweep(self, ep: _Episode, prov: dict, mode: ClampMode):
         from vlab.recording import Sweep
