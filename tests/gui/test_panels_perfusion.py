@@ -124,3 +124,21 @@ def test_mystery_practical_hides_the_drug_in_the_bath(qtbot):
     texts = [row.state.text() for row in panel.rows.values()]
     assert all(t == "hidden" for t in texts)
     assert not any(row.wash_button.isEnabled() for row in panel.rows.values())
+
+
+def test_rows_say_where_a_drug_acts_on_this_preparation(qtbot):
+    """TEA reaches the squid delayed rectifier by internal perfusion (Armstrong 1966);
+    pronase has no route on the cortical cell."""
+    from vlab.gui.panels.perfusion import PerfusionPanel
+    from vlab.rig import Rig
+
+    rig = Rig("squid")
+    panel = PerfusionPanel(rig)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    assert "internal perfusion" in panel.rows["TEA"].tag.text()
+    assert "internal perfusion" not in panel.rows["TTX"].tag.text()
+    rig.set_preparation("mammalian")
+    panel.refresh()
+    assert "no action" in panel.rows["pronase"].tag.text()
+    assert "internal perfusion" not in panel.rows["TEA"].tag.text()

@@ -248,3 +248,12 @@ def test_parameter_and_mode_changes_merge_only_with_themselves():
     rig.set_mode("VC")
     rig.set_mode("CC")  # mode switches are deliberate: never merged
     assert [t for t, _ in rig._undo] == ["K_out", "Na_out", "mode VC", "mode CC"]
+
+
+def test_saved_settings_keep_the_side_a_drug_was_given_on():
+    rig = Rig("squid")
+    rig.apply_drug("TEA", 20.0, equilibrated=True, side="outside")  # no effect on squid
+    other = Rig("squid")
+    other.load_state(rig.state_dict())
+    assert other.bath.sides()["TEA"] == "outside"
+    assert other.cell.block_fractions()["K"] == 0.0  # Tasaki & Hagiwara 1957

@@ -166,3 +166,13 @@ def test_pronase_by_internal_perfusion_prolongs_the_propagated_spike():
     assert width_above_0(("pronase", 1.0)) > 3 * control
     with pytest.raises(DrugError, match="inside"):
         Axon("squid_axon").apply_drug_locally("pronase", 1.0, 0.01, 0.02)
+
+
+def test_changing_preparation_drops_internal_perfusion_and_pronase_damage():
+    bath = Bath("squid")
+    bath.apply("TEA", 10.0, equilibrated=True)  # inside, on the squid
+    bath.apply("pronase", 1.0, equilibrated=True)
+    assert bath.pronase_removed == 1.0 and bath.sides()["TEA"] == "inside"
+    bath.preparation = "mammalian"  # no internal perfusion there
+    assert "TEA" not in bath.concentrations() and bath.pronase_removed == 0.0
+    bath.advance(1.0)  # nothing left that the new chamber cannot exchange

@@ -389,6 +389,7 @@ class Rig:
             "parameters": dict(self.cell.values),
             "pins": dict(self.cell.pins),
             "drugs_applied": dict(self.bath.applied()),
+            "drug_sides": {n: s for n, s in self.bath.sides().items() if n in self.bath.applied()},
             "amplifier": {
                 "mode": amp.mode.value,
                 "holding": {m.value: v for m, v in amp.holding.items()},
@@ -441,6 +442,9 @@ class Rig:
             for mode, (lo, hi) in HOLDING_LIMITS.items():
                 if not lo <= amp.holding.get(mode, 0.0) <= hi:
                     raise RigError(f"holding value for {mode.value} out of range")
+            for name, side in state.get("drug_sides", {}).items():
+                if side not in ("outside", "inside") or side not in cell.prep.exchange:
+                    raise RigError(f"drug {name!r}: side {side!r} is not available here")
             drugs = {}
             for name, c in state.get("drugs_applied", {}).items():
                 d = get_drug(name)
@@ -461,8 +465,9 @@ class Rig:
         self.bath.preparation = cell.prep
         self.amplifier = amp
         self.bath.wash_all()
+        sides = state.get("drug_sides", {})
         for name, c in drugs.items():
-            self.bath.apply(name, c, equilibrated=True)
+            self.bath.apply(name, c, equilibrated=True, side=sides.get(name))
         self.sync_drugs_to_cell()
         self.protocol = protocol
         self._emit("preparation", cell.prep.name)

@@ -403,9 +403,21 @@ class Bath:
 
     @preparation.setter
     def preparation(self, prep) -> None:
+        """Another preparation in the chamber: a drug given on a side it has no perfusion
+        for is gone, binding starts afresh and no channel has been cut by pronase yet."""
         from vlab.sim.preparation import load_preparation
 
-        self._prep = load_preparation(prep) if isinstance(prep, str) else prep
+        new = load_preparation(prep) if isinstance(prep, str) else prep
+        old = getattr(self, "_prep", None)
+        self._prep = new
+        if old is None or old.name == new.name:
+            return
+        self.pronase_removed = 0.0
+        for name, e in list(self._entries.items()):
+            if e.side not in new.exchange:
+                del self._entries[name]
+            else:
+                e.bound.clear()
 
     def _actions(self, e: _BathEntry) -> list[tuple[int, Action]]:
         return [

@@ -66,7 +66,8 @@ class DrugRow:
                 "PerfusionPanel", "irreversible: removes Na\u207a inactivation"
             ),
         }
-        self.tag = QLabel(tags.get(drug.mechanism, drug.mechanism), parent)
+        self.base_tag = tags.get(drug.mechanism, drug.mechanism)
+        self.tag = QLabel(self.base_tag, parent)
         self.tag.setStyleSheet("color: #555;")
         self.field = QuantityField(
             drug.name,
@@ -315,6 +316,16 @@ class PerfusionPanel(QWidget):
                 row.wash_button.setEnabled(False)
                 continue
             drug = row.drug
+            prep = self.rig.cell.prep.name
+            side = bath.sides().get(drug.name) or drug.default_side(prep)
+            if not drug.actions_on(prep, side):
+                row.tag.setText(
+                    self.tr("{tag}; no action on this preparation").format(tag=row.base_tag)
+                )
+            elif side == "inside":
+                row.tag.setText(self.tr("{tag}; by internal perfusion").format(tag=row.base_tag))
+            else:
+                row.tag.setText(row.base_tag)
             c_now = now.get(name, 0.0)
             c_app = applied.get(name, 0.0)
             f = self.fraction(name)
