@@ -322,8 +322,9 @@ class PerfusionPanel(QWidget):
                 row.tag.setText(
                     self.tr("{tag}; no action on this preparation").format(tag=row.base_tag)
                 )
-            elif side == "inside":
-                row.tag.setText(self.tr("{tag}; by internal perfusion").format(tag=row.base_tag))
+            elif side == "inside" and drug.mechanism == "block":
+                ion = {"Na": "Na\u207a", "K": "K\u207a", "M": "M-type K\u207a"}[drug.target]
+                row.tag.setText(self.tr("blocks {ion} from inside (perfusion)").format(ion=ion))
             else:
                 row.tag.setText(row.base_tag)
             c_now = now.get(name, 0.0)
