@@ -103,3 +103,32 @@ def test_the_status_bar_says_the_simulator_is_starting(qtbot, rig):
     assert "starting" not in win.speed_label.text()
     assert "live" in win.amplifier.readout_source.text()
     win.close()
+
+
+def test_opening_a_practical_moves_the_e_lines_at_once(still_window):
+    """The practical puts the mammalian cell on the rig: the scope's E lines must show its
+    reversal potentials straight away, not the squid's until the next data block."""
+    win = still_window
+    squid_ek = win.scope.e_lines["K"].value()
+    win.practical.open_practical("hyperkalaemia", "s1")
+    assert win.rig.cell.prep.name == "mammalian"
+    want = win.rig.cell.reversals()
+    for ion, line in win.scope.e_lines.items():
+        assert line.value() == pytest.approx(want[ion]), ion
+    assert win.scope.e_lines["K"].value() != pytest.approx(squid_ek)
+
+
+def test_the_resting_potential_is_found_when_the_solutions_tab_is_shown(still_window):
+    """Solving for the resting potential (scipy) is not part of the start-up: the hidden
+    Solutions tab finds it when first shown."""
+    from vlab.gui.panels.solutions import format_mv
+
+    win = still_window
+    panel = win.side_panels["solutions"]
+    QApplication.processEvents()
+    assert panel.visibleRegion().isEmpty() and panel.rest_label.text() == "\u2026"
+    win.docks["solutions"].raise_()
+    panel.repaint()  # what showing the tab does on screen
+    QApplication.processEvents()
+    assert not panel.visibleRegion().isEmpty()
+    assert panel.rest_label.text() == format_mv(win.rig.cell.rest().v)

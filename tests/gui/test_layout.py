@@ -182,3 +182,38 @@ def test_the_rig_window_remembers_its_place_when_closed(qtbot, rig):
     win.close()
     saved = Settings().get("window_geometry")["main"]
     assert (saved["w"], saved["h"]) == (700, 560)
+
+
+# ---------------------------------------------------------------- labels on the scope
+def _label_rects(scope):
+    return {
+        ion: line.label.sceneBoundingRect()
+        for ion, line in scope.e_lines.items()
+        if line.isVisible() and line.label.isVisible()
+    }
+
+
+@pytest.mark.parametrize("preparation", ["squid", "mammalian"])
+def test_reversal_labels_inside_the_plot_and_apart(qtbot, preparation):
+    """E_Na (+61 mV on the mammalian cell) sits near the top of the Vm plot: its label must
+    not be cut off there, and no two E labels may overlap."""
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    win = MainWindow(Rig(preparation), start_worker=False)
+    qtbot.addWidget(win)
+    win.resize(LAPTOPS["1024x768"])
+    win.show()
+    win.run_protocol_now()
+    win.scope.autoscale()
+    QApplication.processEvents()
+    view = win.scope.vm_plot.vb.sceneBoundingRect()
+    rects = _label_rects(win.scope)
+    assert "Na" in rects
+    for ion, r in rects.items():
+        assert view.contains(r), f"E{ion} label {r} cut off by the plot {view}"
+    items = list(rects.items())
+    for i, (a, ra) in enumerate(items):
+        for b, rb in items[i + 1 :]:
+            assert not ra.intersects(rb), f"E{a} and E{b} labels overlap"
+    win.close()

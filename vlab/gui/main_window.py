@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from vlab.gui.about import AboutDialog
 from vlab.gui.analysis_windows import AnalysisWindow
-from vlab.gui.axon_view import AxonWindow
 from vlab.gui.dialogs.export import (
     export_plot_dialog,
     export_sweeps_dialog,
@@ -686,6 +685,8 @@ class MainWindow(QMainWindow):
 
     def open_axon_bench(self) -> None:
         """The nerve-conduction bench: an axon with draggable electrodes (separate window)."""
+        from vlab.gui.axon_view import AxonWindow  # on demand: not part of the start-up
+
         win = AxonWindow(self)
         win.setWindowFlag(Qt.WindowType.Window, True)
         self._analysis_windows.append(win)

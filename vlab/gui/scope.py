@@ -216,12 +216,16 @@ class Scope(QWidget):
         # reversal potentials on the Vm scope
         self.e_lines: dict[str, pg.InfiniteLine] = {}
         for ion, colour in REVERSAL_COLOURS.items():
+            # E_Na is the top line, often at the top edge: its label goes below the line;
+            # E_K and E_Cl can be a few mV apart: their labels sit at different places
+            anchor = (0, 0) if ion == "Na" else (0, 1)
+            where = {"Na": 0.02, "K": 0.02, "Cl": 0.3}.get(ion, 0.55)
             line = pg.InfiniteLine(
                 angle=0,
                 movable=False,
                 pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                 label=f"E{ion}",
-                labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]},
+                labelOpts={"position": where, "color": colour, "anchors": [anchor, anchor]},
             )
             line.setZValue(-5)
             line.setVisible(False)

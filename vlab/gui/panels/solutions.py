@@ -16,7 +16,7 @@ import copy
 import logging
 import math
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -431,6 +431,13 @@ class SolutionsPanel(QWidget):
         return trial
 
     def _show_rest(self, cell) -> None:
+        if self.visibleRegion().isEmpty():
+            # finding the resting potential imports scipy.optimize and solves for it: not
+            # at start-up, when this panel is a hidden tab, but when it is first painted
+            self._rest_pending = cell
+            self.rest_label.setText("\u2026")
+            return
+        self._rest_pending = None
         try:
             rest = cell.rest()
         except ValueError as exc:
@@ -444,6 +451,15 @@ class SolutionsPanel(QWidget):
                     "none stable: the cell fires spontaneously (steady state {v} unstable)"
                 ).format(v=format_mv(rest.v))
             )
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        if getattr(self, "_rest_pending", None) is not None:
+            QTimer.singleShot(0, self._show_pending_rest)  # after this paint
+
+    def _show_pending_rest(self) -> None:
+        if isValid(self) and self._rest_pending is not None:
+            self._show_rest(self._rest_pending)
 
     # ---------------------------------------------------------------- live potentials
     def trial_values(self) -> tuple[dict[str, float], dict[str, str]]:

@@ -46,6 +46,26 @@ log = logging.getLogger(__name__)
 __all__ = ["StimulatorPanel", "EPOCH_COLUMNS"]
 
 EPOCH_COLUMNS = ("type", "duration", "level", "level_increment", "duration_increment")
+#: the manual pulse in current clamp: 1 ms of it fires the squid and the mammalian cell
+#: (their thresholds are ~4 and ~15 uA/cm2; tests/gui/test_stimulator_panel.py)
+DEFAULT_CC_PULSE = "20 uA/cm2"
+
+
+def with_unit(text: str, unit: str | None) -> str:
+    """``"5"`` -> ``"5 ms"`` when ``unit`` is ``"ms"``: a bare number takes the column's unit
+    (the unit the cell showed); text with a unit is returned as it is."""
+    text = text.strip()
+    try:
+        float(text)
+    except ValueError:
+        return text
+    return f"{text} {unit}" if unit else text
+
+
+def unit_of(text: str) -> str | None:
+    """The unit of a shown quantity (``"-65 mV"`` -> ``"mV"``), None for a bare number."""
+    parts = text.strip().split(None, 1)
+    return parts[1] if len(parts) == 2 else None
 
 
 def protocol_titles(builtins: dict[str, Path]) -> dict[str, str]:
@@ -82,6 +102,7 @@ class StimulatorPanel(QWidget):
         super().__init__(parent)
         self.rig = rig
         self.path: Path | None = None
+        self._units: dict[tuple[int, int], str | None] = {}  # (row, column) -> shown unit
         self.setObjectName("stimulator_panel")
 
         # protocol chooser
@@ -155,6 +176,38 @@ class StimulatorPanel(QWidget):
         erow.addWidget(self.add_epoch_button)
         erow.addWidget(self.remove_epoch_button)
         erow.addStretch(1)
+        # the pulse train of a train epoch: how many pulses, how long, how often
+        self.train_pulses = QSpinBox()
+        self.train_pulses.setRange(1, 1000)
+        self.train_pulses.setKeyboardTracking(False)
+        self.train_pulses.setToolTip(self.tr("Number of pulses in the train."))
+        self.train_width = QLineEdit()
+        self.train_width.setToolTip(
+            self.tr("Length of each pulse, e.g. 1 ms (a bare number is ms).")
+        )
+        self.train_period = QLineEdit()
+        self.train_period.setToolTip(
+            self.tr("Start-to-start interval of the pulses, e.g. 5 ms (a bare number is ms).")
+        )
+        self.train_pulses.valueChanged.connect(lambda v: self._edit_train(pulses=int(v)))
+        self.train_width.editingFinished.connect(
+            lambda: self._edit_train(pulse_width=with_unit(self.train_width.text(), "ms"))
+        )
+        self.train_period.editingFinished.connect(
+            lambda: self._edit_train(period=with_unit(self.train_period.text(), "ms"))
+        )
+        self.train_box = QWidget()
+        tl = QHBoxLayout(self.train_box)
+        tl.setContentsMargins(0, 0, 0, 0)
+        self.train_label = QLabel(self.tr("Train"))
+        tl.addWidget(self.train_label)
+        tl.addWidget(self.train_pulses)
+        tl.addWidget(QLabel(self.tr("pulses of")))
+        tl.addWidget(self.train_width, 1)
+        tl.addWidget(QLabel(self.tr("every")))
+        tl.addWidget(self.train_period, 1)
+        self.train_box.hide()
+        self.table.currentCellChanged.connect(lambda *_: self._refresh_train())
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
         self.validation.setStyleSheet("color: #D55E00;")
@@ -188,7 +241,7 @@ class StimulatorPanel(QWidget):
         rl.addWidget(self.stop_button)
 
         # manual stimulation (gap-free play)
-        self.amplitude_edit = QLineEdit("10 uA/cm2")
+        self.amplitude_edit = QLineEdit(DEFAULT_CC_PULSE)
         self.amplitude_edit.setToolTip(
             self.tr(
                 "Pulse size with a unit: a current (nA, uA/cm2) in CC, a voltage step (mV) in VC."
@@ -229,6 +282,7 @@ class StimulatorPanel(QWidget):
         lay.addLayout(fields)
         lay.addWidget(self.table, 1)
         lay.addLayout(erow)
+        lay.addWidget(self.train_box)
         lay.addWidget(self.validation)
         lay.addWidget(run_box)
         lay.addWidget(man_box)
@@ -288,6 +342,7 @@ class StimulatorPanel(QWidget):
             self.sweeps_spin.setValue(p.sweeps)
             self.holding_edit.setText(format_quantity(p.holding.value, p.holding.dimension))
             self.duration_edit.setText(format_quantity(p.sweep_duration, "time"))
+            self._units: dict[tuple[int, int], str | None] = {}
             self.table.setRowCount(len(p.epochs))
             self.table.setVerticalHeaderLabels([chr(ord("A") + i) for i in range(len(p.epochs))])
             for r, ep in enumerate(p.epochs):
@@ -302,6 +357,7 @@ class StimulatorPanel(QWidget):
                     else "0",
                 )
                 for c, text in enumerate(cells):
+                    self._units[(r, c)] = unit_of(text)
                     item = QTableWidgetItem(text)
                     if ep.type == "train":
                         item.setToolTip(
@@ -318,6 +374,47 @@ class StimulatorPanel(QWidget):
                 self.acquisition_combo.setCurrentIndex(0)
         self.validation.setText("")
         del blockers
+        self._refresh_train()
+
+    def train_row(self) -> int | None:
+        """The train epoch being edited: the selected row if it is a train, else the first."""
+        p = self.rig.protocol
+        if p is None:
+            return None
+        trains = [i for i, ep in enumerate(p.epochs) if ep.type == "train"]
+        row = self.table.currentRow()
+        return row if row in trains else (trains[0] if trains else None)
+
+    def _refresh_train(self) -> None:
+        row = self.train_row()
+        self.train_box.setVisible(row is not None)
+        if row is None:
+            return
+        ep = self.rig.protocol.epochs[row]
+        self.train_label.setText(self.tr("Train {}:").format(chr(ord("A") + row)))
+        with QSignalBlocker(self.train_pulses):
+            self.train_pulses.setValue(int(ep.pulses or 1))
+        self.train_width.setText(format_quantity(ep.pulse_width or 0.0, "time"))
+        self.train_period.setText(format_quantity(ep.period or 0.0, "time"))
+
+    def _edit_train(self, **change) -> None:
+        p = self.rig.protocol
+        row = self.train_row()
+        if p is None or row is None:
+            return
+        ep = p.epochs[row]
+        try:
+            new = ep.with_changes(**change)
+        except (ProtocolError, UnitError, ValueError, TypeError) as exc:
+            self._fail(self.tr("train {}: {}").format(chr(ord("A") + row), exc))
+            self._refresh_train()
+            return
+        if new == ep:
+            return
+        epochs = list(p.epochs)
+        epochs[row] = new
+        if not self._apply_changes(epochs=tuple(epochs)):
+            self._refresh_train()
 
     def _default_amplitude(self) -> None:
         vc = self.rig.amplifier.mode == ClampMode.VC
@@ -328,7 +425,7 @@ class StimulatorPanel(QWidget):
         if vc and dim != "voltage":
             self.amplitude_edit.setText("20 mV")
         elif not vc and dim not in ("current", "current_density"):
-            self.amplitude_edit.setText("10 uA/cm2")
+            self.amplitude_edit.setText(DEFAULT_CC_PULSE)
 
     # ------------------------------------------------------------------ choosing / files
     def _on_builtin_chosen(self, i: int) -> None:
@@ -410,12 +507,15 @@ class StimulatorPanel(QWidget):
         if p is not None and self.holding_edit.text() != format_quantity(
             p.holding.value, p.holding.dimension
         ):
-            self._apply_changes(holding=self.holding_edit.text())
+            shown = format_quantity(p.holding.value, p.holding.dimension)
+            self._apply_changes(holding=with_unit(self.holding_edit.text(), unit_of(shown)))
 
     def _on_duration_edited(self) -> None:
         p = self.rig.protocol
         if p is not None and self.duration_edit.text() != format_quantity(p.sweep_duration, "time"):
-            self._apply_changes(sweep_duration=self.duration_edit.text())
+            shown = format_quantity(p.sweep_duration, "time")
+            text = with_unit(self.duration_edit.text(), unit_of(shown) or "ms")
+            self._apply_changes(sweep_duration=text)
 
     def epoch_from_row(self, row: int):
         """Build the epoch of table row ``row`` (raises ProtocolError/UnitError/ValueError)."""
@@ -426,6 +526,12 @@ class StimulatorPanel(QWidget):
             self.table.item(row, c).text().strip() if self.table.item(row, c) else ""
             for c in range(5)
         ]
+        level_unit = self._units.get((row, 2)) or ("mV" if p.mode == "voltage-clamp" else None)
+        column_unit = {1: "ms", 2: level_unit, 3: level_unit, 4: "ms"}
+        for c in (1, 2, 3, 4):
+            if c in (3, 4) and text[c] in ("", "0"):
+                continue  # no increment
+            text[c] = with_unit(text[c], self._units.get((row, c)) or column_unit[c])
         etype = text[0]
         level = parse_quantity(text[2], dims)
         inc_text = text[3]
