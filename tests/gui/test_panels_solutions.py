@@ -112,7 +112,9 @@ def test_model_rest_says_when_the_cell_fires_on_its_own(qtbot):
     rig = Rig("mammalian")
     w = SolutionsPanel(rig)
     qtbot.addWidget(w)
-    assert "mV" in w.rest_label.text() and "spontaneously" not in w.rest_label.text()
+    w.show()  # the panel finds the resting potential once it is on screen (not at start-up)
+    qtbot.waitUntil(lambda: "mV" in w.rest_label.text())
+    assert "spontaneously" not in w.rest_label.text()
     rig.set_parameter("K_out", "12 mM")  # no stable fixed point (tests/sim/test_ions_and_rest)
     assert "fires spontaneously" in w.rest_label.text()
 
