@@ -6,15 +6,22 @@ start if it is missing or cannot cache (a read-only install, a frozen app): then
 the same code runs uncompiled, slower but identical in result.
 
 Set ``VLAB_NO_JIT=1`` to force the pure-Python path (used by tests that compare both).
+
+numba's cache notices a change to the file of a cached function but not to the functions
+it calls from other files (numba docs, "Cache invalidation"): a kernel cached before
+``kinetics.py`` changed would keep the old rates. The cache therefore lives in a
+sub-folder named by a digest of every ``vlab/sim`` source, so any change starts afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
 import sys
 import types
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +54,38 @@ def _seed(path: str) -> None:
         log.info("could not copy the install-time kernel cache (%s)", exc)
 
 
-def _cache_dir() -> str | None:
-    """A writable per-user folder for numba's cache, or None if there is none."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return os.environ["NUMBA_CACHE_DIR"]
-    try:
-        from platformdirs import user_cache_dir
+def sources_digest(folder: Path = Path(__file__).parent) -> str:
+    """Short digest of the ``*.py`` sources in ``folder`` (the compiled kernels and all
+    they call), naming the cache sub-folder."""
+    digest = hashlib.sha1()
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # a frozen app without sources: its code cannot change
+            pass
+    return digest.hexdigest()[:16]
 
-        path = os.path.join(user_cache_dir("vlab", appauthor=False), "numba")
+
+def _cache_dir() -> str | None:
+    """A writable folder for numba's cache, keyed by the sources, or None if there is none."""
+    try:
+        base = os.environ.get("NUMBA_CACHE_DIR")
+        per_user = not base
+        if not base:
+            from platformdirs import user_cache_dir
+
+            base = os.path.join(user_cache_dir("vlab", appauthor=False), "numba")
+        digest = sources_digest()
+        # a child process inherits the keyed folder set below: do not nest it again
+        path = base if os.path.basename(base) == digest else os.path.join(base, digest)
         os.makedirs(path, exist_ok=True)
         probe = os.path.join(path, ".write-test")
         with open(probe, "w") as fh:
             fh.write("ok")
         os.remove(probe)
-        _seed(path)
+        if per_user:
+            _seed(base)  # the install-time cache holds the same <digest> sub-folder
         return path
     except Exception:  # noqa: BLE001 - any failure means: no cache
         return None
@@ -73,7 +98,7 @@ if JIT_ENABLED:
     cache_dir = _cache_dir()
     if cache_dir:
         # numba reads this when it is imported: it must be set first.
-        os.environ.setdefault("NUMBA_CACHE_DIR", cache_dir)
+        os.environ["NUMBA_CACHE_DIR"] = cache_dir
         _CACHE = True
     try:
         import numba as _numba

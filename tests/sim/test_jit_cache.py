@@ -1,0 +1,29 @@
+"""numba's on-disk cache must never hand back a kernel compiled from older sources.
+
+numba invalidates a cached function when its own file changes, not when a function it
+calls from another file changes (numba docs, "Cache invalidation"). Found by mutation
+testing: after editing the M gate in kinetics.py the cached kernel kept the old tau.
+vlab keys its cache folder by a digest of all vlab/sim sources.
+"""
+
+from __future__ import annotations
+
+import os
+
+from vlab.sim import jit
+
+
+def test_cache_folder_changes_when_any_simulation_source_changes(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        (folder / "kernel.py").write_text("def advance(): pass\n")
+        (folder / "kinetics.py").write_text("TAU = 20.0\n")
+    assert jit.sources_digest(a) == jit.sources_digest(b)
+    (b / "kinetics.py").write_text("TAU = 10.0\n")  # only a callee's file changes
+    assert jit.sources_digest(a) != jit.sources_digest(b)
+
+
+def test_the_cache_in_use_is_keyed_by_the_present_sources():
+    assert jit._CACHE, "the test environment has a writable cache folder"
+    assert os.path.basename(os.environ["NUMBA_CACHE_DIR"]) == jit.sources_digest()
