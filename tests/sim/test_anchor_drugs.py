@@ -1,14 +1,15 @@
 """Independent anchors for the conductances vlab shows and records under every drug.
 
-Relations (values from the cited publications, written here):
+Relations (potencies from the publications cited in ``resources/drugs``, written here):
 
-- pore block (Hill equation, n = 1): g = g_max (1 - c/(c + IC50)) x gates, with
-  TTX IC50 3.6 nM (Schwarz, Ulbricht & Wagner 1973), TEA 0.4 mM (Hille 1967),
-  4-AP 1 mM (Meves & Pichon 1977);
-- use-dependent lidocaine: only unbound channels conduct, g_Na = g_Na,max (1 - b) m^3 h
-  with b the bound fraction (guarded receptor, Hille 1977);
-- pronase removes inactivation: g_Na = g_Na,max m^3 (h no longer matters; Armstrong,
-  Bezanilla & Rojas 1973);
+- pore block at binding equilibrium, one toxin per channel: g = g_max (1 - c/(c + Kd)) x
+  gates. TTX outside: squid 5.1 nM, cortical neuron 6 nM (Catterall et al. 2005), and
+  nothing from inside (Narahashi, Anderson & Moore 1966); TEA on the squid axon from
+  inside 0.4 mM and nothing from outside, on the cortical cell 5 mM outside, never the
+  M current; 4-AP on the squid axon 1 mM from either side (Meves & Pichon 1977);
+- lidocaine: only unbound channels conduct, g_Na = g_Na,max (1 - b) m^3 h with b the
+  bound fraction (modulated receptor, Hille 1977);
+- pronase removes inactivation: g_Na = g_Na,max m^3 (Armstrong, Bezanilla & Rojas 1973);
 and in every case I = g (V - E): a drug changes the conductance, never the driving force.
 """
 
@@ -21,7 +22,18 @@ from vlab.sim.cell import Cell
 from vlab.sim.drugs import load_drugs
 from vlab.sim.engine import Membrane
 
-PUBLISHED_IC50_MM = {"TTX": 3.6e-6, "TEA": 0.4, "4-AP": 1.0}
+NO_EFFECT = float("inf")
+#: (drug, preparation, side) -> (target, Kd in mM) from the publications
+PUBLISHED_KD_MM = {
+    ("TTX", "squid", "outside"): ("Na", 5.1e-6),
+    ("TTX", "mammalian", "outside"): ("Na", 6e-6),
+    ("TTX", "squid", "inside"): ("Na", NO_EFFECT),
+    ("TEA", "squid", "inside"): ("K", 0.4),
+    ("TEA", "squid", "outside"): ("K", NO_EFFECT),
+    ("TEA", "mammalian", "outside"): ("K", 5.0),
+    ("4-AP", "squid", "inside"): ("K", 1.0),
+    ("4-AP", "squid", "outside"): ("K", 1.0),
+}
 
 
 def _clamp(cell: Cell, n: int = 600):
@@ -40,28 +52,35 @@ def _g_max(cell: Cell, name: str) -> float:
 
 def test_every_drug_has_an_anchor_here():
     """A new drug must get its displayed-conductance relation tested in this file."""
-    assert set(load_drugs()) == {*PUBLISHED_IC50_MM, "lidocaine", "pronase"}
+    pore_blockers = {drug for drug, _, _ in PUBLISHED_KD_MM}
+    assert set(load_drugs()) == {*pore_blockers, "lidocaine", "pronase"}
 
 
-@pytest.mark.parametrize("drug,target", [("TTX", "Na"), ("TEA", "K"), ("4-AP", "K")])
-@pytest.mark.parametrize("fraction_of_ic50", [0.3, 1.0, 10.0])
-def test_pore_blockers_scale_the_shown_conductance_by_the_hill_equation(
-    drug, target, fraction_of_ic50
+@pytest.mark.parametrize("drug,prep,side", list(PUBLISHED_KD_MM))
+@pytest.mark.parametrize("fraction_of_kd", [0.3, 1.0, 10.0])
+def test_pore_blockers_scale_the_shown_conductance_by_their_occupancy(
+    drug, prep, side, fraction_of_kd
 ):
-    ic50 = PUBLISHED_IC50_MM[drug]
-    c = fraction_of_ic50 * ic50
-    cell = Cell("squid")
-    cell.set_drug(drug, c)
+    target, kd = PUBLISHED_KD_MM[(drug, prep, side)]
+    # a side without effect is tried at the concentrations that block from the other side
+    potent = min(k for (dr, pr, _), (_, k) in PUBLISHED_KD_MM.items() if (dr, pr) == (drug, prep))
+    c = fraction_of_kd * potent
+    cell = Cell(prep)
+    e_na, e_k = cell.reversal("Na"), cell.reversal("K")
+    cell.set_drug(drug, c, side)
     d = _clamp(cell)
-    unblocked = 1.0 - c / (c + ic50)
+    unblocked = 1.0 if kd == NO_EFFECT else 1.0 - c / (c + kd)
     if target == "Na":
         expected = _g_max(cell, "gNa") * unblocked * d["m"] ** 3 * d["h"]
-        g, i, e = d["gNa"], d["INa"], 0.050
+        g, i, e = d["gNa"], d["INa"], e_na
     else:
         expected = _g_max(cell, "gK") * unblocked * d["n"] ** 4
-        g, i, e = d["gK"], d["IK"], -0.077
+        g, i, e = d["gK"], d["IK"], e_k
     np.testing.assert_allclose(g, expected, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(i, g * (d["Vm"] - e), rtol=1e-9, atol=1e-15)
+    if prep == "mammalian":  # the M current keeps its full conductance under K+ blockers
+        p = d["p"]
+        np.testing.assert_allclose(d["gM"], _g_max(cell, "gM") * p, rtol=1e-9, atol=1e-18)
 
 
 def test_lidocaine_shown_sodium_conductance_counts_only_unbound_channels():

@@ -108,3 +108,91 @@ def test_ghk_with_one_permeant_ion_is_that_ions_nernst_potential(ion, z):
     v = ghk_voltage(conc, {ion: 1.0}, 37.0)
     expected = nernst_by_hand(z, conc[f"{ion}_out"], conc[f"{ion}_in"], 37.0)
     assert v == pytest.approx(expected, rel=1e-9)
+
+
+def test_ghk_ignores_ions_with_zero_permeability_and_keeps_the_rest():
+    """Ions listed with zero permeability drop out (their concentrations are not needed)."""
+    conc = {"K_in": 140, "K_out": 5, "Cl_in": 7, "Cl_out": 120}
+    v = ghk_voltage(conc, {"K": 1.0, "Na": 0.0, "Cl": 0.45}, 37.0)
+    assert v == pytest.approx(ghk_by_hand(37.0, 1.0, 0.0, 0.45, 5, 140, 1, 1, 120, 7), rel=1e-9)
+
+
+def test_ghk_works_at_small_concentrations():
+    """The equation has no threshold: 0.5 mM outside against 140 mM inside is -150.6 mV."""
+    v = ghk_voltage({"K_in": 140.0, "K_out": 0.5}, {"K": 1.0}, 37.0)
+    assert v == pytest.approx(nernst_by_hand(1, 0.5, 140.0, 37.0), rel=1e-9)
+    v = ghk_voltage({"K_in": 0.5, "K_out": 140.0}, {"K": 1.0}, 37.0)
+    assert v == pytest.approx(nernst_by_hand(1, 140.0, 0.5, 37.0), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "conc,perm,message",
+    [
+        (
+            {"K_in": 140.0, "K_out": 5.0},
+            {"K": 0.0},
+            "the GHK estimate needs at least one permeant ion on both sides",
+        ),
+        (
+            {"Ca_in": 1e-4, "Ca_out": 2.0},
+            {"Ca": 1.0},
+            "the GHK voltage equation here covers monovalent ions only, not Ca",
+        ),
+    ],
+)
+def test_ghk_refuses_what_it_cannot_compute_with_one_plain_message(conc, perm, message):
+    with pytest.raises(ValueError) as err:
+        ghk_voltage(conc, perm, 37.0)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "c_out,c_in,message",
+    [
+        (0.0, 140.0, "K_out = 0 mM is impossible: a concentration must be above 0 mM"),
+        (5.0, -1.0, "K_in = -1 mM is impossible: a concentration must be above 0 mM"),
+        (float("nan"), 140.0, "K_out must be a number of mM, not nan"),
+        (5.0, "140", "K_in must be a number of mM, not '140'"),
+        (
+            5000.5,
+            140.0,
+            "K_out = 5000.5 mM is far beyond any physiological solution (at most 5000 mM)",
+        ),
+    ],
+)
+def test_nernst_refuses_impossible_concentrations_with_one_plain_message(c_out, c_in, message):
+    with pytest.raises(ValueError) as err:
+        nernst("K", c_out, c_in, 37.0)
+    assert str(err.value) == message
+
+
+def test_concentration_and_temperature_limits_are_inclusive():
+    """The documented ranges: up to 5000 mM, -5 to 50 degC, both ends allowed."""
+    assert nernst("K", 5000.0, 140.0, 37.0) == pytest.approx(
+        nernst_by_hand(1, 5000.0, 140.0, 37.0), rel=1e-9
+    )
+    for t in (-5.0, 50.0):
+        assert nernst("K", 5.0, 140.0, t) == pytest.approx(
+            nernst_by_hand(1, 5.0, 140.0, t), rel=1e-9
+        )
+
+
+@pytest.mark.parametrize(
+    "t,message",
+    [
+        (
+            -5.5,
+            "temperature -5.5 degC is outside what a living membrane tolerates (allowed: -5 to 50 degC)",
+        ),
+        (
+            50.5,
+            "temperature 50.5 degC is outside what a living membrane tolerates (allowed: -5 to 50 degC)",
+        ),
+        (float("nan"), "temperature must be a number of degC, not nan"),
+        ("warm", "temperature must be a number of degC, not 'warm'"),
+    ],
+)
+def test_temperatures_no_membrane_survives_are_refused_with_one_plain_message(t, message):
+    with pytest.raises(ValueError) as err:
+        nernst("K", 5.0, 140.0, t)
+    assert str(err.value) == message
