@@ -27,6 +27,7 @@ RT_F_37 = N_A * K_B * 310.15 / (N_A * E_CHARGE)  # V at 37 degC
 E_CL_MAMMALIAN = -RT_F_37 * math.log(120.0 / 7.0)  # Cl- 120 out / 7 in: -75.95 mV
 E_K_MAMMALIAN = RT_F_37 * math.log(5.0 / 140.0)  # -89.06 mV
 E_NA_MAMMALIAN = RT_F_37 * math.log(145.0 / 15.0)  # +60.63 mV
+E_H_MAMMALIAN = -0.045  # Ih reversal, Kole et al. (2006)
 E_L_MAMMALIAN = -0.066  # the preparation's leak reversal (resources/preparations)
 G_L_MAMMALIAN = 0.0205  # mS/cm2, Pospischil et al. (2008) regular-spiking cell
 
@@ -35,7 +36,7 @@ MS_CM2 = 10.0  # S/m2 per mS/cm2
 
 def _passive_mammalian(g_cl_ms: float) -> Cell:
     cell = Cell("mammalian")
-    for name in ("gNa", "gK", "gM"):
+    for name in ("gNa", "gK", "gM", "gH"):
         cell.set(name, 0.0)
     cell.set("gCl", g_cl_ms * MS_CM2)
     return cell
@@ -82,8 +83,9 @@ def test_chloride_conductance_clamps_the_mammalian_cell_near_e_cl():
 
 @pytest.mark.parametrize("mode", ["voltage-clamp", "current-clamp"])
 def test_every_current_is_its_conductance_times_driving_force(mode):
-    """Relation: I_x = g_x (V - E_x) for INa, IK, IM (E_K) and ICl, with Nernst reversal
-    potentials of the mammalian solutions, in both clamp modes. Sign: inward negative."""
+    """Relation: I_x = g_x (V - E_x) for INa, IK, IM (E_K), ICl and Ih (E_h = -45 mV, Kole
+    et al. 2006), with Nernst reversal potentials of the mammalian solutions, in both clamp
+    modes. Sign: inward negative."""
     cell = Cell("mammalian")
     cell.set("gCl", 0.05 * MS_CM2)
     mem = Membrane(cell)
@@ -113,6 +115,9 @@ def test_every_current_is_its_conductance_times_driving_force(mode):
         # below its reversal potential a current is inward (negative), above outward
         assert np.all(i[(v < e_rev - 1e-3) & (g > 0)] < 0), cur
         assert np.all(i[(v > e_rev + 1e-3) & (g > 0)] > 0), cur
+    g_h = cell.values["gH"] * cell.values["area"] * out["q"][0]
+    np.testing.assert_allclose(out["Ih"][0], g_h * (v - E_H_MAMMALIAN), rtol=1e-9, atol=1e-18)
+    assert np.all(out["Ih"][0][v < E_H_MAMMALIAN - 1e-3] < 0)  # inward below -45 mV
     # the switchable chloride conductance is shown as set
     np.testing.assert_allclose(out["gCl"][0], 0.05 * MS_CM2 * cell.values["area"], rtol=1e-12)
 

@@ -56,6 +56,12 @@ def m_gate_pospischil(v: float, tau_max: float = 608.0) -> tuple[float, float]:
     return p_inf, tau
 
 
+def ih_gate_kole(v: float) -> tuple[float, float]:
+    """(alpha, beta) in 1/ms of the Ih gate at v mV: Kole, Hallermann & Stuart (2006) as
+    in Hay et al. (2011) Ih.mod, which has no temperature factor."""
+    return 0.00643 * _x_over_expm1(v + 154.9, 11.9), 0.193 * math.exp(v / 33.1)
+
+
 def _relaxation(x0, x_inf, tau, t):
     return x_inf + (x0 - x_inf) * np.exp(-t / tau)
 
@@ -64,7 +70,7 @@ def _clamp_gates(cell: Cell, v_hold: float, v_step: float, dt_ms: float, n: int)
     mem = Membrane(cell)
     mem.reset(v0=v_hold * 1e-3)
     cmd = np.full(n + 1, v_step * 1e-3)
-    out = mem.advance("voltage-clamp", cmd, dt_ms * 1e-3, ("m", "h", "n", "p"))
+    out = mem.advance("voltage-clamp", cmd, dt_ms * 1e-3, ("m", "h", "n", "p", "q"))
     return np.arange(1, n + 1) * dt_ms, {k: v[0] for k, v in out.items()}
 
 
@@ -104,6 +110,11 @@ def test_mammalian_gates_relax_with_published_rates_and_q10(temperature, v_hold,
     p0, _ = m_gate_pospischil(v_hold)
     p_inf, tau = m_gate_pospischil(v_step)
     np.testing.assert_allclose(gates["p"], _relaxation(p0, p_inf, tau / phi_m, t), atol=1e-9)
+    # Ih's gate: the cited rates carry no temperature factor
+    a0, b0 = ih_gate_kole(v_hold)
+    a1, b1 = ih_gate_kole(v_step)
+    expected = _relaxation(a0 / (a0 + b0), a1 / (a1 + b1), 1.0 / (a1 + b1), t)
+    np.testing.assert_allclose(gates["q"], expected, atol=1e-9)
 
 
 def test_warming_speeds_the_m_gate():

@@ -1,8 +1,9 @@
 """The mammalian preparation against NEURON 9 runs of Pospischil et al. (2008).
 
 Reference data: ``tests/data/neuron_reference/pospischil2008`` (made by ``make_reference.py``
-there from .mod files written from the paper). The model is the regular-spiking cell vlab
-ships (``resources/preparations/mammalian.toml``) at 37 degC.
+there from .mod files written from the papers). The model is the regular-spiking cell vlab
+ships (``resources/preparations/mammalian.toml``) at 37 degC, with its somatic Ih (Kole et
+al. 2006 rates as in Hay et al. 2011).
 
 Tolerances, from the solvers: NEURON used CVODE at 1e-9; vlab's voltage clamp is exact
 for piecewise-constant commands, so conductances agree to the float32 storage and the
@@ -52,13 +53,15 @@ def vlab_vc(vc_ref):
     cmd[:, during] = levels[:, None]
     mem = Membrane(cell, n_sweeps=len(levels))
     mem.reset(v0=hold * 1e-3)
-    out = mem.advance("voltage-clamp", cmd * 1e-3, dt_ms * 1e-3, ("gNa", "gK", "gM"))
+    out = mem.advance("voltage-clamp", cmd * 1e-3, dt_ms * 1e-3, ("gNa", "gK", "gM", "q"))
     area_cm2 = cell.values["area"] * 1e4
-    # sample k of the output is at t[k + 1]; S -> mS/cm2
-    return t[1:], {k: v / area_cm2 * 1e3 for k, v in out.items()}
+    # sample k of the output is at t[k + 1]; S -> mS/cm2; Ih's gate times its maximal 0.2
+    g = {k: v / area_cm2 * 1e3 for k, v in out.items() if k != "q"}
+    g["gH"] = out["q"] * cell.values["gH"] / 10.0
+    return t[1:], g
 
 
-@pytest.mark.parametrize("ours,theirs", [("gNa", "gna"), ("gK", "gk"), ("gM", "gm")])
+@pytest.mark.parametrize("ours,theirs", [("gNa", "gna"), ("gK", "gk"), ("gM", "gm"), ("gH", "gh")])
 def test_voltage_clamp_conductances_match_neuron(vlab_vc, vc_ref, ours, theirs):
     """Traub-Miles Na+/K+ rates shifted by VT and the M gate, Q10-scaled to 37 degC."""
     t, g = vlab_vc
@@ -67,7 +70,7 @@ def test_voltage_clamp_conductances_match_neuron(vlab_vc, vc_ref, ours, theirs):
     away = (np.abs(t - on) > 0.06) & (np.abs(t - on - step) > 0.06)
     for i, level in enumerate(vc_ref["levels_mV"]):
         ref = vc_ref[f"{theirs}_{int(level)}"][1:].astype(float)
-        scale = {"gna": 56.0, "gk": 6.0, "gm": 0.075}[theirs]  # maximal conductance
+        scale = {"gna": 56.0, "gk": 6.0, "gm": 0.075, "gh": 0.2}[theirs]  # maximal conductance
         err = np.max(np.abs(g[ours][i, away] - ref[away]))
         assert err < 2e-4 * scale + 2e-3 * np.max(np.abs(ref)), (level, ours, err)
 
@@ -91,7 +94,7 @@ def _run_cc(ref, dt_max=25e-6):
     mem.reset()
     v0 = mem.snapshot()["Vm"][0]
     out = mem.advance(
-        "current-clamp", j * area_cm2 * 1e-6, dt_ms * 1e-3, ("Vm", "m", "h", "n", "p")
+        "current-clamp", j * area_cm2 * 1e-6, dt_ms * 1e-3, ("Vm", "m", "h", "n", "p", "q")
     )
     return v0, t, {k: np.concatenate([[np.nan], v[0]]) for k, v in out.items()}
 
@@ -118,7 +121,7 @@ def test_single_spike_matches_neuron(vlab_cc, cc_ref):
     assert np.nanmax(v[win]) == pytest.approx(float(np.max(ref["v_mV"][win])), abs=0.5)
     # the whole first 60 ms within 1 mV, gates within 0.01
     assert np.nanmax(np.abs(v[win] - ref["v_mV"][win])) < 2.0
-    for g in ("m", "h", "n", "p"):
+    for g in ("m", "h", "n", "p", "q"):
         assert np.nanmax(np.abs(data[g][win] - ref[g][win])) < 0.01, g
 
 

@@ -4,13 +4,15 @@ Not part of the test suite: run by hand when the reference is to be remade, in a
 environment with NEURON (``python -m venv /tmp/nrn && /tmp/nrn/bin/pip install neuron numpy``):
 
     cd tests/data/neuron_reference/pospischil2008
-    nrnivmodl .                      # compiles traub_hh.mod and im_slow.mod
+    nrnivmodl .                      # compiles traub_hh.mod, im_slow.mod and ih_hay.mod
     /tmp/nrn/bin/python make_reference.py
 
 The model is written here and in the two .mod files from the paper, not from vlab: one
 isopotential compartment (L = d = 61.4 um), Cm 1 uF/cm2, at 37 degC with the rates given
 at 36 degC (Q10 3 for Na/Kd, 2.3 for M), gNa 56, gKd 6, gM 0.075, gleak 0.0205 mS/cm2,
-VT -56.2 mV, tau_max 608 ms (regular-spiking cell, Pospischil et al. 2008 table 1 / fig. 2).
+VT -56.2 mV, tau_max 608 ms (regular-spiking cell, Pospischil et al. 2008 table 1 / fig. 2),
+plus the somatic Ih vlab adds (0.2 mS/cm2, E_h -45 mV; Kole et al. 2006 rates as in Hay et
+al. 2011).
 vlab's solutions (Na 145/15, K 5/140 mM) give E_Na and E_K by Nernst at 37 degC; its leak
 reverses at E_L = -66 mV. Integration: CVODE, atol 1e-9 (states), rtol 1e-9.
 
@@ -54,11 +56,14 @@ def build():
     soma.cm = 1.0
     soma.insert("trhh")
     soma.insert("imslow")
+    soma.insert("ihhay")
     soma.insert("pas")
     seg = soma(0.5)
     seg.trhh.ena_fix = E_NA
     seg.trhh.ek_fix = E_K
     seg.imslow.ek_fix = E_K
+    seg.ihhay.ghbar = 2e-4
+    seg.ihhay.eh_fix = -45.0
     seg.pas.g = 2.05e-5
     seg.pas.e = E_L
     h.celsius = CELSIUS
@@ -70,7 +75,7 @@ def steady_current(soma, v):
     h.finitialize(v)
     h.fcurrent()
     seg = soma(0.5)
-    return seg.ina + seg.ik + seg.i_pas
+    return seg.ina + seg.ik + seg.ihhay.ih + seg.i_pas
 
 
 def resting_potential(soma):
@@ -108,6 +113,7 @@ def run_cc(soma, v_rest):
         ("h", seg.trhh._ref_h),
         ("n", seg.trhh._ref_n),
         ("p", seg.imslow._ref_p),
+        ("q", seg.ihhay._ref_q),
     ):
         vec = h.Vector()
         vec.record(ref, tvec)
@@ -140,6 +146,7 @@ def run_vc(soma, level):
         ("gna", seg.trhh._ref_gna),
         ("gk", seg.trhh._ref_gk),
         ("gm", seg.imslow._ref_gm),
+        ("gh", seg.ihhay._ref_gh),
     ):
         vec = h.Vector()
         vec.record(ref, tvec)
@@ -172,7 +179,7 @@ def main():
             f"VC {level:+.0f} mV: peak gNa {res['gna'].max() * 1e3:.4f} mS/cm2, "
             f"clamp error {v_err:.1e} mV"
         )
-        for k in ("gna", "gk", "gm"):
+        for k in ("gna", "gk", "gm", "gh"):
             fam[f"{k}_{int(level)}"] = (res[k] * 1e3).astype(np.float32)  # mS/cm2
     np.savez_compressed(
         "vc_family.npz",
