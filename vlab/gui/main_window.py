@@ -43,6 +43,7 @@ from vlab.gui.panels.practical import PracticalPanel
 from vlab.gui.panels.preparation import PreparationPanel
 from vlab.gui.panels.solutions import SolutionsPanel
 from vlab.gui.panels.stimulator import StimulatorPanel
+from vlab.gui.rig_events import RigEvents, disconnect_rig_events
 from vlab.gui.scope import Scope
 from vlab.gui.welcome import WelcomeDialog
 from vlab.gui.worker import SPEEDS, WorkerHost
@@ -181,7 +182,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
-        self.rig.subscribe(self._on_rig_event)
+        RigEvents.of(self.rig).changed.connect(self._on_rig_event)  # in the GUI thread
 
         self.host = WorkerHost(self.rig, parent=self)
         w = self.host.worker
@@ -1190,9 +1191,8 @@ class MainWindow(QMainWindow):
         self._slow_timer.stop()
         self.scope.stop_timer()
         self.host.shutdown()
-        self.rig.unsubscribe(self._on_rig_event)
-        for panel in (self.amplifier, self.stimulator):
-            self.rig.unsubscribe(panel._on_rig_event)
+        for receiver in (self, self.amplifier, self.stimulator):
+            disconnect_rig_events(self.rig, receiver._on_rig_event)
 
     def unsaved_sweeps(self) -> int:
         """Sweeps recorded since the experiment was last saved or opened."""

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.gui.rig_events import RigEvents, disconnect_rig_events
 from vlab.rig import FILTERS_HZ, GAINS, ClampMode, Rig
 from vlab.rig.rig import HOLDING_LIMITS
 from vlab.units import format_si
@@ -180,7 +181,7 @@ class AmplifierPanel(QWidget):
         self.setTabOrder(self.dial, self.gain_combo)
         self.setTabOrder(self.gain_combo, self.filter_combo)
 
-        rig.subscribe(self._on_rig_event)
+        RigEvents.of(rig).changed.connect(self._on_rig_event)  # in the GUI thread
         self.refresh()
 
     # ------------------------------------------------------------------ rig -> widgets
@@ -226,7 +227,7 @@ class AmplifierPanel(QWidget):
             lab.setFont(f)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        self.rig.unsubscribe(self._on_rig_event)
+        disconnect_rig_events(self.rig, self._on_rig_event)
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ widgets -> rig

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from vlab.gui.panels.solutions import QuantityField, pretty_unit
+from vlab.gui.rig_events import RigEvents
 from vlab.sim.drugs import Drug, load_drugs
 from vlab.units import parse_quantity
 
@@ -144,7 +145,6 @@ class PerfusionPanel(QWidget):
 
     changed = Signal(str)
     comparison_requested = Signal(str)  # "control", "drug" or "show"
-    _rig_event = Signal(str, object)
 
     def __init__(self, rig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -212,11 +212,7 @@ class PerfusionPanel(QWidget):
             install_help_shortcut(self, "perfusion")
         except Exception:
             log.exception("cannot install F1 help for the perfusion panel")
-        # rig listeners may run in the simulation thread: hop to the GUI thread via a signal
-        self._rig_event.connect(self._on_rig_event)
-        self._callback = self._forward_rig_event
-        rig.subscribe(self._callback)
-        self.destroyed.connect(lambda *_: rig.unsubscribe(self._callback))
+        RigEvents.of(rig).changed.connect(self._on_rig_event)  # in the GUI thread
         self.refresh()
 
     # ---------------------------------------------------------------- actions
@@ -256,10 +252,6 @@ class PerfusionPanel(QWidget):
         self.changed.emit(name)
 
     # ---------------------------------------------------------------- state
-    def _forward_rig_event(self, kind: str, detail: object) -> None:
-        if isValid(self):
-            self._rig_event.emit(kind, detail)
-
     def _on_rig_event(self, kind: str, detail: object) -> None:
         if isValid(self) and kind in ("drug", "history", "preparation", "locks"):
             self.refresh()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from vlab.gui.panels.solutions import ERROR_STYLE
+from vlab.gui.rig_events import RigEvents
 from vlab.sim.preparation import list_preparations, load_preparation
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,6 @@ class PreparationPanel(QWidget):
     """
 
     preparation_changed = Signal(str)
-    _rig_event = Signal(str, object)
 
     def __init__(self, rig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,11 +113,7 @@ class PreparationPanel(QWidget):
             install_help_shortcut(self, "preparation")
         except Exception:
             log.exception("cannot install F1 help for the preparation panel")
-        # rig listeners may run in the simulation thread: hop to the GUI thread via a signal
-        self._rig_event.connect(self._on_rig_event)
-        self._callback = self._forward_rig_event
-        rig.subscribe(self._callback)
-        self.destroyed.connect(lambda *_: rig.unsubscribe(self._callback))
+        RigEvents.of(rig).changed.connect(self._on_rig_event)  # in the GUI thread
         self.refresh()
 
     def selected(self) -> str:
@@ -156,10 +152,6 @@ class PreparationPanel(QWidget):
         self.refresh()
         self.preparation_changed.emit(name)
         return True
-
-    def _forward_rig_event(self, kind: str, detail: object) -> None:
-        if isValid(self):
-            self._rig_event.emit(kind, detail)
 
     def _on_rig_event(self, kind: str, detail: object) -> None:
         if isValid(self) and kind in ("preparation", "history"):

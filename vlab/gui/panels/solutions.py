@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from vlab.gui.rig_events import RigEvents
 from vlab.sim.ions import VALENCE, ghk_voltage, nernst
 from vlab.units import UnitError, parse_quantity
 
@@ -214,7 +215,6 @@ class SolutionsPanel(QWidget):
     """
 
     applied = Signal()
-    _rig_event = Signal(str, object)
 
     def __init__(self, rig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -362,11 +362,7 @@ class SolutionsPanel(QWidget):
         outer.addStretch(1)
 
         self._install_help()
-        # rig listeners may run in the simulation thread: hop to the GUI thread via a signal
-        self._rig_event.connect(self._on_rig_event)
-        self._callback = self._forward_rig_event
-        rig.subscribe(self._callback)
-        self.destroyed.connect(lambda *_: rig.unsubscribe(self._callback))
+        RigEvents.of(rig).changed.connect(self._on_rig_event)  # in the GUI thread
         self.refresh()
 
     def _install_help(self) -> None:
@@ -378,10 +374,6 @@ class SolutionsPanel(QWidget):
             log.exception("cannot install F1 help for the solutions panel")
 
     # ---------------------------------------------------------------- model -> widgets
-    def _forward_rig_event(self, kind: str, detail: object) -> None:
-        if isValid(self):
-            self._rig_event.emit(kind, detail)
-
     def _on_rig_event(self, kind: str, detail: object) -> None:
         if not isValid(self):
             return

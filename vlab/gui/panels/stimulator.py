@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from vlab.atomic import write_text_atomic
+from vlab.gui.rig_events import RigEvents, disconnect_rig_events
 from vlab.protocols import (
     ProtocolError,
     builtin_protocols,
@@ -309,7 +310,7 @@ class StimulatorPanel(QWidget):
         for a, b in zip(order, order[1:], strict=False):
             self.setTabOrder(a, b)
 
-        rig.subscribe(self._on_rig_event)
+        RigEvents.of(rig).changed.connect(self._on_rig_event)  # in the GUI thread
         self.refresh()
 
     # ------------------------------------------------------------------ rig -> widgets
@@ -591,5 +592,5 @@ class StimulatorPanel(QWidget):
         self.stimulate_requested.emit(float(amp), float(dur))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        self.rig.unsubscribe(self._on_rig_event)
+        disconnect_rig_events(self.rig, self._on_rig_event)
         super().closeEvent(event)
