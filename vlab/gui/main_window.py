@@ -170,6 +170,11 @@ class MainWindow(QMainWindow):
         if "membrane_view" in self.docks:
             self.docks["membrane_view"].hide()
         self.membrane_view = self.side_panels.get("membrane_view")
+        if self.membrane_view is not None:  # its cursors are the scope's (same time base)
+            for a, _b in self.scope.cursors:
+                a.sigPositionChanged.connect(self._cursors_to_membrane_view)
+            self.membrane_view.cursors_moved.connect(self.scope.set_cursors)
+            self._cursors_to_membrane_view()
         self.practical = self.side_panels.get("practical")
         if self.practical is not None:
             # the practical checks the student's recordings and locks controls per step
@@ -1050,6 +1055,10 @@ class MainWindow(QMainWindow):
         self._record_role = role
         self._role_sweeps = []
         self.run_protocol(False)
+
+    def _cursors_to_membrane_view(self, *_: object) -> None:
+        if self.membrane_view is not None:
+            self.membrane_view.set_cursors(*self.scope.cursor_positions())
 
     def _on_comparison_requested(self, what: str) -> None:
         if what in ("control", "drug"):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from vlab.analysis.cursors import between_cursors_each
 from vlab.gui.palette import ION_COLOURS, OKABE_ITO
+from vlab.gui.time_axis import TimeAxis
 from vlab.units import format_si
 
 __all__ = ["OKABE_ITO", "RingBuffer", "Scope"]
@@ -190,7 +191,9 @@ class Scope(QWidget):
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground("#101418")
         self.vm_plot: pg.PlotItem = self.glw.addPlot(row=0, col=0)
-        self.im_plot: pg.PlotItem = self.glw.addPlot(row=1, col=0)
+        self.im_plot: pg.PlotItem = self.glw.addPlot(
+            row=1, col=0, axisItems={"bottom": TimeAxis("bottom")}
+        )
         self.im_plot.setXLink(self.vm_plot)
         for p in (self.vm_plot, self.im_plot):
             _style_plot(p)

@@ -20,18 +20,21 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from vlab.gui.palette import ION_COLOURS, OKABE_ITO
+from vlab.gui.time_axis import TimeAxis
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ ION_TEXT = {"Na": "Na\u207a", "K": "K\u207a", "Cl": "Cl\u207b", "L": "leak", "M"
 
 #: curve name -> (plot row, colour, dash, legend label)
 _CURVES = {
+    "Vm": (-2, OKABE_ITO["black"], None, "V<sub>m</sub>"),
+    "Iion": (-1, OKABE_ITO["black"], None, "net ionic current"),
     "m": (0, OKABE_ITO["vermillion"], None, "m (Na\u207a activation)"),
     "h": (0, OKABE_ITO["orange"], Qt.PenStyle.DashLine, "h (Na\u207a inactivation)"),
     "n": (0, OKABE_ITO["blue"], None, "n (K\u207a activation)"),
@@ -60,8 +65,10 @@ _CURVES = {
     "dL": (3, ION_COLOURS["L"], Qt.PenStyle.DashLine, "V \u2212 E<sub>L</sub>"),
 }
 #: curves shown only when the preparation/settings make them non-zero
+GATES = 2  # index of the gates plot in MembraneView.plots
 _OPTIONAL = {"p": "gM", "gM": "gM", "IM": "gM", "gCl": "gCl", "ICl": "gCl", "dCl": "gCl"}
 _CURRENT_OF = {"Na": "INa", "K": "IK", "Cl": "ICl", "L": "IL"}
+_IONIC = ("INa", "IK", "IL", "ICl", "IM")  # their sum is the net ionic current
 
 
 def _fmt(value: float, unit: str, digits: int = 3) -> str:
@@ -84,6 +91,7 @@ class MembraneView(QWidget):
     """
 
     WINDOWS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+    cursors_moved = Signal(float, float)  # dragged here: s (the scope follows)
 
     def __init__(self, rig=None, parent: QWidget | None = None, window: float = 0.05) -> None:
         super().__init__(parent)
@@ -98,6 +106,10 @@ class MembraneView(QWidget):
         self._buf: dict[str, np.ndarray] = {}
         self._seen_nonzero: set[str] = set()
         self._latest: dict[str, float] = {}
+        self.frozen = False
+        self._spike_t: float | None = None
+        self._prev_vm: float | None = None
+        self._syncing = False
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -107,19 +119,31 @@ class MembraneView(QWidget):
         lay.addWidget(self.graphics, 1)
 
         titles = (
+            self.tr("Membrane potential"),
+            self.tr("Net ionic current (outward +; zero at the peak of a spike)"),
             self.tr("Gates"),
             self.tr("Conductances"),
             self.tr("Ionic currents (outward +)"),
             self.tr("Driving force V \u2212 E"),
         )
-        units = ("", "S", "A", "V")
-        ylabels = (self.tr("open fraction"), self.tr("g"), self.tr("I"), self.tr("V \u2212 E"))
+        units = ("V", "A", "", "S", "A", "V")
+        ylabels = (
+            self.tr("V<sub>m</sub>"),
+            self.tr("I<sub>ion</sub>"),
+            self.tr("open fraction"),
+            self.tr("g"),
+            self.tr("I"),
+            self.tr("V \u2212 E"),
+        )
         self.plots: list[pg.PlotItem] = []
         self.legends: list[pg.LegendItem] = []
         axis_pen = pg.mkPen("#333333")
-        # a 2 x 2 grid: the view usually sits in a wide, short dock under the scope
+        # a 3 x 2 grid: the view usually sits in a wide, short dock under the scope
+        n_plots = len(titles)
         for row, (title, unit, ylab) in enumerate(zip(titles, units, ylabels, strict=True)):
-            p = self.graphics.addPlot(row=row // 2, col=row % 2)
+            p = self.graphics.addPlot(
+                row=row // 2, col=row % 2, axisItems={"bottom": TimeAxis("bottom")}
+            )
             p.setTitle(title, color="#222222", size="10pt")
             # no grid: a moving time axis repaints its grid every frame (the dearest part
             # of the picture; measured in bench/bench_soak.py)
@@ -139,17 +163,35 @@ class MembraneView(QWidget):
                 labelTextSize="8pt",
             )
             self.legends.append(legend)
-            if row < 2:
+            if row < n_plots - 2:
                 p.getAxis("bottom").setStyle(showValues=False)
             else:
                 p.setLabel("bottom", self.tr("time"), units="s")
             if row > 0:
                 p.setXLink(self.plots[0])
             self.plots.append(p)
-        self.plots[0].setYRange(0, 1, padding=0.02)
-        self.plots[0].enableAutoRange(axis="y", enable=False)
-        for p in self.plots[2:]:
-            p.addLine(y=0, pen=pg.mkPen("#999999", width=1))
+        self.plots[GATES].setYRange(0, 1, padding=0.02)
+        self.plots[GATES].enableAutoRange(axis="y", enable=False)
+        for k in (1, 4, 5):  # zero lines: net ionic current, currents, driving forces
+            self.plots[k].addLine(y=0, pen=pg.mkPen("#777777", width=1))
+        # two cursors on every plot, linked to the scope's (same time base)
+        self.cursor_lines: list[tuple[pg.InfiniteLine, pg.InfiniteLine]] = []
+        for p in self.plots:
+            pair = []
+            for k in range(2):
+                line = pg.InfiniteLine(
+                    pos=0.0,
+                    angle=90,
+                    movable=True,
+                    pen=pg.mkPen("#555555", width=1, style=Qt.PenStyle.DotLine),
+                    label=str(k + 1) if p is self.plots[0] else None,
+                    labelOpts={"position": 0.9, "color": "#333333"},
+                )
+                line.setVisible(False)
+                p.addItem(line, ignoreBounds=True)
+                line.sigPositionChanged.connect(lambda ln, k=k: self._cursor_dragged(k, ln))
+                pair.append(line)
+            self.cursor_lines.append((pair[0], pair[1]))
 
         self.curves: dict[str, pg.PlotDataItem] = {}
         for name, (row, colour, dash, label) in _CURVES.items():
@@ -158,7 +200,7 @@ class MembraneView(QWidget):
             c = pg.PlotDataItem(pen=pen, name=label, skipFiniteCheck=True)
             self.curves[name] = c
             if name not in _OPTIONAL:
-                self.plots[row].addItem(c)
+                self.plots[row + 2].addItem(c)
 
         side = QVBoxLayout()
         lay.addLayout(side)
@@ -207,6 +249,29 @@ class MembraneView(QWidget):
         )
         win_row.addWidget(self.window_combo)
         side.addLayout(win_row)
+        self.freeze_box = QCheckBox(self.tr("Freeze on a spike"), self)
+        self.freeze_box.setToolTip(
+            self.tr("Gap-free: stop the picture when a spike is in the middle of the window.")
+        )
+        self.pause_button = QPushButton(self.tr("Pause"), self)
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip(self.tr("Freeze the picture now, or let it run again."))
+        self.pause_button.toggled.connect(self.set_frozen)
+        frow = QHBoxLayout()
+        frow.addWidget(self.freeze_box)
+        frow.addWidget(self.pause_button)
+        side.addLayout(frow)
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+        self.status_label.setMaximumWidth(240)
+        side.addWidget(self.status_label)
+        self.cursor_label = QLabel(self)
+        self.cursor_label.setWordWrap(True)
+        self.cursor_label.setMaximumWidth(240)
+        self.cursor_label.setToolTip(
+            self.tr("The scope's cursor 1: where net ionic current is zero, Vm turns.")
+        )
+        side.addWidget(self.cursor_label)
         side.addStretch(1)
         try:
             from vlab.gui.help import install_help_shortcut
@@ -224,7 +289,9 @@ class MembraneView(QWidget):
             self._redraw()
 
     def clear(self) -> None:
-        """Forget everything shown."""
+        """Forget everything shown (and let a frozen picture run again)."""
+        if self.frozen:
+            self.set_frozen(False)
         self._t = np.empty(0)
         self._buf = {}
         self._latest = {}
@@ -245,8 +312,15 @@ class MembraneView(QWidget):
         if "reversals" in getattr(self, "hidden_readouts", ()):  # a graded practical step
             rev = {}  # driving forces V - E would show E
         new: dict[str, np.ndarray] = {}
+        if self.frozen:
+            return  # a frozen frame stays as it is until Resume
         for name in _CURVES:
-            if name.startswith("d"):
+            if name == "Vm":
+                new[name] = vm
+            elif name == "Iion":  # net ionic current: the sum of every ionic current, A
+                parts = [np.asarray(data[k], dtype=float) for k in _IONIC if k in data]
+                new[name] = np.sum(parts, axis=0) if parts else np.full(t.shape, np.nan)
+            elif name.startswith("d"):
                 ion = name[1:]
                 e = rev.get(ion)
                 new[name] = vm - e if e is not None else np.full(t.shape, np.nan)
@@ -279,6 +353,88 @@ class MembraneView(QWidget):
                 self._latest[k] = float(np.asarray(data[k])[-1])
         self._dirty = True
         self._update_readout()  # numbers are cheap; curves are redrawn by the timer
+        if getattr(block, "sweep", None) is None:
+            self._watch_for_spike(t, vm)
+
+    # ---------------------------------------------------------------- freeze-frame
+    def _watch_for_spike(self, t: np.ndarray, vm: np.ndarray) -> None:
+        """Gap-free: with *Freeze on a spike* ticked, stop the picture when a spike's
+        upstroke (0 mV crossed upwards) sits in the middle of the window."""
+        if not self.freeze_box.isChecked() or self.frozen:
+            return
+        if self._spike_t is None:
+            prev = self._prev_vm
+            v = np.concatenate([[prev], vm]) if prev is not None else vm
+            tt = np.concatenate([[t[0]], t]) if prev is not None else t
+            up = np.nonzero((v[:-1] < 0.0) & (v[1:] >= 0.0))[0]
+            if up.size:
+                self._spike_t = float(tt[up[0] + 1])
+        self._prev_vm = float(vm[-1])
+        if self._spike_t is not None and t[-1] >= self._spike_t + 0.5 * self.window:
+            self.set_frozen(True)
+            self.status_label.setText(
+                self.tr("Frozen on a spike at t = {t} s. Press Resume to go on.").format(
+                    t=f"{self._spike_t:.4f}"
+                )
+            )
+
+    def set_frozen(self, frozen: bool) -> None:
+        """Freeze the picture (and its readouts) or let it run again."""
+        self.frozen = bool(frozen)
+        b = self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(self.frozen)
+        self.pause_button.blockSignals(b)
+        self.pause_button.setText(self.tr("Resume") if self.frozen else self.tr("Pause"))
+        if self.frozen:
+            self.flush()
+        else:
+            self._spike_t = None
+            self._prev_vm = None
+            self.status_label.setText("")
+            self._t = np.empty(0)  # go on from now (the gap would be a straight line)
+            self._buf = {}
+
+    # ---------------------------------------------------------------- cursors
+    def set_cursors(self, x1: float, x2: float) -> None:
+        """Show the scope's cursors (s) on every plot (linked: dragging here moves them)."""
+        self._syncing = True
+        try:
+            for a, b in self.cursor_lines:
+                for line, x in ((a, x1), (b, x2)):
+                    line.setVisible(True)
+                    if line.value() != x:
+                        line.setValue(x)
+        finally:
+            self._syncing = False
+        self._update_cursor_readout()
+
+    def cursor_positions(self) -> tuple[float, float]:
+        a, b = self.cursor_lines[0]
+        return float(a.value()), float(b.value())
+
+    def _cursor_dragged(self, k: int, line) -> None:
+        if self._syncing:
+            return
+        x = float(line.value())
+        x1, x2 = self.cursor_positions()
+        x1, x2 = (x, x2) if k == 0 else (x1, x)
+        self.set_cursors(x1, x2)
+        self.cursors_moved.emit(x1, x2)
+
+    def values_at(self, x: float) -> dict[str, float]:
+        """Every shown quantity at time ``x`` (s), interpolated; NaN outside the data."""
+        if self._t.size < 2 or not (self._t[0] <= x <= self._t[-1]):
+            return {k: math.nan for k in self._buf}
+        return {k: float(np.interp(x, self._t, v)) for k, v in self._buf.items()}
+
+    def _update_cursor_readout(self) -> None:
+        x1, _ = self.cursor_positions()
+        v = self.values_at(x1)
+        self.cursor_label.setText(
+            self.tr("At cursor 1: V<sub>m</sub> {v}, net ionic current {i}").format(
+                v=_fmt(v.get("Vm", math.nan), "V"), i=_fmt(v.get("Iion", math.nan), "A")
+            )
+        )
 
     def _on_timer(self) -> None:
         """Redraw at most ~25 times a second, and only when new data arrived."""
@@ -297,7 +453,7 @@ class MembraneView(QWidget):
             if dep == key:
                 row = _CURVES[name][0]
                 if self.curves[name].getViewBox() is None:
-                    self.plots[row].addItem(self.curves[name])
+                    self.plots[row + 2].addItem(self.curves[name])
 
     def _trim(self) -> None:
         if self._t.size == 0:
@@ -319,6 +475,7 @@ class MembraneView(QWidget):
         t1 = self._t[-1]
         t0 = max(self._t[0], t1 - self.window)
         self.plots[0].setXRange(t0, max(t1, t0 + 1e-9), padding=0)
+        self._update_cursor_readout()
 
     def _update_readout(self) -> None:
         for ion, lab in self.readout.items():
