@@ -10,10 +10,12 @@ from vlab.recording import read_csv
 
 
 def _table(path):
-    import io
+    return np.genfromtxt(path, delimiter=",", names=True)
 
-    body = "\n".join(ln for ln in path.read_text().splitlines() if not ln.startswith("#"))
-    return np.genfromtxt(io.StringIO(body), delimiter=",", names=True)
+
+def _meta(path) -> dict:
+    """The run's description in the CSV's sidecar (``x.csv-metadata.json``)."""
+    return read_csv(path)[0]
 
 
 def test_run_writes_csv_with_metadata_and_unit_columns(tmp_path, capsys):
@@ -32,24 +34,22 @@ def test_run_writes_csv_with_metadata_and_unit_columns(tmp_path, capsys):
     )
     assert rc == 0
     text = out.read_text()
-    header = [ln for ln in text.splitlines() if ln.startswith("#")]
-    keys = {ln[2:].split(":", 1)[0] for ln in header}
+    keys = set(_meta(out))
     for k in (
         "vlab_version",
         "preparation",
-        "area_cm2",
+        "parameters",
         "temperature_C",
-        "E_Na_mV",
-        "E_K_mV",
-        "E_Cl_mV",
+        "reversal_mV",
         "drugs",
-        "protocol",
+        "protocol_name",
         "seed",
-        "concentrations_mM",
+        "concentrations",
+        "mode",
     ):
         assert k in keys, k
-    cols = next(ln for ln in text.splitlines() if not ln.startswith("#")).split(",")
-    assert cols[:4] == ["sweep", "t_ms", "Vm_mV", "Im_nA"]
+    cols = text.splitlines()[0].split(",")
+    assert cols[:5] == ["sweep", "t_ms", "Vm_mV", "Im_nA", "cmd_nA"]
     for c in ("m", "h", "n", "INa_nA", "IK_nA", "IL_nA", "gNa_uS", "gK_uS"):
         assert c in cols, c
     data = _table(out)
@@ -62,9 +62,8 @@ def test_run_writes_csv_with_metadata_and_unit_columns(tmp_path, capsys):
 def test_run_with_ttx_has_no_spike_and_reports_block(tmp_path):
     out = tmp_path / "ttx.csv"
     assert main(["run", "single_pulse", "--drug", "TTX=100nM", "--out", str(out)]) == 0
-    text = out.read_text()
     # squid IC50 5.1 nM: 100 / 105.1 = 0.9515
-    assert "TTX" in text and "fraction blocked 0.951" in text
+    assert _meta(out)["drugs"]["TTX"]["fraction_blocked"] == pytest.approx(100 / 105.1, abs=1e-3)
     data = _table(out)
     assert data["Vm_mV"].max() < 0
 
@@ -77,9 +76,9 @@ def test_set_overrides_and_temperature(tmp_path):
         )
         == 0
     )
-    head = out.read_text()
-    assert "temperature_C: 10" in head
-    e_k = float(next(ln for ln in head.splitlines() if ln.startswith("# E_K_mV")).split(":")[1])
+    meta = _meta(out)
+    assert meta["temperature_C"] == 10
+    e_k = meta["reversal_mV"]["K"]
     import math
 
     # the pin (-77 mV) is released by the Nernst change at 10 degC, from 16.35 to 20 mM
@@ -168,7 +167,7 @@ def test_run_on_an_axon_records_places_and_reports_velocity(tmp_path, capsys):
     line = next(ln for ln in text.splitlines() if "conduction velocity" in ln)
     cv = float(line.split(":")[1].split()[0])
     assert cv == pytest.approx(18.74, rel=0.005)
-    cols = next(ln for ln in out.read_text().splitlines() if not ln.startswith("#")).split(",")
+    cols = out.read_text().splitlines()[0].split(",")
     assert "Vm@2cm_mV" in cols and "Vm@4cm_mV" in cols
     data = _table(out)
     assert data["Vm2cm_mV"].max() > 0  # numpy drops the '@' from field names
@@ -206,9 +205,9 @@ def test_local_drug_on_an_axon_blocks_conduction_past_the_stretch(tmp_path, caps
     )
     assert rc == 0
     assert _spikes_at(capsys.readouterr().out) == {"Vm@1cm": True, "Vm@4cm": False}
-    head = [ln for ln in out.read_text().splitlines() if ln.startswith("#")]
-    assert any("local_drugs" in ln and "TTX 1000 nM at 2-3 cm" in ln for ln in head)
-    assert any(ln.startswith("# drugs: none") for ln in head)  # not in the bath
+    meta = _meta(out)
+    assert meta["local_drugs"] == ["TTX 1000 nM at 2-3 cm"]
+    assert meta["drugs"] == {}  # not in the bath
 
 
 def test_library_pulse_fires_the_myelinated_fibre_and_demyelination_blocks(capsys):

@@ -220,39 +220,6 @@ def provenance(cell, protocol, seed: int) -> dict:
     return sweep_provenance(cell, protocol, seed=seed)
 
 
-def header_metadata(cell, protocol, seed: int) -> dict:
-    """The ``# key: value`` header of a ``vlab run`` CSV."""
-    v = cell.values
-    conc = {k: v[k] for k in v if k.endswith(("_in", "_out"))}
-    drugs = {}
-    for name, c in cell.drugs.items():
-        from vlab.sim.drugs import get_drug
-
-        d = get_drug(name)
-        drugs[name] = (
-            f"{d.format(c)} {cell.drug_side(name)} "
-            f"(fraction blocked {cell.fraction_blocked(name):.4f})"
-        )
-    return {
-        "vlab_version": __version__,
-        "preparation": cell.prep.name,
-        "area_cm2": v["area"] * 1e4,
-        "temperature_C": v["temperature"],
-        "concentrations_mM": conc,
-        "E_Na_mV": round(cell.reversal("Na") * 1e3, 4),
-        "E_K_mV": round(cell.reversal("K") * 1e3, 4),
-        "E_Cl_mV": round(cell.reversal("Cl") * 1e3, 4),
-        "E_L_mV": round(cell.leak_reversal() * 1e3, 4),
-        "pinned": sorted(f"E_{k}" for k in cell.pins),
-        "drugs": drugs or "none",
-        "protocol": protocol.name,
-        "mode": protocol.mode.value,
-        "sweeps": protocol.sweeps,
-        "sample_interval_us": protocol.sample_interval * 1e6,
-        "seed": seed,
-    }
-
-
 def check_out(out: str | None) -> None:
     """Refuse an ``--out`` file vlab cannot write before anything is simulated."""
     if out is None:
@@ -336,10 +303,9 @@ def cmd_run(args) -> int:
     variables = tuple(dict.fromkeys(["Vm", "Im", *extra]))
     result = run_protocol(cell, protocol, variables=variables, dt_max=args.dt_max or DEFAULT_DT_MAX)
     sweeps = result_to_sweeps(result, protocol, cell, args.seed)
-    meta = header_metadata(cell, protocol, args.seed)
     if args.out:
         state = rig_state(cell, protocol) if args.out.lower().endswith(".vlab") else None
-        write_out(sweeps, args.out, meta, protocol=protocol, state=state)
+        write_out(sweeps, args.out, None, protocol=protocol, state=state)
         print(f"wrote {args.out} ({result.n_sweeps} sweeps, {len(result.t)} samples each)")
     else:
         _print_summary(result, cell, protocol)
@@ -413,27 +379,22 @@ def _run_axon(args, protocol) -> int:
     if command is None:  # a run with a protocol always returns its command
         raise RuntimeError("the axon run returned no stimulus command")
     cell = axon.cell
-    meta = header_metadata(cell, protocol, args.seed)
-    meta["cable"] = {k: v for k, v in axon.geometry.items()}
-    if axon.local_drugs:
-        meta["local_drugs"] = [
-            f"{name} {get_drug(name).format(c)} at {x0 * 100:g}-{x1 * 100:g} cm"
-            for x0, x1, name, c in axon.local_drugs
-        ]
-    if axon.demyelinated:
-        meta["demyelinated_cm"] = [f"{x0 * 100:g}-{x1 * 100:g}" for x0, x1 in axon.demyelinated]
-    meta["stimulated_area_cm2"] = axon.stimulated_area() * 1e4
-    meta.pop("area_cm2", None)
     if args.out:
         prov = provenance(cell, protocol, args.seed)
-        for key in ("cable", "local_drugs", "demyelinated_cm"):
-            if key in meta:
-                prov[key] = meta[key]
+        prov["cable"] = dict(axon.geometry)
+        if axon.local_drugs:
+            prov["local_drugs"] = [
+                f"{name} {get_drug(name).format(c)} at {x0 * 100:g}-{x1 * 100:g} cm"
+                for x0, x1, name, c in axon.local_drugs
+            ]
+        if axon.demyelinated:
+            prov["demyelinated_cm"] = [f"{x0 * 100:g}-{x1 * 100:g}" for x0, x1 in axon.demyelinated]
+        prov["stimulated_area_cm2"] = axon.stimulated_area() * 1e4
         sweeps = []
         for i in range(command.shape[0]):
             ch = {"Im": command[i], **{k: v[i] for k, v in res.traces.items()}}
             sweeps.append(Sweep(index=i, dt=protocol.sample_interval, channels=ch, provenance=prov))
-        write_out(sweeps, args.out, meta, protocol=protocol)
+        write_out(sweeps, args.out, None, protocol=protocol)
         print(f"wrote {args.out}")
     if args.analyse or not args.out:
         labels = list(sites)

@@ -99,7 +99,7 @@ def test_disk_full_mid_write_keeps_previous_file(tmp_path, monkeypatch, ext):
     assert "disk is full" in message and "free some space" in message
     assert f"recording.{ext}" in message
     assert target.read_bytes() == b"previous version"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"recording.{ext}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"recording.{ext}"]  # no sidecar either
 
 
 @pytest.mark.parametrize("ext", list(CASES))
@@ -109,7 +109,8 @@ def test_success_replaces_previous_file_and_leaves_no_temp(tmp_path, ext):
     target.write_bytes(b"previous version")
     write(target)
     assert target.read_bytes() != b"previous version"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"recording.{ext}"]
+    sidecar = ["recording.csv-metadata.json"] if ext == "csv" else []  # the CSV's description
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"recording.{ext}", *sidecar]
 
 
 def test_session_survives_a_failed_resave(tmp_path, monkeypatch):

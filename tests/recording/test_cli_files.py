@@ -38,8 +38,9 @@ def _command_mv():
 
 
 def test_each_extension_writes_its_own_format(runs):
-    heads = {ext: path.read_bytes()[:8] for ext, path in runs.items()}
-    assert heads["csv"].startswith(b"#")
+    heads = {ext: path.read_bytes()[:40] for ext, path in runs.items()}
+    assert heads["csv"].startswith(b"sweep,t_ms,Vm_mV,Im_nA,cmd_mV")
+    assert runs["csv"].with_name("family.csv-metadata.json").is_file()
     assert heads["npz"].startswith(b"PK") and heads["vlab"].startswith(b"PK")
     assert heads["abf"].startswith(b"ABF ")
     assert heads["nwb"].startswith(b"\x89HDF")

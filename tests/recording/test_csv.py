@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from recording_factory import assert_sweeps_equal, make_sweep
@@ -9,51 +11,46 @@ from recording_factory import assert_sweeps_equal, make_sweep
 from vlab.recording import ReadError, read_csv, summary_metadata, write_csv
 
 
-def _lines(path):
-    return path.read_text(encoding="utf-8").splitlines()
+def _header(path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()[0].split(",")
 
 
-def _header_row(path) -> int:
-    return next(i for i, line in enumerate(_lines(path)) if not line.startswith("#"))
-
-
-def test_header_and_columns(tmp_path, ic_sweeps):
+def test_table_and_sidecar(tmp_path, ic_sweeps):
     path = tmp_path / "ic.csv"
-    meta = {
-        "vlab_version": "0.1.0",
-        "preparation": "squid giant axon",
-        "area_cm2": 1e-4,
-        "temperature_C": 6.3,
-        "E_Na_mV": 50.0,
-        "drugs": {"TTX": {"concentration_M": 1e-7, "fraction_blocked": 0.95}},
-        "protocol": "current steps",
-    }
+    meta = {"preparation": "squid giant axon", "drugs": {"TTX": {"concentration_M": 1e-7}}}
     write_csv(ic_sweeps, path, meta)
-    lines = _lines(path)
-    assert lines[0].startswith("# vlab recording export")
-    assert "# preparation: squid giant axon" in lines
-    assert "# area_cm2: 0.0001" in lines
-    assert '# drugs: {"TTX": {"concentration_M": 1e-07, "fraction_blocked": 0.95}}' in lines
-    header = lines[_header_row(path)]
-    assert header == "sweep,t_ms,Vm_mV,Im_nA,cmd_nA,m,h,n,INa_nA,IK_nA,gNa_uS,gK_uS"
+    assert _header(path) == [
+        "sweep", "t_ms", "Vm_mV", "Im_nA", "cmd_nA", "m", "h", "n", "INa_nA", "IK_nA", "gNa_uS", "gK_uS"
+    ]  # fmt: skip
+    assert "#" not in path.read_text(encoding="utf-8")
+    side = json.loads((tmp_path / "ic.csv-metadata.json").read_text(encoding="utf-8"))
+    assert side["format"] == "vlab-csv" and side["metadata"] == meta
+    assert side["columns"]["Im_nA"] == {
+        "channel": "Im",
+        "unit": "nA",
+        "si_unit": "A",
+        "to_si": 1e-9,
+    }
+    assert [m["t0"] for m in side["sweeps"]] == [s.t0 for s in ic_sweeps]
 
 
-def test_values_are_in_display_units_via_loadtxt(tmp_path, vc_sweeps):
+def test_pandas_and_genfromtxt_open_it_without_options(tmp_path, vc_sweeps):
+    import pandas as pd
+
     path = tmp_path / "vc.csv"
     write_csv(vc_sweeps, path, {})
-    header = _lines(path)[_header_row(path)].split(",")
-    assert "cmd_mV" in header and "cmd_nA" not in header
-    data = np.loadtxt(path, delimiter=",", comments="#", skiprows=_header_row(path) + 1)
-    col = {name: data[:, i] for i, name in enumerate(header)}
+    frame = pd.read_csv(path)
+    table = np.genfromtxt(path, delimiter=",", names=True)
+    assert list(frame.columns) == list(table.dtype.names) == _header(path)
+    assert len(frame) == len(table) == sum(x.n_samples for x in vc_sweeps)
     s = vc_sweeps[1]
-    rows = col["sweep"] == 1
-    np.testing.assert_allclose(col["t_ms"][rows], s.time() * 1e3, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(col["Vm_mV"][rows], s["Vm"] * 1e3, rtol=1e-7)
-    np.testing.assert_allclose(col["Im_nA"][rows], s["Im"] * 1e9, rtol=1e-7)
-    np.testing.assert_allclose(col["cmd_mV"][rows], s["command"] * 1e3, rtol=1e-7)
-    np.testing.assert_allclose(col["gNa_uS"][rows], s["gNa"] * 1e6, rtol=1e-7)
-    np.testing.assert_allclose(col["m"][rows], s["m"], rtol=1e-7)
-    assert data.shape[0] == sum(x.n_samples for x in vc_sweeps)
+    rows = frame["sweep"] == 1
+    np.testing.assert_allclose(frame["t_ms"][rows], s.time() * 1e3, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(frame["Vm_mV"][rows], s["Vm"] * 1e3, rtol=1e-7)
+    np.testing.assert_allclose(table["Im_nA"][table["sweep"] == 1], s["Im"] * 1e9, rtol=1e-7)
+    np.testing.assert_allclose(frame["cmd_mV"][rows], s["command"] * 1e3, rtol=1e-7)
+    np.testing.assert_allclose(frame["gNa_uS"][rows], s["gNa"] * 1e6, rtol=1e-7)
+    np.testing.assert_allclose(table["m"][table["sweep"] == 1], s["m"], rtol=1e-7)
 
 
 def test_round_trip_with_read_csv(tmp_path, recording):
@@ -70,9 +67,8 @@ def test_round_trip_with_read_csv(tmp_path, recording):
 def test_mixed_modes_leave_nan_in_the_other_command_column(tmp_path, recording):
     path = tmp_path / "mixed.csv"
     write_csv(recording, path, {})
-    header = _lines(path)[_header_row(path)].split(",")
-    assert header[:6] == ["sweep", "t_ms", "Vm_mV", "Im_nA", "cmd_mV", "cmd_nA"]
-    data = np.loadtxt(path, delimiter=",", skiprows=_header_row(path) + 1)
+    assert _header(path)[:6] == ["sweep", "t_ms", "Vm_mV", "Im_nA", "cmd_mV", "cmd_nA"]
+    data = np.loadtxt(path, delimiter=",", skiprows=1)
     ic_rows = data[:, 0] < 3
     assert np.isnan(data[ic_rows, 4]).all() and np.isfinite(data[ic_rows, 5]).all()
     assert np.isnan(data[~ic_rows, 5]).all()
@@ -91,21 +87,36 @@ def test_metadata_values_round_trip_with_their_types(tmp_path):
         "nothing": None,
         "nested": {"TTX": {"fraction_blocked": 0.5}, "list": [1, 2]},
         "empty": "",
-        "colon: inside": "no",
+        "colon: inside": "yes",
+        "sweep 0": "any name",
     }
-    meta.pop("colon: inside")
     path = tmp_path / "m.csv"
     write_csv([make_sweep(extra=False, n=5)], path, meta)
     back, _ = read_csv(path)
     assert back == meta
 
 
-def test_reserved_metadata_names_are_refused(tmp_path):
-    from vlab.recording import ExportError
+def test_older_csv_with_a_comment_header_still_loads(tmp_path):
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "# vlab recording export, CSV format 1. Lines starting with # describe the data.\n"
+        "# preparation: squid\n"
+        '# sweep 0: {"index": 4, "dt": 0.0001, "t0": 2.0, "kept": true, "label": "x", '
+        '"channels": ["Vm", "command"], "provenance": 0}\n'
+        '# provenance 0: {"mode": "VC"}\n'
+        "sweep,t_ms,Vm_mV,cmd_mV\n0,0,-65,-70\n0,0.1,-64,-70\n"
+    )
+    meta, sweeps = read_csv(path)
+    assert meta == {"preparation": "squid"}
+    assert sweeps[0].index == 4 and sweeps[0].t0 == 2.0 and sweeps[0].mode == "VC"
 
-    with pytest.raises(ExportError, match="cannot be used"):
-        write_csv([make_sweep(n=5)], tmp_path / "x.csv", {"sweep 0": "x"})
-    assert list(tmp_path.iterdir()) == []
+
+def test_a_damaged_sidecar_is_a_read_error(tmp_path):
+    path = tmp_path / "x.csv"
+    write_csv([make_sweep(n=5)], path, {})
+    (tmp_path / "x.csv-metadata.json").write_text("{not json")
+    with pytest.raises(ReadError, match="x.csv-metadata.json"):
+        read_csv(path)
 
 
 def test_hand_edited_csv_without_sweep_lines_still_loads(tmp_path):

@@ -26,7 +26,7 @@ def test_export_picks_the_format_from_the_extension(tmp_path, ic_sweeps, ext):
     export_sweeps(ic_sweeps, path)
     head = path.read_bytes()[:8]
     expected = {
-        "csv": b"# vlab r",
+        "csv": b"sweep,t_",
         "npz": b"PK",
         "abf": b"ABF ",
         "nwb": b"\x89HDF",

@@ -3,7 +3,7 @@
 ==========  =====================  ==============================================
 extension   writer                 holds
 ==========  =====================  ==============================================
-``.csv``    :func:`write_csv`      all channels in display units, # header
+``.csv``    :func:`write_csv`      all channels in display units + JSON sidecar
 ``.npz``    :func:`write_npz`      all channels in SI, metadata JSON
 ``.abf``    :func:`write_abf`      ABF 1.8: Vm (mV) and Im (pA), epoch table, times
 ``.nwb``    :func:`write_nwb`      primary + command per sweep, icephys tables,
@@ -59,7 +59,7 @@ class ExportFormat:
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     "csv": ExportFormat(
-        "CSV", ".csv", "Spreadsheet text: every channel, mV / nA / uS, with a # header"
+        "CSV", ".csv", "Spreadsheet table: every channel in mV / nA / uS (+ a .json description)"
     ),
     "npz": ExportFormat("NumPy", ".npz", "NumPy arrays in SI units with JSON metadata (Python)"),
     "abf": ExportFormat(

@@ -1,24 +1,30 @@
-"""CSV export: a ``# key: value`` header, then one row per sample, in display units.
+"""CSV export: plain columns for spreadsheets and pandas, metadata in a JSON sidecar.
 
-Layout::
+``family.csv`` holds nothing but the table, one row per sample, in display units::
 
-    # vlab recording export, CSV format 1. Lines starting with # describe the data.
-    # vlab_version: 0.1.0
-    # preparation: squid giant axon
-    # drugs: {"TTX": {"concentration_M": 1e-07, "fraction_blocked": 0.99}}
-    # sweep 0: {"index": 0, "dt": 2e-05, "t0": 0.0, "kept": true, "label": "control", ...}
-    # provenance 0: {...}
-    sweep,t_ms,Vm_mV,Im_nA,cmd_nA,m,h,n,INa_nA,IK_nA,gNa_uS,gK_uS
-    0,0,-65,0,0,0.0529,0.596,0.318,...
+    sweep,t_ms,Vm_mV,Im_nA,cmd_mV,m,h,n,INa_nA,IK_nA,gNa_uS,gK_uS
+    0,0,-65,0,-65,0.0529,0.596,0.318,...
 
-Values are SI converted to display units: V -> mV, A -> nA, S -> uS;
-dimensionless channels (gates) keep their plain name. ``cmd_mV`` holds the
-command of voltage-clamp sweeps, ``cmd_nA`` that of current-clamp (and I=0)
-sweeps. ``sweep`` is the sweep's position in the file (0..N-1); its own
-``index`` within its protocol run is in its ``# sweep k`` line. A channel
-missing from a sweep is written as ``nan``. Metadata strings are written as
-they are unless they hold a line break or would read back as a number/JSON,
-in which case they are JSON-quoted; other values are one-line JSON.
+so ``pandas.read_csv("family.csv")``, ``np.genfromtxt("family.csv", delimiter=",",
+names=True)`` and any spreadsheet open it with no options. Values are SI converted to
+display units: V -> mV, A -> nA, S -> uS; dimensionless channels (gates) keep their plain
+name. ``cmd_mV`` is the command of voltage-clamp sweeps, ``cmd_nA`` that of current-clamp
+(and I=0) sweeps (``nan`` in the other mode's rows). ``sweep`` is the sweep's position in
+the file (0..N-1). A channel missing from a sweep is ``nan``.
+
+``family.csv-metadata.json`` (the W3C "CSV on the Web" sidecar name) describes it::
+
+    {"format": "vlab-csv", "version": 2,
+     "metadata": {"vlab_version": ..., "preparation": ..., "drugs": ..., ...},
+     "columns": {"Vm_mV": {"channel": "Vm", "unit": "mV", "si_unit": "V", "to_si": 0.001}, ...},
+     "sweeps": [{"index": 0, "dt": 1e-05, "t0": 0.0, "kept": true, "label": "", "provenance": 0}, ...],
+     "provenance": [{...}, ...]}
+
+``metadata`` uses the vocabulary of :func:`~vlab.recording.summary_metadata` (the sweeps'
+provenance keys, see ``docs/formats.md``) for the CLI and the GUI alike. Without the
+sidecar :func:`read_csv` still loads the table (``dt`` from ``t_ms``, the clamp mode
+from the command column). Files of the older format (``# key: value`` lines above the
+columns) are still read.
 """
 
 from __future__ import annotations
@@ -37,7 +43,14 @@ from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import ExportError, ReadError, RecordingError
 from vlab.recording.model import CHANNEL_UNITS, Recording, Sweep
 
-__all__ = ["DISPLAY_UNITS", "column_name", "read_csv", "write_csv"]
+__all__ = [
+    "DISPLAY_UNITS",
+    "SIDECAR_SUFFIX",
+    "column_name",
+    "read_csv",
+    "sidecar_path",
+    "write_csv",
+]
 
 #: SI unit -> (display unit suffix, factor from SI to display).
 DISPLAY_UNITS: dict[str, tuple[str, float]] = {
@@ -49,7 +62,8 @@ DISPLAY_UNITS: dict[str, tuple[str, float]] = {
 _FROM_SUFFIX = {
     suffix: (unit, factor) for unit, (suffix, factor) in DISPLAY_UNITS.items() if suffix
 }
-_TITLE = "# vlab recording export, CSV format 1. Lines starting with # describe the data."
+SIDECAR_SUFFIX = "-metadata.json"
+_FORMAT, _VERSION = "vlab-csv", 2
 _RESERVED = re.compile(r"^(sweep|provenance) \d+$")
 _CHUNK = 50_000  # rows formatted at a time
 _VALUE_FMT = "%.8g"
@@ -105,24 +119,38 @@ def _parse_value(text: str) -> Any:
         return text
 
 
-def _header_lines(sweeps: list[Sweep], metadata: Mapping[str, Any]) -> list[str]:
-    lines = [_TITLE]
-    for key, value in metadata.items():
-        key = str(key)
-        if ": " in key or "\n" in key or "\r" in key or _RESERVED.match(key) or not key.strip():
-            raise ExportError(f"Metadata name {key!r} cannot be used in a CSV header.")
-        lines.append(f"# {key}: {_format_value(value)}")
+def sidecar_path(path: str | os.PathLike[str]) -> str:
+    """The metadata file next to CSV ``path``: ``family.csv`` -> ``family.csv-metadata.json``."""
+    return os.fspath(path) + SIDECAR_SUFFIX
+
+
+def _sidecar(sweeps: list[Sweep], metadata: Mapping[str, Any], cols) -> dict[str, Any]:
     prov_ids: dict[str, int] = {}
-    prov_lines = []
-    for pos, s in enumerate(sweeps):
+    provs: list[Any] = []
+    metas = []
+    for s in sweeps:
         text = dumps(s.provenance)
         if text not in prov_ids:
-            prov_ids[text] = len(prov_ids)
-            prov_lines.append(f"# provenance {prov_ids[text]}: {text}")
+            prov_ids[text] = len(provs)
+            provs.append(s.provenance)
         meta = s.to_meta()
         meta["provenance"] = prov_ids[text]
-        lines.append(f"# sweep {pos}: {dumps(meta)}")
-    return lines + prov_lines
+        metas.append(meta)
+    columns: dict[str, dict[str, Any]] = {
+        "sweep": {"channel": None, "unit": ""},
+        "t_ms": {"channel": None, "unit": "ms"},
+    }
+    for col, name, unit in cols:
+        suffix, factor = DISPLAY_UNITS[unit]
+        columns[col] = {"channel": name, "unit": suffix, "si_unit": unit, "to_si": 1.0 / factor}
+    return {
+        "format": _FORMAT,
+        "version": _VERSION,
+        "metadata": dict(metadata),
+        "columns": columns,
+        "sweeps": metas,
+        "provenance": provs,
+    }
 
 
 def write_csv(
@@ -153,11 +181,12 @@ def write_csv(
     items = as_sweeps(sweeps)
     meta = resolve_metadata(sweeps, items, metadata)
     cols = _columns(items)
-    header = "\n".join(
-        [*_header_lines(items, meta), ",".join(["sweep", "t_ms"] + [c[0] for c in cols])]
-    )
+    sidecar = dumps(_sidecar(items, meta, cols), indent=1)
+    header = ",".join(["sweep", "t_ms"] + [c[0] for c in cols])
     row_fmt = ",".join(["%d", "%.10g"] + [_VALUE_FMT] * len(cols))
-    with atomic_open(path) as fh:
+    # both files are replaced only once both are complete (a failure keeps the old pair)
+    with atomic_open(sidecar_path(path)) as side, atomic_open(path) as fh:
+        side.write(sidecar.encode("utf-8"))
         fh.write(header.encode("utf-8") + b"\n")
         for pos, s in enumerate(items):
             block = np.empty((s.n_samples, 2 + len(cols)))
@@ -210,6 +239,8 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Sweep]]
         raise ReadError(f"Could not open {name}: {exc.strerror or exc}.", path) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ReadError(f"{name} is not a readable vlab CSV file ({exc}).", path) from exc
+    if os.path.isfile(sidecar_path(path)):
+        metadata, sweep_meta, provs = _read_sidecar(sidecar_path(path), path)
     if header[:2] != ["sweep", "t_ms"] or (data.size and data.shape[1] != len(header)):
         raise ReadError(
             f"{name} is not a vlab CSV file: it must start with columns sweep,t_ms.", path
@@ -219,6 +250,28 @@ def read_csv(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Sweep]]
     except (RecordingError, KeyError, TypeError, ValueError) as exc:
         raise ReadError(f"{name} holds invalid sweep data: {exc}", path) from exc
     return metadata, sweeps
+
+
+def _read_sidecar(side: str, path: Any) -> tuple[dict, dict[int, dict], dict[int, dict]]:
+    """Metadata, per-position sweep information and provenance from a CSV's sidecar."""
+    from vlab.safe_read import BadFileError, loads_json
+
+    try:
+        with open(side, "rb") as fh:
+            doc = loads_json(fh.read(64 * 2**20 + 1), os.path.basename(side))
+    except (OSError, BadFileError, ValueError) as exc:
+        raise ReadError(f"{os.path.basename(side)} cannot be read ({exc}).", path) from exc
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        raise ReadError(f"{os.path.basename(side)} is not a vlab CSV description.", path)
+    sweeps = doc.get("sweeps") or []
+    provs = doc.get("provenance") or []
+    if not isinstance(sweeps, list) or not isinstance(provs, list):
+        raise ReadError(f"{os.path.basename(side)} has no sweep list.", path)
+    return (
+        dict(doc.get("metadata") or {}),
+        dict(enumerate(sweeps)),
+        dict(enumerate(provs)),
+    )
 
 
 def _read_header(fh: Any) -> tuple[dict, dict[int, dict], dict[int, dict], list[str]]:
