@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QScrollArea,
+    QSizeGrip,
     QTabBar,
     QTableView,
     QToolBar,
@@ -52,6 +53,8 @@ def _name(w: QWidget) -> str:
 
 def _shown(w: QWidget, top: QWidget) -> bool:
     """Visible and inside a visible area of the window (not in a hidden tab or dock)."""
+    if isinstance(w, QSizeGrip):
+        return False  # the status bar's resize corner: placed by Qt, drawn by the style
     return w.isVisible() and w.isVisibleTo(top) and not w.visibleRegion().isEmpty()
 
 

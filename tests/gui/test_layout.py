@@ -217,3 +217,33 @@ def test_reversal_labels_inside_the_plot_and_apart(qtbot, preparation):
         for b, rb in items[i + 1 :]:
             assert not ra.intersects(rb), f"E{a} and E{b} labels overlap"
     win.close()
+
+
+@pytest.mark.parametrize("screen", sorted(LAPTOPS))
+def test_the_axon_bench_fits_a_laptop_screen(qtbot, screen):
+    from vlab.gui.axon_view import AxonWindow
+    from vlab.gui.worker import live_threads
+
+    w = AxonWindow(preparation="squid_axon")
+    qtbot.addWidget(w)
+    w.resize(LAPTOPS[screen])
+    w.show()
+    qtbot.waitExposed(w)
+    assert layout_problems(w, check_screen=False, min_central_share=0) == []
+    w.close()
+    assert not w.host.thread.isRunning() and not live_threads()
+
+
+def test_the_axon_bench_opens_within_the_screen(qtbot, rig):
+    """Opened from the rig window, the bench is placed like the rig: within the screen."""
+    from vlab.gui.axon_view import AxonWindow
+    from vlab.gui.main_window import MainWindow
+
+    win = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(win)
+    win.open_axon_bench()
+    bench = next(w for w in win._analysis_windows if isinstance(w, AxonWindow))
+    area = bench.screen().availableGeometry()
+    assert bench.isVisible()
+    assert bench.width() <= area.width() and bench.height() <= area.height()
+    win.close()
