@@ -68,7 +68,9 @@ def test_h_inf_in_high_k_does_not_accept_zero():
 
 def test_texts_say_what_the_model_does():
     ghk = load_practical("ghk_rest")
-    assert "a few millivolts" not in ghk.steps[1].text and "20 mV above E_K" in ghk.steps[1].text
+    assert (
+        "a few millivolts" not in ghk.steps[1].text and "15 to 30 mV above E_K" in ghk.steps[1].text
+    )
     up = load_practical("up_vs_down")
     assert "Iion in the membrane view" not in up.question("i_up")[1].hint
     anatomy = load_practical("spike_anatomy").steps[0].text

@@ -1,0 +1,217 @@
+"""Keys you can trust: each practical's keys for two fixed students of a fixed class,
+compared with values derived without vlab's engine.
+
+The expected values come from
+
+- formulas (Nernst, GHK, Ohm's law, HH's closed-form h-infinity) on the concentrations
+  and constants the preparation files declare (written out here as literals);
+- NEURON 9's built-in ``hh`` (``tests/data/neuron_reference``) for squid-membrane
+  quantities: the 10 uA/cm2 1 ms pulse is vlab's ``single_pulse`` and the NEURON voltage
+  family is vlab's ``vc_step_family`` (same holding, steps and timing).
+
+Only the student's unknowns come from vlab (the HMAC randomiser under test elsewhere).
+Practicals whose keys need a simulation no reference covers (threshold searches,
+temperature-scaled spikes, paired pulses, the mammalian cell) are listed in
+``docs/practicals.md``; their keys are checked there by the physics tests of the model.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vlab.practicals import PracticalSession, load_practical
+from vlab.practicals.classes import create_class
+from vlab.practicals.session import tolerance_si
+
+SECRET = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+CLASS = create_class("trusted-keys", ["alpha-01", "gamma-01"], secret=SECRET)
+STUDENTS = ("alpha-01", "gamma-01")
+DATA = Path(__file__).resolve().parents[1] / "data" / "neuron_reference"
+
+R, F, T0 = 8.314462618, 96485.33212, 273.15  # CODATA 2018
+#: declared in resources/preparations: mammalian solutions (mM) at 37 degC
+MAMMAL = {"K": (5.0, 140.0), "Na": (145.0, 15.0), "Cl": (120.0, 7.0)}
+#: squid: Na_in, Cl_out (mM), HH's pinned E_Na (V) and the membrane patch (cm2)
+SQUID_NA_IN, SQUID_CL_OUT, SQUID_ENA, SQUID_AREA_CM2 = 55.2, 560.0, 0.050, 1e-3
+#: Hodgkin & Huxley (1952) leak conductance (S/cm2)
+HH_GL = 0.3e-3
+
+
+def nernst(z: int, out: float, inside: float, t_c: float) -> float:
+    return R * (t_c + T0) / (z * F) * math.log(out / inside)
+
+
+def ghk(k_out: float, t_c: float, p=(1.0, 0.05, 0.0)) -> float:
+    """GHK voltage; the cell's Cl- channels are closed at rest (gCl = 0), so P_Cl = 0."""
+    (ko, ki), (nao, nai), (clo, cli) = (k_out, MAMMAL["K"][1]), MAMMAL["Na"], MAMMAL["Cl"]
+    pk, pna, pcl = p
+    num = pk * ko + pna * nao + pcl * cli
+    den = pk * ki + pna * nai + pcl * clo
+    return R * (t_c + T0) / F * math.log(num / den)
+
+
+def h_inf_hh(v_mv: float) -> float:
+    a = 0.07 * math.exp(-(v_mv + 65.0) / 20.0)
+    b = 1.0 / (math.exp(-(v_mv + 35.0) / 10.0) + 1.0)
+    return a / (a + b)
+
+
+def _pulse_trace() -> dict[str, np.ndarray]:
+    with open(DATA / "nrn_a_pulse10_trace.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+def _vclamp(cond: int) -> dict[str, np.ndarray]:
+    with open(DATA / "nrn_e_vclamp.csv", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["cond"]) == cond]
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+def _crossing(tr, v_mv: float, phase: str) -> int:
+    v = tr["v_mV"]
+    k = int(np.argmax(v))
+    if phase == "rising":
+        return int(np.nonzero((v[:k] < v_mv) & (v[1 : k + 1] >= v_mv))[0][-1] + 1)
+    return int(k + np.nonzero((v[k:-1] > v_mv) & (v[k + 1 :] <= v_mv))[0][0] + 1)
+
+
+def _net_nA(tr, k: int) -> float:  # mA/cm2 * cm2 = mA -> A
+    i = tr["ina_mA_cm2"][k] + tr["ik_mA_cm2"][k] + tr["il_mA_cm2"][k]
+    return i * SQUID_AREA_CM2 * 1e-3
+
+
+def _zero_crossing(v, i) -> float:
+    j = int(np.nonzero((i[:-1] < 0) & (i[1:] >= 0))[0][-1])
+    return float(v[j] - i[j] * (v[j + 1] - v[j]) / (i[j + 1] - i[j]))
+
+
+def expected(name: str, u: dict) -> dict[str, object]:
+    """Expected keys (SI) of practical ``name`` for unknowns ``u`` (SI values)."""
+    if name == "nernst":
+        return {
+            "ek_default": nernst(1, *MAMMAL["K"], 37.0),
+            "ena_default": nernst(1, *MAMMAL["Na"], 37.0),
+            "ek_new": nernst(1, u["K_out"], MAMMAL["K"][1], 37.0),
+            "ena_temp": nernst(1, *MAMMAL["Na"], u["temp"]),
+            "ecl": nernst(-1, MAMMAL["Cl"][0], u["Cl_in"], 37.0),
+        }
+    if name == "hearing":
+        ek_apical = nernst(1, u["K_endo"], u["K_cell"], 37.0)
+        v_apical = u["V_cell"] - u["EP"]
+        return {
+            "ek_apical": ek_apical,
+            "v_apical": v_apical,
+            "df_apical": v_apical - ek_apical,
+            "ek_basal": nernst(1, 5.0, u["K_cell"], 37.0),
+        }
+    if name == "ghk_rest":
+        return {"ghk": ghk(u["K_out"], 37.0)}
+    if name == "sign_conventions":
+        e_cl = nernst(-1, SQUID_CL_OUT, u["Cl_in"], 6.3)
+        g_cl = 1e-3 * SQUID_AREA_CM2  # 1 mS/cm2 on the patch (S)
+        return {
+            "ecl": e_cl,
+            "icl_zero": g_cl * (0.0 - e_cl),
+            "current_m100": "outward" if -0.1 - e_cl > 0 else "inward",
+            "flow_m100": "in" if -0.1 - e_cl > 0 else "out",  # an anion moves against I
+            "flow_zero": "in" if 0.0 - e_cl > 0 else "out",
+        }
+    if name == "separate_currents":
+        return {"ena_nernst": nernst(1, u["Na_out"], SQUID_NA_IN, 6.3)}
+    if name == "ohm_driving_force":
+        return {"g_leak": HH_GL * SQUID_AREA_CM2}
+    if name == "na_inactivation":
+        return {"h_rest": h_inf_hh(-65.0)}  # HH rest is -65 mV at every temperature
+    tr = _pulse_trace()
+    if name == "spike_anatomy":
+        k = int(np.argmax(tr["v_mV"]))
+        after = tr["t_ms"] >= tr["t_ms"][k]
+        return {
+            "peak": tr["v_mV"][k] * 1e-3,
+            "peak_vs_ena": SQUID_ENA - tr["v_mV"][k] * 1e-3,
+            "h_at_peak": tr["h"][k],
+            "undershoot": tr["v_mV"][after & (tr["t_ms"] <= 30.0)].min() * 1e-3,
+        }
+    if name == "up_vs_down":
+        v = u["v"] * 1e3
+        up, down = _crossing(tr, v, "rising"), _crossing(tr, v, "falling")
+        i_up, i_down = _net_nA(tr, up), _net_nA(tr, down)
+        return {
+            "i_up": i_up,
+            "i_down": i_down,
+            "dir_up": "outward" if i_up > 0 else "inward",
+            "dir_down": "outward" if i_down > 0 else "inward",
+            "h_down": tr["h"][down],
+        }
+    if name == "negative_slope":
+        vc = _vclamp(0)
+        i = vc["i_min_mA_cm2"]
+        return {
+            "v_min": vc["v_step_mV"][int(np.argmin(i))] * 1e-3,
+            "i_min": i.min() * SQUID_AREA_CM2 * 1e-3,
+            "e_early": _zero_crossing(vc["v_step_mV"], i) * 1e-3,
+        }
+    if name == "ttx_driving_force":
+        vc = _vclamp(2)  # gK = 0 (TEA)
+        lo, hi = vc["i_min_mA_cm2"], vc["i_max_mA_cm2"]
+        peak = np.where(np.abs(lo) >= np.abs(hi), lo, hi)
+        return {"e_control": _zero_crossing(vc["v_step_mV"], peak) * 1e-3}
+    return {}
+
+
+COVERED = [
+    "nernst",
+    "hearing",
+    "ghk_rest",
+    "sign_conventions",
+    "separate_currents",
+    "ohm_driving_force",
+    "na_inactivation",
+    "spike_anatomy",
+    "up_vs_down",
+    "negative_slope",
+    "ttx_driving_force",
+]
+
+
+def _unknowns_si(session) -> dict:
+    out = {}
+    for u in session.practical.unknowns:
+        x = session.unknowns[u.name]
+        out[u.name] = float(x) if u.kind == "range" else x
+    return out
+
+
+@pytest.mark.parametrize("name", COVERED)
+@pytest.mark.parametrize("student", STUDENTS)
+def test_keys_agree_with_independent_values(name, student):
+    s = PracticalSession(load_practical(name), student, klass=CLASS.pack(), autosave=False)
+    want = expected(name, _unknowns_si(s))
+    assert want, name
+    for qid, value in want.items():
+        _, q = s.practical.question(qid)
+        got = s.key(qid)
+        if q.kind == "choice":
+            assert got == value, (name, student, qid)
+        else:
+            tol = tolerance_si(q, float(value))
+            assert abs(float(got) - float(value)) <= tol, (name, student, qid, got, value, tol)
+
+
+def test_the_two_students_get_different_unknowns():
+    """The table is not one student twice: every unknown differs between them."""
+    for name in COVERED:
+        p = load_practical(name)
+        if not p.unknowns:
+            continue
+        a, b = (
+            PracticalSession(p, sid, klass=CLASS.pack(), autosave=False).unknowns
+            for sid in STUDENTS
+        )
+        assert all(a[k] != b[k] for k in a), name
