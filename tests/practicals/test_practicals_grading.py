@@ -183,3 +183,26 @@ def test_a_report_round_trips_its_progress(graded_class):
     d = read_report(folder / f"{ROSTER[0]}.html")
     assert d["student_id"] == ROSTER[0] and d["mode"] == "graded" and d["seal"]
     json.dumps(d)
+
+
+def test_honest_students_with_the_same_unknowns_are_not_called_copies(tmp_path):
+    """The simulation is deterministic: equal unknowns give equal numbers, which alone
+    must not be flagged; only a recording from the same run and step is."""
+    klass = create_class("twins", ROSTER, secret=SECRET)
+    thr = load_practical("threshold")
+    seen: dict[float, str] = {}
+    twins = None
+    for sid in ROSTER:
+        temp = PracticalSession(thr, sid, klass=klass.pack(), autosave=False).unknowns["temp"]
+        if temp in seen:
+            twins = (seen[temp], sid)
+            break
+        seen[temp] = sid
+    assert twins, "the roster has two students with the same temperature"
+    for sid in twins:
+        s = PracticalSession(thr, sid, klass=klass.pack(), autosave=False)
+        _honest(s)
+        export_report(s.progress, tmp_path / f"{sid}.html", session=s)
+    reports = grade_folder(klass, tmp_path)
+    assert [r.flags for r in reports] == [[], []]
+    assert all(r.score == len(thr.questions()) for r in reports)

@@ -1,0 +1,115 @@
+"""Screenshots for docs/practicals.md: graded mode in the rig, a report, a gradebook.
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/practical_screenshots.py``
+Writes ``docs/screenshots/practical_graded.png``, ``practical_report.png`` and
+``practical_gradebook.png`` (a small synthetic class in a temporary folder).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> int:
+    import os
+
+    tmp = Path(tempfile.mkdtemp(prefix="vlab-shots-"))
+    os.environ["VLAB_DATA_DIR"] = str(tmp / "data")
+    from PySide6.QtWidgets import QApplication, QTableWidget, QTableWidgetItem, QTextBrowser
+
+    from vlab.gui.main_window import MainWindow
+    from vlab.gui.panels.practical import _svg_to_img
+    from vlab.practicals import PracticalSession, load_practical, render_report
+    from vlab.practicals.classes import create_class
+    from vlab.practicals.grade import grade_folder, gradebook_csv
+    from vlab.practicals.session import format_answer
+    from vlab.rig import Rig
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    roster = [f"s{k:03d}" for k in range(1, 9)]
+    klass = create_class("phys101", roster, title="Physiology 101", secret=b"s" * 32)
+    pack = klass.pack()
+
+    # 1. graded mode in the rig: nernst, one wrong attempt, read-outs hidden
+    win = MainWindow(Rig(), start_worker=False)
+    win.resize(1366, 768)
+    win.show()
+    panel = win.practical
+    panel.open_practical("nernst", "s001", klass=pack)
+    win.docks["practical"].raise_()
+    box = panel.question_boxes["ek_default"]
+    box.field.setText("-80")
+    box.check()
+    app.processEvents()
+    OUT.mkdir(parents=True, exist_ok=True)
+    win.grab().save(str(OUT / "practical_graded.png"))
+    win.shutdown()
+    win.close()
+
+    # 2. reports of a small class: honest, one wrong attempt, one edited
+    reports = tmp / "reports"
+    reports.mkdir()
+    from vlab.practicals import export_report, simulate_sweeps
+
+    p = load_practical("threshold")
+    for k, sid in enumerate(roster[:6]):
+        s = PracticalSession(p, sid, klass=pack, autosave=False)
+        for i, step in enumerate(p.steps):
+            sweeps = simulate_sweeps(s.preset(i), tag=s.recording_tag(i)) if i == 0 else []
+            for q in step.questions:
+                if q.kind == "recording":
+                    s.check_recording(q.id, sweeps)
+                elif q.kind == "choice":
+                    s.submit(q.id, str(s.key(q.id)))
+                else:
+                    if k % 2:
+                        s.submit(q.id, "5")
+                    s.submit(q.id, format_answer(q, s.key(q.id)).split()[0])
+        if k == 5:  # an edited progress: a wrong answer made "correct" by hand
+            s.progress = copy.deepcopy(s.progress)
+            s.progress.answers["threshold"] = "999"
+            s.progress.attempts["threshold"] = [{"value": "999", "correct": True, "time": "?"}]
+        export_report(s.progress, reports / f"{sid}-threshold.html", session=s)
+        if k == 0:
+            html = render_report(s.progress, session=s)
+            html = re.sub(r"<svg.*?</svg>", lambda m: _svg_to_img(m.group(0)), html, flags=re.S)
+            view = QTextBrowser()
+            view.setHtml(html)
+            view.resize(900, 1100)
+            view.show()
+            app.processEvents()
+            view.grab().save(str(OUT / "practical_report.png"))
+            view.close()
+
+    # 3. the gradebook as a spreadsheet
+    rows = list(csv.reader(io.StringIO(gradebook_csv(grade_folder(klass, reports), klass))))
+    # shown with the flags beside the scores (the CSV keeps them last)
+    order = [0, 1, 2, len(rows[0]) - 2] + list(range(3, len(rows[0]) - 2)) + [len(rows[0]) - 1]
+    rows = [[row[i] for i in order] for row in rows]
+    table = QTableWidget(len(rows) - 1, len(rows[0]))
+    table.setHorizontalHeaderLabels(rows[0])
+    for r, row in enumerate(rows[1:]):
+        for c, cell in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(cell))
+    table.resizeColumnsToContents()
+    table.setColumnWidth(3, 760)
+    table.resize(1360, 330)
+    table.show()
+    app.processEvents()
+    table.grab().save(str(OUT / "practical_gradebook.png"))
+    table.close()
+    print(f"wrote {OUT}/practical_graded.png, practical_report.png, practical_gradebook.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
