@@ -275,3 +275,18 @@ def test_mode_in_block_follows_clamp_mode(rig):
     assert sim.step(1e-3).mode is ClampMode.I0
     rig.set_mode("VC")
     assert sim.step(1e-3).mode is ClampMode.VC
+
+
+def test_blocks_beyond_a_plausible_membrane_potential_carry_a_note():
+    """A -1.2 nA step into the cortical cell dips to about -158 mV before Ih sags it back to
+    its steady state (tests/sim/test_mammalian_reference): the stream says that no real
+    cell is held below -150 mV."""
+    from vlab.rig import ClampMode
+
+    rig = Rig("mammalian")
+    rig.set_mode(ClampMode.CC)
+    sim = RigSimulator(rig)
+    assert sim.step(0.01).note is None
+    sim.stimulate(-1.2e-9, 0.3)
+    notes = [sim.step(0.05).note for _ in range(6)]
+    assert any(n is not None and "below -150 mV" in n for n in notes)

@@ -800,6 +800,9 @@ class MainWindow(QMainWindow):
             perfusion = self.side_panels.get("perfusion")
             if perfusion is not None and hasattr(perfusion, "update_block"):
                 perfusion.update_block(last)  # live block (use-dependent drugs change per spike)
+            note = next((n for b in reversed(blocks) if (n := getattr(b, "note", None))), None)
+            if note:  # Vm beyond what a real cell reaches: say so next to the trace
+                self.show_message(note)
 
     @Slot(str)
     def on_sim_error(self, text: str) -> None:

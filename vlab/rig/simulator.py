@@ -47,7 +47,7 @@ from vlab.rig.provenance import sweep_provenance
 from vlab.rig.rig import Amplifier, ClampMode, Rig
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import get_drug
-from vlab.sim.engine import Membrane, SimulationError, _initial_sample
+from vlab.sim.engine import Membrane, SimulationError, _initial_sample, plausibility_note
 
 __all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES"]
 
@@ -114,10 +114,19 @@ class Block:
     episode_done: bool = False
     record: object = None
     drugs: dict[str, float] = field(default_factory=dict)
+    #: a remark when the membrane's Vm left what a real cell reaches (current clamp)
+    note: str | None = None
 
     @property
     def n(self) -> int:
         return int(self.t.size)
+
+
+def _note(mode, vm: np.ndarray) -> str | None:
+    """:func:`vlab.sim.engine.plausibility_note` for current-clamp data, else None."""
+    if mode == ClampMode.VC or len(vm) == 0:
+        return None
+    return plausibility_note(vm)
 
 
 GAP_FREE_DT = 20e-6  # s, sample interval of gap-free streaming
@@ -386,8 +395,9 @@ class RigSimulator:
         self._pulses = [p for p in self._pulses if p.end > self.time]
         data = {k: v[0] for k, v in out.items()}
         data["command"] = cmd[1:].copy()
+        note = _note(mode, data["Vm"])  # the membrane's Vm, before the amplifier clips it
         self._output_stage(data, dt, mode, gain, cutoff)
-        return Block(t, data, rev, blocked, mode, drugs=drugs)
+        return Block(t, data, rev, blocked, mode, drugs=drugs, note=note)
 
     def _output_stage(self, data, dt, mode, gain, cutoff) -> None:
         primary = mode.recorded
@@ -464,6 +474,7 @@ class RigSimulator:
             ep.parts = []
         self.time += k * dt
         ep.pos += k
+        note = _note(mode, data["Vm"])
         self._output_stage(data, dt, mode, gain, cutoff)
         ep.parts.append(data)
         done = ep.pos >= n_total
@@ -477,6 +488,7 @@ class RigSimulator:
             n_sweeps=p.sweeps,
             sweep_done=done,
             drugs=drugs,
+            note=note,
         )
         if done:
             block.record = self._make_sweep(ep, self._provenance(cell, amp), mode)
