@@ -19,9 +19,9 @@ BUILDERS = [
     hostile.deep_json_session,
     hostile.lying_header_session,
     hostile.zip_bomb_session,
-    hostile.wrong_types_session,
-    hostile.long_name_session,
 ]
+#: Damaged settings beside intact sweeps: the sweeps open, the rig keeps its settings.
+SETTINGS_ONLY = [hostile.wrong_types_session, hostile.long_name_session]
 
 
 @pytest.fixture
@@ -52,6 +52,19 @@ def test_hostile_experiments_give_a_dialog_and_change_nothing(
         assert message and "\n" not in message, builder.__name__
         assert idle_window.rig.state_dict() == before
         assert len(idle_window.recording) == 0
+    for box in idle_window.findChildren(QMessageBox):
+        box.close()
+
+
+def test_rejected_settings_keep_the_sweeps(qtbot, tmp_path, idle_window):
+    before = idle_window.rig.state_dict()
+    for k, builder in enumerate(SETTINGS_ONLY):
+        folder = tmp_path / str(k)
+        folder.mkdir()
+        assert idle_window.open_experiment(builder(folder)), builder.__name__
+        assert idle_window.rig.state_dict() == before
+        assert len(idle_window.recording) == 3  # good_session's sweeps
+        assert "3 sweeps opened" in idle_window.last_error and "\n" not in idle_window.last_error
     for box in idle_window.findChildren(QMessageBox):
         box.close()
 

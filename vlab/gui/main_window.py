@@ -1119,26 +1119,41 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _c=False, p=p: self.open_experiment(p))
 
     def open_experiment(self, path=None) -> bool:
-        """Reopen a ``.vlab`` file; on any problem a message, and nothing changes."""
+        """Reopen a ``.vlab`` file; on any problem a message, and nothing changes.
+
+        When the sweeps are intact but a rig setting is rejected, the sweeps open and the rig
+        keeps its present settings (the message says which setting could not be used).
+        """
         kwargs = {"path": path} if path is not None else {}
         result = open_experiment_dialog(self, **kwargs)
         if not result:
             return False
         state, recording = result
+        gui: dict = {}
         try:
             if not isinstance(state, dict):
                 raise ValueError(self.tr("the file holds no rig settings"))
             gui = state.get("gui") or {}
             self.rig.load_state({k: v for k, v in state.items() if k != "gui"})
         except (TypeError, ValueError) as exc:
-            self.last_error = str(exc)
+            keep = recording is not None and len(recording) > 0
+            text = str(exc)
+            if keep:
+                text = self.tr(
+                    "{} sweeps opened; the rig keeps its present settings because {}"
+                ).format(len(recording), text)
+            self.last_error = text
             box = QMessageBox(self)
             box.setIcon(QMessageBox.Icon.Warning)
-            box.setWindowTitle(self.tr("Cannot open experiment"))
-            box.setText(str(exc))
+            box.setWindowTitle(
+                self.tr("Settings not restored") if keep else self.tr("Cannot open experiment")
+            )
+            box.setText(text)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
-            return False
+            if not keep:
+                return False
+            gui = {}
         if recording is not None:
             self.recording = recording
             self._saved_count = len(self.recording)

@@ -150,7 +150,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
     electrode = nwb.create_icephys_electrode(
         name="electrode",
         device=device,
-        description="Simulated whole-cell electrode (pipette and access resistance are modelled).",
+        description="Simulated whole-cell electrode of an ideal clamp: no pipette or access resistance is modelled.",
         cell_id=cell_id,
     )
     model_module = None

@@ -77,6 +77,8 @@ def sweep_provenance(
         "seed": seed,
         "run_id": run_id if run_id is not None else f"{protocol.name}-seed{seed}",
     }
+    if hide_drug_names:  # pronase damage would name the mystery drug
+        del prov["pronase_removed"]
     if amplifier is not None:
         prov["amplifier"] = {"gain": amplifier.gain, "lowpass_hz": amplifier.lowpass_hz}
     if practical:

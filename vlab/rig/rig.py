@@ -22,11 +22,14 @@ concentrations in mol/m^3 (mM; pronase kg/m^3 = mg/ml).
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
+import json
 import math
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -388,8 +391,13 @@ class Rig:
             "preparation": self.cell.prep.name,
             "parameters": dict(self.cell.values),
             "pins": dict(self.cell.pins),
-            "drugs_applied": dict(self.bath.applied()),
-            "drug_sides": {n: s for n, s in self.bath.sides().items() if n in self.bath.applied()},
+            # the whole perfusion (membrane concentrations, binding, pronase damage); a mystery
+            # practical's drugs are stored unreadable and stay hidden when reopened
+            **(
+                {"bath_hidden": _obscure(self.bath.state()), "hide_drug_names": True}
+                if "drug_names" in self.locked
+                else {"bath": self.bath.state()}
+            ),
             "amplifier": {
                 "mode": amp.mode.value,
                 "holding": {m.value: v for m, v in amp.holding.items()},
@@ -445,8 +453,12 @@ class Rig:
             for name, side in state.get("drug_sides", {}).items():
                 if side not in ("outside", "inside") or side not in cell.prep.exchange:
                     raise RigError(f"drug {name!r}: side {side!r} is not available here")
+            saved = None
+            if "bath" in state or "bath_hidden" in state:
+                saved = state["bath"] if "bath" in state else _reveal(state["bath_hidden"])
+                Bath(cell.prep).restore(saved)  # validate before changing anything
             drugs = {}
-            for name, c in state.get("drugs_applied", {}).items():
+            for name, c in state.get("drugs_applied", {}).items():  # files before the bath
                 d = get_drug(name)
                 d.check_concentration(float(c))
                 drugs[d.name] = float(c)
@@ -464,13 +476,38 @@ class Rig:
         self.cell = cell
         self.bath.preparation = cell.prep
         self.amplifier = amp
-        self.bath.wash_all()
-        sides = state.get("drug_sides", {})
-        for name, c in drugs.items():
-            self.bath.apply(name, c, equilibrated=True, side=sides.get(name))
+        if saved is not None:
+            self.bath.restore(saved)
+        else:
+            self.bath.wash_all()
+            sides = state.get("drug_sides", {})
+            for name, c in drugs.items():
+                self.bath.apply(name, c, equilibrated=True, side=sides.get(name))
+        if state.get("hide_drug_names"):
+            self.locked = self.locked | {"drug_names"}
+            self._emit("locks", self.locked)
         self.sync_drugs_to_cell()
         self.protocol = protocol
         self._emit("preparation", cell.prep.name)
         self._emit("mode", amp.mode)
         self._emit("drug", None)
         self._emit("protocol", protocol)
+
+
+def _obscure(data: dict) -> str:
+    """``data`` as compressed base64 text: a mystery drug's name is not readable in the file."""
+    return base64.b64encode(zlib.compress(json.dumps(data).encode("utf-8"))).decode("ascii")
+
+
+def _reveal(text: object) -> dict:
+    """The inverse of :func:`_obscure` (at most 1 MB of settings)."""
+    if not isinstance(text, str) or len(text) > 2**20:
+        raise RigError("the saved perfusion is damaged")
+    try:
+        raw = zlib.decompressobj().decompress(base64.b64decode(text, validate=True), 2**20)
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, zlib.error, UnicodeDecodeError) as exc:
+        raise RigError("the saved perfusion is damaged") from exc
+    if not isinstance(data, dict):
+        raise RigError("the saved perfusion is damaged")
+    return data

@@ -517,6 +517,56 @@ class Bath:
     def applied(self) -> dict[str, float]:
         return {n: e.applied for n, e in self._entries.items() if e.applied > 0}
 
+    def state(self) -> dict:
+        """Everything needed to resume perfusion exactly (for experiment files): per drug
+        its side, perfusate and membrane concentrations (mM) and the fraction bound of
+        each action, plus the pronase damage."""
+        return {
+            "drugs": {
+                n: {
+                    "side": e.side,
+                    "applied": e.applied,
+                    "current": e.current,
+                    "bound": {str(i): b for i, b in e.bound.items()},
+                }
+                for n, e in self._entries.items()
+            },
+            "pronase_removed": self.pronase_removed,
+        }
+
+    def restore(self, state: dict) -> None:
+        """Resume from :meth:`state` (validated first; on error the bath is unchanged).
+
+        Raises
+        ------
+        DrugError
+            Unknown drug, side not available, a concentration or fraction out of range.
+        """
+        entries: dict[str, _BathEntry] = {}
+        items = state.get("drugs", {}) if isinstance(state, dict) else None
+        if not isinstance(items, dict):
+            raise DrugError("the saved perfusion is not a table of drugs")
+        for name, raw in items.items():
+            drug = get_drug(name)
+            if not isinstance(raw, dict):
+                raise DrugError(f"the saved state of {name} is not a table")
+            side = drug.resolve_side(self._prep.name, raw.get("side"))
+            applied, current = float(raw.get("applied", 0.0)), float(raw.get("current", 0.0))
+            for c in (applied, current):
+                if c:
+                    drug.check_concentration(c)
+            if applied > 0:
+                exchange_time(self._prep, side)
+            bound = {int(i): float(b) for i, b in dict(raw.get("bound", {})).items()}
+            if any(not 0.0 <= b <= 1.0 or not 0 <= i < len(drug.actions) for i, b in bound.items()):
+                raise DrugError(f"the saved binding of {name} is out of range")
+            entries[drug.name] = _BathEntry(drug, side, applied, current, bound)
+        removed = float(state.get("pronase_removed", 0.0))
+        if not 0.0 <= removed <= 1.0:
+            raise DrugError("the saved pronase damage is not a fraction")
+        self._entries = entries
+        self.pronase_removed = removed
+
     def snapshot(self) -> dict:
         return {
             "applied": {n: e.applied for n, e in self._entries.items()},
