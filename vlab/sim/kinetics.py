@@ -120,11 +120,3 @@ def steady_state(kind: int, v: float, vt: float = 0.0) -> tuple[float, float, fl
     """``(m_inf, h_inf, n_inf)`` at ``v`` (mV); Q10 does not change steady states."""
     am, bm, ah, bh, an, bn = rates(kind, float(v), float(vt))
     return am / (am + bm), ah / (ah + bh), an / (an + bn)
-
-
-def time_constants(
-    kind: int, v: float, vt: float = 0.0, phi: float = 1.0
-) -> tuple[float, float, float]:
-    """``(tau_m, tau_h, tau_n)`` in ms at ``v`` (mV) with temperature factor ``phi``."""
-    am, bm, ah, bh, an, bn = rates(kind, float(v), float(vt))
-    return 1.0 / (phi * (am + bm)), 1.0 / (phi * (ah + bh)), 1.0 / (phi * (an + bn))
