@@ -14,9 +14,12 @@ True
 
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.loader import (
+    available_practicals,
     builtin_practicals,
     load_practical,
     parse_practical,
+    practical_problems,
+    user_practicals_dir,
     validate_deep,
 )
 from vlab.practicals.model import Practical, Preset, Question, Step, Unknown
@@ -46,7 +49,10 @@ __all__ = [
     "answer_key",
     "apply_preset",
     "build_cell",
+    "available_practicals",
     "builtin_practicals",
+    "practical_problems",
+    "user_practicals_dir",
     "draw_unknowns",
     "export_report",
     "format_answer",

@@ -51,10 +51,18 @@ def add_arguments(parser) -> None:
 
 
 def list_text() -> str:
-    """One line per built-in practical: name, title, steps, questions, minutes."""
-    from vlab.practicals.loader import builtin_practicals, load_practical
+    """One line per practical (built-in and the user's own): name, title, size; then
+    every file that cannot be used, with the reason."""
+    from vlab.practicals.loader import (
+        available_practicals,
+        load_practical,
+        practical_problems,
+        user_practicals,
+    )
 
-    practicals = [load_practical(n) for n in builtin_practicals()]
+    problems = practical_problems()
+    mine = user_practicals()
+    practicals = [load_practical(p) for n, p in available_practicals().items() if n not in problems]
     practicals.sort(key=lambda p: (p.order, p.name))
     width = max((len(p.name) for p in practicals), default=4)
     lines = []
@@ -63,6 +71,9 @@ def list_text() -> str:
         lines.append(
             f"{p.name:<{width}}  {p.title}  ({len(p.steps)} steps, {n_q} questions, ~{p.minutes} min)"
         )
+        if p.name in mine:
+            lines[-1] += "  [yours]"
+    lines += [f"cannot be used: {n}: {why}" for n, why in problems.items()]
     return "\n".join(lines)
 
 

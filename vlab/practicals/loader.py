@@ -79,6 +79,50 @@ def builtin_practicals() -> dict[str, Path]:
     return {p.stem: p for p in list_resources("practicals", ".toml")}
 
 
+def user_practicals_dir() -> Path:
+    """The instructor's own practicals: ``<user data>/my_practicals`` (their protocols in
+    its ``protocols`` subfolder); no resources tree to copy, no variable to set."""
+    from vlab.practicals.progress import data_dir
+
+    return data_dir() / "my_practicals"
+
+
+def user_practicals() -> dict[str, Path]:
+    """Practical files in :func:`user_practicals_dir`: name -> path (a name that a
+    built-in practical already uses is left out; :func:`practical_problems` says so)."""
+    folder = user_practicals_dir()
+    try:
+        files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    except OSError:
+        return {}
+    builtins = builtin_practicals()
+    return {p.stem: p for p in files if p.stem not in builtins}
+
+
+def available_practicals() -> dict[str, Path]:
+    """Built-in and the user's own practicals: name -> path."""
+    return {**builtin_practicals(), **user_practicals()}
+
+
+def practical_problems() -> dict[str, str]:
+    """Practical files that cannot be used: name -> one-line reason (for the GUI and
+    ``vlab practical list``; a broken file must not pass silently)."""
+    out = {}
+    for name, path in available_practicals().items():
+        try:
+            load_practical(path)
+        except PracticalError as exc:
+            out[name] = str(exc)
+    folder = user_practicals_dir()
+    if folder.is_dir():
+        for p in sorted(folder.glob("*.toml")):
+            if p.stem in builtin_practicals():
+                out[f"{p.stem} (yours)"] = (
+                    f"{p}: a built-in practical is called {p.stem!r}; rename your file"
+                )
+    return out
+
+
 def _exists(path: Path) -> bool:
     try:
         return os.path.lexists(path)
@@ -89,7 +133,7 @@ def _exists(path: Path) -> bool:
 def load_practical(name_or_path: str | Path) -> Practical:
     """Load a practical by built-in name or path; raises PracticalError with a clear message."""
     path = Path(name_or_path)
-    builtins = builtin_practicals()
+    builtins = available_practicals()
     if isinstance(name_or_path, str) and name_or_path in builtins:
         path = builtins[name_or_path]
     elif not _exists(path):

@@ -94,8 +94,17 @@ def filter_hz(text: str) -> float | None:
 
 
 def practical_protocols() -> dict[str, Path]:
-    """Protocol files shipped with the practicals: name -> path."""
-    return {p.stem: p for p in list_resources("practicals/protocols", ".toml")}
+    """Protocol files shipped with the practicals, then the user's own
+    (``<user data>/my_practicals/protocols``): name -> path."""
+    from vlab.practicals.loader import user_practicals_dir
+
+    own = {p.stem: p for p in list_resources("practicals/protocols", ".toml")}
+    folder = user_practicals_dir() / "protocols"
+    try:
+        mine = {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+    except OSError:
+        mine = {}
+    return {**mine, **own}
 
 
 def load_step_protocol(name: str):

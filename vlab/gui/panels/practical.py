@@ -54,7 +54,7 @@ from vlab.practicals import (
     PracticalError,
     PracticalSession,
     apply_preset,
-    builtin_practicals,
+    available_practicals,
     export_report,
     load_practical,
     render_report,
@@ -270,11 +270,12 @@ class PracticalPanel(QWidget):
         chooser = QHBoxLayout()
         self.practical_combo = QComboBox()
         self.practical_combo.setAccessibleName("practical")
+        problems = []
         for name in self._practical_names():
             try:
                 title = load_practical(name).title
             except PracticalError as exc:
-                log.warning("practical %s cannot be loaded: %s", name, exc)
+                problems.append(f"{name}: {exc}")
                 continue
             self.practical_combo.addItem(title, name)
         self.student_field = QLineEdit()
@@ -298,6 +299,18 @@ class PracticalPanel(QWidget):
         chooser.addWidget(self.class_button)
         chooser.addWidget(self.open_button)
         outer.addLayout(chooser)
+        #: practical files that could not be loaded, shown (not only logged)
+        self.problems_label = QLabel("")
+        self.problems_label.setObjectName("problems")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setStyleSheet("color:#b42318")
+        self.problems_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        outer.addWidget(self.problems_label)
+        self.problems_label.setVisible(bool(problems))
+        if problems:
+            self.problems_label.setText(
+                f"{len(problems)} practical file(s) could not be loaded:\n" + "\n".join(problems)
+            )
 
         self.title_label = QLabel("Choose a practical and type your student ID.")
         self.title_label.setWordWrap(True)
@@ -356,7 +369,7 @@ class PracticalPanel(QWidget):
 
     @staticmethod
     def _practical_names() -> list[str]:
-        names = list(builtin_practicals())
+        names = list(available_practicals())
 
         def order(n: str):
             try:

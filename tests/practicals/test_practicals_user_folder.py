@@ -1,0 +1,85 @@
+"""An instructor's own practicals: a folder in the user data, no resources tree to copy."""
+
+from __future__ import annotations
+
+from vlab.practicals import (
+    PracticalSession,
+    available_practicals,
+    load_practical,
+    practical_problems,
+    user_practicals_dir,
+)
+
+MINE = """
+name = "my_leak"
+title = "My leak practical"
+summary = "s"
+[[steps]]
+id = "a"
+title = "a"
+text = "a"
+[steps.preset]
+preparation = "squid"
+mode = "VC"
+protocol = "my_steps"
+[[steps.questions]]
+id = "e"
+kind = "numeric"
+prompt = "E_K?"
+answer = "nernst:K"
+unit = "mV"
+tolerance = "1 mV"
+"""
+
+STEPS = """
+name = "My steps"
+mode = "voltage-clamp"
+holding = "-65 mV"
+sweeps = 2
+sweep_duration = "10 ms"
+sample_interval = "50 us"
+[[epochs]]
+type = "step"
+duration = "10 ms"
+level = "-80 mV"
+level_increment = "10 mV"
+"""
+
+
+def test_a_practical_in_the_user_folder_is_listed_loaded_and_run(_data_dir, capsys):
+    from vlab.cli import main
+
+    folder = user_practicals_dir()
+    assert str(folder).startswith(str(_data_dir))
+    (folder / "protocols").mkdir(parents=True)
+    (folder / "my_leak.toml").write_text(MINE, encoding="utf-8")
+    (folder / "protocols" / "my_steps.toml").write_text(STEPS, encoding="utf-8")
+    (folder / "broken.toml").write_text(
+        MINE.replace("my_leak", "broken").replace('kind = "numeric"', 'kind = "essay"')
+    )
+    (folder / "nernst.toml").write_text(MINE.replace("my_leak", "nernst"))  # name taken
+    assert "my_leak" in available_practicals()
+    s = PracticalSession(load_practical("my_leak"), "x", autosave=False)
+    assert s.submit("e", f"{s.key('e') * 1e3:.2f}").correct
+    problems = practical_problems()
+    assert "kind" in problems["broken"] and "rename" in problems["nernst (yours)"]
+    assert load_practical("nernst").title != "My leak practical"  # the built-in wins
+    assert main(["practical", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "my_leak" in out and "[yours]" in out and "cannot be used: broken" in out
+
+
+def test_the_panel_shows_files_it_cannot_load(_data_dir, qtbot):
+    from vlab.gui.panels.practical import PracticalPanel
+    from vlab.rig import Rig
+
+    folder = user_practicals_dir()
+    folder.mkdir(parents=True)
+    (folder / "broken.toml").write_text("name = 'broken'\n", encoding="utf-8")
+    panel = PracticalPanel(Rig(), data_root=_data_dir)
+    qtbot.addWidget(panel)
+    assert not panel.problems_label.isHidden()
+    assert (
+        "broken" in panel.problems_label.text()
+        and "could not be loaded" in panel.problems_label.text()
+    )
