@@ -117,20 +117,26 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Sweep]]
     """
     name = os.path.basename(os.fspath(path))
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not hasattr(loaded, "files"):  # a bare .npy array
-            raise ReadError(f"{name} is a single NumPy array, not a vlab NPZ export.", path)
-        with loaded as npz:
-            if META_KEY not in npz.files:
-                raise ReadError(f"{name} is not a vlab NPZ export (no {META_KEY} entry).", path)
-            doc = json.loads(str(npz[META_KEY]))
-            if doc.get("format") != FORMAT:
-                raise ReadError(f"{name} is not a vlab NPZ export.", path)
-            if int(doc.get("version", 0)) > VERSION:
-                raise ReadError(
-                    f"{name} was written by a newer vlab: update vlab to read it.", path
-                )
-            sweeps = unpack_sweeps(npz, doc["sweeps"])
+        # our own file handle: numpy leaves the file it opened open when the zip is damaged
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with statement below
+    except OSError as exc:
+        raise ReadError(f"Could not open {name}: {exc.strerror or exc}.", path) from exc
+    try:
+        with fh:
+            loaded = np.load(fh, allow_pickle=False)
+            if not hasattr(loaded, "files"):  # a bare .npy array
+                raise ReadError(f"{name} is a single NumPy array, not a vlab NPZ export.", path)
+            with loaded as npz:
+                if META_KEY not in npz.files:
+                    raise ReadError(f"{name} is not a vlab NPZ export (no {META_KEY} entry).", path)
+                doc = json.loads(str(npz[META_KEY]))
+                if doc.get("format") != FORMAT:
+                    raise ReadError(f"{name} is not a vlab NPZ export.", path)
+                if int(doc.get("version", 0)) > VERSION:
+                    raise ReadError(
+                        f"{name} was written by a newer vlab: update vlab to read it.", path
+                    )
+                sweeps = unpack_sweeps(npz, doc["sweeps"])
     except ReadError:
         raise
     except OSError as exc:
