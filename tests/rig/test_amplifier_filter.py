@@ -18,7 +18,7 @@ import pytest
 from scipy.optimize import brentq
 
 from vlab.rig import ClampMode, Rig
-from vlab.rig.simulator import RigSimulator
+from vlab.rig.simulator import RigSimulator, _OutputStage
 
 BESSEL4 = np.array([1.0, 10.0, 45.0, 105.0, 105.0])  # s^4 .. s^0
 
@@ -71,3 +71,43 @@ def test_filter_is_a_four_pole_bessel_at_the_chosen_cutoff(cutoff):
     np.testing.assert_allclose(measured, expected, atol=0.01)
     # the roll-off of 4 poles: -25 dB at 3x the cut-off, where 2 poles give -16 dB
     assert measured[-1] < -24.0
+
+
+def _signal(n: int = 600) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    x = np.repeat(rng.normal(-0.065, 0.01, n // 20), 20)  # steps every 20 samples
+    x[0] = -0.040  # a transient on the very first sample
+    return x
+
+
+def test_filtering_in_chunks_of_any_size_equals_filtering_at_once():
+    """The filter's state is carried from chunk to chunk, down to one-sample chunks."""
+    x = _signal()
+    whole = _OutputStage(1.0).process(x, 20e-6, 2_000.0, 0)
+    stage = _OutputStage(1.0)
+    sizes = [1, 1, 7, 1, 50, 2, 1]
+    parts, i = [], 0
+    while i < x.size:
+        k = sizes[len(parts) % len(sizes)]
+        parts.append(stage.process(x[i : i + k], 20e-6, 2_000.0, 0))
+        i += k
+    np.testing.assert_allclose(np.concatenate(parts), whole, rtol=0, atol=1e-15)
+
+
+def test_filter_starts_settled_at_the_signal_after_a_reset():
+    """No transient of its own: switched in or reset, it starts in steady state at the
+    first sample, so the first output equals the first input."""
+    stage = _OutputStage(1.0)
+    stage.process(np.full(100, 0.02), 20e-6, 1_000.0, 0)
+    stage.reset()
+    x = _signal()
+    y = stage.process(x, 20e-6, 1_000.0, 0)
+    assert y[0] == pytest.approx(x[0], abs=1e-15)
+    assert y[1] != pytest.approx(x[1], abs=1e-6)  # and it filters from there on
+
+
+def test_cutoff_the_sampling_cannot_carry_leaves_the_signal_unfiltered():
+    """A cut-off at or above 0.45 of the sampling rate cannot be realised: bypassed."""
+    x = _signal()
+    y = _OutputStage(1.0).process(x, 50e-6, 10_000.0, 0)  # 10 kHz at 20 kHz sampling
+    np.testing.assert_array_equal(y, x)

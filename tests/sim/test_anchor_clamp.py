@@ -145,3 +145,22 @@ def test_voltage_clamp_capacitive_transient_carries_q_equals_c_dv():
     # the steady clamp current of the passive membrane is gL (V - E_L), HH's leak
     g_l = cell.values["gL"] * cell.values["area"]  # S
     assert out["Im"][0, 140] == pytest.approx(g_l * (-0.045 - -0.0543), rel=1e-9)
+
+
+def test_a_leak_reversing_outside_e_k_and_e_na_still_reverses_at_e_l():
+    """Relation: I_L = gL (V - E_L) also when E_L lies outside E_K..E_Na (here +60 mV on the
+    squid membrane, so the leak cannot be split into K+ and Na+ channels): voltage clamp
+    shows gL (V - E_L) and a passive membrane in current clamp settles at E_L."""
+    cell = Cell("squid")
+    for name in ("gNa", "gK"):
+        cell.set(name, 0.0)
+    cell.set("E_L", 0.060)
+    g_l = cell.values["gL"] * cell.values["area"]  # S
+    mem = Membrane(cell)
+    mem.reset(v0=-0.020)
+    out = mem.advance("voltage-clamp", np.full(11, -0.020), 50e-6, ("Im", "IL"))
+    np.testing.assert_allclose(out["IL"][0], g_l * (-0.020 - 0.060), rtol=1e-9)
+    np.testing.assert_allclose(out["Im"][0], g_l * (-0.020 - 0.060), rtol=1e-9)
+    mem.reset(v0=-0.065)
+    v = mem.advance("current-clamp", np.zeros(2001), 50e-6, ("Vm",))["Vm"][0]
+    assert v[-1] == pytest.approx(0.060, abs=1e-6)  # 100 ms = 30 time constants

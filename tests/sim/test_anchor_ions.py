@@ -134,6 +134,16 @@ def test_ghk_works_at_small_concentrations():
             "the GHK estimate needs at least one permeant ion on both sides",
         ),
         (
+            {"K_in": 140.0, "K_out": 0.0},
+            {"K": 1.0},
+            "the GHK estimate needs at least one permeant ion on both sides",
+        ),
+        (
+            {"K_in": 0.0, "K_out": 5.0},
+            {"K": 1.0},
+            "the GHK estimate needs at least one permeant ion on both sides",
+        ),
+        (
             {"Ca_in": 1e-4, "Ca_out": 2.0},
             {"Ca": 1.0},
             "the GHK voltage equation here covers monovalent ions only, not Ca",
