@@ -274,7 +274,7 @@ class AnalysisWindow(QMainWindow):
         self.compare_label = QLabel(side)
         self.compare_label.setWordWrap(True)
         sl.addWidget(self.compare_label)
-        side.setMinimumWidth(200)
+        side.setMinimumWidth(230)
         dock.setWidget(side)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
@@ -479,7 +479,9 @@ class AnalysisWindow(QMainWindow):
                 cond.setFlags(flags | auto)
                 cond.setToolTip(0, self.tr("Tick to take every run recorded in this condition."))
                 conditions[run.condition] = cond
-            text = f"{self.tr('Run')} {run.number} \u00b7 {run.mode} \u00b7 {run.protocol}"
+            text = self.tr("Run {n} \u00b7 {m} \u00b7 {k} sweeps").format(
+                n=run.number, m=run.mode, k=len(run.sweeps)
+            )
             if run.repeat_cycle is not None:
                 text += " " + self.tr("(repeat {})").format(run.repeat_cycle + 1)
             item = QTreeWidgetItem(cond, [text])

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -161,7 +161,7 @@ class Scope(QWidget):
 
     REDRAW_HZ = 60
     MAX_SWEEPS = 100  # overlaid sweeps kept on screen (the recording keeps them all)
-    LEGEND_MAX = 8  # newest sweeps named in the legend
+    LEGEND_MAX = 4  # newest sweeps named in the legend (one row: it must not hide traces)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -171,6 +171,7 @@ class Scope(QWidget):
         self.display = "gap-free"
         self.sweeps: list[_Sweep] = []
         self._pool: list[tuple] = []  # hidden curve pairs ready for the next sweeps
+        self._swatches: dict[str, QIcon] = {}
         self.fps = 0.0
         self._frames = 0
         self._fps_t0 = time.perf_counter()
@@ -320,7 +321,7 @@ class Scope(QWidget):
         self.table.setToolTip(
             self.tr(
                 "Measurements between cursor 1 and cursor 2 on every trace shown, newest "
-                "first; the names have the colours of their sweeps."
+                "first; the swatch is the colour of the sweep."
             )
         )
         self._fit_table()
@@ -656,7 +657,7 @@ class Scope(QWidget):
         """(name, colour, t, Vm, Im) of every trace on screen, newest first."""
         if self.display == "gap-free":
             t, vm, im = self._window()
-            return [(self.tr("trace"), CURSOR_COLOUR, t, vm, im)]
+            return [(self.tr("trace"), VM_COLOUR, t, vm, im)]
         out = []
         for sw in reversed(self.sweeps):
             t, vm, im = sw.arrays()
@@ -697,6 +698,14 @@ class Scope(QWidget):
         empty = {"dt": x2 - x1, "delta": nan, "peak": nan, "mean": nan}
         return {"Vm": dict(empty), "Im": dict(empty)}
 
+    def _swatch(self, colour: str) -> QIcon:
+        icon = self._swatches.get(colour)
+        if icon is None:
+            pix = QPixmap(10, 10)
+            pix.fill(QColor(colour))
+            icon = self._swatches[colour] = QIcon(pix)
+        return icon
+
     def update_measurements(self) -> None:
         """Fill the cursor table: two rows (Vm, Im) per shown trace, newest first."""
         rows = self.measurements_all()
@@ -721,8 +730,8 @@ class Scope(QWidget):
                         self.table.setItem(r, c, item)
                     elif item.text() != text:
                         item.setText(text)
-                    if c == 0:
-                        item.setForeground(QColor(row["colour"]))
+                    if c == 0:  # a swatch of the sweep's colour (readable on any background)
+                        item.setIcon(self._swatch(row["colour"]))
                 r += 1
 
     # ------------------------------------------------------------------ look

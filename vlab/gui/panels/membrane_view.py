@@ -46,10 +46,10 @@ ION_TEXT = {"Na": "Na\u207a", "K": "K\u207a", "Cl": "Cl\u207b", "L": "leak", "M"
 _CURVES = {
     "Vm": (-2, OKABE_ITO["black"], None, "V<sub>m</sub>"),
     "Iion": (-1, OKABE_ITO["black"], None, "net ionic current"),
-    "m": (0, OKABE_ITO["vermillion"], None, "m (Na\u207a activation)"),
-    "h": (0, OKABE_ITO["orange"], Qt.PenStyle.DashLine, "h (Na\u207a inactivation)"),
-    "n": (0, OKABE_ITO["blue"], None, "n (K\u207a activation)"),
-    "p": (0, OKABE_ITO["purple"], None, "p (M-type K\u207a)"),
+    "m": (0, OKABE_ITO["vermillion"], None, "m (Na\u207a act.)"),
+    "h": (0, OKABE_ITO["orange"], Qt.PenStyle.DashLine, "h (Na\u207a inact.)"),
+    "n": (0, OKABE_ITO["blue"], None, "n (K\u207a act.)"),
+    "p": (0, OKABE_ITO["purple"], None, "p (M K\u207a)"),
     "gNa": (1, ION_COLOURS["Na"], None, "gNa"),
     "gK": (1, ION_COLOURS["K"], None, "gK"),
     "gCl": (1, ION_COLOURS["Cl"], None, "gCl"),
@@ -59,10 +59,10 @@ _CURVES = {
     "IL": (2, ION_COLOURS["L"], None, "IL"),
     "ICl": (2, ION_COLOURS["Cl"], None, "ICl"),
     "IM": (2, ION_COLOURS["M"], None, "IM"),
-    "dNa": (3, ION_COLOURS["Na"], None, "V \u2212 E<sub>Na</sub>"),
-    "dK": (3, ION_COLOURS["K"], None, "V \u2212 E<sub>K</sub>"),
-    "dCl": (3, ION_COLOURS["Cl"], None, "V \u2212 E<sub>Cl</sub>"),
-    "dL": (3, ION_COLOURS["L"], Qt.PenStyle.DashLine, "V \u2212 E<sub>L</sub>"),
+    "dNa": (3, ION_COLOURS["Na"], None, "V\u2212E<sub>Na</sub>"),
+    "dK": (3, ION_COLOURS["K"], None, "V\u2212E<sub>K</sub>"),
+    "dCl": (3, ION_COLOURS["Cl"], None, "V\u2212E<sub>Cl</sub>"),
+    "dL": (3, ION_COLOURS["L"], Qt.PenStyle.DashLine, "V\u2212E<sub>L</sub>"),
 }
 #: curves shown only when the preparation/settings make them non-zero
 GATES = 2  # index of the gates plot in MembraneView.plots
@@ -120,7 +120,7 @@ class MembraneView(QWidget):
 
         titles = (
             self.tr("Membrane potential"),
-            self.tr("Net ionic current (outward +; zero at the peak of a spike)"),
+            self.tr("Net ionic current (outward +)"),
             self.tr("Gates"),
             self.tr("Conductances"),
             self.tr("Ionic currents (outward +)"),
@@ -138,11 +138,11 @@ class MembraneView(QWidget):
         self.plots: list[pg.PlotItem] = []
         self.legends: list[pg.LegendItem] = []
         axis_pen = pg.mkPen("#333333")
-        # a 3 x 2 grid: the view usually sits in a wide, short dock under the scope
+        # a 2 x 3 grid: the view usually sits in a wide, short dock under the scope
         n_plots = len(titles)
         for row, (title, unit, ylab) in enumerate(zip(titles, units, ylabels, strict=True)):
             p = self.graphics.addPlot(
-                row=row // 2, col=row % 2, axisItems={"bottom": TimeAxis("bottom")}
+                row=row // 3, col=row % 3, axisItems={"bottom": TimeAxis("bottom")}
             )
             p.setTitle(title, color="#222222", size="10pt")
             # no grid: a moving time axis repaints its grid every frame (the dearest part
@@ -159,11 +159,11 @@ class MembraneView(QWidget):
                 offset=(-5, 5),
                 labelTextColor="#222222",
                 brush=pg.mkBrush(255, 255, 255, 200),
-                colCount=5,
-                labelTextSize="8pt",
+                colCount=2,  # narrow plots at 1024 px: wrap rather than overflow
+                labelTextSize="7pt",
             )
             self.legends.append(legend)
-            if row < n_plots - 2:
+            if row < n_plots - 3:
                 p.getAxis("bottom").setStyle(showValues=False)
             else:
                 p.setLabel("bottom", self.tr("time"), units="s")
