@@ -258,3 +258,26 @@ def test_a_child_window_stops_its_thread_when_the_parent_goes(qtbot):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert not thread.isRunning()
     assert not live_threads()
+
+
+def test_export_writes_the_stimulus_and_both_electrodes(qtbot, win, tmp_path):
+    """The bench's sweep reaches a file a reader vlab did not write can open (pyABF)."""
+    import pyabf
+
+    assert not win.export_button.isEnabled()  # nothing to export before a run
+    win.rec_lines[0].setValue(1.0)
+    win.rec_lines[1].setValue(4.0)
+    run_and_wait(qtbot, win)
+    assert win.export_button.isEnabled()
+    target = win.export(str(tmp_path / "bench.abf"))
+    assert target is not None
+    abf = pyabf.ABF(str(target))
+    assert abf.adcNames[0] == "Im"
+    recorded = [n for n in abf.adcNames if n.startswith("Vm@")]
+    assert len(recorded) == 2
+    for k, name in enumerate(recorded):
+        abf.setSweep(0, abf.adcNames.index(name))
+        v, _x = win.electrode_traces()[k]
+        # ABF's 16-bit samples: within 0.1 % of the trace's range of what the bench shows
+        assert np.max(np.abs(abf.sweepY - v * 1e3)) <= 1e-3 * np.ptp(v * 1e3)
+        assert np.ptp(abf.sweepY) > 80  # the action potential passed both electrodes

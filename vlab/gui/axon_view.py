@@ -97,6 +97,7 @@ from vlab.rig.axon_bench import (
     readout,
     run_pulse,
     stretch,
+    sweep_for_export,
 )
 from vlab.sim.cable import Axon
 from vlab.sim.drugs import get_drug
@@ -512,6 +513,15 @@ class AxonWindow(QMainWindow):
             self.tr("Play the last sweep again (from the slider position, or from the start).")
         )
         self.replay_button.clicked.connect(self.replay)
+        self.export_button = QPushButton(self.tr("Export…"))
+        self.export_button.setToolTip(
+            self.tr(
+                "Save the stimulus and Vm at R1 and R2 of the last sweep (CSV, NumPy, ABF, ATF) "
+                "for Clampfit, Stimfit, a spreadsheet or Python."
+            )
+        )
+        self.export_button.clicked.connect(lambda: self.export())
+        self.export_button.setEnabled(False)
         g_run = QGroupBox(self.tr("Run"))
         fr = QFormLayout(g_run)
         fr.addRow(self.tr("Speed"), self.speed_combo)
@@ -519,6 +529,7 @@ class AxonWindow(QMainWindow):
         for b in (self.run_button, self.stop_button, self.replay_button):
             row.addWidget(b)
         fr.addRow(row)
+        fr.addRow(self.export_button)
 
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
@@ -1027,6 +1038,16 @@ class AxonWindow(QMainWindow):
         self.replaying = False
         self.replay_button.setEnabled(self.sweep is not None)
 
+    def export(self, path: str | None = None):
+        """Export the shown sweep (stimulus and Vm at R1 and R2) through the export dialog;
+        ``path`` writes there without asking. Returns the file written, or None."""
+        from vlab.gui.dialogs.export import export_sweeps_dialog
+
+        if self.sweep is None:
+            return None
+        sites = [line.value() / 100.0 for line in self.rec_lines]
+        return export_sweeps_dialog(self, [sweep_for_export(self.sweep, sites)], path=path)
+
     @Slot()
     def replay(self) -> None:
         """Play the stored sweep from the slider position (from the start if at the end)."""
@@ -1049,6 +1070,7 @@ class AxonWindow(QMainWindow):
         self.stale = False
         self.run_button.setEnabled(True)
         self.replay_button.setEnabled(True)
+        self.export_button.setEnabled(True)
         self.sweep = sweep
         self.compute_s = sweep.compute_s
         self.image.setImage(sweep.image, autoLevels=False)
@@ -1234,6 +1256,7 @@ class AxonWindow(QMainWindow):
         self.update_readout()
         self.bench_note.setText("")
         self.replay_button.setEnabled(False)
+        self.export_button.setEnabled(False)
 
     # ================================================================ life cycle
     def shutdown(self) -> None:

@@ -75,7 +75,8 @@ def abf_quantum(peak: float) -> float:
 
 
 def abf_channels(sweeps: Iterable[Sweep], channels: Sequence[str] | None = None) -> list[str]:
-    """Channels an ABF file of ``sweeps`` holds: ``channels``, or Vm and Im where present.
+    """Channels an ABF file of ``sweeps`` holds: ``channels``, or else Vm, Im and the
+    membrane potential at every recorded place of an axon (``Vm@2cm`` ...) where present.
 
     Raises
     ------
@@ -84,7 +85,9 @@ def abf_channels(sweeps: Iterable[Sweep], channels: Sequence[str] | None = None)
     """
     items = list(sweeps)
     wanted: list[str] = (
-        list(channels) if channels else [c for c in ("Vm", "Im") if c in items[0].channels]
+        list(channels)
+        if channels
+        else [c for c in items[0].channels if c in ("Vm", "Im") or c.startswith("Vm@")]
     )
     if not wanted:
         wanted = [c for c in items[0].channels if c != "command"][:1]

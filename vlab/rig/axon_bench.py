@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vlab.clamp import ClampMode
+from vlab.recording import Sweep
 from vlab.sim.cable import Axon, conduction_velocity, spike_times
 from vlab.sim.cell import ParameterError
 from vlab.sim.drugs import DrugError, load_drugs
@@ -52,6 +54,7 @@ __all__ = [
     "readout",
     "run_pulse",
     "stretch",
+    "sweep_for_export",
 ]
 
 SAMPLE_INTERVAL = 10e-6  # s: the bench's integration step and snapshot interval
@@ -341,3 +344,34 @@ def readout(
     if distance == 0:
         notes.append(NOTE_SAME_PLACE)
     return Readout(tuple(sites), latencies, distance, velocity, missing, tuple(notes))
+
+
+# ---------------------------------------------------------------------------- export
+def sweep_for_export(sweep: BenchSweep, sites: list[float], index: int = 0) -> Sweep:
+    """A recording :class:`~vlab.recording.Sweep` of a bench sweep, for any export format.
+
+    Channels: ``Im`` (the stimulus at S1, A) and ``Vm@<x>cm`` (V) at each recording site
+    ``sites`` (m; the recorded compartment's place, as :meth:`BenchSweep.trace_at` gives).
+    The provenance says what was on the bench: preparation, temperature, geometry, bath and
+    local drugs, demyelinated stretches and whether S2 fired too.
+    """
+    channels: dict[str, np.ndarray] = {"Im": sweep.command}
+    for x in sites:
+        v, at = sweep.trace_at(x)
+        channels[f"Vm@{at * 100:.3g}cm"] = v
+    ax = sweep.axon
+    prov = {
+        "source": "axon bench",
+        "preparation": ax.prep.name,
+        "mode": ClampMode.CC.value,
+        "temperature_C": float(ax.cell.values["temperature"]),
+        "cable": {k: float(v) for k, v in ax.geometry.items()},
+        "bath_drugs_mM": {k: float(c) for k, c in ax.cell.drugs.items()},
+        "local_drugs": [
+            f"{n} {c:g} mM at {x0 * 100:g}-{x1 * 100:g} cm" for x0, x1, n, c in ax.local_drugs
+        ],
+        "demyelinated_cm": [f"{x0 * 100:g}-{x1 * 100:g}" for x0, x1 in ax.demyelinated],
+        "stimulus_onset_s": sweep.stim_onset,
+        "second_stimulus": sweep.collision,
+    }
+    return Sweep(index=index, dt=sweep.dt, channels=channels, provenance=prov)
