@@ -86,6 +86,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else dumps(value)
 
 
+def _packed(arr: np.ndarray) -> Any:
+    """``arr`` as a gzip-compressed, byte-shuffled HDF5 dataset (lossless; 4-8x smaller)."""
+    from hdmf.backends.hdf5.h5_utils import H5DataIO
+
+    return H5DataIO(np.asarray(arr), compression="gzip", compression_opts=4, shuffle=True)
+
+
 def _sweep_description(pos: int, s: Sweep) -> str:
     prov = s.provenance
     parts = [f"vlab sweep {s.index} of protocol {prov.get('protocol_name', 'unnamed')!r}"]
@@ -176,26 +183,32 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
         name = f"sweep{pos:03d}"
         stim = None
         if izero:
-            resp = IZeroClampSeries(name=f"{name}_{primary}", data=s[primary], **common)
+            resp = IZeroClampSeries(name=f"{name}_{primary}", data=_packed(s[primary]), **common)
         elif vc:
             resp = VoltageClampSeries(
-                name=f"{name}_{primary}", data=s[primary], stimulus_description=protocol, **common
+                name=f"{name}_{primary}",
+                data=_packed(s[primary]),
+                stimulus_description=protocol,
+                **common,
             )
             if "command" in s.channels:
                 stim = VoltageClampStimulusSeries(
                     name=f"{name}_command",
-                    data=s["command"],
+                    data=_packed(s["command"]),
                     stimulus_description=protocol,
                     **common,
                 )
         else:
             resp = CurrentClampSeries(
-                name=f"{name}_{primary}", data=s[primary], stimulus_description=protocol, **common
+                name=f"{name}_{primary}",
+                data=_packed(s[primary]),
+                stimulus_description=protocol,
+                **common,
             )
             if "command" in s.channels:
                 stim = CurrentClampStimulusSeries(
                     name=f"{name}_command",
-                    data=s["command"],
+                    data=_packed(s["command"]),
                     stimulus_description=protocol,
                     **common,
                 )
@@ -211,7 +224,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
                 continue
             series = TimeSeries(
                 name=f"{name}_{ch}",
-                data=arr,
+                data=_packed(arr),
                 unit=NWB_UNITS[s.unit(ch)],
                 rate=1.0 / s.dt,
                 starting_time=s.t0,
