@@ -88,7 +88,7 @@ def _text(value: Any) -> str | None:
 
 def _packed(arr: np.ndarray) -> Any:
     """``arr`` as a gzip-compressed, byte-shuffled HDF5 dataset (lossless; 4-8x smaller)."""
-    from hdmf.backends.hdf5.h5_utils import H5DataIO
+    from hdmf.backends.hdf5.h5_utils import H5DataIO  # type: ignore[import-untyped]
 
     return H5DataIO(np.asarray(arr), compression="gzip", compression_opts=4, shuffle=True)
 
