@@ -69,6 +69,24 @@ def test_a_practical_in_the_user_folder_is_listed_loaded_and_run(_data_dir, caps
     assert "my_leak" in out and "[yours]" in out and "cannot be used: broken" in out
 
 
+def test_list_warns_of_a_step_whose_cell_fires_on_its_own(_data_dir, capsys):
+    from vlab.cli import main
+    from vlab.practicals.loader import unstable_steps
+
+    folder = user_practicals_dir()
+    folder.mkdir(parents=True)
+    text = MINE.replace("my_leak", "restless").replace(
+        'protocol = "my_steps"', 'protocol = "single_pulse"\ndrugs = { "4-AP" = "default" }'
+    )
+    (folder / "restless.toml").write_text(text.replace('mode = "VC"', 'mode = "CC"'))
+    assert unstable_steps(load_practical("restless")) == ["a"]
+    assert all(not unstable_steps(load_practical(n)) for n in ("nernst", "threshold"))
+    assert main(["practical", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: in step 'a' the cell has no stable rest" in out
+    assert out.count("warning:") == 1  # no built-in practical has such a step
+
+
 def test_the_panel_shows_files_it_cannot_load(_data_dir, qtbot):
     from vlab.gui.panels.practical import PracticalPanel
     from vlab.rig import Rig

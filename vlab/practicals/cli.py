@@ -57,6 +57,7 @@ def list_text() -> str:
         available_practicals,
         load_practical,
         practical_problems,
+        unstable_steps,
         user_practicals,
     )
 
@@ -73,6 +74,10 @@ def list_text() -> str:
         )
         if p.name in mine:
             lines[-1] += "  [yours]"
+        for sid in unstable_steps(p):
+            lines.append(
+                f"  warning: in step {sid!r} the cell has no stable rest (it fires on its own)"
+            )
     lines += [f"cannot be used: {n}: {why}" for n, why in problems.items()]
     return "\n".join(lines)
 

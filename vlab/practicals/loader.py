@@ -540,6 +540,24 @@ def parse_practical(
     )
 
 
+def unstable_steps(practical: Practical, student_id: str = "validation") -> list[str]:
+    """Ids of the steps whose cell has no stable resting state (it fires on its own) for
+    this student. Mystery steps (``drug_names`` locked) are left out: there a drug that
+    makes the cell fire is part of the puzzle, and the text should say what to look for."""
+    from vlab.practicals.rigsetup import build_cell, resolved
+    from vlab.practicals.unknowns import draw_unknowns
+
+    unknowns = draw_unknowns(practical, student_id)
+    out = []
+    for step in practical.steps:
+        preset = resolved(step.preset, practical, unknowns)
+        if "drug_names" in preset.locked:
+            continue
+        if not build_cell(preset).rest().stable:
+            out.append(step.id)
+    return out
+
+
 def validate_deep(practical: Practical, student_id: str = "validation") -> dict[str, object]:
     """Build every step's membrane and compute every answer for one student.
 
