@@ -184,3 +184,32 @@ def test_a_broken_venv_is_rebuilt(fake):
     fake.log.write_text("")
     r = fake.run(FAKE_INSTALLED=glib)
     assert r.returncode == 0 and fake.calls() == []
+
+
+def test_launching_the_app_never_asks_for_test_only_tools(fake):
+    """stfio and desktop-file-utils are for the test suite: a student's set-up without them
+    installs nothing more and asks no administrator for them."""
+    installed = [p for p in QT_LIBS if p != "python3-stfio"] + ["libglib2.0-0"]
+    r = fake.run("--system-only", FAKE_INSTALLED=" ".join(installed), FAKE_UID="1000")
+    assert r.returncode == 0, r.stderr
+    assert not [c for c in fake.calls() if c.startswith("apt-get")]
+
+
+def test_the_test_command_installs_the_test_only_tools(fake):
+    installed = [p for p in QT_LIBS if p != "python3-stfio"] + ["libglib2.0-0"]
+    r = fake.run(
+        "--system-only",
+        "--tests",
+        FAKE_INSTALLED=" ".join(installed),
+        FAKE_AVAILABLE="python3-stfio desktop-file-utils",
+    )
+    assert r.returncode == 0, r.stderr
+    installs = [c for c in fake.calls() if c.startswith("apt-get") and "install" in c]
+    assert len(installs) == 1
+    assert {"python3-stfio", "desktop-file-utils"} <= set(installs[0].split())
+
+
+def test_an_unknown_option_is_refused(fake):
+    r = fake.run("--sytem-only")
+    assert r.returncode == 2
+    assert "unknown option" in r.stderr
