@@ -49,6 +49,7 @@ from vlab.gui.welcome import WelcomeDialog
 from vlab.gui.worker import SPEEDS, WorkerHost
 from vlab.recording import Recording
 from vlab.recording.budget import MemoryBudget, compact_sweep, is_repeat, keep_last_cycle
+from vlab.recording.journal import Journal, find_orphans, read_journal
 from vlab.rig import ClampMode, Rig
 from vlab.rig.simulator import RigSimulator
 from vlab.settings import Settings
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
         self.rig = rig if rig is not None else Rig("squid")
         self.recording = Recording()
         self.budget = MemoryBudget()
+        # crash recovery: every recorded sweep and settings change, appended to a journal
+        self.journal = Journal()
         self._repeat_run_id: str | None = None  # the Repeat run whose sweeps are arriving
         self._discarded: tuple[list, int] | None = None  # the last Discard, restorable
         self.acquisition = "gap-free"
@@ -835,6 +838,8 @@ class MainWindow(QMainWindow):
     def _on_rig_event(self, kind: str, detail: object) -> None:
         self._update_undo_actions()
         self._update_status_labels()
+        if kind in ("protocol", "preparation", "mode") and QThread.currentThread() is self.thread():
+            self._journal_state()  # the protocol choice survives a crash too
         if QThread.currentThread() is self.thread():
             self._sync_reversals()  # E lines follow undo and preparation switches at once
 
@@ -923,6 +928,8 @@ class MainWindow(QMainWindow):
             self._repeat_run_id = sweep.provenance.get("run_id")
         kept = compact_sweep(sweep, kept=not repeat)
         self.recording.append(kept)
+        self._journal_state()
+        self.journal.sweep(kept)
         if self._record_role is not None:
             self._role_sweeps.append(kept)
         self._analysis_changed()
@@ -976,6 +983,7 @@ class MainWindow(QMainWindow):
             return False
         self._discarded = (list(self.recording.sweeps), self._saved_count)
         self.recording.clear()
+        self.journal.mark("cleared")
         self.budget.enforce(self.recording)
         self._saved_count = 0
         self.restore_action.setEnabled(True)
@@ -996,6 +1004,9 @@ class MainWindow(QMainWindow):
         newer = list(self.recording.sweeps)
         self.recording.sweeps[:] = sweeps + newer
         self._saved_count = saved
+        self.journal.mark("cleared")
+        for s in self.recording.sweeps[saved:]:
+            self.journal.sweep(s)
         self.budget.enforce(self.recording)
         self.restore_action.setEnabled(False)
         self._analysis_changed()
@@ -1100,6 +1111,7 @@ class MainWindow(QMainWindow):
             self.show_message(self.tr("Experiment saved to {}").format(target))
             self._remember("experiments", target)
             self._saved_count = len(self.recording)
+            self.journal.mark("saved", path=str(target))
         return target
 
     def _remember(self, kind: str, path) -> None:
@@ -1158,6 +1170,7 @@ class MainWindow(QMainWindow):
             self.recording = recording
             self._saved_count = len(self.recording)
             self.budget.enforce(self.recording)
+            self.journal.mark("cleared")
         pins = gui.get("analysis_pins") if isinstance(gui, dict) else None
         if self.analysis is not None:
             self._refresh_analysis()
@@ -1213,6 +1226,71 @@ class MainWindow(QMainWindow):
         return []
 
     # ------------------------------------------------------------------ shutdown
+    # ------------------------------------------------------------------ crash recovery
+    def _journal_state(self) -> None:
+        try:
+            state = self.rig.state_dict()
+        except (TypeError, ValueError):  # pragma: no cover - a rig that cannot be saved
+            return
+        state["gui"] = {"speed": self.speed}
+        self.journal.state(state)
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer to restore the unsaved sweeps and settings a journal kept.
+
+        Journals of vlab instances that are gone are read (newest first); the student is
+        asked (:meth:`ask_restore`). Restored sweeps are journaled again at once, so a second
+        crash loses nothing either. Returns True if something was restored.
+        """
+        for path in reversed(find_orphans(self.journal.folder)):
+            if path == self.journal.path:
+                continue
+            found = read_journal(path)
+            if not found.worth_offering:
+                found.discard()
+                continue
+            if not self.ask_restore(found):
+                found.discard()
+                continue
+            state = dict(found.state or {})
+            gui = state.pop("gui", {}) or {}
+            if state:
+                try:
+                    self.rig.load_state(state)
+                except ValueError as exc:
+                    self.show_message(self.tr("Settings not restored: {}").format(exc))
+            self.recording.extend(found.sweeps)
+            for s in found.sweeps:
+                self.journal.sweep(s)
+            self._journal_state()
+            if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
+                self.set_speed(float(gui["speed"]))
+            found.discard()
+            self.show_message(
+                self.tr("Restored {} unsaved sweeps from the session that ended {}.").format(
+                    len(found.sweeps), found.started or self.tr("unexpectedly")
+                )
+            )
+            return True
+        return False
+
+    def ask_restore(self, found) -> bool:
+        """Ask whether to restore what a crashed session left; tests replace this."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Recover unsaved work"))
+        box.setText(
+            self.tr(
+                "vlab did not close normally last time ({}). {} unsaved sweep(s) and the rig "
+                "settings can be restored."
+            ).format(found.started or "?", len(found.sweeps))
+        )
+        restore = box.addButton(self.tr("Restore"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Discard"), QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return box.clickedButton() is restore
+
     def shutdown(self) -> None:
         """Stop the worker thread and the timers (idempotent)."""
         self._slow_timer.stop()
@@ -1257,6 +1335,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.shutdown()
+        self.journal.close(delete=True)  # a normal exit: nothing to recover
         for w in self._analysis_windows:
             w.close()
         if self.ui_scale != 1.0:  # the projector font belongs to this window's session

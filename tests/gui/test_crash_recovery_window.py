@@ -1,0 +1,64 @@
+"""The rig window journals its recording; the next start offers to restore it (issue 11)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vlab.protocols import load_protocol
+from vlab.recording.journal import find_orphans
+
+pytestmark = pytest.mark.gui
+
+
+def _window(qtbot):
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    return win
+
+
+def test_unsaved_sweeps_and_protocol_come_back_after_a_crash(qtbot, monkeypatch):
+    first = _window(qtbot)
+    first.stimulator.load("vc_step_family")
+    first.run_protocol_now()
+    n = len(first.recording)
+    assert n > 3
+    first.journal.close(delete=False)  # what kill -9 leaves: the file, no lock
+    first.shutdown()
+
+    second = _window(qtbot)
+    asked = []
+    monkeypatch.setattr(second, "ask_restore", lambda found: asked.append(found) or True)
+    assert second.offer_recovery()
+    assert len(asked[0].sweeps) == n
+    assert len(second.recording) == n
+    for a, b in zip(first.recording, second.recording, strict=True):
+        assert np.array_equal(a["Vm"], b["Vm"]) and a.provenance == b.provenance
+    assert second.rig.protocol.name == load_protocol("vc_step_family").name
+    assert second.unsaved_sweeps() == n
+    assert find_orphans(second.journal.folder) == []  # the old journal is gone ...
+    second.journal.close(delete=False)
+    (again,) = find_orphans(second.journal.folder)  # ... and the sweeps are journaled anew
+    from vlab.recording.journal import read_journal
+
+    assert len(read_journal(again).sweeps) == n
+    second.shutdown()
+
+
+def test_saved_or_closed_sessions_offer_nothing(qtbot, tmp_path, monkeypatch):
+    win = _window(qtbot)
+    win.stimulator.load("vc_step_family")
+    win.run_protocol_now()
+    win.save_experiment(tmp_path / "e.vlab")
+    win.journal.close(delete=False)
+    win.shutdown()
+    other = _window(qtbot)
+    monkeypatch.setattr(other, "ask_restore", lambda found: pytest.fail("nothing to restore"))
+    assert not other.offer_recovery()
+    assert len(other.recording) == 0
+    assert find_orphans(other.journal.folder) == []  # the finished journal was removed
+    other.close()
+    assert not other.journal.path.exists()
