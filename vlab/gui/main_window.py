@@ -1260,6 +1260,8 @@ class MainWindow(QMainWindow):
                 except ValueError as exc:
                     self.show_message(self.tr("Settings not restored: {}").format(exc))
             self.recording.extend(found.sweeps)
+            self.budget.enforce(self.recording)
+            self._analysis_changed()
             for s in found.sweeps:
                 self.journal.sweep(s)
             self._journal_state()
