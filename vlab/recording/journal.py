@@ -2,7 +2,7 @@
 
 While the rig window runs, every recorded sweep (its arrays and metadata) and every
 change of the rig's settings (protocol choice included) is appended to a journal file in
-``<user data>/recovery/``. Saving the experiment, opening another or discarding the sweeps
+``<user data>/recovery/`` (``vlab-<time>-<token>-<pid>.journal``). Saving the experiment, opening another or discarding the sweeps
 appends a marker; closing vlab normally deletes the journal. After a crash or ``kill -9``
 the journal is left behind, and the next start finds it (:func:`find_orphans`) and offers
 to restore the unsaved sweeps and the settings (:func:`read_journal`).
@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import secrets
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -88,7 +89,8 @@ class Journal:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else recovery_dir()
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.path = self.folder / f"vlab-{stamp}-{os.getpid()}{_SUFFIX}"
+        token = secrets.token_hex(3)  # two windows in one process and second differ
+        self.path = self.folder / f"vlab-{stamp}-{token}-{os.getpid()}{_SUFFIX}"
         self.problem: str | None = None
         self.sweeps_written = 0
         self._fd: int | None = None
