@@ -292,7 +292,9 @@ def run(
     """
     import logging
 
-    logging.getLogger("vlab").setLevel(logging.ERROR)  # refusals are logged as warnings
+    vlab_log = logging.getLogger("vlab")
+    level = vlab_log.level
+    vlab_log.setLevel(logging.ERROR)  # refusals are logged as warnings
     rng = random.Random(seed)
     counts: dict[str, Counter] = {t: Counter() for t in targets}
     start = time.monotonic()
@@ -326,6 +328,7 @@ def run(
                 _rmtree(case_dir)
     finally:
         signal.signal(signal.SIGALRM, old)
+        vlab_log.setLevel(level)
     return counts
 
 
