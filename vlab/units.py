@@ -137,6 +137,7 @@ def parse_quantity(
     if not m:
         raise UnitError(f"cannot read {text!r} as a number with a unit (allowed: {want})")
     number, unit = float(m.group(1)), (m.group(2) or "").strip()
+    unit = unit.replace("\u03bc", "\u00b5")  # Greek mu (keyboards, Word) is the micro sign
     if not math.isfinite(number):
         raise UnitError(f"{text!r} is not a finite number")
     if not unit:
