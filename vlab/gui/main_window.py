@@ -270,7 +270,7 @@ class MainWindow(QMainWindow):
             f,
             self.tr("Save protocol"),
             self.stimulator.save,
-            QKeySequence.StandardKey.Save,
+            QKeySequence("Ctrl+Alt+S"),
             self.tr("Save the edited protocol."),
         )
         f.addSeparator()
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
             f,
             self.tr("Save experiment…"),
             self.save_experiment,
-            None,
+            QKeySequence.StandardKey.Save,  # Ctrl+S saves the student's work, not a protocol
             self.tr("Save settings, protocol and recordings to a .vlab file."),
         )
         self._action(
