@@ -69,3 +69,24 @@ def test_the_practical_command_still_has_its_sub_commands(capsys):
 
     assert cli.main(["practical", "--help"]) == 0
     assert "list" in capsys.readouterr().out
+
+
+def test_an_unwritable_home_still_gets_a_seeded_cache(tmp_path, monkeypatch):
+    """Issue 11: with an unwritable home every start compiled the kernels (3.8x slower)."""
+    seed = tmp_path / "seed"
+    (seed / jit.sources_digest()).mkdir(parents=True)
+    (seed / jit.sources_digest() / "kernel.nbi").write_bytes(b"index")
+    monkeypatch.setattr(jit, "SEED_CACHE", str(seed))
+    monkeypatch.delenv("VLAB_NO_SEED_CACHE", raising=False)
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    home = tmp_path / "home-is-a-file"
+    home.write_text("")  # nothing can be created below it (ENOTDIR, even for root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    path = jit._cache_dir()
+    assert path is not None and path.startswith(str(tmp_path / "tmp"))
+    assert (jit.Path(path) / "kernel.nbi").read_bytes() == b"index"

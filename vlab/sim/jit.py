@@ -67,28 +67,52 @@ def sources_digest(folder: Path = Path(__file__).parent) -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_dir() -> str | None:
-    """A writable folder for numba's cache, keyed by the sources, or None if there is none."""
+def _writable(path: str) -> bool:
     try:
-        base = os.environ.get("NUMBA_CACHE_DIR")
-        per_user = not base
-        if not base:
-            from platformdirs import user_cache_dir
-
-            base = os.path.join(user_cache_dir("vlab", appauthor=False), "numba")
-        digest = sources_digest()
-        # a child process inherits the keyed folder set below: do not nest it again
-        path = base if os.path.basename(base) == digest else os.path.join(base, digest)
         os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".write-test")
+        probe = os.path.join(path, f".write-test-{os.getpid()}")
         with open(probe, "w") as fh:
             fh.write("ok")
         os.remove(probe)
-        if per_user:
-            _seed(base)  # the install-time cache holds the same <digest> sub-folder
-        return path
-    except Exception:  # noqa: BLE001 - any failure means: no cache
+    except Exception:  # noqa: BLE001 - any failure means: not usable
+        return False
+    return True
+
+
+def _cache_dir() -> str | None:
+    """A writable folder for numba's cache, keyed by the sources, or None if there is none.
+
+    ``$NUMBA_CACHE_DIR`` if set; else the per-user cache folder; if that is not writable
+    (a read-only or full home), a per-user folder in the temporary directory. Both per-user
+    choices are seeded from the install-time cache, so an unwritable home does not make
+    every start compile the kernels again (issue 11: 3.8x slower starts).
+    """
+    try:
+        digest = sources_digest()
+    except Exception:  # noqa: BLE001
         return None
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    if base:
+        # a child process inherits the keyed folder set below: do not nest it again
+        path = base if os.path.basename(base) == digest else os.path.join(base, digest)
+        return path if _writable(path) else None
+    import tempfile
+
+    candidates = []
+    try:
+        from platformdirs import user_cache_dir
+
+        candidates.append(os.path.join(user_cache_dir("vlab", appauthor=False), "numba"))
+    except Exception:  # noqa: BLE001
+        pass
+    user = getattr(os, "getuid", lambda: "user")()
+    candidates.append(os.path.join(tempfile.gettempdir(), f"vlab-numba-{user}"))
+    for base in candidates:
+        path = os.path.join(base, digest)
+        if _writable(path):
+            _seed(base)  # the install-time cache holds the same <digest> sub-folder
+            return path
+    return None
 
 
 JIT_ENABLED = os.environ.get("VLAB_NO_JIT", "") not in ("1", "true", "yes")
