@@ -21,6 +21,8 @@ dimension           SI value means               accepted units (case-sensitive)
 ``length``          metres                       m, cm, mm, um, µm
 ``area``            m^2                          cm2, um2, µm2, mm2, m2
 ``capacitance_density`` F/m^2                    uF/cm2, µF/cm2, F/m2
+``resistance``      ohms                         ohm, kohm, Mohm, Gohm, Ω, kΩ, MΩ, GΩ
+``capacitance``     farads                       F, uF, µF, nF, pF
 ``resistivity``     ohm*m                        ohm*cm, Ohm*cm, Ω*cm, ohm*m
 ``frequency``       hertz                        Hz, kHz
 ``volume``          m^3                          l, ml, mL, ul, µl, uL
@@ -77,6 +79,11 @@ _add(
 _add("length", {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6, "µm": 1e-6})
 _add("area", {"m2": 1.0, "cm2": 1e-4, "mm2": 1e-6, "um2": 1e-12, "µm2": 1e-12})
 _add("capacitance_density", {"F/m2": 1.0, "uF/cm2": 1e-2, "µF/cm2": 1e-2})
+_add(
+    "resistance",
+    {"ohm": 1.0, "kohm": 1e3, "Mohm": 1e6, "Gohm": 1e9, "Ω": 1.0, "kΩ": 1e3, "MΩ": 1e6, "GΩ": 1e9},
+)
+_add("capacitance", {"F": 1.0, "uF": 1e-6, "µF": 1e-6, "nF": 1e-9, "pF": 1e-12})
 _add("resistivity", {"ohm*m": 1.0, "ohm*cm": 1e-2, "Ohm*cm": 1e-2, "Ω*cm": 1e-2, "ohm cm": 1e-2})
 _add("frequency", {"Hz": 1.0, "kHz": 1e3})
 _add("volume", {"l": 1e-3, "ml": 1e-6, "mL": 1e-6, "ul": 1e-9, "µl": 1e-9, "uL": 1e-9})

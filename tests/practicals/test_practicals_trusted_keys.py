@@ -40,6 +40,8 @@ MAMMAL = {"K": (5.0, 140.0), "Na": (145.0, 15.0), "Cl": (120.0, 7.0)}
 SQUID_NA_IN, SQUID_CL_OUT, SQUID_ENA, SQUID_AREA_CM2 = 55.2, 560.0, 0.050, 1e-3
 #: Hodgkin & Huxley (1952) leak conductance (S/cm2)
 HH_GL = 0.3e-3
+#: squid specific membrane capacitance, 1 uF/cm2 (F/m2)
+SQUID_CM = 1e-2
 
 
 def nernst(z: int, out: float, inside: float, t_c: float) -> float:
@@ -126,6 +128,10 @@ def expected(name: str, u: dict) -> dict[str, object]:
         return {"ena_nernst": nernst(1, u["Na_out"], SQUID_NA_IN, 6.3)}
     if name == "ohm_driving_force":
         return {"g_leak": HH_GL * SQUID_AREA_CM2}
+    if name == "passive_properties":
+        # a pure leak (gNa = gK = 0): R_in = 1/(gL A), tau = Cm/gL, C = Cm A
+        g_in = u["gL"] * u["area"]  # S/m2 * m2
+        return {"r_in": 1.0 / g_in, "tau_m": SQUID_CM / u["gL"], "c_m": SQUID_CM * u["area"]}
     if name == "na_inactivation":
         return {"h_rest": h_inf_hh(-65.0)}  # HH rest is -65 mV at every temperature
     tr = _pulse_trace()
@@ -172,6 +178,7 @@ COVERED = [
     "sign_conventions",
     "separate_currents",
     "ohm_driving_force",
+    "passive_properties",
     "na_inactivation",
     "spike_anatomy",
     "up_vs_down",

@@ -802,3 +802,61 @@ def _difference(ctx, a, b):
 def _apical_driving_force(ctx, v_cell, ep, k_endo, k_cell, temp):
     v_apical = _q(v_cell, "voltage") - _q(ep, "voltage")
     return v_apical - _nernst_of(ctx, "K", k_endo, k_cell, temp)
+
+
+# ---------------------------------------------------------------------------- passive
+def _passive_step(ctx: AnswerContext, protocol_name: str = ""):
+    """Run a current-clamp step; its recording and the step's and baseline's windows (s)."""
+    p = ctx.protocol(protocol_name)
+    if p.mode is not ClampMode.CC:
+        raise PracticalError(f"a passive step needs a current-clamp protocol, {p.name!r} is not one")
+    k = _stimulus_epoch(p)
+    if k == 0:
+        raise PracticalError(f"protocol {p.name!r} needs a baseline epoch before its step")
+    a, b = _epoch_window(p, k)
+    return ctx.run(p), (0.8 * a, a), (a, b)
+
+
+@answer_function(
+    "input_resistance",
+    "number",
+    "[PROTOCOL]",
+    "R_in = ΔV/ΔI (Ω): voltage in the last fifth of the first sweep's current step minus "
+    "that in the last fifth of the epoch before it, over the step's current",
+    0,
+    1,
+)
+def _input_resistance(ctx, protocol_name=""):
+    from vlab.analysis.passive import input_resistance
+
+    res, base, (a, b) = _passive_step(ctx, protocol_name)
+    steady = (b - 0.2 * (b - a), b)
+    return float(input_resistance(res.t, res.data["Vm"][0], res.command[0], baseline=base, steady=steady))
+
+
+@answer_function(
+    "time_constant",
+    "number",
+    "[PROTOCOL]",
+    "membrane time constant τ (s): single-exponential fit of the voltage from the onset "
+    "of the first sweep's current step to its end",
+    0,
+    1,
+)
+def _time_constant(ctx, protocol_name=""):
+    from vlab.analysis.passive import membrane_time_constant
+
+    res, _, window = _passive_step(ctx, protocol_name)
+    return float(membrane_time_constant(res.t, res.data["Vm"][0], window)[0])
+
+
+@answer_function(
+    "capacitance",
+    "number",
+    "[PROTOCOL]",
+    "membrane capacitance C = τ / R_in (F) from the time constant and input resistance",
+    0,
+    1,
+)
+def _capacitance(ctx, protocol_name=""):
+    return _time_constant(ctx, protocol_name) / _input_resistance(ctx, protocol_name)
