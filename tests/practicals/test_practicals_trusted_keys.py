@@ -222,3 +222,33 @@ def test_the_two_students_get_different_unknowns():
             for sid in STUDENTS
         )
         assert all(a[k] != b[k] for k in a), name
+
+
+def test_passive_keys_differ_between_the_two_students_beyond_tolerance():
+    """Copying a neighbour's R_in, tau or C is wrong: the closed forms differ by more
+    than each question's tolerance for the two students."""
+    p = load_practical("passive_properties")
+    a, b = (
+        expected(p.name, _unknowns_si(PracticalSession(p, sid, klass=CLASS.pack(), autosave=False)))
+        for sid in STUDENTS
+    )
+    for qid in ("r_in", "tau_m", "c_m"):
+        _, q = p.question(qid)
+        assert abs(a[qid] - b[qid]) > tolerance_si(q, a[qid]), qid
+
+
+@pytest.mark.parametrize(
+    ("text", "dimension", "si"),
+    [
+        ("4.2 MΩ", "resistance", 4.2e6),
+        ("4.2 Mohm", "resistance", 4.2e6),
+        ("300 kohm", "resistance", 3e5),
+        ("1.2 nF", "capacitance", 1.2e-9),
+        ("15 pF", "capacitance", 1.5e-11),
+        ("1 uF", "capacitance", 1e-6),
+    ],
+)
+def test_resistance_and_capacitance_units_the_passive_answers_use(text, dimension, si):
+    from vlab.units import parse_quantity
+
+    assert parse_quantity(text, dimension).value == pytest.approx(si)

@@ -809,7 +809,9 @@ def _passive_step(ctx: AnswerContext, protocol_name: str = ""):
     """Run a current-clamp step; its recording and the step's and baseline's windows (s)."""
     p = ctx.protocol(protocol_name)
     if p.mode is not ClampMode.CC:
-        raise PracticalError(f"a passive step needs a current-clamp protocol, {p.name!r} is not one")
+        raise PracticalError(
+            f"a passive step needs a current-clamp protocol, {p.name!r} is not one"
+        )
     k = _stimulus_epoch(p)
     if k == 0:
         raise PracticalError(f"protocol {p.name!r} needs a baseline epoch before its step")
@@ -831,7 +833,9 @@ def _input_resistance(ctx, protocol_name=""):
 
     res, base, (a, b) = _passive_step(ctx, protocol_name)
     steady = (b - 0.2 * (b - a), b)
-    return float(input_resistance(res.t, res.data["Vm"][0], res.command[0], baseline=base, steady=steady))
+    return float(
+        input_resistance(res.t, res.data["Vm"][0], res.command[0], baseline=base, steady=steady)
+    )
 
 
 @answer_function(
