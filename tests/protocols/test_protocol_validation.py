@@ -237,7 +237,7 @@ def test_gap_free_needs_one_sweep(tmp_path):
 @pytest.mark.parametrize(
     ("head", "old", "new", "key", "limit"),
     [
-        (VC_HEAD, '"-65 mV"', '"-65 V"', "holding", "1 V"),
+        (VC_HEAD, '"-65 mV"', '"-65 V"', "holding", "300 mV"),
         (CC_HEAD, '"0 uA/cm2"', '"20 mA/cm2"', "holding", "10 mA/cm2"),
         (CC_HEAD, '"0 uA/cm2"', '"2 mA"', "holding", "1 mA"),
     ],
@@ -249,19 +249,19 @@ def test_absurd_holding(tmp_path, head, old, new, key, limit):
 
 def test_absurd_level(tmp_path):
     err = error_for(tmp_path, VC_HEAD + sub(STEP, '"-20 mV"', '"-20 V"'))
-    check(err, "epochs[0].level", "beyond any membrane", "1 V")
+    check(err, "epochs[0].level", "beyond any membrane", "300 mV")
 
 
 def test_absurd_level_reached_by_increments(tmp_path):
-    epoch = sub(STEP, '"-20 mV"', '"900 mV"') + 'level_increment = "100 mV"\n'
+    epoch = sub(STEP, '"-20 mV"', '"200 mV"') + 'level_increment = "60 mV"\n'
     err = error_for(tmp_path, VC_HEAD + epoch)
-    check(err, "epochs[0].level_increment", "1.1 V", "sweep 3 of 3", "beyond any membrane")
+    check(err, "epochs[0].level_increment", "320 mV", "sweep 3 of 3", "beyond any membrane")
 
 
 def test_limits_themselves_are_accepted():
     p = parse_protocol(sub(CC_HEAD, '"0 uA/cm2"', '"10 mA/cm2"'))
     assert p.holding.value == pytest.approx(100.0)
-    parse_protocol(sub(VC_HEAD, '"-65 mV"', '"-1 V"'))
+    parse_protocol(sub(VC_HEAD, '"-65 mV"', '"-300 mV"'))
 
 
 @pytest.mark.parametrize("value", ["1e999 mV", "nan mV", "inf mV"])
@@ -328,3 +328,17 @@ def test_error_is_a_value_error_with_attributes(tmp_path):
     assert err.source.endswith("my_protocol.toml")
     assert err.key == "sweeps"
     assert "1000" in err.problem
+
+
+def test_the_engines_300_mV_limit_is_a_bad_input_exit_2(tmp_path):
+    """Issue 11: the docs allowed 1 V; the engine refused beyond 300 mV with exit status 1."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.toml"
+    path.write_text(VC_HEAD + sub(STEP, '"-20 mV"', '"500 mV"'))
+    r = subprocess.run(
+        [sys.executable, "-m", "vlab", "run", str(path)], capture_output=True, text=True
+    )
+    assert r.returncode == 2, r.stderr
+    assert "300 mV" in r.stderr and "Traceback" not in r.stderr

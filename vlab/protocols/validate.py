@@ -40,8 +40,10 @@ MAX_SAMPLE_INTERVAL = 1e-3  # s
 MAX_SWEEP_DURATION = 600.0  # s
 MAX_SAMPLES = 5_000_000  # per sweep
 MAX_START_TO_START = 3600.0  # s
-#: Largest magnitude accepted for each command dimension, SI (1 V, 1 mA, 10 mA/cm2).
-MAX_ABS_VOLTAGE = 1.0
+#: Largest magnitude accepted for each command dimension, SI (300 mV, 1 mA, 10 mA/cm2).
+#: 300 mV is the engine's own limit (vlab.sim.engine refuses clamp commands beyond it), so a
+#: protocol the engine would refuse is refused when it is read (exit status 2, not 1).
+MAX_ABS_VOLTAGE = 0.3
 MAX_ABS_CURRENT = 1e-3
 MAX_ABS_CURRENT_DENSITY = 100.0
 _MAX_ABS = {
@@ -49,7 +51,7 @@ _MAX_ABS = {
     "current": MAX_ABS_CURRENT,
     "current_density": MAX_ABS_CURRENT_DENSITY,
 }
-_MAX_TEXT = {"voltage": "1 V", "current": "1 mA", "current_density": "10 mA/cm2"}
+_MAX_TEXT = {"voltage": "300 mV", "current": "1 mA", "current_density": "10 mA/cm2"}
 _REL = 1e-9  # relative slack for float comparisons
 
 _COMMON_EPOCH_KEYS = ("type", "duration", "level", "level_increment", "duration_increment")
