@@ -93,3 +93,22 @@ def _quantity(text):
     from vlab.units import parse_quantity
 
     return parse_quantity(text, ("current", "current_density"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "text", "limit"),
+    [("CC", "50 mA/cm2", "10 mA/cm2"), ("CC", "5 mA", "1 mA"), ("VC", "2 V", "300 mV")],
+)
+def test_the_manual_pulse_has_the_protocol_limits(panel, rig, qtbot, mode, text, limit):
+    """Issue 11: the manual stimulus amplitude had no limit."""
+    from vlab.rig import ClampMode
+
+    rig.set_mode(ClampMode.parse(mode))
+    panel.amplitude_edit.setText(text)
+    fired = []
+    panel.stimulate_requested.connect(lambda a, d: fired.append(a))
+    panel.stimulate()
+    assert not fired and limit in panel.validation.text()
+    panel.amplitude_edit.setText("-" + limit)  # the limit itself is allowed
+    panel.stimulate()
+    assert len(fired) == 1

@@ -39,6 +39,7 @@ from vlab.protocols import (
     protocol_to_toml,
 )
 from vlab.protocols.model import COMMAND_DIMENSIONS
+from vlab.protocols.validate import MAX_ABS_CURRENT, MAX_ABS_CURRENT_DENSITY, MAX_ABS_VOLTAGE
 from vlab.rig import ClampMode, Rig
 from vlab.units import UnitError, format_si, parse_quantity
 
@@ -587,6 +588,19 @@ class StimulatorPanel(QWidget):
         )
         if not 0 < dur <= 10.0:
             self._fail(self.tr("the pulse must last between 0 and 10 s"))
+            return
+        # the same limits as protocol files (issue 11: the manual pulse had none)
+        limit, text = {
+            "voltage": (MAX_ABS_VOLTAGE, "300 mV"),
+            "current": (MAX_ABS_CURRENT, "1 mA"),
+            "current_density": (MAX_ABS_CURRENT_DENSITY, "10 mA/cm2"),
+        }[q.dimension]
+        if not abs(q.value) <= limit:
+            self._fail(
+                self.tr("{} is beyond any membrane; the limit is ±{}").format(
+                    self.amplitude_edit.text().strip(), text
+                )
+            )
             return
         self.validation.setText("")
         self.stimulate_requested.emit(float(amp), float(dur))
