@@ -173,6 +173,8 @@ def main() -> None:
     p2.addItem(label)
     p2.getAxis("left").enableAutoSIPrefix(False)
     p2.setLabel("bottom", "stimulation frequency (Hz)")
+    # log axis: label the frequencies measured (pyqtgraph's minor log labels overlap)
+    p2.getAxis("bottom").setTicks([[(float(np.log10(f)), f"{f:g}") for f in freqs], []])
     p2.setLabel("left", "fraction of Na+ channels blocked")
     p2.setYRange(0, 0.7)
     p2.showGrid(x=True, y=True, alpha=0.3)
