@@ -207,9 +207,13 @@ class Scope(QWidget):
         self.im_plot.setYRange(-1e-9, 1e-9, padding=0)
         self.vm_plot.setXRange(0, self.window_s, padding=0)
 
-        # which colour is which sweep (newest LEGEND_MAX of the overlay)
+        # which colour is which sweep (newest LEGEND_MAX of the overlay), in the bottom-right
+        # corner of the Vm plot: below any resting or holding level, away from the E labels
         self.legend = self.vm_plot.addLegend(
-            offset=(-10, 5), colCount=4, labelTextColor="#DDDDDD", brush=pg.mkBrush(16, 20, 24, 200)
+            offset=(-10, -5),
+            colCount=4,
+            labelTextColor="#DDDDDD",
+            brush=pg.mkBrush(16, 20, 24, 150),
         )
         self.legend.setVisible(False)
         self.vm_curve = self.vm_plot.plot(pen=pg.mkPen(VM_COLOUR, width=1))
