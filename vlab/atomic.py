@@ -120,10 +120,11 @@ def describe_write_failure(exc: BaseException, target: Path) -> str:
     folder = str(target.parent)
     text = str(exc)
     code = getattr(exc, "errno", None)
-    # h5py reports disk-full as a bare OSError with the C errno only in its text.
+    # h5py reports disk-full with the C errno only in its text, as a bare OSError or, once
+    # HDF5's own bookkeeping has failed, a RuntimeError ("Disable slist on flush ...").
     if code is None and ("No space left" in text or "errno = 28" in text):
         code = errno.ENOSPC
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) or code == errno.ENOSPC:
         if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
             reason = f"The disk is full: free some space or choose another folder; {_KEEP}"
         elif code == errno.EROFS:
@@ -143,7 +144,7 @@ def describe_write_failure(exc: BaseException, target: Path) -> str:
         elif code == errno.EIO:
             reason = f"The disk reported a hardware error: try another folder or drive; {_KEEP}"
         else:
-            detail = exc.strerror or text or type(exc).__name__
+            detail = getattr(exc, "strerror", None) or text or type(exc).__name__
             reason = (
                 f"The system refused to write the file ({detail}): choose another folder; {_KEEP}"
             )

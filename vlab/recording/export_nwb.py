@@ -31,6 +31,7 @@ The file holds:
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import os
 import uuid
 from collections.abc import Iterable, Mapping
@@ -40,7 +41,7 @@ import numpy as np
 
 from vlab import __version__ as _VLAB_VERSION
 from vlab.clamp import ClampMode
-from vlab.recording._atomic import atomic_path
+from vlab.recording._atomic import atomic_open
 from vlab.recording._common import VARIES, as_sweeps, resolve_metadata
 from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import ExportError, RecordingError
@@ -301,7 +302,36 @@ def write_nwb(
             "Please report this problem; your recordings are still in vlab.",
             path,
         ) from exc
+    image = _hdf5_image(nwb, path)
+    with atomic_open(path) as fh:
+        fh.write(image.getbuffer())
+
+
+def _hdf5_image(nwb: Any, path: str | os.PathLike[str]) -> io.BytesIO:
+    """The NWB file built in memory (HDF5 through h5py's file-object driver).
+
+    h5py writes from C: when the disk fills mid-write it prints hundreds of tracebacks from
+    its object finalisers and can crash the interpreter at exit (issue 11). Building the
+    file in memory leaves only one plain Python write to the disk, which fails cleanly.
+    Costs memory of the size of the (compressed) file.
+    """
+    import h5py
     from pynwb import NWBHDF5IO
 
-    with atomic_path(path) as tmp, NWBHDF5IO(os.fspath(tmp), mode="w") as io:
-        io.write(nwb)
+    image = io.BytesIO()
+    try:
+        with h5py.File(image, "w") as h5, NWBHDF5IO(file=h5, mode="w") as nwb_io:
+            nwb_io.write(nwb)
+    except MemoryError as exc:
+        raise ExportError(
+            f"Could not save {os.path.basename(path)}: not enough memory to build the NWB "
+            "file; export fewer sweeps at a time. Your recordings are still in vlab.",
+            path,
+        ) from exc
+    except Exception as exc:  # hdmf/pynwb failures while converting
+        raise ExportError(
+            f"Could not build the NWB file ({type(exc).__name__}: {exc}). "
+            "Please report this problem; your recordings are still in vlab.",
+            path,
+        ) from exc
+    return image
