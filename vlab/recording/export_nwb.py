@@ -315,7 +315,7 @@ def _hdf5_image(nwb: Any, path: str | os.PathLike[str]) -> io.BytesIO:
     file in memory leaves only one plain Python write to the disk, which fails cleanly.
     Costs memory of the size of the (compressed) file.
     """
-    import h5py
+    import h5py  # type: ignore[import-untyped]
     from pynwb import NWBHDF5IO
 
     image = io.BytesIO()
