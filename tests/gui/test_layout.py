@@ -242,7 +242,7 @@ def test_the_axon_bench_opens_within_the_screen(qtbot, rig):
     win = MainWindow(rig, start_worker=False)
     qtbot.addWidget(win)
     win.open_axon_bench()
-    bench = next(w for w in win._analysis_windows if isinstance(w, AxonWindow))
+    bench = next(w for w in win.extra_windows() if isinstance(w, AxonWindow))
     area = bench.screen().availableGeometry()
     assert bench.isVisible()
     assert bench.width() <= area.width() and bench.height() <= area.height()

@@ -24,7 +24,7 @@ def win(qtbot):
     w.run_protocol_now(load_protocol("single_pulse"))
     assert len(w.kept_sweeps()) == 1
     yield w
-    for other in list(w._analysis_windows):
+    for other in w.extra_windows():
         other.close()
     w._saved_count = len(w.recording)  # no "unsaved sweeps" question on close
     w.close()
@@ -80,9 +80,9 @@ def test_analysis_and_axon_bench_open_windows(win, qtbot):
 
     _action(win, "Analysis", "Analyse sweeps…").trigger()
     _action(win, "View", "Axon bench (propagation)…").trigger()
-    kinds = [type(w) for w in win._analysis_windows]
+    kinds = [type(w) for w in win.extra_windows()]
     assert AnalysisWindow in kinds and AxonWindow in kinds
-    assert all(w.isVisible() for w in win._analysis_windows)
+    assert all(w.isVisible() for w in win.extra_windows())
 
 
 def test_help_menu_opens_about_and_help(win, monkeypatch):

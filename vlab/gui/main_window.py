@@ -110,7 +110,6 @@ class MainWindow(QMainWindow):
         self.ui_scale = 1.0
         self._status_info: dict = {}
         self._blocks_seen = False  # the simulator has not delivered anything yet
-        self._analysis_windows: list[QWidget] = []
         self._base_font = QFont(QApplication.font())
         self.setWindowTitle(self.tr("vlab — virtual electrophysiology rig"))
         self.setObjectName("vlab_main_window")
@@ -690,15 +689,17 @@ class MainWindow(QMainWindow):
         return _show_help(topic, self)
 
     def about(self) -> None:
-        AboutDialog(self).exec()
+        dlg = AboutDialog(self)
+        dlg.exec()
+        dlg.deleteLater()  # a child of this window: without this each opening stays
 
     def open_axon_bench(self) -> None:
         """The nerve-conduction bench: an axon with draggable electrodes (separate window)."""
         from vlab.gui.axon_view import AxonWindow  # on demand: not part of the start-up
 
-        win = AxonWindow(self)
+        win = AxonWindow(self)  # a child: found by extra_windows(), no list to forget it in
         win.setWindowFlag(Qt.WindowType.Window, True)
-        self._analysis_windows.append(win)
+        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # closeEvent stops its thread first
         show_placed(win, self.settings, "axon_bench", DEFAULT_SIZE)
 
     def set_ui_scale(self, scale: float) -> None:
@@ -1032,12 +1033,19 @@ class MainWindow(QMainWindow):
         """The one analysis workspace, fed live by the recording."""
         if self.analysis is None:
             self.analysis = AnalysisWindow(parent=None)
-            self._analysis_windows.append(self.analysis)
             self.analysis.set_sweeps(self.recording.sweeps, self._prep_defaults())
             if self._pending_pins:
                 self.analysis.restore_pins(self._pending_pins)
                 self._pending_pins = None
         return self.analysis
+
+    def extra_windows(self) -> list[QWidget]:
+        """The windows this one opened that still exist: the analysis workspace (kept and
+        reused, it holds the pins) and every axon bench not yet closed (freed on close)."""
+        from vlab.gui.axon_view import AxonWindow
+
+        found: list[QWidget] = [] if self.analysis is None else [self.analysis]
+        return found + self.findChildren(AxonWindow)
 
     def open_analysis(self) -> None:
         """Show the live analysis workspace (one window, fed by the recording)."""
@@ -1338,7 +1346,7 @@ class MainWindow(QMainWindow):
                 return
         self.shutdown()
         self.journal.close(delete=True)  # a normal exit: nothing to recover
-        for w in self._analysis_windows:
+        for w in self.extra_windows():
             w.close()
         if self.ui_scale != 1.0:  # the projector font belongs to this window's session
             QApplication.setFont(self._base_font)

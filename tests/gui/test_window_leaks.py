@@ -1,0 +1,85 @@
+"""Closed windows are freed (issue 11, "No leaks"): opening and closing the axon bench and the
+analysis workspace many times leaves no window, plot or worker thread behind."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QApplication
+
+from vlab.gui.analysis_windows import AnalysisWindow
+from vlab.gui.axon_view import AxonWindow, live_threads
+
+pytestmark = pytest.mark.gui
+
+N = 4  # openings of each window; a leak keeps all N
+
+
+def _settle() -> None:
+    """Deliver pending deletions, then collect Python cycles."""
+    for _ in range(3):
+        QApplication.processEvents()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
+
+
+def _count(kind) -> int:
+    return sum(isinstance(w, kind) for w in QApplication.allWidgets())
+
+
+@pytest.fixture
+def main(qtbot):
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    w = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w._saved_count = len(w.recording)
+    w.close()
+
+
+def test_closed_axon_benches_are_freed(main):
+    before = _count(pg.GraphicsView)
+    refs = []
+    for _ in range(N):
+        main.open_axon_bench()
+        (bench,) = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, AxonWindow) and w.isVisible()
+        ]
+        assert bench.isVisible()
+        refs.append(weakref.ref(bench))
+        bench.close()
+        del bench
+        _settle()
+    assert [r() for r in refs] == [None] * N  # no Python object keeps a closed bench
+    assert _count(AxonWindow) == 0  # nor does Qt
+    assert _count(pg.GraphicsView) == before  # its plot views went with it
+    assert not live_threads()  # each bench's worker thread stopped
+    assert main.extra_windows() == []
+
+
+def test_reopening_the_analysis_workspace_reuses_one_window(main):
+    for _ in range(N):
+        main.open_analysis()
+        assert main.analysis is not None and main.analysis.isVisible()
+        main.analysis.close()
+        _settle()
+    assert _count(AnalysisWindow) == 1  # the one workspace, not one per opening
+    main.open_analysis()
+    assert main.extra_windows() == [main.analysis]
+
+
+def test_closed_about_boxes_are_freed(main, monkeypatch):
+    from vlab.gui.about import AboutDialog
+
+    monkeypatch.setattr(AboutDialog, "exec", lambda self: 0)  # closed at once
+    for _ in range(N):
+        main.about()
+    _settle()
+    assert _count(AboutDialog) == 0
