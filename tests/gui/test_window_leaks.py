@@ -45,7 +45,8 @@ def main(qtbot):
 
 
 def test_closed_axon_benches_are_freed(main):
-    before = _count(pg.GraphicsView)
+    _settle()  # earlier tests' windows go first
+    before = _count(pg.GraphicsView)  # the main window's own plots
     refs = []
     for _ in range(N):
         main.open_axon_bench()
@@ -59,18 +60,20 @@ def test_closed_axon_benches_are_freed(main):
         _settle()
     assert [r() for r in refs] == [None] * N  # no Python object keeps a closed bench
     assert _count(AxonWindow) == 0  # nor does Qt
-    assert _count(pg.GraphicsView) == before  # its plot views went with it
+    assert _count(pg.GraphicsView) == before  # nor its plot views
     assert not live_threads()  # each bench's worker thread stopped
     assert main.extra_windows() == []
 
 
 def test_reopening_the_analysis_workspace_reuses_one_window(main):
+    _settle()
+    before = _count(AnalysisWindow)
     for _ in range(N):
         main.open_analysis()
         assert main.analysis is not None and main.analysis.isVisible()
         main.analysis.close()
         _settle()
-    assert _count(AnalysisWindow) == 1  # the one workspace, not one per opening
+    assert _count(AnalysisWindow) == before + 1  # the one workspace, not one per opening
     main.open_analysis()
     assert main.extra_windows() == [main.analysis]
 
