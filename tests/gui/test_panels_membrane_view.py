@@ -6,42 +6,9 @@ import numpy as np
 import pytest
 
 from vlab.gui.panels.membrane_view import MembraneView
+from vlab.rig.simulator import BLOCK_VARIABLES, Block
 
 pytestmark = pytest.mark.gui
-
-try:
-    from vlab.rig.simulator import BLOCK_VARIABLES, Block
-except ImportError:  # the simulator is developed in parallel
-    from dataclasses import dataclass, field
-
-    BLOCK_VARIABLES = (
-        "Vm",
-        "Im",
-        "command",
-        "m",
-        "h",
-        "n",
-        "p",
-        "INa",
-        "IK",
-        "IL",
-        "ICl",
-        "IM",
-        "gNa",
-        "gK",
-        "gCl",
-        "gM",
-    )
-
-    @dataclass
-    class Block:  # type: ignore[no-redef]
-        t: np.ndarray
-        data: dict
-        reversal: dict
-        blocked: dict
-        mode: str
-        sweep: int | None = None
-        drugs: dict = field(default_factory=dict)
 
 
 def make_block(t0=0.0, n=100, dt=1e-5, vm=-0.065, e=None, **values):
