@@ -45,13 +45,9 @@ def main() -> None:
         print(f"| {T:g} | {v:.2f} |" if np.isfinite(v) else f"| {T:g} | blocked |")
 
     import pyqtgraph as pg
-    from pyqtgraph.exporters import ImageExporter
-    from PySide6.QtWidgets import QApplication
+    from figures import figure_window, save_png  # bench/ is the script\'s folder
 
-    app = QApplication.instance() or QApplication([])
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    win = pg.GraphicsLayoutWidget()
-    win.resize(1000, 420)
+    win = figure_window(1000, 420)
     p1 = win.addPlot(title="Velocity against diameter (18.5 °C)")
     dd = np.linspace(40, 1000, 200)
     p1.plot(dd, v_d[3] * np.sqrt(dd / 476), pen=pg.mkPen("#0072B2", width=2), name="√d law")
@@ -79,11 +75,7 @@ def main() -> None:
     p2.setLabel("bottom", "temperature (°C)")
     p2.setLabel("left", "conduction velocity (m/s)")
     p2.showGrid(x=True, y=True, alpha=0.3)
-    win.show()
-    app.processEvents()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    ImageExporter(win.scene()).export(str(OUT))
-    print(f"\nwrote {OUT}")
+    save_png(win, OUT)
 
 
 if __name__ == "__main__":

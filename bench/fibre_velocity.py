@@ -46,13 +46,9 @@ def main() -> None:
         print(f"| {d} | {vel:.1f} | {vel / d:.2f} | {HURSH * d:.0f} | {peak:+.1f} |")
 
     import pyqtgraph as pg
-    from pyqtgraph.exporters import ImageExporter
-    from PySide6.QtWidgets import QApplication
+    from figures import figure_window, save_png  # bench/ is the script\'s folder
 
-    app = QApplication.instance() or QApplication([])
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    win = pg.GraphicsLayoutWidget()
-    win.resize(640, 440)
+    win = figure_window(640, 440)
     p = win.addPlot(title="Myelinated fibre at 37 °C: velocity against fibre diameter")
     p.addLegend(offset=(10, 10))
     dd = np.linspace(0, 22, 50)
@@ -61,11 +57,7 @@ def main() -> None:
     p.setLabel("bottom", "fibre diameter (µm)")
     p.setLabel("left", "conduction velocity (m/s)")
     p.showGrid(x=True, y=True, alpha=0.3)
-    win.show()
-    app.processEvents()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    ImageExporter(win.scene()).export(str(OUT))
-    print(f"\nwrote {OUT}")
+    save_png(win, OUT)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vlab.sim import kernel as K
+from vlab.sim import kernel
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath
 from vlab.sim.engine import Membrane
@@ -45,7 +45,7 @@ DOSE = [
     ("TEA in, squid (0.4 mM)", "TEA", "squid", "inside", "K", 0.4, np.logspace(-2, 2, 9)),
     ("TEA out, cortex (5 mM)", "TEA", "mammalian", "outside", "K", 5.0, np.logspace(-1, 2, 9)),
 ]
-SLOT = {"Na": K.P_GNA, "K": K.P_GK}
+SLOT = {"Na": kernel.P_GNA, "K": kernel.P_GK}
 
 
 def measured_block(drug, prep, side, target, c):
@@ -61,7 +61,7 @@ def tonic_lidocaine(c):
     cell.set_drug("lidocaine", c)
     mem = Membrane(cell)
     mem.reset(v0=-0.080)
-    mem.state[:, K.S_B] = 0.0
+    mem.state[:, kernel.S_B] = 0.0
     return mem.advance("voltage-clamp", np.full(2001, -0.080), 10e-3, ("lido_bound",))[
         "lido_bound"
     ][0, -1]
@@ -134,13 +134,9 @@ def main() -> None:
     )
 
     import pyqtgraph as pg
-    from pyqtgraph.exporters import ImageExporter
-    from PySide6.QtWidgets import QApplication
+    from figures import figure_window, save_png  # bench/ is the script\'s folder
 
-    app = QApplication.instance() or QApplication([])
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    win = pg.GraphicsLayoutWidget()
-    win.resize(1400, 440)
+    win = figure_window(1400, 440)
     colours = ["#0072B2", "#56B4E9", "#009E73", "#E69F00", "#CC79A7"]
     p1 = win.addPlot(title="Dose-response: measured (symbols) vs c/(c+Kd) (lines)")
     p1.setLogMode(x=True, y=False)
@@ -193,11 +189,7 @@ def main() -> None:
     p3.setLabel("bottom", "time (s)")
     p3.setLabel("left", "fraction of Na+ channels bound")
     p3.showGrid(x=True, y=True, alpha=0.3)
-    win.show()
-    app.processEvents()
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    ImageExporter(win.scene()).export(str(OUT))
-    print(f"\nwrote {OUT}")
+    save_png(win, OUT)
 
 
 if __name__ == "__main__":
