@@ -70,3 +70,26 @@ def test_recording_question_and_report(panel, qtbot, tmp_path):
     pdf = tmp_path / "r.pdf"
     panel.export_report_to(pdf)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5000
+
+
+def test_free_text_question_is_a_multiline_box_saved_for_the_instructor(panel, qtbot, tmp_path):
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    panel.open_practical("passive_properties", "student-9")
+    panel.go_to(2)
+    box = panel.question_boxes["explain_same_c"]
+    assert isinstance(box.text_box, QPlainTextEdit) and box.field is None
+    assert box.button.text() == "Save answer"
+    assert "0 of 1 written answer" in panel.score_label.text()
+    box.text_box.setPlainText("The bilayer is the same.\nChannels differ.")
+    qtbot.mouseClick(box.button, Qt.LeftButton)
+    assert box.feedback.text().startswith("\u2714") and "instructor" in box.feedback.text()
+    assert panel.session.progress.answers["explain_same_c"].endswith("Channels differ.")
+    assert "1 of 1 written answer" in panel.score_label.text()
+    again = PracticalPanel(Rig(), data_root=tmp_path)
+    qtbot.addWidget(again)
+    again.open_practical("passive_properties", "student-9")
+    again.go_to(2)
+    restored = again.question_boxes["explain_same_c"]
+    assert restored.text_box.toPlainText().endswith("Channels differ.")
+    assert restored.feedback.text().startswith("\u2714")

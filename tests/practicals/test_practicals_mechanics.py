@@ -218,7 +218,7 @@ tolerance = "1 mV"
         ('mode = "CC"', 'mode = "XY"', "steps[0].preset.mode"),
         ('protocol = "single_pulse"', 'protocol = "vc_step_family"', "is a voltage clamp protocol"),
         ('preparation = "squid"', 'preparation = "frog"', "available: "),
-        ('kind = "numeric"', 'kind = "essay"', "allowed: numeric, choice, recording"),
+        ('kind = "numeric"', 'kind = "essay"', "allowed: numeric, choice, recording, text"),
         ('prompt = "p"', 'promt = "p"', "did you mean 'prompt'"),
         (
             "[steps.preset]",

@@ -112,6 +112,8 @@ def answers_text(name: str, student_id: str, klass) -> str:
                 out.append(f"  {q.id}: {format_answer(q, key[q.id])}  (accepted +/- {tol_text})")
             elif q.kind == "choice":
                 out.append(f"  {q.id}: {format_answer(q, key[q.id])}")
+            elif q.kind == "text":
+                out.append(f"  {q.id}: free text, to mark by instructor")
             else:
                 out.append(f"  {q.id}: record {'; '.join(q.require)}")
     return "\n".join(out)

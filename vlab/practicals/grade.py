@@ -35,14 +35,22 @@ from vlab.practicals.errors import PracticalError
 #: largest report read (the embedded sweeps make reports of a few MB at most)
 REPORT_MAX_BYTES = 64 * 2**20
 
-__all__ = ["GradedReport", "grade_folder", "grade_progress", "gradebook_csv", "read_report"]
+__all__ = [
+    "TO_MARK",
+    "GradedReport",
+    "grade_folder",
+    "grade_progress",
+    "gradebook_csv",
+    "read_report",
+]
 
 
 @dataclass
 class GradedReport:
     """The re-checked work of one student in one practical.
 
-    ``questions`` maps question id -> ``{"correct": bool, "attempts": int}``;
+    ``questions`` maps question id -> ``{"correct": bool, "attempts": int}``; for a
+    free-text question ``correct`` is None and ``text`` holds the student's answer;
     ``flags`` are one-line reasons for the instructor to look closer.
     """
 
@@ -56,6 +64,10 @@ class GradedReport:
     @property
     def score(self) -> int:
         return sum(1 for r in self.questions.values() if r["correct"])
+
+
+#: suffix of a gradebook column holding a free-text answer (never auto-graded)
+TO_MARK = " (to mark by instructor)"
 
 
 def read_report(path) -> dict:
@@ -218,6 +230,10 @@ def grade_progress(klass, d: dict, file: str = "") -> GradedReport:
         for q in step.questions:
             stored = bool(progress.results.get(q.id, {}).get("correct"))
             log = progress.attempts.get(q.id, [])
+            if q.kind == "text":  # the instructor marks it: collected, never re-checked
+                text = str(progress.answers.get(q.id, "")).strip()
+                out.questions[q.id] = {"correct": None, "attempts": len(log), "text": text}
+                continue
             if q.kind == "recording":
                 ok, flags, digest = _recheck_recording(session, i, q, progress.evidence.get(q.id))
                 if digest:
@@ -276,18 +292,28 @@ def grade_folder(klass, folder) -> list[GradedReport]:
     return out
 
 
+def _cell_text(text: str) -> str:
+    """A student's words as a spreadsheet cell: a leading = + - @ would make a formula
+    in the instructor's spreadsheet, so such text gets a leading apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def gradebook_csv(reports: list[GradedReport], klass=None) -> str:
     """One row per student: score per practical, 1/0 and attempts per question, flags.
 
     Students on the class roster without any report get an empty row (so nobody is
     missed). Columns: ``student_id``, then per practical ``<p> score``, ``<p> max`` and
-    per question ``<p>:<q>`` and ``<p>:<q> attempts``, then ``flags`` and ``files``.
+    per question ``<p>:<q>`` and ``<p>:<q> attempts``, then ``flags`` and ``files``. A
+    free-text question has one column ``<p>:<q> (to mark by instructor)`` holding the
+    student's words; it is in neither the score nor the max.
     """
     from vlab.practicals.loader import load_practical
     from vlab.practicals.unknowns import normalise_student_id
 
     practicals = sorted({r.practical for r in reports if r.practical})
-    qids = {p: [q.id for _, q in load_practical(p).questions()] for p in practicals}
+    questions = {p: [q for _, q in load_practical(p).questions()] for p in practicals}
+    qids = {p: [q.id for q in qs if q.auto_graded] for p, qs in questions.items()}
+    texts = {p: [q.id for q in qs if not q.auto_graded] for p, qs in questions.items()}
     rows: dict[str, dict] = {}
     order: list[str] = []
     for sid in getattr(klass, "roster", ()) or ():
@@ -311,11 +337,14 @@ def gradebook_csv(reports: list[GradedReport], klass=None) -> str:
             res = r.questions.get(q, {"correct": False, "attempts": 0})
             row[f"{r.practical}:{q}"] = int(res["correct"])
             row[f"{r.practical}:{q} attempts"] = res["attempts"]
+        for q in texts[r.practical]:
+            row[f"{r.practical}:{q}{TO_MARK}"] = _cell_text(r.questions.get(q, {}).get("text", ""))
     header = ["student_id"]
     for p in practicals:
         header += [f"{p} score", f"{p} max"]
         for q in qids[p]:
             header += [f"{p}:{q}", f"{p}:{q} attempts"]
+        header += [f"{p}:{q}{TO_MARK}" for q in texts[p]]
     header += ["flags", "files"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")

@@ -430,6 +430,14 @@ def _question(ctx: _Ctx, d, where: str, names: set[str]) -> Question:
         if answer and REGISTRY[fname].returns != "choice" and fname != "unknown":
             raise ctx.fail(f"{where}answer", f"{fname!r} returns a number, not a choice key")
         kw["correct"] = correct
+    elif kind == "text":
+        for k in ("answer", "unit", "tolerance", "choices", "correct", "require", "attempts"):
+            if k in d:
+                raise ctx.fail(
+                    f"{where}{k}",
+                    "a free-text question is marked by the instructor: it takes only "
+                    "'prompt' and optionally 'hint' and 'explanation'",
+                )
     else:
         req = d.get("require")
         if not isinstance(req, list) or not req or not all(isinstance(r, str) for r in req):

@@ -22,6 +22,7 @@ __all__ = [
     "QUESTION_KINDS",
     "LOCKABLE_CONTROLS",
     "HIDEABLE_READOUTS",
+    "TEXT_MAX_CHARS",
     "Unknown",
     "Preset",
     "Question",
@@ -29,8 +30,11 @@ __all__ = [
     "Practical",
 ]
 
-#: the question kinds a practical may use
-QUESTION_KINDS = ("numeric", "choice", "recording")
+#: the question kinds a practical may use; ``text`` ("explain why...") is collected for
+#: the instructor to mark and never graded automatically
+QUESTION_KINDS = ("numeric", "choice", "recording", "text")
+#: longest free-text answer accepted, characters
+TEXT_MAX_CHARS = 5000
 #: amplifier modes a preset may ask for (``vlab.rig.ClampMode`` values)
 #: names a preset may list under ``locked`` (the GUI disables these controls)
 LOCKABLE_CONTROLS = (
@@ -130,7 +134,8 @@ class Question:
     id
         Identifier, unique within the practical.
     kind
-        ``"numeric"``, ``"choice"`` or ``"recording"``.
+        ``"numeric"``, ``"choice"``, ``"recording"`` or ``"text"`` (a free-text answer
+        the instructor marks; see :attr:`auto_graded`).
     prompt
         Markdown shown to the student.
     answer
@@ -171,6 +176,11 @@ class Question:
     hint: str = ""
     explanation: str = ""
     attempts: int = 0
+
+    @property
+    def auto_graded(self) -> bool:
+        """False for free-text questions, which only the instructor marks."""
+        return self.kind != "text"
 
     def choice_label(self, key: str) -> str:
         """Label of choice ``key`` (the key itself if unknown)."""

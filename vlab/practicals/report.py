@@ -32,6 +32,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:2px solid
 .q{border:1px solid #d7dde6;border-radius:6px;padding:.6em .9em;margin:.8em 0;background:#fbfcfe}
 .q .prompt p{margin:.2em 0}.q .ans{margin:.3em 0}.q .fb{font-size:.93em;color:#333c4d}
 .badge{display:inline-block;border-radius:10px;padding:0 .6em;font-size:.85em;font-weight:600}
+.mark{background:#fff4d6;color:#8a5a00}blockquote.free{margin:.4em 0;padding:.4em .8em;border-left:3px solid #d9b44a;background:#fffdf5;white-space:normal}
 .ok{background:#dcf5e3;color:#1a7f37}.no{background:#fde4e1;color:#b42318}.todo{background:#eceff4;color:#566074}
 table.prov{border-collapse:collapse;font-size:.85em;margin:.4em 0}table.prov td{border:1px solid #d7dde6;padding:.15em .5em}
 figure{margin:.5em 0}figcaption{font-size:.85em;color:#566074}
@@ -297,6 +298,27 @@ def _attempt_log(session, qid: str) -> str:
     return f'<div class="meta">Attempts ({len(log)}{of}): ' + "; ".join(items) + "</div>"
 
 
+def _text_block(session, q) -> str:
+    """A free-text question: the prompt, the student's words (line breaks kept) and a
+    badge saying the instructor marks it."""
+    e = html.escape
+    text = str(session.progress.answers.get(q.id, "")).strip()
+    n = len(session.progress.attempts.get(q.id) or [])
+    badge = (
+        '<span class="badge mark">to mark by instructor</span>'
+        if text
+        else '<span class="badge todo">not answered</span>'
+    )
+    saved = f' <span class="meta">({n} version(s) saved; the last counts)</span>' if n else ""
+    words = (
+        f'<blockquote class="free">{e(text).replace(chr(10), "<br>")}</blockquote>' if text else ""
+    )
+    return (
+        f'<div class="q"><div class="prompt">{_md(session.render(q.prompt))}</div>'
+        f'<div class="ans">Written answer: {badge}{saved}</div>{words}</div>'
+    )
+
+
 def render_report(progress: Progress, practical=None, sweeps=None, session=None) -> str:
     """The report as an HTML string (see :func:`export_report`).
 
@@ -321,6 +343,13 @@ def render_report(progress: Progress, practical=None, sweeps=None, session=None)
         if session.passed
         else f'<span class="fail">{total - got} question(s) still open</span>'
     )
+    n_text = len(session.to_mark)
+    if n_text:
+        written = sum(session.is_answered(qid) for qid in session.to_mark)
+        status += (
+            f" · {written} of {n_text} written answer(s) to mark by the instructor"
+            " (not in the score)"
+        )
     e = html.escape
     body = [
         f"<h1>{e(practical.title)}</h1>",
@@ -337,6 +366,9 @@ def render_report(progress: Progress, practical=None, sweeps=None, session=None)
             body.append("<p class='meta'>(no questions in this step)</p>")
         for q in step.questions:
             res = progress.results.get(q.id)
+            if q.kind == "text":
+                body.append(_text_block(session, q))
+                continue
             if res is None:
                 badge = '<span class="badge todo">not answered</span>'
             elif res.get("correct"):

@@ -100,7 +100,7 @@ def parse_number(text: str, unit: str) -> float:
 
 
 def _key_for(practical: Practical, step: Step, q: Question, unknowns: dict, ctx: AnswerContext):
-    if q.kind == "recording":
+    if q.kind in ("recording", "text"):
         return None
     if q.kind == "choice" and q.correct:
         return q.correct
@@ -384,7 +384,7 @@ class PracticalSession:
         if not self.graded:
             return None
         _, q = self.practical.question(qid)
-        if q.kind == "recording":
+        if q.kind in ("recording", "text"):
             return None
         if q.attempts:
             return q.attempts
@@ -410,21 +410,37 @@ class PracticalSession:
             return self.progress.step >= index or any(
                 self.is_correct(q.id) for s in self.practical.steps[index:] for q in s.questions
             )
-        return all(self.is_correct(q.id) for q in step.questions)
+        return all(self.is_done(q.id) for q in step.questions)
 
     def is_correct(self, qid: str) -> bool:
         return bool(self.progress.results.get(qid, {}).get("correct"))
 
+    def is_answered(self, qid: str) -> bool:
+        """True if the question has a non-empty answer (typed, chosen or written)."""
+        return bool(str(self.progress.answers.get(qid, "")).strip())
+
+    def is_done(self, qid: str) -> bool:
+        """Correct, or for a free-text question: written (the instructor marks it)."""
+        _, q = self.practical.question(qid)
+        return self.is_answered(qid) if q.kind == "text" else self.is_correct(qid)
+
     @property
     def score(self) -> tuple[int, int]:
-        qs = self.practical.questions()
-        return sum(self.is_correct(q.id) for _, q in qs), len(qs)
+        """(correct, total) over the automatically graded questions (free-text answers
+        are marked by the instructor and count in neither)."""
+        qs = [q for _, q in self.practical.questions() if q.auto_graded]
+        return sum(self.is_correct(q.id) for q in qs), len(qs)
+
+    @property
+    def to_mark(self) -> list[str]:
+        """Ids of the free-text questions, which the instructor marks."""
+        return [q.id for _, q in self.practical.questions() if not q.auto_graded]
 
     @property
     def passed(self) -> bool:
-        """Every question of the practical answered correctly."""
+        """Every graded question answered correctly and every free-text question written."""
         got, total = self.score
-        return got == total
+        return got == total and all(self.is_answered(qid) for qid in self.to_mark)
 
     # ------------------------------------------------------------------ key
     def key(self, qid: str):
@@ -466,6 +482,8 @@ class PracticalSession:
             raise PracticalError(
                 f"question {qid!r} is answered by recording a sweep, not by typing"
             )
+        if q.kind == "text":
+            return self._save_text(q, answer)
         if self.graded:
             if self.is_correct(qid):
                 return Feedback(True, "Already answered correctly (graded answers are final).")
@@ -492,6 +510,35 @@ class PracticalSession:
             self.progress.answers[qid] = str(answer)
         self._record(qid, fb)
         return fb
+
+    def _save_text(self, q: Question, text: str) -> Feedback:
+        """Keep a free-text answer for the instructor (never graded here). Each saved
+        version is logged; the last one counts, in every mode."""
+        from vlab.practicals.model import TEXT_MAX_CHARS
+
+        text = str(text).replace("\r\n", "\n").strip()
+        if not text:
+            return Feedback(False, "Write your answer first.")
+        if len(text) > TEXT_MAX_CHARS:
+            return Feedback(
+                False,
+                f"Your answer has {len(text)} characters; shorten it to {TEXT_MAX_CHARS} at most.",
+            )
+        self.progress.attempts.setdefault(q.id, []).append({"value": text, "time": _now()})
+        self.progress.answers[q.id] = text
+        prev = self.progress.results.get(q.id, {})
+        msg = "Saved for your instructor to mark (you may revise it; the last version counts)."
+        if q.explanation:
+            msg += f" {q.explanation}"
+        self.progress.results[q.id] = {
+            "correct": False,
+            "to_mark": True,
+            "feedback": msg,
+            "attempts": int(prev.get("attempts", 0)) + 1,
+            "time": _now(),
+        }
+        self._save()
+        return Feedback(True, msg)
 
     def _grade_numeric(self, q: Question, text: str) -> Feedback | None:
         try:

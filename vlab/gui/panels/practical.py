@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -132,6 +133,7 @@ class QuestionBox(QFrame):
         row = QHBoxLayout()
         self.field: QLineEdit | None = None
         self.group: QButtonGroup | None = None
+        self.text_box: QPlainTextEdit | None = None
         if q.kind == "numeric":
             self.field = QLineEdit()
             self.field.setPlaceholderText("your answer")
@@ -151,6 +153,17 @@ class QuestionBox(QFrame):
                 box.addWidget(rb)
             row.addLayout(box, 1)
             self.button = QPushButton("Check")
+        elif q.kind == "text":
+            self.text_box = QPlainTextEdit()
+            self.text_box.setPlaceholderText(
+                "Write your answer in your own words; your instructor marks it."
+            )
+            self.text_box.setAccessibleName(f"written answer to {q.id}")
+            self.text_box.setTabChangesFocus(True)
+            self.text_box.setMinimumHeight(80)
+            self.text_box.setMaximumHeight(140)
+            row.addWidget(self.text_box, 1)
+            self.button = QPushButton("Save answer")
         else:
             reqs = QLabel(
                 "One recorded sweep must show: "
@@ -177,19 +190,21 @@ class QuestionBox(QFrame):
         if prev is not None:
             if self.field is not None:
                 self.field.setText(prev)
+            elif self.text_box is not None:
+                self.text_box.setPlainText(prev)
             elif self.group is not None:
                 for b in self.group.buttons():
                     b.setChecked(b.property("choice_key") == prev)
         res = s.progress.results.get(q.id)
         if res:
-            self.show_feedback(bool(res.get("correct")), res.get("feedback", ""))
+            self.show_feedback(s.is_done(q.id), res.get("feedback", ""))
         self._update_enabled()
 
     def _update_enabled(self) -> None:
         """Graded mode: no input once the answer is right or the attempts are used up."""
         s = self.panel.session
         q = self.question
-        if q.kind == "recording" or not s.graded:
+        if q.kind in ("recording", "text") or not s.graded:
             return
         left = s.attempts_left(q.id)
         done = s.is_correct(q.id) or left == 0
@@ -202,6 +217,8 @@ class QuestionBox(QFrame):
     def answer_text(self) -> str:
         if self.field is not None:
             return self.field.text()
+        if self.text_box is not None:
+            return self.text_box.toPlainText()
         if self.group is not None:
             b = self.group.checkedButton()
             return "" if b is None else str(b.property("choice_key"))
@@ -567,8 +584,13 @@ class PracticalPanel(QWidget):
             item.setData(Qt.UserRole, done)
         got, total = s.score
         done_text = " \u2014 complete!" if s.passed else ""
+        written = ""
+        if s.to_mark:
+            n = sum(s.is_answered(qid) for qid in s.to_mark)
+            written = f" \u00b7 {n} of {len(s.to_mark)} written answer(s) for your instructor"
         self.score_label.setText(
-            f"Student {s.student_id} \u00b7 {got} of {total} answered correctly{done_text}"
+            f"Student {s.student_id} \u00b7 {got} of {total} answered correctly"
+            f"{written}{done_text}"
         )
 
     def _export_clicked(self) -> None:
