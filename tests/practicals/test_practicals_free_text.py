@@ -90,7 +90,9 @@ def test_report_shows_the_words_escaped_and_to_mark():
 def book(tmp_path_factory):
     """Three students of a class hand in passive_properties reports with written answers."""
     folder = tmp_path_factory.mktemp("reports")
-    klass = create_class("phys2", ["s1", "s2", "s3", "s4"], secret=b"free-text-secret-0123456789abcde")
+    klass = create_class(
+        "phys2", ["s1", "s2", "s3", "s4"], secret=b"free-text-secret-0123456789abcde"
+    )
     practical = load_practical("passive_properties")
     words = {
         "s1": "The bilayer is equally thick everywhere.",

@@ -589,8 +589,7 @@ class PracticalPanel(QWidget):
             n = sum(s.is_answered(qid) for qid in s.to_mark)
             written = f" \u00b7 {n} of {len(s.to_mark)} written answer(s) for your instructor"
         self.score_label.setText(
-            f"Student {s.student_id} \u00b7 {got} of {total} answered correctly"
-            f"{written}{done_text}"
+            f"Student {s.student_id} \u00b7 {got} of {total} answered correctly{written}{done_text}"
         )
 
     def _export_clicked(self) -> None:
