@@ -150,7 +150,7 @@ def test_convert_between_formats(runs, tmp_path, capsys):
     [
         (["convert", "missing.abf", "x.csv"], "no such file"),
         (["convert", "{src}", "x.doc"], "extension must be one of"),
-        (["convert", "{bad}", "x.csv"], "is not a readable ABF file"),
+        (["convert", "{bad}", "x.csv"], "is not an ABF file"),
         (["convert", "{txt}", "x.csv"], "cannot read"),
     ],
 )

@@ -38,13 +38,9 @@ def _counts(values: np.ndarray, quantum: float) -> np.ndarray:
 
 
 def _quantum(abf: pyabf.ABF, channel: int) -> float:
-    """The ADC step of ``channel`` (display units), as the smallest difference seen."""
-    diffs = []
-    for k in abf.sweepList:
-        abf.setSweep(k, channel=channel)
-        d = np.diff(np.unique(abf.sweepY.astype(np.float64)))
-        diffs.append(d[d > 0].min())
-    return float(min(diffs))
+    """The ADC step of ``channel`` (display units per count), from the file's scaling."""
+    assert abf._dataOffset[channel] == 0.0
+    return float(abf._dataGain[channel])
 
 
 def _gz(data: np.ndarray) -> H5DataIO:
