@@ -19,7 +19,16 @@ from vlab.clamp import ClampMode
 from vlab.sim import kernel
 from vlab.sim.cell import Cell
 
-__all__ = ["Membrane", "RunResult", "SimulationError", "run_protocol", "RECORDABLE", "SI_UNITS"]
+__all__ = [
+    "Membrane",
+    "RunResult",
+    "SimulationError",
+    "TooStiffError",
+    "accuracy_step",
+    "run_protocol",
+    "RECORDABLE",
+    "SI_UNITS",
+]
 
 #: variables a run can record, with their SI unit
 SI_UNITS = {
@@ -45,6 +54,17 @@ SI_UNITS = {
 }
 RECORDABLE = tuple(SI_UNITS)
 DEFAULT_DT_MAX = 25e-6  # s: the largest integration step the engine takes
+#: Step-size control in current clamp (docs/validation.md, "Stiff settings"). Before each
+#: call the step is cut below ``ACCURACY_K / (r_gate * min(r_membrane, R_MEMBRANE_CAP))``
+#: ms, where ``kernel.fastest_rates`` gives the fastest gate rate at the temperature and the
+#: full-conductance charging rate g_max/C (1/ms). The constants are calibrated by
+#: ``bench/stiffness_sweep.py``: with them every sample lies within 1 mV of the converged
+#: trace, allowing 0.5 us of timing error, with a factor 2.7 to spare at the worst setting
+#: measured; the default preparations keep the 25 us step.
+ACCURACY_K = 120.0  # 1/ms
+R_MEMBRANE_CAP = 5000.0  # 1/ms
+#: settings that need a finer step than this are refused (1000x the default step's work)
+DT_FLOOR = 25e-9  # s
 #: membrane potentials (V) a living cell can plausibly reach; beyond them a run is kept but
 #: annotated (the kernel stops only at +/- kernel.V_LIMIT)
 PLAUSIBLE_V = (-0.150, 0.100)
@@ -69,6 +89,36 @@ def plausibility_note(vm: np.ndarray) -> str | None:
 
 class SimulationError(RuntimeError):
     """The integration failed (diverged); the message says where and what to change."""
+
+
+class TooStiffError(SimulationError, ValueError):
+    """Settings refused before a run because no affordable step follows them accurately."""
+
+
+def accuracy_step(P: np.ndarray) -> float:
+    """The largest current-clamp step (s) that keeps a membrane with kernel parameters ``P``
+    within the stated tolerance (see :data:`ACCURACY_K`); ``inf`` for a membrane with no
+    conductance."""
+    r_gate, r_mem = kernel.fastest_rates(P)
+    rate = r_gate * min(r_mem, R_MEMBRANE_CAP)
+    return ACCURACY_K / rate * 1e-3 if rate > 0 else math.inf
+
+
+def check_accuracy_step(cell: Cell, P: np.ndarray) -> float:
+    """:func:`accuracy_step`, or :class:`TooStiffError` naming the settings when it is
+    below :data:`DT_FLOOR`."""
+    dt = accuracy_step(P)
+    if dt >= DT_FLOOR:
+        return dt
+    r_gate, r_mem = kernel.fastest_rates(P)
+    v = cell.values
+    raise TooStiffError(
+        f"these settings are too fast to simulate accurately: at {v['temperature']:g} degC "
+        f"(Q10 {v['q10']:g}) the fastest gate relaxes in {1e6 / r_gate:.3g} ns and with "
+        f"Cm {v['Cm'] * 100:g} uF/cm2 the membrane charges in {1e6 / r_mem:.3g} ns at full "
+        f"conductance, which would need steps of {dt * 1e9:.2g} ns (the limit is "
+        f"{DT_FLOOR * 1e9:g} ns). Lower the temperature or the conductances, or raise Cm."
+    )
 
 
 @dataclass
@@ -105,9 +155,9 @@ class Membrane:
     """
 
     def __init__(self, cell: Cell, n_sweeps: int = 1, dt_max: float = DEFAULT_DT_MAX) -> None:
-        if not (1e-7 <= dt_max <= 1e-4):
+        if not (1e-8 <= dt_max <= 1e-4):
             raise SimulationError(
-                f"integration step {dt_max * 1e6:g} us refused: allowed 0.1 to 100 us "
+                f"integration step {dt_max * 1e6:g} us refused: allowed 0.01 to 100 us "
                 "(larger steps cannot follow a spike accurately)"
             )
         if n_sweeps < 1:
@@ -153,12 +203,20 @@ class Membrane:
         }
 
     # ------------------------------------------------------------------ stepping
-    def steps_per_sample(self, sample_interval: float) -> int:
+    def steps_per_sample(self, sample_interval: float, mode: ClampMode | str = ClampMode.CC) -> int:
+        """Integration steps per sample: the step is at most ``dt_max`` and, in current
+        clamp, at most the cell's :func:`accuracy_step` (voltage clamp is exact at any
+        step). Raises :class:`TooStiffError` for settings no affordable step follows."""
+        vc = ClampMode.parse(mode) is ClampMode.VC
+        return self._substeps(sample_interval, vc, self.cell.kernel_params())
+
+    def _substeps(self, sample_interval: float, vc: bool, P: np.ndarray) -> int:
         if not (1e-7 <= sample_interval <= 1e-2) or not math.isfinite(sample_interval):
             raise SimulationError(
                 f"sample interval {sample_interval * 1e6:g} us refused (allowed 0.1 us to 10 ms)"
             )
-        return max(1, math.ceil(sample_interval / self.dt_max - 1e-9))
+        dt = self.dt_max if vc else min(self.dt_max, check_accuracy_step(self.cell, P))
+        return max(1, math.ceil(sample_interval / dt - 1e-9))
 
     def advance(
         self,
@@ -209,9 +267,9 @@ class Membrane:
             kcmd = cmd / (area_cm2 * 1e-6)  # A -> uA/cm2
             if mode is ClampMode.I0:
                 kcmd = np.zeros_like(kcmd)
-        sub = self.steps_per_sample(sample_interval)
-        dt_ms = sample_interval * 1e3 / sub
         P = self.cell.kernel_params()
+        sub = self._substeps(sample_interval, kmode == kernel.MODE_VC, P)
+        dt_ms = sample_interval * 1e3 / sub
         n_out = cmd.shape[1] - 1
         full = variables is None or any(v not in ("Vm", "Im") for v in variables)
         out = kernel.new_output(self.n_sweeps, n_out)
@@ -297,7 +355,7 @@ def run_protocol(
         data=data,
         command=cmd,
         mode=protocol.mode,
-        dt=dt / mem.steps_per_sample(dt),
+        dt=dt / mem.steps_per_sample(dt, protocol.mode),
         cell_info=cell.describe(),
         notes=notes,
     )

@@ -273,6 +273,30 @@ def advance(mode, cmd, dt, substeps, P, S, out, full):
     return OK, -1, -1
 
 
+#: membrane potentials (mV) over which :func:`fastest_rates` looks for the fastest gate:
+#: from RATE_SCAN_LO to RATE_SCAN_HI in RATE_SCAN_N points (1 mV apart)
+RATE_SCAN_LO, RATE_SCAN_HI, RATE_SCAN_N = -100.0, 60.0, 161
+
+
+@njit
+def fastest_rates(P):
+    """How fast this membrane can move, for choosing the integration step (1/ms).
+
+    Returns ``(r_gate, r_membrane)``: the fastest relaxation rate ``phi * (alpha + beta)``
+    of the Na+/K+ gates (m, h, n) between -100 and +60 mV at the present temperature, and
+    the membrane's charging rate with every conductance fully open, ``g_max_total / C``.
+    """
+    lo, hi, n = RATE_SCAN_LO, RATE_SCAN_HI, RATE_SCAN_N
+    kind = int(P[P_KIND])
+    r_gate = 0.0
+    for i in range(n):
+        v = lo + (hi - lo) * i / (n - 1)
+        am, bm, ah, bh, an, bn = rates(kind, v, P[P_VT])
+        r_gate = max(r_gate, am + bm, ah + bh, an + bn)
+    g = P[P_GNA] + P[P_GK] + P[P_GM] + P[P_GLK] + P[P_GLNA] + P[P_GLX] + P[P_GCL] + P[P_GH]
+    return P[P_PHI] * r_gate, g / P[P_C]
+
+
 def new_output(n_sweeps: int, n_out: int) -> np.ndarray:
     """An output buffer for :func:`advance`."""
     return np.empty((n_sweeps, N_REC, n_out), dtype=np.float64)
