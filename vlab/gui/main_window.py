@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.analysis.runs import group_runs
 from vlab.gui.about import AboutDialog
 from vlab.gui.analysis_windows import AnalysisWindow
 from vlab.gui.dialogs.export import (
@@ -1190,9 +1191,19 @@ class MainWindow(QMainWindow):
         if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
             self.set_speed(float(gui["speed"]))
         self.host.reset_cell.emit()
-        self.scope.clear()
+        self._show_last_run()
         self.show_message(self.tr("Experiment opened: {} sweeps").format(len(self.recording)))
         return True
+
+    def _show_last_run(self) -> None:
+        """Put the newest run of the recording on the scope, as if just recorded."""
+        self.scope.clear()
+        runs = group_runs(list(self.recording.sweeps))
+        if not runs:
+            return
+        if self.stimulator.acquisition_combo.currentIndex() != 1:
+            self.stimulator.acquisition_combo.setCurrentIndex(1)  # episodic, as after a run
+        self.scope.show_sweeps(runs[-1].sweeps)
 
     # ------------------------------------------------------------------ synchronous runs
     def run_protocol_now(self, protocol=None) -> list:

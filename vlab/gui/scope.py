@@ -396,6 +396,38 @@ class Scope(QWidget):
             self._clear_sweeps()
         self.set_cursors(0.2 * duration, 0.8 * duration)
 
+    def show_sweeps(self, sweeps) -> None:
+        """Show recorded sweeps (:class:`vlab.recording.Sweep`, SI) as if just recorded.
+
+        Used after reopening an experiment: the newest run's sweeps are overlaid in
+        episodic display, a channel a sweep lacks drawn empty.
+        """
+        self._clear_sweeps()
+        shown = [s for s in sweeps if "Vm" in s.channels or "Im" in s.channels]
+        if not shown:
+            return
+        self.set_display("episodic")
+        modes = {str(s.provenance.get("mode", "")) for s in shown}
+        self._mode = "VC" if modes == {"VC"} else "CC"
+        duration = 0.0
+        for s in shown:
+            t = s.time()
+            blank = np.full(t.size, np.nan)
+            self._new_sweep(s.index)
+            sw = self.sweeps[-1]
+            sw.t.append(t)
+            sw.vm.append(np.asarray(s.channels.get("Vm", blank), dtype=np.float64))
+            sw.im.append(np.asarray(s.channels.get("Im", blank), dtype=np.float64))
+            sw.done = True
+            duration = max(duration, float(t[-1]) if t.size else 0.0)
+        self._episode_duration = duration
+        self.vm_plot.setXRange(0, duration, padding=0.01)
+        self.sweep_label.setText(self.tr("{} sweeps reopened").format(len(shown)))
+        self.set_cursors(0.2 * duration, 0.8 * duration)
+        self._autoscale_pending = True
+        self._dirty = True
+        self._measure_due = 0.0
+
     def set_display(self, display: str) -> None:
         if display == self.display:
             return
