@@ -21,5 +21,6 @@ shot single_pulse.png --protocol single_pulse
 shot main_window_1024x768.png --protocol vc_step_family --size 1024x700
 shot main_window_1366x768.png --protocol vc_step_family --size 1366x700
 shot vc_family_ttx.png --protocol vc_step_family --drug TTX=30nM
+"$PY" scripts/import_screenshot.py "$OUT/import_iv.png"  # a real cell's I-V over the model's
 "$PY" -m vlab.gui.axon_view --screenshot "$OUT/axon_view.png"
 echo "wrote $OUT/axon_view.png"

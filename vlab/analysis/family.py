@@ -62,6 +62,7 @@ __all__ = [
     "stimulus_window",
     "sweep_mode",
     "sweep_time",
+    "varying_window",
 ]
 
 #: s skipped after a voltage step before the peak search (the capacitive transient)
@@ -140,6 +141,29 @@ def step_window(sweeps: Sequence) -> tuple[float, float]:
     t = sweep_time(sweeps[0])
     win = stimulus_window(t, _stack(sweeps, "command"))
     return win if win is not None else (float(t[0]), float(t[-1]))
+
+
+def varying_window(sweeps: Sequence) -> tuple[float, float]:
+    """The first stretch of :func:`step_window` where the sweeps' commands differ, s.
+
+    A real protocol often has several epochs after the family's step (a second family, a
+    test pulse); its I–V or f–I is measured on the first epoch that changes from sweep to
+    sweep. For a family with one stepped epoch this is :func:`step_window`.
+    """
+    win = step_window(sweeps)
+    if len(sweeps) < 2:
+        return win
+    t = sweep_time(sweeps[0])
+    cmd = _stack(sweeps, "command")
+    scale = float(np.max(np.abs(cmd)))
+    thr = 1e-6 * scale + (1e-7 if 1e-6 < scale < 10.0 else 1e-15)  # as stimulus_window
+    idx = np.nonzero((np.ptp(cmd, axis=0) > thr) & (t >= win[0]) & (t < win[1]))[0]
+    if idx.size == 0:
+        return win
+    gaps = np.nonzero(np.diff(idx) > 1)[0]
+    end = idx[gaps[0]] if gaps.size else idx[-1]
+    dt = float(t[1] - t[0]) if t.size > 1 else 0.0
+    return float(t[idx[0]]), float(t[end]) + dt
 
 
 def step_levels(sweeps: Sequence, window: tuple[float, float]) -> np.ndarray:

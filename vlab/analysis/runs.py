@@ -55,12 +55,15 @@ def _drugs(prov: Mapping) -> list[str]:
 
 
 def condition_of(sweep, defaults: Mapping[str, float] | None = None) -> str:
-    """A short description of what differed: ``"TTX 300 nM, K_out 100 mM"`` or ``"control"``.
+    """A short description of what differed: ``"TTX 300 nM, K_out 100 mM"`` or ``"control"``
+    (``"imported: cell.abf"`` for a real recording opened in the analysis window).
 
     ``defaults`` are the preparation's own concentrations (mM, keys like ``"K_out"``);
     without them only drugs are named.
     """
     prov = sweep.provenance
+    if prov.get("imported"):  # a real recording: what differed is not known, its file is
+        return f"imported: {prov.get('source_file') or getattr(sweep, 'label', '')}"
     parts = _drugs(prov)
     conc = prov.get("concentrations") or {}
     if defaults:

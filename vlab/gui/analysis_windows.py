@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -48,6 +51,7 @@ from vlab.analysis.family import (
     provenance_reversal,
     step_levels,
     step_window,
+    varying_window,
 )
 from vlab.analysis.family import sweep_time as _time
 from vlab.analysis.runs import group_runs
@@ -113,6 +117,32 @@ def _keep(sweeps: Iterable) -> None:
     for s in sweeps:
         if hasattr(s, "kept"):
             s.kept = True
+
+
+def _is_imported(sweep) -> bool:
+    """True for a sweep of a real recording opened in the analysis window."""
+    return bool(sweep.provenance.get("imported"))
+
+
+def _sources(sweeps: list, predicate) -> list[tuple[str, list]]:
+    """The families to analyse: the model's (recorded; named "") first, then one per
+    imported file (named by the file), each as :func:`family` picks it."""
+    out: list[tuple[str, list]] = []
+    model = family([s for s in sweeps if not _is_imported(s)], predicate)
+    if model:
+        out.append(("", model))
+    files = dict.fromkeys(str(s.provenance.get("source_file", "")) for s in sweeps)
+    for name in files:
+        mine = [s for s in sweeps if _is_imported(s) and s.provenance.get("source_file") == name]
+        fam = family(mine, predicate)
+        if fam:
+            out.append((name, fam))
+    return out
+
+
+def _named(source: str, what: str) -> str:
+    """Legend text: ``what`` for the model, ``"<file> <what>"`` for an imported recording."""
+    return f"{source} {what}" if source else what
 
 
 def _sweep_key(sweep) -> list:
@@ -217,6 +247,11 @@ class AnalysisWindow(QMainWindow):
         self.setObjectName("AnalysisWindow")
         self.setWindowTitle(self.tr("vlab \u2014 analysis"))
         self.sweeps: list = []
+        self.recorded: list = []  # the rig's recording (set_sweeps)
+        self.imported: list = []  # sweeps of real recordings opened here (import_recording)
+        self.iv_overlays: dict[str, IVResult] = {}  # imported file -> its I–V
+        self.fi_overlays: dict[str, FamilyFI] = {}  # imported file -> its f–I
+        self.last_error = ""
         self.runs: list = []
         self._leaves: list = []
         self.control: list = []
@@ -269,7 +304,15 @@ class AnalysisWindow(QMainWindow):
         )
         self.drug_button.clicked.connect(lambda: self.set_drug())
         self.clear_cmp_button.clicked.connect(self.clear_comparison)
-        for b in (self.pin_button, self.drug_button, self.clear_cmp_button):
+        self.import_button = QPushButton(self.tr("Import recording\u2026"), side)
+        self.import_button.setToolTip(
+            self.tr(
+                "Open a real cell's recording (ABF, ATF or NWB) to analyse it and overlay its "
+                "I\u2013V or f\u2013I on the model's."
+            )
+        )
+        self.import_button.clicked.connect(lambda: self.import_recording())
+        for b in (self.pin_button, self.drug_button, self.clear_cmp_button, self.import_button):
             sl.addWidget(b)
         self.compare_label = QLabel(side)
         self.compare_label.setWordWrap(True)
@@ -323,6 +366,15 @@ class AnalysisWindow(QMainWindow):
         row.addWidget(QLabel(self.tr("Peak:")))
         row.addWidget(self.iv_kind)
         row.addWidget(self.iv_show_steady)
+        self.iv_normalise = QCheckBox(self.tr("normalise"), self)
+        self.iv_normalise.setToolTip(
+            self.tr(
+                "Divide each I\u2013V by its largest current, so that a real cell's I\u2013V "
+                "(pA to nA) and the model's can be compared in shape."
+            )
+        )
+        self.iv_normalise.toggled.connect(lambda _b: self.recompute())
+        row.addWidget(self.iv_normalise)
         row.addStretch(1)
         lay.addLayout(row)
         self.iv_plot = _plot(
@@ -436,21 +488,28 @@ class AnalysisWindow(QMainWindow):
 
     # ------------------------------------------------------------------ sweeps
     def set_sweeps(self, sweeps: Iterable, defaults: dict | None = None) -> None:
-        """Offer ``sweeps`` (the recording), grouped by condition and run.
+        """Offer ``sweeps`` (the recording) and the imported recordings, grouped by
+        condition and run.
 
-        The newest run of each clamp mode is ticked (mixing runs makes a zig-zag I–V);
-        with *Follow the newest run* off, the ticks already made are kept.
-        ``defaults`` maps preparation -> its own concentrations (mM), to name solutions.
+        The newest recorded run of each clamp mode is ticked (mixing runs makes a zig-zag
+        I–V); with *Follow the newest run* off, the ticks already made are kept. Imported
+        recordings keep their ticks. ``defaults`` maps preparation -> its own
+        concentrations (mM), to name solutions.
         """
         old_ticked = {id(s) for s in self.ticked_sweeps()} if self.sweeps else set()
         fresh = not self.sweeps
-        self.sweeps = list(sweeps)
-        self.runs = group_runs(self.sweeps, defaults)
+        if defaults is not None:
+            self._defaults = defaults
+        self.recorded = list(sweeps)
+        self.sweeps = self.recorded + self.imported
+        self.runs = group_runs(self.sweeps, getattr(self, "_defaults", None))
         if fresh or self.follow_box.isChecked():
             newest: dict[str, list] = {}
             for run in self.runs:
-                newest[run.mode] = run.sweeps
+                if not _is_imported(run.sweeps[0]):
+                    newest[run.mode] = run.sweeps
             wanted = {id(s) for ss in newest.values() for s in ss}
+            wanted |= {id(s) for s in self.imported if id(s) in old_ticked}
         else:
             wanted = old_ticked
         self._build_tree(wanted)
@@ -462,6 +521,60 @@ class AnalysisWindow(QMainWindow):
             vc = bool(family(self.sweeps, is_vc))
             cc = bool(family(self.sweeps, is_cc))
             self.tabs.setCurrentIndex(0 if vc or not cc else 2)
+
+    def import_recording(self, path: str | None = None) -> list:
+        """Open a real recording (ABF, ATF, NWB) as sweeps beside the model's, ticked.
+
+        Without ``path`` a file dialog asks. A file that cannot be read gives a message
+        (kept in :attr:`last_error`) and changes nothing. Returns the imported sweeps.
+        """
+        from vlab.gui.dialogs.export import show_error
+        from vlab.recording import ReadError
+        from vlab.recording.importers import RECORDING_EXTENSIONS, read_sweeps
+
+        if path is None:
+            patterns = " ".join(f"*{e}" for e in RECORDING_EXTENSIONS)
+            path, _ = QFileDialog.getOpenFileName(
+                self,
+                self.tr("Import a recording"),
+                "",
+                self.tr("Recordings ({p});;All files (*)").format(p=patterns),
+            )
+            if not path:
+                return []
+        name = os.path.basename(path)
+        if any(s.provenance.get("source_file") == name for s in self.imported):
+            self.last_error = self.tr("{f} is already open here.").format(f=name)
+            self.compare_label.setText(self.last_error)
+            return []
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            if os.path.splitext(name)[1].lower() not in RECORDING_EXTENSIONS:
+                raise ReadError(
+                    self.tr("{f}: vlab imports recordings in {e} files.").format(
+                        f=name, e=", ".join(RECORDING_EXTENSIONS)
+                    ),
+                    path,
+                )
+            found = read_sweeps(path).sweeps
+        except (ReadError, OSError) as exc:
+            QApplication.restoreOverrideCursor()
+            self.last_error = str(exc)
+            show_error(self, self.tr("Importing the recording failed"), exc)
+            return []
+        QApplication.restoreOverrideCursor()
+        self.last_error = ""
+        ticked = self.ticked_sweeps()
+        self.imported.extend(found)
+        self.sweeps = self.recorded + self.imported
+        self.runs = group_runs(self.sweeps, getattr(self, "_defaults", None))
+        self._build_tree({id(s) for s in ticked + found})
+        if family(found, is_vc) and _sources(ticked, is_vc):
+            self.iv_normalise.setChecked(True)  # pA beside the model's nA–µA: compare shapes
+        self.recompute()
+        vc = family(found, is_vc)
+        self.tabs.setCurrentIndex(0 if vc or not family(found, is_cc) else 2)
+        return found
 
     def _build_tree(self, ticked_ids: set) -> None:
         tree = self.sweep_tree
@@ -511,7 +624,7 @@ class AnalysisWindow(QMainWindow):
 
     def add_sweeps(self, sweeps: Iterable) -> None:
         """Sweeps recorded since :meth:`set_sweeps` (the live feed from the recording)."""
-        self.set_sweeps(self.sweeps + list(sweeps))
+        self.set_sweeps(self.recorded + list(sweeps))
 
     def ticked_sweeps(self) -> list:
         return [
@@ -572,16 +685,117 @@ class AnalysisWindow(QMainWindow):
 
     # ------------------------------------------------------------------ analyses
     def recompute(self) -> None:
-        """Redo every analysis from the ticked sweeps."""
+        """Redo every analysis from the ticked sweeps.
+
+        The model's (recorded) family comes first; each ticked imported recording is
+        overlaid on the I–V and f–I plots with its own colour, named by its file.
+        """
         ticked = self.ticked_sweeps()
         self.errors = {}
-        self._update_iv(family(ticked, is_vc))
+        iv_sets = _sources(ticked, is_vc)
+        model = self.tr("model")
+        if len(iv_sets) > 1 and not iv_sets[0][0]:
+            iv_sets[0] = (model, iv_sets[0][1])
+        self._update_iv(*(iv_sets[0] if iv_sets else ("", [])))
+        self._overlay_iv(iv_sets[1:])
         self._update_gv()
-        self._update_fi(family(ticked, is_cc))
+        fi_sets = _sources(ticked, is_cc)
+        if len(fi_sets) > 1 and not fi_sets[0][0]:
+            fi_sets[0] = (model, fi_sets[0][1])
+        self._update_fi(*(fi_sets[0] if fi_sets else ("", [])))
+        self._overlay_fi(fi_sets[1:])
         self._update_phase(ticked)
         self._update_compare()
 
-    def _update_iv(self, vc: list) -> None:
+    def _iv_scale(self, iv: IVResult) -> float:
+        """1, or 1 / the largest |current| of ``iv`` when *normalise* is ticked."""
+        p = self.iv_plot.getPlotItem()
+        if not self.iv_normalise.isChecked():
+            p.setLabel("left", self.tr("current"), units="A")
+            return 1.0
+        p.setLabel("left", self.tr("current / largest |current|"), units=None)
+        biggest = float(np.nanmax(np.abs(np.concatenate([iv.peak, iv.steady]))))
+        return 1.0 / biggest if biggest > 0 else 1.0
+
+    def _overlay_iv(self, sets: list[tuple[str, list]]) -> None:
+        """Peak (and steady-state) I–V of each further family, named by its file."""
+        self.iv_overlays = {}
+        p = self.iv_plot.getPlotItem()
+        notes = []
+        for k, (name, fam) in enumerate(sets):
+            colour = SERIES[(2 + k) % len(SERIES)]
+            try:
+                iv = compute_iv(fam, varying_window(fam), self.iv_kind.currentData())
+            except (ValueError, RuntimeError) as exc:
+                notes.append(f"{name}: {exc}")
+                continue
+            self.iv_overlays[name] = iv
+            scale = self._iv_scale(iv)
+            p.plot(
+                iv.v,
+                iv.peak * scale,
+                pen=pg.mkPen(colour, width=2),
+                symbol="t",
+                symbolSize=8,
+                symbolBrush=colour,
+                symbolPen=None,
+                name=self.tr("{f} peak").format(f=name),
+            )
+            if self.iv_show_steady.isChecked():
+                p.plot(
+                    iv.v,
+                    iv.steady * scale,
+                    pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
+                    symbol="d",
+                    symbolSize=8,
+                    symbolBrush=colour,
+                    symbolPen=None,
+                    name=self.tr("{f} steady state").format(f=name),
+                )
+            ipk, vpk = iv.peak_inward
+            notes.append(
+                self.tr("{f}: largest inward peak {i} at {v} (window {a}\u2013{b} ms).").format(
+                    f=name,
+                    i=_si(ipk, "A"),
+                    v=_si(vpk, "V"),
+                    a=f"{iv.window[0] * 1e3:.4g}",
+                    b=f"{iv.window[1] * 1e3:.4g}",
+                )
+            )
+        if notes:
+            self.iv_label.setText("\n".join([self.iv_label.text(), *notes]).strip())
+
+    def _overlay_fi(self, sets: list[tuple[str, list]]) -> None:
+        """f–I of each further current-clamp family, named by its file."""
+        self.fi_overlays = {}
+        p = self.fi_plot.getPlotItem()
+        notes = []
+        for k, (name, fam) in enumerate(sets):
+            colour = SERIES[(2 + k) % len(SERIES)]
+            try:
+                fi = compute_fi(fam, varying_window(fam))
+            except (ValueError, RuntimeError) as exc:
+                notes.append(f"{name}: {exc}")
+                continue
+            self.fi_overlays[name] = fi
+            order = np.argsort(fi.currents)
+            brief = fi.window[1] - fi.window[0] < BRIEF_STEP
+            y = fi.counts if brief else fi.rates
+            p.plot(
+                fi.currents[order],
+                y[order],
+                pen=pg.mkPen(colour, width=2),
+                symbol="t",
+                symbolSize=8,
+                symbolBrush=colour,
+                symbolPen=None,
+                name=name,
+            )
+            notes.append(self.tr("{f}: rheobase {r}.").format(f=name, r=_si(fi.rheobase, "A")))
+        if notes:
+            self.fi_label.setText("\n".join([self.fi_label.text(), *notes]).strip())
+
+    def _update_iv(self, source: str, vc: list) -> None:
         p = self.iv_plot.getPlotItem()
         self._clear_plot(p)
         self.iv = None
@@ -593,7 +807,10 @@ class AnalysisWindow(QMainWindow):
             )
             return
         try:
-            self.iv = compute_iv(vc, self.iv_window.window(), self.iv_kind.currentData())
+            imported = any(_is_imported(s) for s in vc)
+            auto = varying_window(vc) if imported else None  # a real protocol: its first family
+            win = self.iv_window.window() or auto
+            self.iv = compute_iv(vc, win, self.iv_kind.currentData())
         except (ValueError, RuntimeError) as exc:
             self.errors["iv"] = str(exc)
             self.iv_label.setText(self.tr("Cannot compute the I\u2013V: {e}").format(e=exc))
@@ -601,26 +818,27 @@ class AnalysisWindow(QMainWindow):
         iv = self.iv
         if not self.iv_window.manual:
             self.iv_window.set_window(iv.window)
+        scale = self._iv_scale(iv)
         p.plot(
             iv.v,
-            iv.peak,
+            iv.peak * scale,
             pen=pg.mkPen(SERIES[1], width=2),
             symbol="o",
             symbolSize=7,
             symbolBrush=SERIES[1],
             symbolPen=None,
-            name=self.tr("peak"),
+            name=_named(source, self.tr("peak")),
         )
         if self.iv_show_steady.isChecked():
             p.plot(
                 iv.v,
-                iv.steady,
+                iv.steady * scale,
                 pen=pg.mkPen(SERIES[0], width=2),
                 symbol="s",
                 symbolSize=7,
                 symbolBrush=SERIES[0],
                 symbolPen=None,
-                name=self.tr("steady state"),
+                name=_named(source, self.tr("steady state")),
             )
         ipk, vpk = iv.peak_inward
         text = self.tr("Largest inward peak: {i} at {v}.").format(i=_si(ipk, "A"), v=_si(vpk, "V"))
@@ -692,7 +910,7 @@ class AnalysisWindow(QMainWindow):
                 self.tr("The Boltzmann fit failed: {m}").format(m=gv.info.get("message", ""))
             )
 
-    def _update_fi(self, cc: list) -> None:
+    def _update_fi(self, source: str, cc: list) -> None:
         p = self.fi_plot.getPlotItem()
         self._clear_plot(p)
         self.fi = None
@@ -704,7 +922,8 @@ class AnalysisWindow(QMainWindow):
             )
             return
         try:
-            win = self.fi_window.window() or step_window(cc)
+            imported = any(_is_imported(s) for s in cc)
+            win = self.fi_window.window() or (varying_window(cc) if imported else step_window(cc))
             self.fi = compute_fi(cc, win)
         except (ValueError, RuntimeError) as exc:
             self.errors["fi"] = str(exc)
@@ -729,7 +948,7 @@ class AnalysisWindow(QMainWindow):
             symbolSize=7,
             symbolBrush=SERIES[0],
             symbolPen=None,
-            name=self.tr("spikes per sweep") if brief else self.tr("rate"),
+            name=_named(source, self.tr("spikes per sweep") if brief else self.tr("rate")),
         )
         text = self.tr("Rheobase (smallest depolarising step that fired): {r}.").format(
             r=_si(fi.rheobase, "A")

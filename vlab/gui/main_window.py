@@ -292,6 +292,13 @@ class MainWindow(QMainWindow):
         )
         self._action(
             f,
+            self.tr("Import recording…"),
+            self.import_recording,
+            None,
+            self.tr("Open a real cell's ABF, ATF or NWB recording in the analysis window."),
+        )
+        self._action(
+            f,
             self.tr("Export sweeps…"),
             self.export_sweeps,
             QKeySequence("Ctrl+E"),
@@ -1054,6 +1061,20 @@ class MainWindow(QMainWindow):
         self._refresh_analysis()
         win.show()
         win.raise_()
+
+    def import_recording(self, path=None) -> list:
+        """Open a real recording (ABF, ATF, NWB) in the analysis workspace, beside the
+        model's sweeps (asks for the file when ``path`` is None)."""
+        self.open_analysis()
+        assert self.analysis is not None
+        found = self.analysis.import_recording(path)
+        if found:
+            self.show_message(
+                self.tr("Imported {n} sweeps of {f} into the analysis window.").format(
+                    n=len(found), f=found[0].label
+                )
+            )
+        return found
 
     def _analysis_changed(self) -> None:
         """The recording changed: refresh the workspace soon (many sweeps, one refresh)."""
