@@ -37,9 +37,9 @@ def test_ohm_leak_fit_gives_the_hh_leak_conductance(k_out):
 def test_refractory_tells_the_absolute_from_the_relative_period():
     """A second pulse that fails at 20 uA/cm2 fires at 100 uA/cm2: that interval was
     relatively refractory; the strong pulse's failures are shorter."""
-    p, ctx = _ctx("refractory", 0, temp=6.0)
+    p, ctx = _ctx("refractory", 0, temp=6.0, gNa=1200.0)
     weak = evaluate("refractory_absolute", ctx)
-    _, ctx2 = _ctx("refractory", 1, temp=6.0)
+    _, ctx2 = _ctx("refractory", 1, temp=6.0, gNa=1200.0)
     strong = evaluate(p.question("absolute_strong")[1].answer, ctx2)
     assert strong < weak - 2e-3
     assert p.question("which_is_absolute")[1].correct == "relative"
