@@ -24,12 +24,13 @@ def test_locked_controls_are_refused_with_a_clear_message():
 
 def test_applying_a_practical_preset_clears_the_previous_locks():
     from vlab.practicals import load_practical
-    from vlab.practicals.rigsetup import apply_preset
+    from vlab.practicals.rigsetup import apply_preset, resolved
+    from vlab.practicals.unknowns import draw_unknowns
 
     prac = load_practical("hyperkalaemia")
     rig = Rig("squid")
     rig.set_locked({"preparation", "solutions"})
-    apply_preset(rig, prac.steps[0].preset)
+    apply_preset(rig, resolved(prac.steps[0].preset, prac, draw_unknowns(prac, "s1")))
     assert rig.cell.prep.name == "mammalian"
     assert rig.locked == frozenset()
 
