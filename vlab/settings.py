@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vlab.atomic import write_text_atomic
 from vlab.safe_read import BadFileError, loads_json, read_bytes
+from vlab.schema import Field, keep_valid
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,16 @@ DEFAULTS = {
     "recent_protocols": [],
     "show_welcome": True,  # the first-start welcome (vlab.gui.welcome)
     "window_geometry": {},  # window key -> {"x", "y", "w", "h", "maximised"} (vlab.gui.geometry)
+}
+#: what each key of the file may hold (a bad value is dropped: the default stays)
+SETTINGS_FIELDS = {
+    "version": Field("integer", default=DEFAULTS["version"]),
+    "ui_scale": Field("number", default=DEFAULTS["ui_scale"]),
+    "speed": Field("number", default=DEFAULTS["speed"]),
+    "recent_experiments": Field("list", default=DEFAULTS["recent_experiments"]),
+    "recent_protocols": Field("list", default=DEFAULTS["recent_protocols"]),
+    "show_welcome": Field("flag", default=DEFAULTS["show_welcome"]),
+    "window_geometry": Field("table", default=DEFAULTS["window_geometry"]),
 }
 
 
@@ -77,19 +88,14 @@ class Settings:
         if not isinstance(raw, dict):
             log.warning("ignoring settings file %s: not a JSON object", self.path)
             return
-        for key, default in DEFAULTS.items():
-            value = raw.get(key, default)
-            if isinstance(default, list):
-                if isinstance(value, list):
-                    self.data[key] = [v for v in value if isinstance(v, str) and _usable(v)]
-            elif isinstance(default, float):
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    self.data[key] = float(value)
-            elif isinstance(default, bool):
-                if isinstance(value, bool):
-                    self.data[key] = value
-            elif isinstance(value, type(default)) and not isinstance(value, bool):
+        values, _dropped = keep_valid(raw, SETTINGS_FIELDS)
+        for key, value in values.items():
+            if key in raw and key not in _dropped:
                 self.data[key] = value
+        for key in ("recent_experiments", "recent_protocols"):
+            self.data[key] = [v for v in self.data[key] if isinstance(v, str) and _usable(v)]
+        for key in ("ui_scale", "speed"):
+            self.data[key] = float(self.data[key])
 
     def save(self) -> bool:
         """Write the settings atomically; False (and a log line) if the folder is not writable."""

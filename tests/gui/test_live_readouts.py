@@ -88,7 +88,9 @@ def test_block_bar_follows_the_drug_at_the_cell_not_an_old_block(win):
     panel.refresh()
     assert panel.rows["lidocaine"].bar.value() == 960  # live while blocks arrive
     rig.wash_drug("lidocaine")
-    rig.bath.advance(600.0)  # ten minutes of washing, no blocks (simulation idle)
+    washing = RigSimulator(rig)
+    washing.idle(600.0)  # ten minutes of washing, no blocks (simulation idle) ...
+    rig.report_bath(washing.bath_report())  # ... reported as the worker's status does
     c = rig.bath.concentrations().get("lidocaine", 0.0)
     assert c < 1e-9  # practically gone from the cell
     panel.refresh()

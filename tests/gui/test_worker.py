@@ -43,12 +43,20 @@ class FakeSim:
         self.clock, self.chunk, self.cost = clock, chunk, cost
         self.time = 0.0
         self.steps = 0
+        self.settings_seen: list = []  # the snapshot each step was handed
+        self.on_step = None  # called before each step (a test changes the rig there)
 
-    def step(self, duration: float) -> FakeBlock:
+    def step(self, duration: float, settings=None) -> FakeBlock:
+        if self.on_step is not None:
+            self.on_step()
         self.steps += 1
+        self.settings_seen.append(settings)
         self.clock.now += self.cost
         self.time += min(duration, self.chunk)
         return FakeBlock()
+
+    def bath_report(self):
+        return None
 
 
 def _worker(qapp, clock: FakeClock, sim=None) -> SimWorker:
@@ -66,6 +74,26 @@ def _run_ticks(w: SimWorker, clock: FakeClock, n: int, wall: float = 0.01) -> fl
         clock.now += wall
         w._tick()
     return w.sim.time - t0
+
+
+def test_one_settings_snapshot_serves_every_step_of_a_tick(qapp):
+    """The worker reads ``rig.settings`` once a tick: a change made while the tick runs
+    (here: between its steps) reaches the next tick, never half of this one."""
+    clock = FakeClock()
+    sim = FakeSim(clock, chunk=1e-3)
+    w = _worker(qapp, clock, sim)
+    rig = w.rig
+    gains = iter([2, 5, 10, 20, 50, 100] * 10)
+    sim.on_step = lambda: rig.set_gain(next(gains))  # the GUI edits mid-tick
+    before = rig.settings
+    clock.now += 0.005  # 5 ms at 1x: five 1 ms steps in this tick
+    w._tick()
+    assert sim.steps == 5
+    assert all(s is before for s in sim.settings_seen)  # not one of the five new ones
+    clock.now += 0.005
+    w._tick()
+    assert {id(s) for s in sim.settings_seen[5:]} == {id(sim.settings_seen[5])}
+    assert sim.settings_seen[5].amplifier.gain == 50  # the newest when the tick began
 
 
 @pytest.mark.parametrize("speed", [0.1, 0.5, 1.0, 2.0, 5.0, 10.0])

@@ -58,7 +58,9 @@ def test_separating_ina_and_ik_takes_a_few_clicks(win, tmp_path):
     click(perf.record_control_button)
     _run_requested(win)
     click(perf.rows["TTX"].apply_button)  # its default concentration
-    win.rig.bath.advance(300.0)  # the drug washes in while the student waits
+    waiting = RigSimulator(win.rig)  # the drug washes in while the student waits:
+    waiting.idle(300.0)  # five minutes of the simulation's perfusion
+    win.rig.report_bath(waiting.bath_report())  # as the worker reports it
     click(perf.record_drug_button)
     _run_requested(win)
     click(perf.show_difference_button)

@@ -8,6 +8,7 @@ import pytest
 
 from vlab.protocols import load_protocol
 from vlab.rig import ClampMode, Rig, RigError
+from vlab.rig.settings import BathReport
 
 
 def test_undo_redo_mode_and_holding():
@@ -130,6 +131,13 @@ MUTATORS = {
     "set_gain": (None, lambda r: r.set_gain(5)),
     "set_filter": (None, lambda r: r.set_filter(2_000.0)),
     "set_parameter": (None, lambda r: r.set_parameter("K_out", "20 mM")),
+    "set_parameters": (None, lambda r: r.set_parameters({"K_out": "20 mM", "K_in": "300 mM"})),
+    "fresh_bath": (lambda r: r.apply_drug("TTX", 1e-4) or r, lambda r: r.fresh_bath()),
+    "report_bath": (
+        lambda r: r.apply_drug("TTX", 1e-4) or r,
+        lambda r: r.report_bath(BathReport(r.settings.bath_epoch, r.bath.state())),
+    ),
+    "set_practical_tag": (None, lambda r: r.set_practical_tag({"practical": "x"})),
     "set_preparation": (None, lambda r: r.set_preparation("mammalian")),
     "apply_drug": (None, lambda r: r.apply_drug("TTX", 1e-4, equilibrated=True)),
     "wash_drug": (lambda r: r.apply_drug("TTX", 1e-4) or r, lambda r: r.wash_drug("TTX")),
@@ -140,7 +148,17 @@ MUTATORS = {
     "unsubscribe": (lambda r: r.subscribe(print) or r, lambda r: r.unsubscribe(print)),
 }
 #: public methods and properties that only read
-QUERIES = {"state_dict", "undo_text", "redo_text", "parameter_group", "can_undo", "can_redo"}
+QUERIES = {
+    "state_dict",
+    "undo_text",
+    "redo_text",
+    "parameter_group",
+    "can_undo",
+    "can_redo",
+    "settings",
+    "practical_tag",
+    "bath_report",
+}
 
 
 def test_every_public_rig_method_is_classified():

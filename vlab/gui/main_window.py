@@ -803,6 +803,8 @@ class MainWindow(QMainWindow):
                 self.record_sweep(b.record)
         if blocks:
             last = blocks[-1]
+            if last.bath is not None:
+                self.rig.report_bath(last.bath)  # the perfusion as the simulation advanced it
             self.amplifier.set_readouts(
                 float(last.data["Vm"][-1]),
                 float(last.data["Im"][-1]),
@@ -842,9 +844,13 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_status(self, info: dict) -> None:
         self._status_info = dict(info)
+        if info.get("bath") is not None:  # the perfusion also moves while nothing is recorded
+            self.rig.report_bath(info["bath"])
         self._update_status_labels()
 
     def _on_rig_event(self, kind: str, detail: object) -> None:
+        if kind == "bath":
+            return  # the simulation's perfusion: shown by the slow refresh
         self._update_undo_actions()
         self._update_status_labels()
         if kind in ("protocol", "preparation", "mode") and QThread.currentThread() is self.thread():

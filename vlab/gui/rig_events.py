@@ -31,6 +31,7 @@ RIG_EVENT_KINDS = (
     "protocol",
     "history",
     "locks",
+    "bath",
 )
 
 _BRIDGES: weakref.WeakKeyDictionary[Rig, RigEvents] = weakref.WeakKeyDictionary()
@@ -43,7 +44,8 @@ class RigEvents(QObject):
     ``mode(ClampMode)``, ``holding(ClampMode)``, ``amplifier(str)`` ("gain"/"filter"),
     ``parameter(str)`` (its name), ``preparation(str)``, ``drug(object)`` (name or None),
     ``protocol(object)`` (Protocol or None), ``history(str)`` ("undo"/"redo"/"clear"),
-    ``locks(object)`` (frozenset of locked controls).
+    ``locks(object)`` (frozenset of locked controls), ``bath(object)`` (the
+    :class:`vlab.rig.settings.BathReport` the simulation sent back).
     """
 
     changed = Signal(str, object)
@@ -56,6 +58,7 @@ class RigEvents(QObject):
     protocol = Signal(object)
     history = Signal(str)
     locks = Signal(object)
+    bath = Signal(object)
 
     def __init__(self, rig: Rig) -> None:
         super().__init__()

@@ -6,6 +6,12 @@ the wall-clock time elapsed since the previous tick times the speed factor. If t
 machine cannot keep up, the catch-up per tick is capped, so under load the simulation
 slows down (the status shows the real speed) and the GUI never waits.
 
+Settings: once per tick the worker reads the rig's newest frozen settings snapshot
+(``rig.settings``, :class:`vlab.rig.settings.RigSettings`), without a lock, and steps with
+it; it never touches the GUI's ``Rig`` otherwise. What the simulation advances (the
+perfusion) travels back on every block (``Block.bath``) and in the status
+(``status["bath"]``), for :meth:`vlab.rig.Rig.report_bath` in the GUI thread.
+
 Commands arrive as queued slot calls (connect GUI signals to the slots; Qt queues them
 across threads). Results leave as ``blocks_ready(list[Block])``, at most once per tick
 (at most 1000/``tick_ms`` per second: 100 Hz at the default 10 ms).
@@ -89,7 +95,9 @@ class SimWorker(TickWorker):
 
     blocks_ready = Signal(object)  # list[Block]
     error = Signal(str)
-    status = Signal(object)  # dict(speed=x real time, sim_time=s, episodic=bool, paused=bool)
+    status = Signal(
+        object
+    )  # dict(speed=x real time, sim_time=s, episodic, paused, bath=BathReport)
     episode_finished = Signal()
     ready = Signal()
 
@@ -214,6 +222,7 @@ class SimWorker(TickWorker):
             return
         want = wall * self._speed
         sim = self.sim
+        settings = self.rig.settings  # one complete snapshot for the whole tick
         blocks = []
         finished = False
         t_start = self._clock()
@@ -221,11 +230,11 @@ class SimWorker(TickWorker):
         try:
             while want - done_sim > 1e-9:
                 if not sim.episodic and self._acquisition == "episodic":
-                    sim.idle(want - done_sim)
+                    sim.idle(want - done_sim, settings)
                     done_sim = want
                     break
                 t_before = sim.time
-                b = sim.step(want - done_sim)
+                b = sim.step(want - done_sim, settings)
                 done_sim += max(sim.time - t_before, 1e-9)
                 if b is not None:
                     blocks.append(b)
@@ -258,6 +267,7 @@ class SimWorker(TickWorker):
                     "episodic": sim.episodic,
                     "paused": self._paused,
                     "held_ticks": self.held_ticks,
+                    "bath": sim.bath_report(),
                 }
             )
 

@@ -33,6 +33,7 @@ from vlab.atomic import atomic_path
 from vlab.practicals.errors import PracticalError
 from vlab.practicals.unknowns import normalise_student_id
 from vlab.safe_read import BadFileError, loads_json, read_bytes
+from vlab.schema import Field, keep_valid, problem
 
 __all__ = [
     "Progress",
@@ -120,6 +121,43 @@ def _as_step(value: object) -> int | None:
     return None
 
 
+#: the fields of a progress file besides its identity (version, practical, student, step);
+#: a value of the wrong kind is dropped (the default stays) and the repair is reported
+PROGRESS_FIELDS = {
+    **{name: Field("text") for name in ("class_id", "mode", "seal", "started", "updated")},
+    **{name: Field("table", default={}) for name in ("answers", "results", "evidence", "attempts")},
+}
+#: what each question's entry in a table must be
+ITEM_FIELDS = {
+    "answers": Field("scalar"),
+    "results": Field("table"),
+    "evidence": Field("table"),
+    "attempts": Field("list"),
+}
+#: how a dropped field is reported (the save times are dropped silently)
+_DROPPED = {
+    **dict.fromkeys(("class_id", "mode", "seal"), "an unusable {name} (dropped)"),
+    **dict.fromkeys(ITEM_FIELDS, "unusable {name} (dropped)"),
+}
+
+
+def _kept_items(name: str, table: dict, repairs: list[str]) -> dict:
+    """The usable entries of table ``name`` (answers as text, attempts that are tables)."""
+    kept: dict = {}
+    for qid, item in table.items():
+        if problem(ITEM_FIELDS[name], item) is not None:
+            repairs.append(f"an unusable {name[:-1]} for {qid[:30]!r} (dropped)")
+        elif name == "answers":
+            kept[qid] = str(item)
+        elif name == "attempts":
+            kept[qid] = [a for a in item if isinstance(a, dict)]
+            if len(kept[qid]) != len(item):
+                repairs.append(f"unusable attempts for {qid[:30]!r} (dropped)")
+        else:
+            kept[qid] = item
+    return kept
+
+
 def repair_progress(d: object) -> tuple[Progress, list[str]]:
     """Progress from parsed JSON, repairing wrong types field by field.
 
@@ -145,38 +183,13 @@ def repair_progress(d: object) -> tuple[Progress, list[str]]:
         if not isinstance(d.get("step", 0), int) or isinstance(d.get("step"), bool):
             repairs.append(f"the step written as {d.get('step')!r}")
         p.step = step
-    for name in ("class_id", "mode", "seal"):
-        value = d.get(name, getattr(p, name))
-        if isinstance(value, str):
-            setattr(p, name, value)
-        else:
-            repairs.append(f"an unusable {name} (dropped)")
-    for name in ("answers", "results", "evidence", "attempts"):
-        value = d.get(name, {})
-        if not isinstance(value, dict):
-            repairs.append(f"unusable {name} (dropped)")
-            continue
-        kept = getattr(p, name)
-        for qid, item in value.items():
-            if (
-                name == "answers"
-                and isinstance(item, (str, int, float))
-                and not isinstance(item, bool)
-            ):
-                kept[qid] = str(item)
-            elif name == "attempts" and isinstance(item, list):
-                kept[qid] = [a for a in item if isinstance(a, dict)]
-                if len(kept[qid]) != len(item):
-                    repairs.append(f"unusable attempts for {qid[:30]!r} (dropped)")
-            elif name in ("results", "evidence") and isinstance(item, dict):
-                kept[qid] = item
-            else:
-                repairs.append(f"an unusable {name[:-1]} for {qid[:30]!r} (dropped)")
-        if name == "answers" and any(not isinstance(v, str) for v in value.values()):
-            repairs.append("answers stored as numbers")
-    for name in ("started", "updated"):
-        if isinstance(d.get(name), str):
-            setattr(p, name, d[name])
+    values, dropped = keep_valid(d, PROGRESS_FIELDS)
+    for name, value in values.items():
+        if value is not None:
+            setattr(p, name, _kept_items(name, value, repairs) if name in ITEM_FIELDS else value)
+    repairs += [_DROPPED[name].format(name=name) for name in dropped if name in _DROPPED]
+    if any(not isinstance(v, str) for v in values["answers"].values()):
+        repairs.append("answers stored as numbers")
     for qid, r in p.results.items():
         if not isinstance(r.get("correct", False), bool) or not isinstance(
             r.get("attempts", 0), int

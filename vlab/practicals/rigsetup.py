@@ -181,9 +181,7 @@ def apply_preset(rig, preset: Preset) -> None:
         rig.set_preparation(preset.preparation)
         for name, value in preset.parameters:
             rig.set_parameter(name, value)
-        for name in list(rig.bath.concentrations()):
-            rig.apply_drug(name, 0.0, equilibrated=True)
-        rig.bath.pronase_removed = 0.0  # a fresh cell has all its inactivation
+        rig.fresh_bath()  # control saline, nothing bound, all inactivation intact
         for name, c in _drug_concentrations(preset):
             rig.apply_drug(name, c, equilibrated=True)
         rig.sync_drugs_to_cell()

@@ -16,6 +16,9 @@ import numpy as np
 
 from vlab.protocols.errors import ProtocolError
 from vlab.protocols.model import ACQUISITIONS, COMMAND_DIMENSIONS, EPOCH_TYPES, MODES, Epoch
+from vlab.schema import Field, check_fields, problem
+from vlab.schema import is_integer as _is_int
+from vlab.schema import is_number as _is_real
 from vlab.units import Quantity, format_si
 
 if TYPE_CHECKING:
@@ -76,12 +79,54 @@ def _t(value: float) -> str:
     return show(value, "time")
 
 
-def _is_real(x: Any) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+_TIME_MESSAGES = {
+    "kind": "must be a time in seconds (a number), got {value!r}",
+    "finite": "must be a finite time, got {value!r}",
+    "positive": "must be a positive time, got {shown}",
+}
 
 
-def _is_int(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+def _time(**rules) -> Field:
+    """A positive, finite time in seconds (SI)."""
+    messages = {**_TIME_MESSAGES, **rules.pop("messages", {})}
+    return Field("number", finite=True, positive=True, show=_t, messages=messages, **rules)
+
+
+#: the rules for a protocol's own fields (epochs and relations between fields: below)
+PROTOCOL_FIELDS = {
+    "name": Field("text", non_empty=True),
+    "description": Field("text"),
+    "mode": Field(
+        choices=MODES,
+        messages={
+            "choice": "'{value!s}' is not a protocol clamp mode; use 'VC' (voltage clamp) "
+            "or 'CC' (current clamp)"
+        },
+    ),
+    "acquisition": Field(
+        choices=ACQUISITIONS,
+        messages={"choice": "{value!r} is not an acquisition mode; use one of: {choices}"},
+    ),
+    "sweeps": Field(
+        "integer",
+        low=1,
+        high=MAX_SWEEPS,
+        messages={"range": "must be between {low:g} and {high:g}, got {value}"},
+    ),
+    "sample_interval": _time(
+        low=MIN_SAMPLE_INTERVAL,
+        high=MAX_SAMPLE_INTERVAL,
+        slack=_REL,
+        messages={"range": "{shown} is outside the allowed range 1 us .. 1 ms"},
+    ),
+    "sweep_duration": _time(
+        high=MAX_SWEEP_DURATION,
+        slack=_REL,
+        messages={"range": "{shown} is longer than the limit of 600 s"},
+    ),
+}
+_ANY_TIME = _time()
+_ANY_INCREMENT = Field("number", finite=True, show=_t, messages=_TIME_MESSAGES)
 
 
 class _Checker:
@@ -99,14 +144,10 @@ class _Checker:
 
     # ----------------------------------------------------------- scalar checks
     def time(self, key: str, value: Any, *, positive: bool = True) -> float:
-        if not _is_real(value):
-            raise self.fail(key, f"must be a time in seconds (a number), got {value!r}")
-        value = float(value)
-        if not math.isfinite(value):
-            raise self.fail(key, f"must be a finite time, got {value!r}")
-        if positive and value <= 0:
-            raise self.fail(key, f"must be a positive time, got {_t(value)}")
-        return value
+        bad = problem(_ANY_TIME if positive else _ANY_INCREMENT, value)
+        if bad is not None:
+            raise self.fail(key, bad)
+        return float(value)
 
     def command_quantity(self, key: str, q: Any) -> Quantity:
         allowed = COMMAND_DIMENSIONS[self.p.mode]
@@ -135,38 +176,13 @@ class _Checker:
     # ------------------------------------------------------------------- steps
     def run(self) -> None:
         p = self.p
-        if not isinstance(p.name, str) or not p.name.strip():
-            raise self.fail("name", f"must be a non-empty string, got {p.name!r}")
-        if not isinstance(p.description, str):
-            raise self.fail("description", f"must be a string, got {p.description!r}")
-        if p.mode not in MODES:
-            raise self.fail(
-                "mode",
-                f"{str(p.mode)!r} is not a protocol clamp mode; use 'VC' (voltage clamp) "
-                "or 'CC' (current clamp)",
-            )
-        if p.acquisition not in ACQUISITIONS:
-            raise self.fail(
-                "acquisition",
-                f"{p.acquisition!r} is not an acquisition mode; use one of: {', '.join(ACQUISITIONS)}",
-            )
-        if not _is_int(p.sweeps):
-            raise self.fail("sweeps", f"must be a whole number, got {p.sweeps!r}")
-        if not 1 <= p.sweeps <= MAX_SWEEPS:
-            raise self.fail("sweeps", f"must be between 1 and {MAX_SWEEPS}, got {p.sweeps}")
+        check_fields({k: getattr(p, k) for k in PROTOCOL_FIELDS}, PROTOCOL_FIELDS, self.fail)
         if p.acquisition == "gap-free" and p.sweeps != 1:
             raise self.fail(
                 "sweeps",
                 f"a gap-free protocol records one continuous sweep; set sweeps = 1 (got {p.sweeps})",
             )
-        dt = self.time("sample_interval", p.sample_interval)
-        if not MIN_SAMPLE_INTERVAL * (1 - _REL) <= dt <= MAX_SAMPLE_INTERVAL * (1 + _REL):
-            raise self.fail(
-                "sample_interval", f"{_t(dt)} is outside the allowed range 1 us .. 1 ms"
-            )
-        T = self.time("sweep_duration", p.sweep_duration)
-        if T > MAX_SWEEP_DURATION * (1 + _REL):
-            raise self.fail("sweep_duration", f"{_t(T)} is longer than the limit of 600 s")
+        dt, T = float(p.sample_interval), float(p.sweep_duration)
         if T < dt * (1 - _REL):
             raise self.fail(
                 "sweep_duration", f"{_t(T)} is shorter than one sample_interval ({_t(dt)})"

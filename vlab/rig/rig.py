@@ -9,12 +9,15 @@ The GUI subscribes with :meth:`Rig.subscribe` and translates events into Qt upda
 rig itself knows nothing about Qt or threads. Events are ``(kind, detail)`` with kind one
 of ``"mode" "holding" "amplifier" "parameter" "preparation" "drug" "protocol" "history"``.
 
-Threads: the rig is shared between the GUI thread (panels call its methods) and the
-simulation worker (which reads the cell, advances the bath and syncs drugs at every
-chunk). Every public mutator takes ``rig.lock`` (a re-entrant ``threading.RLock``); the
-simulator holds it just long enough to advance the bath and copy the cell and amplifier,
-so a chunk always sees a consistent rig. Listeners run in the thread that made the change, inside the lock: they
-must not wait for the worker thread.
+Threads: the GUI thread changes the rig (panels call its methods); every public mutator
+takes ``rig.lock`` (a re-entrant lock). The simulation worker never reads the rig's parts:
+when the outermost hold of the lock ends after a change, the rig publishes a frozen
+:class:`vlab.rig.settings.RigSettings` snapshot as ``rig.settings`` (one reference
+replaced), which the worker reads once per tick without a lock. A multi-field edit (a
+preset, a file, :meth:`Rig.set_parameters`, or several calls inside one ``with
+rig.lock:``) is one snapshot, never half of one. The perfusion the simulation advances
+comes back through :meth:`Rig.report_bath`. Listeners run in the thread that made the
+change, inside the lock.
 
 Values are SI: holding voltage in V, holding current in A, filter cut-off in Hz,
 concentrations in mol/m^3 (mM; pronase kg/m^3 = mg/ml).
@@ -35,6 +38,8 @@ from dataclasses import dataclass, field
 
 from vlab.clamp import ClampMode
 from vlab.protocols import Protocol
+from vlab.rig.settings import BathReport, DrugTarget, RigSettings, frozen_mapping, private_cell
+from vlab.schema import Field, check_fields
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
 
@@ -90,11 +95,48 @@ def _locked(method):
 STATE_VERSION = 1
 
 
+class _PublishingLock:
+    """``rig.lock``: a re-entrant lock that publishes the rig's settings when its
+    outermost hold ends (see the module docstring)."""
+
+    def __init__(self, publish: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0  # holds by the owning thread (only changed while held)
+        self._publish = publish
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        got = self._lock.acquire(blocking, timeout)
+        if got:
+            self._depth += 1
+        return got
+
+    def release(self) -> None:
+        try:
+            if self._depth == 1:
+                self._publish()
+        finally:
+            self._depth -= 1
+            self._lock.release()
+
+    def __enter__(self) -> _PublishingLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 class Rig:
     """The whole experimental set-up (see module docstring)."""
 
     def __init__(self, preparation: str = "squid") -> None:
-        self.lock = threading.RLock()
+        self._changed = True  # something changed since the last published snapshot
+        self._bath_epoch = 0  # see RigSettings.bath_epoch
+        self._bath_set = True  # the bath's state (not only its targets) was set
+        self._settings: RigSettings | None = None
+        self._bath_report: BathReport | None = None
+        self._bath_state: dict = {}
+        self.lock = _PublishingLock(self._publish)
         self.cell = Cell(preparation)
         self.bath = Bath(self.cell.prep)
         self.amplifier = Amplifier()
@@ -104,13 +146,84 @@ class Rig:
         self._redo: list[tuple[str, dict]] = []
         #: controls an instructor (a practical step) has locked; see :meth:`set_locked`
         self.locked: frozenset[str] = frozenset()
-        #: the open practical step (``PracticalSession.recording_tag``), recorded in every
-        #: sweep's provenance as ``practical``; empty when no practical is open
-        self.practical_tag: dict = {}
+        self._practical_tag: dict = {}
         #: seconds, monotonic: when a change was recorded (tests pass a fake clock)
         self.clock: Callable[[], float] = time.monotonic
         self._merge_key: str | None = None  # the setting the newest undo entry changed
         self._merge_until = -math.inf  # a change of it before then joins that entry
+        self._publish()
+
+    # ------------------------------------------------------------------ settings snapshots
+    @property
+    def settings(self) -> RigSettings:
+        """The newest complete settings (frozen; read without the lock, any thread)."""
+        settings = self._settings
+        assert settings is not None, "published in __init__"
+        return settings
+
+    @property
+    def practical_tag(self) -> dict:
+        """The open practical step (``PracticalSession.recording_tag``), recorded in every
+        sweep's provenance as ``practical``; empty when no practical is open."""
+        return self._practical_tag
+
+    @_locked
+    def set_practical_tag(self, tag: dict) -> None:
+        """Record ``tag`` as :attr:`practical_tag` in the sweeps made from now on."""
+        self._practical_tag = dict(tag)
+        self._changed = True
+
+    def _publish(self) -> None:
+        """Replace ``self.settings`` by a snapshot of the present settings, if changed."""
+        if not self._changed:
+            return
+        if self._bath_set:
+            self._bath_epoch += 1
+            self._bath_state = self.bath.state()
+            self._bath_set = False
+        sides = self.bath.sides()
+        old = self._settings
+        self._settings = RigSettings(
+            version=0 if old is None else old.version + 1,
+            cell=private_cell(self.cell),
+            amplifier=copy.deepcopy(self.amplifier),
+            protocol=self.protocol,
+            drugs=tuple(
+                DrugTarget(n, c, sides.get(n)) for n, c in sorted(self.bath.applied().items())
+            ),
+            bath_epoch=self._bath_epoch,
+            bath_state=frozen_mapping(self._bath_state),
+            locked=self.locked,
+            practical_tag=frozen_mapping(self._practical_tag),
+        )
+        self._changed = False
+
+    def _set_bath(self) -> None:
+        """The bath's state was set (not only a target): the simulation takes it over."""
+        self._bath_set = True
+        self._changed = True
+
+    @property
+    def bath_report(self) -> BathReport | None:
+        """The newest report taken by :meth:`report_bath` (a simulator started later
+        resumes from it; any thread)."""
+        return self._bath_report
+
+    @_locked
+    def report_bath(self, report: BathReport) -> None:
+        """Show the perfusion as the simulation advanced it (call in the GUI thread).
+
+        A report about a bath the rig has since set afresh (an older ``epoch``) is
+        ignored. Targets stay the rig's (a drug applied since is not forgotten); the
+        concentrations at the cell, binding and pronase damage become the report's.
+        Listeners get ``("bath", report)``.
+        """
+        if report.epoch != self._bath_epoch or self._bath_set:
+            return
+        self._bath_report = report
+        self.bath.follow(dict(report.state))
+        self.sync_drugs_to_cell()
+        self._emit("bath", report)
 
     # ------------------------------------------------------------------ instructor locks
     LOCK_LABELS = {
@@ -162,6 +275,8 @@ class Rig:
             self._listeners.remove(callback)
 
     def _emit(self, kind: str, detail: object = None) -> None:
+        if kind != "bath":  # every other event is a change of a setting
+            self._changed = True
         for cb in list(self._listeners):
             cb(kind, detail)
 
@@ -201,6 +316,8 @@ class Rig:
         self._merge_key, self._merge_until = None, -math.inf
 
     def _restore(self, snap: dict) -> None:
+        if snap["cell"].prep.name != self.cell.prep.name:
+            self._set_bath()  # the switch back clears binding and pronase damage
         self.cell = snap["cell"]
         self.bath.preparation = self.cell.prep
         for name in list(self.bath.snapshot()["applied"]):
@@ -313,12 +430,43 @@ class Rig:
         self._emit("parameter", name)
 
     @_locked
+    def set_parameters(self, changes: dict[str, float | str]) -> None:
+        """Change several membrane parameters at once (one undo step, one snapshot).
+
+        All are validated together first: if any is refused, nothing changes.
+        """
+        for name in changes:
+            self._check_lock(self.parameter_group(name))
+        trial = copy.deepcopy(self.cell)
+        for name, value in changes.items():
+            trial.set(name, value)  # raises ParameterError with a clear message
+        trial.kernel_params()
+        if not changes:
+            return
+        self._record(", ".join(changes))
+        self._end_merge()
+        self.cell = trial
+        for name in changes:
+            self._emit("parameter", name)
+
+    @_locked
+    def fresh_bath(self) -> None:
+        """Control saline at the cell at once, no drug bound, no pronase damage (a fresh
+        cell for a practical step; not an undo step)."""
+        self._check_lock("drugs")
+        self.bath.restore({"drugs": {}, "pronase_removed": 0.0})
+        self._set_bath()
+        self.sync_drugs_to_cell()
+        self._emit("drug", None)
+
+    @_locked
     def set_preparation(self, name: str) -> None:
         self._check_lock("preparation")
         cell = Cell(name)
         self._record(f"preparation {name}")
         self.cell = cell
         self.bath.preparation = cell.prep
+        self._set_bath()
         self._emit("preparation", name)
 
     # ------------------------------------------------------------------ perfusion
@@ -344,6 +492,7 @@ class Rig:
         self._record(f"{drug.name} {drug.format(concentration)}")
         self.bath.apply(drug.name, concentration, equilibrated=equilibrated, side=side)
         if equilibrated:
+            self._set_bath()
             self.sync_drugs_to_cell()
         self._emit("drug", drug.name)
 
@@ -358,18 +507,7 @@ class Rig:
     @_locked
     def sync_drugs_to_cell(self) -> None:
         """Copy the bath's present concentrations (and pronase damage) into the cell."""
-        conc = self.bath.concentrations()
-        for name in list(self.cell.drugs):
-            if name not in conc:
-                self.cell.drugs.pop(name)
-        for name, c in conc.items():
-            if c > 0:
-                self.cell.drugs[name] = c
-            else:
-                self.cell.drugs.pop(name, None)
-        self.cell.pronase_removed = self.bath.pronase_removed
-        self.cell.drug_sides = {n: s for n, s in self.bath.sides().items() if n in self.cell.drugs}
-        self.cell.occupancy = self.bath.occupancy()
+        self.bath.into_cell(self.cell)
 
     # ------------------------------------------------------------------ protocol
     @_locked
@@ -420,17 +558,8 @@ class Rig:
                     f"not a vlab rig state (version {state.get('version') if isinstance(state, dict) else None!r}, "
                     f"expected {STATE_VERSION})"
                 )
-            for key, kind in (
-                ("parameters", dict),
-                ("pins", dict),
-                ("drugs_applied", dict),
-                ("amplifier", dict),
-            ):
-                if not isinstance(state.get(key, {}), kind):
-                    raise RigError(f"the saved {key} are not a table of values")
-            prep = state["preparation"]
-            if not isinstance(prep, str) or not 0 < len(prep) <= 120 or "\0" in prep:
-                raise RigError(f"the saved preparation name {str(prep)[:40]!r} is not usable")
+            fields = check_fields(state, STATE_FIELDS, _refuse)
+            prep = fields["preparation"]
             cell = Cell(prep)
             for name, value in state.get("parameters", {}).items():
                 if name in ("area",) or cell.values.get(name) == value:
@@ -445,11 +574,12 @@ class Rig:
                 gain=int(a["gain"]),
                 lowpass_hz=None if a.get("lowpass_hz") is None else float(a["lowpass_hz"]),
             )
-            if amp.gain not in GAINS or amp.lowpass_hz not in FILTERS_HZ:
-                raise RigError("amplifier gain or filter not allowed")
-            for mode, (lo, hi) in HOLDING_LIMITS.items():
-                if not lo <= amp.holding.get(mode, 0.0) <= hi:
-                    raise RigError(f"holding value for {mode.value} out of range")
+            check_fields(
+                {"gain": amp.gain, "lowpass_hz": amp.lowpass_hz}
+                | {m.value: amp.holding.get(m, 0.0) for m in HOLDING_LIMITS},
+                AMPLIFIER_FIELDS,
+                _refuse,
+            )
             for name, side in state.get("drug_sides", {}).items():
                 if side not in ("outside", "inside") or side not in cell.prep.exchange:
                     raise RigError(f"drug {name!r}: side {side!r} is not available here")
@@ -475,6 +605,7 @@ class Rig:
         self._record("load settings")
         self.cell = cell
         self.bath.preparation = cell.prep
+        self._set_bath()
         self.amplifier = amp
         if saved is not None:
             self.bath.restore(saved)
@@ -492,6 +623,52 @@ class Rig:
         self._emit("mode", amp.mode)
         self._emit("drug", None)
         self._emit("protocol", protocol)
+
+
+def _refuse(_key: str, problem: str) -> RigError:
+    return RigError(problem)
+
+
+def _not_a_table(key: str) -> Field:
+    return Field(
+        "table", default={}, messages={"kind": f"the saved {key} are not a table of values"}
+    )
+
+
+_UNUSABLE_NAME = "the saved preparation name '{value!s:.40}' is not usable"
+#: the top level of saved rig settings (``.vlab`` experiment files, the crash journal)
+STATE_FIELDS = {
+    "parameters": _not_a_table("parameters"),
+    "pins": _not_a_table("pins"),
+    "drugs_applied": _not_a_table("drugs_applied"),
+    "amplifier": _not_a_table("amplifier"),
+    "preparation": Field(
+        "text",
+        required=True,
+        non_empty=True,
+        max_length=120,
+        no_nul=True,
+        messages={
+            "missing": "the saved rig settings cannot be used: 'preparation'",
+            **dict.fromkeys(("kind", "empty", "length"), _UNUSABLE_NAME),
+        },
+    ),
+}
+_NOT_ALLOWED = {"choice": "amplifier gain or filter not allowed"}
+#: the saved amplifier (SI: holding V in VC, A in CC)
+AMPLIFIER_FIELDS = {
+    "gain": Field(choices=GAINS, messages=_NOT_ALLOWED),
+    "lowpass_hz": Field(choices=FILTERS_HZ, messages=_NOT_ALLOWED),
+    **{
+        mode.value: Field(
+            "number",
+            low=lo,
+            high=hi,
+            messages={"range": f"holding value for {mode.value} out of range"},
+        )
+        for mode, (lo, hi) in HOLDING_LIMITS.items()
+    },
+}
 
 
 def _obscure(data: dict) -> str:

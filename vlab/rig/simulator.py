@@ -19,11 +19,15 @@ episodic
     a short inter-sweep interval passes (the bath keeps exchanging). When the episode
     ends the simulator returns to gap-free streaming where it left off.
 
-Every step advances the bath (``rig.bath.advance``) and copies its concentrations into
-the cell, so drugs wash in and out mid-run; parameter, preparation and amplifier
-changes made on the rig take effect at the next chunk. Each chunk takes ``rig.lock`` only
-to advance the bath and copy the cell and amplifier; it integrates the private copies
-outside the lock (see ``docs/gui.md``).
+Every step reads the rig's newest settings snapshot (``rig.settings``, a frozen
+:class:`vlab.rig.settings.RigSettings`; no lock) once, so a chunk never sees an edit half
+made; parameter, preparation and amplifier changes take effect at the next chunk. The
+perfusion is the simulator's own :class:`vlab.sim.drugs.Bath`: it follows the snapshot's
+drug targets (or takes over the bath state the rig set, when ``bath_epoch`` changed),
+advances with simulated time, and its concentrations reach the membrane, so drugs wash in
+and out mid-run. Each block reports it back (``Block.bath``, a
+:class:`~vlab.rig.settings.BathReport`) for :meth:`vlab.rig.Rig.report_bath`. The
+simulator never writes to the rig.
 
 The amplifier's output stage (gain and low-pass filter) shapes only the recorded
 ``Vm`` and ``Im`` of each block, never the membrane: a causal 4-pole Bessel low-pass
@@ -35,7 +39,6 @@ channel is filtered but not digitised (it stands for the amplifier's command mon
 
 from __future__ import annotations
 
-import copy
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -45,8 +48,9 @@ import numpy as np
 from vlab.protocols import Protocol
 from vlab.rig.provenance import sweep_provenance
 from vlab.rig.rig import Amplifier, ClampMode, Rig
+from vlab.rig.settings import BathReport, RigSettings, private_cell
 from vlab.sim.cell import Cell
-from vlab.sim.drugs import get_drug
+from vlab.sim.drugs import Bath, get_drug
 from vlab.sim.engine import Membrane, SimulationError, _initial_sample, plausibility_note
 
 __all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES"]
@@ -116,6 +120,8 @@ class Block:
     drugs: dict[str, float] = field(default_factory=dict)
     #: a remark when the membrane's Vm left what a real cell reaches (current clamp)
     note: str | None = None
+    #: the simulator's perfusion at the end of the chunk (for :meth:`vlab.rig.Rig.report_bath`)
+    bath: BathReport | None = None
 
     @property
     def n(self) -> int:
@@ -207,7 +213,7 @@ class RigSimulator:
     Parameters
     ----------
     rig
-        The shared rig; read under ``rig.lock`` at every step.
+        The rig; only its settings snapshot (``rig.settings``) is read, once a step.
     dt
         Sample interval of gap-free streaming, s.
     seed
@@ -223,6 +229,10 @@ class RigSimulator:
         self._episode: _Episode | None = None
         self._vm_out = _OutputStage(_VM_SCALE)
         self._im_out = _OutputStage(_IM_SCALE)
+        self.settings = rig.settings  # the snapshot of the present step
+        self._given: RigSettings | None = None  # the snapshot step() was handed
+        self.bath = Bath(self.settings.cell.prep)
+        self._bath_epoch = -1  # the rig's bath_epoch this bath started from
         cell, amp = self._snapshot(0.0)
         self._prep = cell.prep.name
         self.membrane = Membrane(cell, 1)
@@ -264,7 +274,7 @@ class RigSimulator:
             raise ValueError("a stimulus needs a finite amplitude and a positive duration")
         if duration > 10.0:
             raise ValueError("a manual stimulus lasts at most 10 s")
-        mode = self.rig.amplifier.mode
+        mode = self.rig.settings.amplifier.mode
         start = max([self.time] + [p.end for p in self._pulses if p.mode == mode])
         self._pulses.append(_Pulse(start, start + duration, float(amplitude), mode))
 
@@ -272,12 +282,11 @@ class RigSimulator:
         """Start running every sweep of ``protocol`` (default: the rig's protocol)."""
         from vlab.protocols import protocol_to_toml
 
-        with self.rig.lock:
-            protocol = protocol if protocol is not None else self.rig.protocol
-            if protocol is None:
-                raise ValueError("no protocol is loaded: choose one in the stimulator panel")
-            area = self.rig.cell.values["area"]
-        cmd = protocol.command(area)
+        settings = self.rig.settings
+        protocol = protocol if protocol is not None else settings.protocol
+        if protocol is None:
+            raise ValueError("no protocol is loaded: choose one in the stimulator panel")
+        cmd = protocol.command(settings.cell.values["area"])
         try:
             toml = protocol_to_toml(protocol)
         except Exception as exc:  # noqa: BLE001 - provenance must not stop a run
@@ -292,8 +301,11 @@ class RigSimulator:
         self._im_out.reset()
 
     # ------------------------------------------------------------------ stepping
-    def step(self, duration: float) -> Block | None:
+    def step(self, duration: float, settings: RigSettings | None = None) -> Block | None:
         """Advance by up to ``duration`` s of simulated time.
+
+        ``settings``: the rig's snapshot to use (the worker reads ``rig.settings`` once
+        per tick and passes it to every step of the tick); default: the newest.
 
         In episodic acquisition a chunk never crosses the end of a sweep (that chunk has
         ``sweep_done``); time spent between sweeps returns None (no data). Raises
@@ -302,9 +314,17 @@ class RigSimulator:
         """
         if duration <= 0:
             return None
-        if self._episode is not None:
-            return self._step_episode(duration)
-        return self._step_gap_free(duration)
+        self._given = settings
+        try:
+            if self._episode is not None:
+                block = self._step_episode(duration)
+            else:
+                block = self._step_gap_free(duration)
+        finally:
+            self._given = None
+        if block is not None:
+            block.bath = self.bath_report()
+        return block
 
     def run_episode(self, protocol=None, skip_gaps: bool = True) -> list[Block]:
         """Run a whole episode as fast as possible and return its blocks (for scripts)."""
@@ -319,10 +339,14 @@ class RigSimulator:
                 blocks.append(b)
         return blocks
 
-    def idle(self, duration: float) -> None:
+    def idle(self, duration: float, settings: RigSettings | None = None) -> None:
         """Let ``duration`` s pass with nothing recorded (the bath keeps exchanging)."""
         if duration > 0:
-            self._pass_time(duration)
+            self._given = settings
+            try:
+                self._pass_time(duration)
+            finally:
+                self._given = None
 
     # ------------------------------------------------------------------ internals
     def _pass_time(self, dt: float) -> None:
@@ -330,23 +354,35 @@ class RigSimulator:
         self.time += dt
 
     def _snapshot(self, dt: float) -> tuple[Cell, Amplifier]:
-        """Under ``rig.lock``: let ``dt`` of perfusion pass, sync drugs into the cell and
-        take private copies of the cell and amplifier. Everything else (integration,
-        filtering, provenance) then runs outside the lock, so the GUI never waits more
-        than a few microseconds for it."""
-        rig = self.rig
-        with rig.lock:
-            if dt > 0:
-                rig.bath.advance(dt)
-            rig.sync_drugs_to_cell()
-            cell = copy.copy(rig.cell)
-            cell.values = dict(cell.values)
-            cell.pins = dict(cell.pins)
-            cell.drugs = dict(cell.drugs)
-            cell.drug_sides = dict(cell.drug_sides)
-            cell.occupancy = {k: dict(v) for k, v in cell.occupancy.items()}
-            amp = copy.deepcopy(rig.amplifier)
-        return cell, amp
+        """Read the rig's newest settings snapshot (no lock), let ``dt`` of perfusion pass
+        in the simulator's bath and return a private cell with the drugs at the membrane
+        now, and the snapshot's amplifier."""
+        settings = self.settings = self._given or self.rig.settings
+        bath = self.bath
+        if settings.bath_epoch != self._bath_epoch:  # the rig set the bath: take it over
+            # (a new simulator resumes from the newest report about that bath, if any)
+            report = self.rig.bath_report
+            same = report is not None and report.epoch == settings.bath_epoch
+            bath = self.bath = Bath(settings.cell.prep)
+            bath.restore(dict(report.state if same and report else settings.bath_state))
+            self._bath_epoch = settings.bath_epoch
+        bath.preparation = settings.cell.prep
+        targets = {d.name: d for d in settings.drugs}
+        sides = bath.sides()
+        for name in set(bath.applied()) - set(targets):
+            bath.wash(name)
+        for name, d in targets.items():
+            if bath.applied().get(name) != d.concentration or sides.get(name) != d.side:
+                bath.apply(name, d.concentration, side=d.side)
+        if dt > 0:
+            bath.advance(dt)
+        cell = private_cell(settings.cell)
+        bath.into_cell(cell)
+        return cell, settings.amplifier
+
+    def bath_report(self) -> BathReport:
+        """The simulator's perfusion now (for :meth:`vlab.rig.Rig.report_bath`)."""
+        return BathReport(self._bath_epoch, self.bath.state())
 
     @staticmethod
     def _cell_info(cell, membrane=None) -> tuple[dict, dict, dict]:
@@ -515,8 +551,8 @@ class RigSimulator:
             seed=self.seed,
             run_id=ep.run_id,
             amplifier=amp,
-            hide_drug_names="drug_names" in self.rig.locked,
-            practical=self.rig.practical_tag,
+            hide_drug_names="drug_names" in self.settings.locked,
+            practical=dict(self.settings.practical_tag),
             protocol_toml=ep.toml,
             repeat=ep.repeat,
             cycle=ep.cycle,

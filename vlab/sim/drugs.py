@@ -567,6 +567,29 @@ class Bath:
         self._entries = entries
         self.pronase_removed = removed
 
+    def into_cell(self, cell) -> None:
+        """Put what reaches the membrane now into ``cell`` (a :class:`vlab.sim.cell.Cell`):
+        concentrations at the cell, sides, binding, pronase damage."""
+        conc = self.concentrations()
+        cell.drugs = {n: c for n, c in conc.items() if c > 0}
+        cell.pronase_removed = self.pronase_removed
+        cell.drug_sides = {n: s for n, s in self.sides().items() if n in cell.drugs}
+        cell.occupancy = self.occupancy()
+
+    def follow(self, state: dict) -> None:
+        """Take the progress of another bath's :meth:`state` (concentrations at the cell,
+        binding, pronase damage) keeping this bath's targets: the GUI's copy of the
+        perfusion follows the simulation's. Drugs this bath does not know, or whose
+        side differs, are left out (they were set since)."""
+        items = state.get("drugs", {})
+        for name, e in self._entries.items():
+            raw = items.get(name)
+            if raw is None or raw.get("side") != e.side:
+                continue
+            e.current = float(raw.get("current", 0.0))
+            e.bound = {int(i): float(b) for i, b in dict(raw.get("bound", {})).items()}
+        self.pronase_removed = float(state.get("pronase_removed", self.pronase_removed))
+
     def snapshot(self) -> dict:
         return {
             "applied": {n: e.applied for n, e in self._entries.items()},

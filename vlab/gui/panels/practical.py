@@ -473,13 +473,14 @@ class PracticalPanel(QWidget):
             return
         i = self.session.step_index
         try:
-            apply_preset(self.rig, self.session.preset(i))
+            with self.rig.lock:  # the set-up and its tag reach the simulation together
+                apply_preset(self.rig, self.session.preset(i))
+                self.rig.set_practical_tag(self.session.recording_tag(i))
         except (PracticalError, ValueError) as exc:
             QMessageBox.warning(
                 self, "Practical", f"The rig could not be set up for this step: {exc}"
             )
             return
-        self.rig.practical_tag = self.session.recording_tag(i)
         self.control_lock = self.session.lock(i)
         items = self.control_lock.describe()
         self.lock_label.setText(

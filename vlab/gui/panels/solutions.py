@@ -572,14 +572,15 @@ class SolutionsPanel(QWidget):
             self.status_label.setStyleSheet(ERROR_STYLE)
             self.status_label.setText(self.tr("Nothing applied: {msg}").format(msg=exc))
             return False
-        for k, v in changes.items():
-            try:
-                self.rig.set_parameter(k, v)
-            except ValueError as exc:  # should not happen after the trial above
-                self.fields[k].show_error(str(exc))
-                self.status_label.setStyleSheet(ERROR_STYLE)
-                self.status_label.setText(str(exc))
-                return False
+        try:  # one edit: one undo step, and the simulation sees all of it or none
+            self.rig.set_parameters(changes)
+        except ValueError as exc:  # should not happen after the trial above
+            bad = next((k for k in changes if k in str(exc)), None)
+            if bad is not None:
+                self.fields[bad].show_error(str(exc))
+            self.status_label.setStyleSheet(ERROR_STYLE)
+            self.status_label.setText(str(exc))
+            return False
         self.refresh()
         if changes:
             self.status_label.setStyleSheet("")
