@@ -151,7 +151,7 @@ def enumerate_mutants(mutmut: Path, work: Path, env: dict, target: str) -> list[
         cwd=work,
         env=env,
         stdout=subprocess.DEVNULL,
-        timeout=1800,
+        timeout=600,
     )
     return sorted(set(result_ids(mutmut, work, env, "survived")) - before)
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from vlab.analysis._util import moving_average
+from vlab.analysis._util import as_time, moving_average
 from vlab.analysis.clamp import conductance, reversal_potential
 
 DT = 1e-4  # s
@@ -54,3 +54,13 @@ def test_normalised_conductance_of_a_fully_blocked_current_is_zero_not_nan():
     v = np.array([-0.04, -0.02, 0.0, 0.02])
     g = conductance(v, np.zeros(4), e_rev=0.05, normalise=True)
     np.testing.assert_array_equal(g, np.zeros(4))
+
+
+def test_time_axis_needs_two_strictly_increasing_times():
+    """The documented contract of every analysis input: at least 2 times, strictly
+    increasing (a repeated time would divide by dt = 0)."""
+    np.testing.assert_array_equal(as_time([0.0, DT]), [0.0, DT])  # two are enough
+    with pytest.raises(ValueError, match="at least 2 times"):
+        as_time([0.0])
+    with pytest.raises(ValueError, match="^t must be strictly increasing$"):
+        as_time([0.0, DT, DT, 2 * DT])
