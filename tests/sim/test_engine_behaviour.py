@@ -211,7 +211,7 @@ def test_absurd_current_is_caught_not_propagated():
     mem = Membrane(cell)
     before = mem.state.copy()
     cmd = np.full(2001, 1.0)  # 1 A into 0.1 mm^2 of membrane
-    with pytest.raises(SimulationError, match="physiological range"):
+    with pytest.raises(SimulationError, match="injected current is too large"):
         mem.advance("current-clamp", cmd, 10e-6)
     np.testing.assert_array_equal(mem.state, before)
 

@@ -23,6 +23,7 @@ __all__ = [
     "Membrane",
     "RunResult",
     "SimulationError",
+    "DivergenceError",
     "TooStiffError",
     "accuracy_step",
     "run_protocol",
@@ -63,6 +64,8 @@ DEFAULT_DT_MAX = 25e-6  # s: the largest integration step the engine takes
 #: measured; the default preparations keep the 25 us step.
 ACCURACY_K = 120.0  # 1/ms
 R_MEMBRANE_CAP = 5000.0  # 1/ms
+#: reversal potentials (V) beyond this are named as the cause when a run diverges
+REVERSAL_LIMIT = 0.2
 #: settings that need a finer step than this are refused (1000x the default step's work)
 DT_FLOOR = 25e-9  # s
 #: membrane potentials (V) a living cell can plausibly reach; beyond them a run is kept but
@@ -89,6 +92,11 @@ def plausibility_note(vm: np.ndarray) -> str | None:
 
 class SimulationError(RuntimeError):
     """The integration failed (diverged); the message says where and what to change."""
+
+
+class DivergenceError(SimulationError, ValueError):
+    """A run stopped because the membrane potential left any physical range; the message
+    names the cause (a setting or the injected current: bad input, CLI exit 2)."""
 
 
 class TooStiffError(SimulationError, ValueError):
@@ -167,6 +175,8 @@ class Membrane:
         self.dt_max = dt_max
         self.state = np.zeros((n_sweeps, kernel.N_STATE))
         self.time = 0.0  # s since reset
+        #: time (s since reset) current injection first began, None before
+        self.current_since: float | None = None
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -188,6 +198,7 @@ class Membrane:
             m, h, n, p, b, q = cell.steady_state_gates(float(v0[s]))
             self.state[s] = (v0[s] * 1e3, m, h, n, p, b, q)
         self.time = 0.0
+        self.current_since = None
 
     def snapshot(self) -> dict[str, np.ndarray]:
         """Current state per sweep: Vm (V) and gates."""
@@ -276,20 +287,68 @@ class Membrane:
         saved = self.state.copy()
         status, s_bad, j_bad = kernel.advance(kmode, kcmd, dt_ms, sub, P, self.state, out, full)
         if status != kernel.OK:
+            v_bad = float(self.state[s_bad, kernel.S_V])
             self.state[:] = saved
-            t_bad = (self.time + (j_bad + 1) * sample_interval) * 1e3
-            hint = (
-                "The injected current is too large for this membrane; reduce it."
-                if kmode == kernel.MODE_CC
-                else "Check the clamp command and the membrane parameters."
+            t_bad = self.time + (j_bad + 1) * sample_interval
+            where = f"t = {t_bad * 1e3:.3f} ms (sweep {s_bad + 1})"
+            row = kcmd[s_bad, : j_bad + 1]
+            raise DivergenceError(
+                self._divergence_message(kmode, row, sample_interval, t_bad, where, v_bad)
             )
-            raise SimulationError(
-                f"the simulation diverged at t = {t_bad:.3f} ms (sweep {s_bad + 1}): the membrane "
-                f"potential left the physiological range (|V| > {kernel.V_LIMIT:g} mV). {hint} "
-                "The cell was left as it was before this step."
-            )
+        if kmode == kernel.MODE_CC and self.current_since is None:
+            on = np.nonzero(np.any(kcmd[:, :n_out] != 0.0, axis=0))[0]
+            if len(on):
+                self.current_since = self.time + on[0] * sample_interval
         self.time += n_out * sample_interval
         return self._to_si(out, variables, area_cm2)
+
+    def _divergence_message(
+        self,
+        kmode: int,
+        cmd_row: np.ndarray,
+        sample_interval: float,
+        t_bad: float,
+        where: str,
+        v_bad: float,
+    ) -> str:
+        """Why a run diverged at ``where`` (time ``t_bad`` s, potential ``v_bad`` mV), in
+        one line: a reversal potential no membrane can have (naming the concentrations
+        behind it), the injected current (and since when), or the membrane parameters."""
+        head = f"the simulation diverged at {where}: the membrane potential reached {v_bad:+.0f} mV"
+        tail = "The cell was left as it was before this step."
+        if kmode == kernel.MODE_VC:
+            return f"{head}. Check the clamp command and the membrane parameters. {tail}"
+        rev = self.cell.reversals()
+        ion, e = max(rev.items(), key=lambda kv: kv[1] * math.copysign(1.0, v_bad))
+        if abs(e) > REVERSAL_LIMIT:
+            if ion == "L":
+                why = f"the leak reverses at {e * 1e3:+.0f} mV (E_L)"
+            elif self.cell.is_pinned(ion):
+                why = f"E_{ion} is set to {e * 1e3:+.0f} mV"
+            else:
+                v = self.cell.values
+                why = (
+                    f"E_{ion} is {e * 1e3:+.0f} mV from {ion}_in {v[f'{ion}_in']:g} mM and "
+                    f"{ion}_out {v[f'{ion}_out']:g} mM"
+                )
+            return (
+                f"{head}, driven there by a reversal potential: {why}, beyond the "
+                f"+/-{REVERSAL_LIMIT * 1e3:.0f} mV of any living cell. Set concentrations "
+                f"nearer to physiological values. {tail}"
+            )
+        on = np.nonzero(cmd_row != 0.0)[0]
+        since = self.current_since
+        if since is None and len(on):
+            since = self.time + on[0] * sample_interval
+        if since is None:
+            return (
+                f"{head} before any current was injected: the membrane parameters make this "
+                f"cell unstable (check the conductances and Cm). {tail}"
+            )
+        return (
+            f"{head} {(t_bad - since) * 1e3:.3f} ms after current injection began: the "
+            f"injected current is too large for this membrane; reduce it. {tail}"
+        )
 
     def _to_si(self, out: np.ndarray, variables, area_cm2: float) -> dict[str, np.ndarray]:
         names = variables if variables is not None else RECORDABLE
