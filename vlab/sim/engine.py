@@ -177,6 +177,8 @@ class Membrane:
         self.time = 0.0  # s since reset
         #: time (s since reset) current injection first began, None before
         self.current_since: float | None = None
+        #: (kernel parameters as bytes, their accuracy step s): computed once per settings
+        self._accuracy: tuple[bytes, float] = (b"", math.inf)
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -226,7 +228,12 @@ class Membrane:
             raise SimulationError(
                 f"sample interval {sample_interval * 1e6:g} us refused (allowed 0.1 us to 10 ms)"
             )
-        dt = self.dt_max if vc else min(self.dt_max, check_accuracy_step(self.cell, P))
+        dt = self.dt_max
+        if not vc:
+            key = P.tobytes()
+            if self._accuracy[0] != key:  # settings changed since the last call
+                self._accuracy = (key, check_accuracy_step(self.cell, P))
+            dt = min(dt, self._accuracy[1])
         return max(1, math.ceil(sample_interval / dt - 1e-9))
 
     def advance(
