@@ -44,6 +44,12 @@ __all__ = [
 ]
 
 
+#: the axon's step is at most this times the membrane's accuracy step: the membrane's
+#: calibration leaves a factor 2.7 to spare, and 2.5 keeps every default axon step (checked
+#: against a five times finer step in tests/sim/test_stiffness_cable.py)
+CABLE_ACCURACY_FACTOR = 2.5
+
+
 @dataclass
 class CableResult:
     """Recorded traces of an axon run (SI)."""
@@ -271,12 +277,20 @@ class Axon:
         """Integration step (s) keeping the velocity within 1 % of its converged value:
         ``BASE_DT`` at the preparation's temperature, shrinking as 1/sqrt of the gates'
         speed-up when warmer (the error grows as (dt * phi)^2; measured 0.12 % at 18.5 degC,
-        so it stays below 1 % up to heat block)."""
+        so it stays below 1 % up to heat block); and at most CABLE_ACCURACY_FACTOR times the
+        membrane's accuracy step (:func:`vlab.sim.engine.accuracy_step`), which binds only
+        at stiff settings. Raises ``TooStiffError`` where the membrane would be refused."""
         speedup = self.cell.phi() / (
             self.cell.values["q10"]
             ** ((self.prep.temperature - self.prep.kinetics_temperature) / 10.0)
         )
-        return self.geometry.get("dt", self.BASE_DT) / math.sqrt(max(1.0, speedup))
+        step = self.geometry.get("dt", self.BASE_DT) / math.sqrt(max(1.0, speedup))
+        from vlab.sim.engine import check_accuracy_step
+
+        # a stiff membrane (small Cm, large gNa, heat) needs the single membrane's step
+        # control too (docs/validation.md, "Stiff settings"); refused where it refuses
+        stiff = check_accuracy_step(self.cell, self.cell.kernel_params())
+        return min(step, CABLE_ACCURACY_FACTOR * stiff)
 
     def run(
         self,
