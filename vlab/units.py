@@ -27,6 +27,7 @@ dimension           SI value means               accepted units (case-sensitive)
 ``frequency``       hertz                        Hz, kHz
 ``volume``          m^3                          l, ml, mL, ul, µl, uL
 ``flow``            m^3/s                        ml/min, mL/min, ul/min, ml/s
+``velocity``        m/s                          m/s, mm/ms, cm/ms
 ==================  ==========================  ====================================
 """
 
@@ -88,6 +89,7 @@ _add("resistivity", {"ohm*m": 1.0, "ohm*cm": 1e-2, "Ohm*cm": 1e-2, "Ω*cm": 1e-2
 _add("frequency", {"Hz": 1.0, "kHz": 1e3})
 _add("volume", {"l": 1e-3, "ml": 1e-6, "mL": 1e-6, "ul": 1e-9, "µl": 1e-9, "uL": 1e-9})
 _add("flow", {"ml/min": 1e-6 / 60, "mL/min": 1e-6 / 60, "ul/min": 1e-9 / 60, "ml/s": 1e-6})
+_add("velocity", {"m/s": 1.0, "mm/ms": 1.0, "cm/ms": 10.0})
 _TEMPERATURE_UNITS = {"degC": 0.0, "°C": 0.0, "C": 0.0, "K": -273.15}
 
 

@@ -272,13 +272,18 @@ def _closer(ctx, a, b):
     "driving_force",
     "number",
     "ION[,VOLTAGE]",
-    "V - E_ion at VOLTAGE (default: the resting potential) (V)",
+    "V - E_ion at VOLTAGE (default: the resting potential; 'peak' or 'threshold': that "
+    "point of the first spike) (V)",
     1,
     2,
 )
 def _driving_force(ctx, ion, voltage=""):
     cell = ctx.cell()
-    v = _q(voltage, "voltage") if voltage else cell.resting_potential()
+    if voltage in _SPIKE_POINTS:  # V at that point of the first spike
+        res, k = _point(ctx, voltage)
+        v = float(res.data["Vm"][0, k])
+    else:
+        v = _q(voltage, "voltage") if voltage else cell.resting_potential()
     return v - cell.reversals()[_ion(ion)]
 
 
@@ -440,18 +445,34 @@ def _crossing(res, voltage: float, phase: str) -> int:
     raise PracticalError(f"phase {phase!r}; allowed: rising, falling, peak")
 
 
+#: points of a spike an answer may name instead of a voltage crossing
+_SPIKE_POINTS = ("peak", "threshold")
+
+
+def _point(ctx, phase: str, voltage: str = "0 mV"):
+    """``(result, sample index)`` of a point on the first sweep's first spike: where it
+    passes VOLTAGE on the 'rising' or 'falling' phase, its 'peak', or its 'threshold'
+    (the spike detector's dV/dt criterion, as the analysis window shows it)."""
+    res = ctx.run()
+    if phase == "threshold":
+        spikes = _spikes(res, ctx.cell())[0]
+        if not spikes:
+            raise PracticalError(f"step {ctx.step.id!r}: the first sweep has no spike")
+        return res, int(np.searchsorted(res.t, spikes[0].t_threshold - 1e-12))
+    return res, _crossing(res, _q(voltage, "voltage"), phase)
+
+
 @answer_function(
     "net_current",
     "number",
     "PHASE[,VOLTAGE]",
     "net ionic current (A, outward positive) when the spike passes VOLTAGE on the "
-    "'rising' or 'falling' phase, or at its 'peak'",
+    "'rising' or 'falling' phase, or at its 'peak' or 'threshold'",
     1,
     2,
 )
 def _net_current(ctx, phase, voltage="0 mV"):
-    res = ctx.run()
-    k = _crossing(res, _q(voltage, "voltage"), phase)
+    res, k = _point(ctx, phase, voltage)
     return float(res.data["Iion"][0, k])
 
 
@@ -478,8 +499,8 @@ def _net_current_direction(ctx, phase, voltage="0 mV"):
 def _gate(ctx, gate, phase, voltage="0 mV"):
     if gate not in ("m", "h", "n"):
         raise PracticalError(f"gate {gate!r}; allowed: m, h, n")
-    res = ctx.run()
-    return float(res.data[gate][0, _crossing(res, _q(voltage, "voltage"), phase)])
+    res, k = _point(ctx, phase, voltage)
+    return float(res.data[gate][0, k])
 
 
 @answer_function(
@@ -491,8 +512,7 @@ def _gate(ctx, gate, phase, voltage="0 mV"):
     2,
 )
 def _larger_conductance(ctx, phase, voltage="0 mV"):
-    res = ctx.run()
-    k = _crossing(res, _q(voltage, "voltage"), phase)
+    res, k = _point(ctx, phase, voltage)
     return "gNa" if res.data["gNa"][0, k] > res.data["gK"][0, k] else "gK"
 
 
@@ -505,9 +525,64 @@ def _larger_conductance(ctx, phase, voltage="0 mV"):
     2,
 )
 def _larger_current(ctx, phase, voltage="0 mV"):
-    res = ctx.run()
-    k = _crossing(res, _q(voltage, "voltage"), phase)
+    res, k = _point(ctx, phase, voltage)
     return "INa" if abs(res.data["INa"][0, k]) > abs(res.data["IK"][0, k]) else "IK"
+
+
+@answer_function(
+    "channel_current",
+    "number",
+    "CHANNELS,PHASE[,VOLTAGE]",
+    "sum of the currents CHANNELS (e.g. 'INa' or 'IK+IL'; A, outward positive) at a point "
+    "of the spike: passing VOLTAGE 'rising'/'falling', its 'peak' or its 'threshold'",
+    2,
+    3,
+)
+def _channel_current(ctx, channels, phase, voltage="0 mV"):
+    res, k = _point(ctx, phase, voltage)
+    names = [c.strip() for c in channels.split("+")]
+    bad = [c for c in names if c not in res.data or not c.startswith("I")]
+    if bad:
+        raise PracticalError(f"no current channel {bad[0]!r}; e.g. INa, IK, IL, ICl")
+    return float(sum(res.data[c][0, k] for c in names))
+
+
+@answer_function(
+    "conductance",
+    "number",
+    "CHANNEL,PHASE[,VOLTAGE]",
+    "conductance gNa or gK (S) at a point of the spike (as for channel_current)",
+    2,
+    3,
+)
+def _conductance(ctx, channel, phase, voltage="0 mV"):
+    if channel not in ("gNa", "gK"):
+        raise PracticalError(f"conductance {channel!r}; allowed: gNa, gK")
+    res, k = _point(ctx, phase, voltage)
+    return float(res.data[channel][0, k])
+
+
+@answer_function(
+    "chord_potential",
+    "number",
+    "PHASE[,VOLTAGE]",
+    "conductance-weighted average of the reversal potentials, (gNa E_Na + gK E_K + gL E_L "
+    "+ ...) / (gNa + gK + gL + ...), at a point of the spike (V): where V would settle "
+    "if the conductances stayed as they are",
+    1,
+    2,
+)
+def _chord_potential(ctx, phase, voltage="0 mV"):
+    res, k = _point(ctx, phase, voltage)
+    cell = ctx.cell()
+    e = cell.reversals()
+    g = {
+        "Na": float(res.data["gNa"][0, k]),
+        "K": float(res.data["gK"][0, k]) + float(res.data.get("gM", np.zeros((1, k + 1)))[0, k]),
+        "Cl": float(res.data.get("gCl", np.zeros((1, k + 1)))[0, k]),
+        "L": cell.values["gL"] * cell.values["area"],
+    }
+    return sum(g[i] * e[i] for i in g) / sum(g.values())
 
 
 @answer_function(
@@ -864,3 +939,55 @@ def _time_constant(ctx, protocol_name=""):
 )
 def _capacitance(ctx, protocol_name=""):
     return _time_constant(ctx, protocol_name) / _input_resistance(ctx, protocol_name)
+
+
+# ---------------------------------------------------------------------------- gate kinetics
+def _gate_fit(ctx, gate: str, voltage: str, protocol_name: str = "") -> float:
+    """Time constant (s) of a single exponential fitted to gate ``gate`` during the step
+    of the preset's voltage-clamp family to ``voltage``."""
+    from vlab.analysis.passive import fit_exponential
+
+    if gate not in ("m", "h", "n"):
+        raise PracticalError(f"gate {gate!r}; allowed: m, h, n")
+    p = ctx.protocol(protocol_name)
+    if p.mode is not ClampMode.VC:
+        raise PracticalError(f"gate time constants need a voltage-clamp protocol, not {p.name!r}")
+    k = _stimulus_epoch(p)
+    target = _q(voltage, "voltage")
+    levels = np.array([p.epochs[k].level_at(s).value for s in range(p.sweeps)])
+    j = int(np.argmin(np.abs(levels - target)))
+    if abs(levels[j] - target) > 0.5e-3:
+        raise PracticalError(f"protocol {p.name!r} has no step to {target * 1e3:g} mV")
+    res = ctx.run(p)
+    a, b = _epoch_window(p, k, j)
+    return float(fit_exponential(res.t, res.data[gate][j], (a, b))[0])
+
+
+@answer_function(
+    "gate_tau",
+    "number",
+    "GATE,VOLTAGE[,PROTOCOL]",
+    "time constant τ (s) of gate m, h or n after a voltage-clamp step to VOLTAGE: a single "
+    "exponential fitted to the gate from the step's start to its end",
+    2,
+    3,
+)
+def _gate_tau(ctx, gate, voltage, protocol_name=""):
+    return _gate_fit(ctx, gate, voltage, protocol_name)
+
+
+@answer_function(
+    "fastest_gate",
+    "choice",
+    "VOLTAGE[,PROTOCOL]",
+    "'m', 'h' or 'n': the gate with the smallest time constant after a step to VOLTAGE",
+    1,
+    2,
+)
+def _fastest_gate(ctx, voltage, protocol_name=""):
+    taus = {g: _gate_fit(ctx, g, voltage, protocol_name) for g in ("m", "h", "n")}
+    return min(taus, key=taus.__getitem__)
+
+
+# the axon bench's answers register themselves (a module of their own: a different model)
+from vlab.practicals import answers_axon  # noqa: E402, F401
