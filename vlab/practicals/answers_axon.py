@@ -45,9 +45,9 @@ def _bench(diameter: str, s1: str, s2: str = ""):
         try:
             axon = setup.build()
             stim = PulseStimulus(
-                parse_quantity(d["amplitude"], "current").value,
-                parse_quantity(d["duration"], "time").value,
-                parse_quantity(d["sweep"], "time").value,
+                parse_quantity(str(d["amplitude"]), "current").value,
+                parse_quantity(str(d["duration"]), "time").value,
+                parse_quantity(str(d["sweep"]), "time").value,
                 second_site=_length(s2) if s2 else None,
             )
             _RUNS.clear()  # keep one sweep: they hold every compartment at every sample
