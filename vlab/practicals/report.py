@@ -65,6 +65,7 @@ def svg_trace(
     color: str = "#1f5fbf",
     highlight: int | None = None,
     robust: bool = False,
+    exclude: list | None = None,
 ) -> str:
     """An inline SVG line plot of one trace or an overlay of several.
 
@@ -79,8 +80,11 @@ def svg_trace(
     highlight
         With several traces: the index drawn in ``color``; the others are grey.
     robust
-        Scale the y axis to the 0.3-99.7 percentiles and clip what lies outside (keeps
-        brief capacitive transients of voltage-clamp currents from flattening the rest).
+        Scale the y axis to the 0.3-99.7 percentiles and clip what lies outside.
+    exclude
+        Per trace, a boolean array of samples left out of the y range (drawn, but
+        clipped): the capacitive transients after the command steps of a voltage-clamp
+        current, see :func:`transient_masks`. The range is then min..max of the rest.
     """
     traces = [np.asarray(v, dtype=float) * scale for v in (y if _is_list_of_traces(y) else [y])]
     traces = [v for v in traces if v.size >= 2]
@@ -88,9 +92,7 @@ def svg_trace(
         return ""
     left, right, top, bottom = 56, 10, 20 if title else 8, 30
     w, h = width - left - right, height - top - bottom
-    allv = np.concatenate(traces)
-    lo, hi = np.percentile(allv, [0.3, 99.7]) if robust else (allv.min(), allv.max())
-    lo, hi = float(lo), float(hi)
+    lo, hi = y_range(traces, robust, exclude)
     if hi - lo < 1e-9:
         lo, hi = lo - 1, hi + 1
     pad = 0.06 * (hi - lo)
@@ -152,6 +154,83 @@ def svg_trace(
     return "".join(parts)
 
 
+#: how long after a voltage-clamp command step the current is left out of a figure's y
+#: range (s): the model's clamp charges the membrane within a sample or two, so 0.1 ms
+#: drops the capacitive transient but keeps the earliest INa peak (0.2 ms or later)
+TRANSIENT_WINDOW = 0.1e-3
+
+
+def y_range(
+    traces: list[np.ndarray], robust: bool = False, exclude: list | None = None
+) -> tuple[float, float]:
+    """The y range (display units, before padding) of ``traces``: min..max, or the
+    0.3-99.7 percentiles if ``robust``; ``exclude`` (one boolean array per trace, True =
+    leave out, e.g. :func:`transient_masks`) removes samples first, and then min..max of
+    the rest is used (percentiles would clip a brief INa peak)."""
+    kept = []
+    for k, v in enumerate(traces):
+        drop = exclude[k] if exclude is not None and k < len(exclude) else None
+        if drop is not None and drop.shape == v.shape and (~drop).any():
+            v = v[~drop]
+        kept.append(v)
+    allv = np.concatenate(kept)
+    if robust and exclude is None:
+        lo, hi = np.percentile(allv, [0.3, 99.7])
+    else:
+        lo, hi = allv.min(), allv.max()
+    return float(lo), float(hi)
+
+
+def transient_masks(
+    shown: list, raw_n: int, steps: list[list[int]], dt: float, how: str = "minmax"
+) -> list[np.ndarray]:
+    """Per drawn trace, True where it shows the :data:`TRANSIENT_WINDOW` after a command
+    step. ``shown`` are the drawn traces, made from ``raw_n`` samples every ``dt`` s either
+    by min/max pairs (``"minmax"``, as the evidence stores them) or by taking every k-th
+    sample (``"stride"``); ``steps`` are each trace's step indices (the last list is used
+    for traces without their own)."""
+    win = max(1, int(np.ceil(TRANSIENT_WINDOW / dt)))
+    out = []
+    for k, y in enumerate(shown):
+        n = len(y)
+        st = steps[k] if k < len(steps) else steps[-1] if steps else []
+        raw = np.zeros(raw_n + 1, dtype=bool)
+        for s0 in st:
+            raw[max(0, s0) : min(raw_n, s0 + win)] = True
+        if n == raw_n:
+            out.append(raw[:n])
+        elif how == "stride":
+            stride = max(1, raw_n // max(n, 1))
+            # a shown sample stands for the raw samples up to the next one
+            out.append(np.array([raw[i * stride : (i + 1) * stride].any() for i in range(n)]))
+        else:
+            edges = np.linspace(0, raw_n, n // 2 + 1).astype(int)
+            bins = np.array([raw[a:b].any() for a, b in zip(edges[:-1], edges[1:], strict=True)])
+            out.append(np.repeat(bins, 2)[:n])
+    return out
+
+
+def _evidence_masks(ev: dict, traces: list, family: bool) -> list[np.ndarray] | None:
+    """Transient masks for an evidence figure's current traces (voltage clamp only)."""
+    from vlab.practicals.session import step_indices
+
+    if ev.get("provenance", {}).get("mode") != "VC":
+        return None
+    rec = ev.get("record") or {}
+    dt = float(rec.get("dt") or 0.0)
+    fam = ev.get("family") or {}
+    if family and fam.get("steps"):
+        steps, raw_n = fam["steps"], int(fam.get("samples") or 0)
+    else:  # older reports, and the single-sweep traces: the chosen sweep's command
+        cmd = (rec.get("channels") or {}).get("command")
+        if not cmd:
+            return None
+        steps, raw_n = [step_indices(cmd)], len(cmd)
+    if not dt or not raw_n:
+        return None
+    return transient_masks(traces, raw_n, steps, dt)
+
+
 def _is_list_of_traces(y) -> bool:
     return (
         isinstance(y, (list, tuple)) and len(y) > 0 and isinstance(y[0], (list, tuple, np.ndarray))
@@ -191,6 +270,9 @@ def _provenance_table(prov: dict) -> str:
         )
     drugs = prov.get("drugs", {})
     rows.append(("drugs", ", ".join(_drug_text(n, d) for n, d in drugs.items()) or "none"))
+    tag = prov.get("practical")
+    if isinstance(tag, dict) and tag.get("step"):
+        rows.append(("recorded in", f"{tag.get('name', '')}, step {tag['step']}"))
     rows.append(("vlab", prov.get("vlab_version", "")))
     if prov.get("created"):
         rows.append(("recorded", prov["created"]))
@@ -222,7 +304,14 @@ def _figure(ev: dict, caption: str) -> str:
             )
             out.append(
                 svg_trace(
-                    traces, dur, unit, scale, title=title, highlight=chosen, robust=(ch != "Vm")
+                    traces,
+                    dur,
+                    unit,
+                    scale,
+                    title=title,
+                    highlight=chosen,
+                    robust=(ch != "Vm"),
+                    exclude=None if ch == "Vm" else _evidence_masks(ev, traces, True),
                 )
             )
         if mode == "VC" and "Vm" in ev.get("traces", {}):
@@ -248,6 +337,9 @@ def _figure(ev: dict, caption: str) -> str:
                         scale,
                         title=f"{ch} ({unit})",
                         robust=ch != "Vm",
+                        exclude=None
+                        if ch == "Vm"
+                        else _evidence_masks(ev, [ev["traces"][ch]], False),
                     )
                 )
     return f"<figure>{''.join(out)}<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -384,7 +476,15 @@ def render_report(progress: Progress, practical=None, sweeps=None, session=None)
                         f"{describe_condition(c[0])} (measured {c[2]})"
                         for c in ev.get("checks", [])
                     )
-                    block.append(_figure(ev, f"Sweep {int(ev.get('sweep', 0)) + 1}: {checks}"))
+                    tag = ev.get("provenance", {}).get("practical") or {}
+                    where = (
+                        f"recorded in step {i} ({step.title})"
+                        if isinstance(tag, dict) and tag.get("step") == step.id
+                        else "NOT recorded in this step"
+                    )
+                    block.append(
+                        _figure(ev, f"Sweep {int(ev.get('sweep', 0)) + 1}, {where}: {checks}")
+                    )
                     block.append(_provenance_table(ev.get("provenance", {})))
             else:
                 ans = progress.answers.get(q.id)
@@ -415,6 +515,13 @@ def render_report(progress: Progress, practical=None, sweeps=None, session=None)
         if ys:
             unit, scale = ("mV", 1e3) if ch == "Vm" else ("nA", 1e9)
             dur = last.dt * len(last.channels[ch])
+            skip = None
+            if last.mode is not None and last.mode.value == "VC":
+                from vlab.practicals.session import command_steps
+
+                skip = transient_masks(
+                    ys, len(last.channels[ch]), [command_steps(x) for x in group], last.dt, "stride"
+                )
             body.append("<h2>Latest recording</h2>")
             body.append(
                 svg_trace(
@@ -423,6 +530,7 @@ def render_report(progress: Progress, practical=None, sweeps=None, session=None)
                     unit,
                     scale,
                     robust=ch != "Vm",
+                    exclude=skip,
                     title=f"{ch} ({unit}), {len(ys)} sweep(s), "
                     f"{last.provenance.get('protocol_name', '')}",
                 )

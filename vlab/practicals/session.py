@@ -191,6 +191,23 @@ def _sig(x: np.ndarray, digits: int = 6) -> list[float]:
     return [float(f"{v:.{digits}g}") for v in np.asarray(x, dtype=float)]
 
 
+def command_steps(sw) -> list[int]:
+    """Sample indices where the sweep's command changes (by more than 0.1 % of its range)."""
+    cmd = sw.channels.get("command")
+    return [] if cmd is None else step_indices(cmd)
+
+
+def step_indices(cmd) -> list[int]:
+    """Sample indices where a command trace changes (by more than 0.1 % of its range)."""
+    x = np.asarray(cmd, dtype=float)
+    if x.size < 2:
+        return []
+    span = float(x.max() - x.min())
+    if span == 0.0:
+        return []
+    return [int(k) + 1 for k in np.nonzero(np.abs(np.diff(x)) > 1e-3 * span)[0]]
+
+
 def sweep_record(sw, conds) -> dict:
     """The sweep at full resolution, as far as the grader needs it to re-check ``conds``:
     ``{"index", "dt", "channels": {name: [...]}, "provenance": {...}}`` (SI, 6 digits)."""
@@ -228,6 +245,10 @@ def _evidence(sw, sweeps, chk, conds=()) -> dict:
                 c: [_downsample(np.asarray(x.channels[c]), 300) for x in family if c in x.channels]
                 for c in (primary,)
             },
+            # where each sweep's command steps (sample indices): a figure leaves the
+            # capacitive transients after them out of its y range
+            "steps": [command_steps(x) for x in family],
+            "samples": n,
         },
         "record": sweep_record(sw, conds),
     }
