@@ -2,7 +2,10 @@
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/practical_screenshots.py``
 Writes ``docs/screenshots/practical_graded.png``, ``practical_report.png`` and
-``practical_gradebook.png`` (a small synthetic class in a temporary folder).
+``practical_gradebook.png`` (a small synthetic class in a temporary folder), and at
+1024x768 ``practical_free_text.png`` (graded mode, a written answer) and
+``practical_report_vc.png`` and ``practical_report_text.png`` (a voltage-clamp family
+scaled to its ionic current; a written answer in the report).
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ def main() -> int:
 
     from vlab.gui.main_window import MainWindow
     from vlab.gui.panels.practical import _svg_to_img
-    from vlab.practicals import PracticalSession, load_practical, render_report
+    from vlab.practicals import (
+        PracticalSession,
+        load_practical,
+        render_report,
+        simulate_sweeps,
+    )
     from vlab.practicals.classes import create_class
     from vlab.practicals.grade import grade_folder, gradebook_csv
     from vlab.practicals.session import format_answer
@@ -55,10 +63,70 @@ def main() -> int:
     win.shutdown()
     win.close()
 
+    # 1b. graded mode at 1024x768: threshold_peak's driving-force step, a written answer
+    win = MainWindow(Rig(), start_worker=False)
+    win.resize(1024, 768)
+    win.show()
+    panel = win.practical
+    panel.open_practical("threshold_peak", "s002", klass=pack)
+    win.docks["practical"].raise_()
+    win.docks["amplifier"].hide()  # the practical gets the column's height
+    panel.go_to(3)
+    box = panel.question_boxes["df_rest"]
+    box.field.setText("-110")
+    box.check()
+    text = panel.question_boxes["explain_collapse"]
+    text.text_box.setPlainText(
+        "INa = gNa (V - E_Na). At the peak V is close to E_Na, so the driving force is "
+        "only about -12 mV instead of -115 mV at rest."
+    )
+    text.check()
+    app.processEvents()
+    panel.questions_area.verticalScrollBar().setValue(text.y())  # the prompt on top
+    app.processEvents()
+    win.grab().save(str(OUT / "practical_free_text.png"))
+    win.shutdown()
+    win.close()
+
+    # 1c. a voltage-clamp report: time_scales, the family and a written answer
+    p = load_practical("time_scales")
+    s = PracticalSession(p, "s003", klass=pack, autosave=False)
+    sweeps = simulate_sweeps(s.preset(0), tag=s.recording_tag(0))
+    s.check_recording("family", sweeps)
+    s.go_to(1)
+    for qid in ("tau_m", "tau_h", "tau_n"):
+        s.submit(qid, format_answer(p.question(qid)[1], s.key(qid)).split()[0])
+    s.go_to(2)
+    s.submit(
+        "explain_race",
+        "m reaches its new value within about 0.1 ms, h and n take 0.4 to 0.6 ms, so Na+ "
+        "channels open and the voltage shoots up before inactivation and K+ catch up.",
+    )
+    html = render_report(s.progress, session=s)
+    html = re.sub(r"<svg.*?</svg>", lambda m: _svg_to_img(m.group(0)), html, flags=re.S)
+    view = QTextBrowser()
+    view.setHtml(html)
+    view.resize(1024, 768)
+    view.show()
+    app.processEvents()
+    for find, name in (
+        ("Step 1.", "practical_report_vc.png"),
+        ("Step 3.", "practical_report_text.png"),
+    ):
+        anchor = view.document().find(find)  # scroll to the evidence, the written answer
+        view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+        view.setTextCursor(anchor)
+        view.ensureCursorVisible()
+        anchor.clearSelection()
+        view.setTextCursor(anchor)
+        app.processEvents()
+        view.grab().save(str(OUT / name))
+    view.close()
+
     # 2. reports of a small class: honest, one wrong attempt, one edited
     reports = tmp / "reports"
     reports.mkdir()
-    from vlab.practicals import export_report, simulate_sweeps
+    from vlab.practicals import export_report
 
     p = load_practical("threshold")
     for k, sid in enumerate(roster[:6]):
@@ -107,7 +175,10 @@ def main() -> int:
     app.processEvents()
     table.grab().save(str(OUT / "practical_gradebook.png"))
     table.close()
-    print(f"wrote {OUT}/practical_graded.png, practical_report.png, practical_gradebook.png")
+    print(
+        f"wrote {OUT}/practical_graded.png, practical_report.png, practical_gradebook.png, "
+        "practical_free_text.png, practical_report_vc.png, practical_report_text.png"
+    )
     return 0
 
 

@@ -160,8 +160,8 @@ class QuestionBox(QFrame):
             )
             self.text_box.setAccessibleName(f"written answer to {q.id}")
             self.text_box.setTabChangesFocus(True)
-            self.text_box.setMinimumHeight(80)
-            self.text_box.setMaximumHeight(140)
+            self.text_box.setMinimumHeight(56)  # three lines: fits a 1024x768 window
+            self.text_box.setMaximumHeight(120)
             row.addWidget(self.text_box, 1)
             self.button = QPushButton("Save answer")
         else:
@@ -352,8 +352,9 @@ class PracticalPanel(QWidget):
         self.questions_area = QScrollArea()
         self.questions_area.setWidgetResizable(True)
         split.addWidget(self.questions_area)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)  # the questions get the larger share (a small screen)
+        self.text.setMinimumHeight(90)
         split.setChildrenCollapsible(False)
         self.splitter = split
         outer.addWidget(split, 1)
