@@ -22,7 +22,7 @@ from vlab import __version__
 from vlab.clamp import ClampMode
 
 GUI_FLAGS = ("--screenshot", "--smoke-test", "--protocol", "--preparation", "--drug")
-COMMANDS = ("run", "convert", "preparations", "protocols", "drugs", "practical")
+COMMANDS = ("run", "convert", "preparations", "protocols", "protocol", "drugs", "practical")
 
 
 class UsageError(Exception):
@@ -142,6 +142,23 @@ def _parser(practicals: bool = True) -> argparse.ArgumentParser:
 
     pl = sub.add_parser("protocols", help="list the built-in protocols")
     pl.set_defaults(func=cmd_protocols)
+
+    po = sub.add_parser("protocol", help="import a Clampex protocol (ABF epoch table) as TOML")
+    po_sub = po.add_subparsers(dest="protocol_command", required=True)
+    pi = po_sub.add_parser(
+        "import",
+        help="write the protocol of a Clampex .abf file as vlab protocol TOML",
+        description="Turn the epoch table of FILE.abf (DAC 0) into a vlab protocol whose "
+        "command is identical to Clampex's; print it, or write it to --out.",
+    )
+    pi.add_argument("source", metavar="FILE.abf")
+    pi.add_argument("-o", "--out", metavar="OUT.toml", help="write the TOML here (atomically)")
+    pi.add_argument(
+        "--approximate",
+        action="store_true",
+        help="accept a protocol vlab can only approximate (ramps, last level between sweeps)",
+    )
+    pi.set_defaults(func=cmd_protocol_import)
 
     dr = sub.add_parser("drugs", help="list the drugs")
     dr.set_defaults(func=cmd_drugs)
@@ -548,6 +565,26 @@ def cmd_protocols(args) -> int:
     for name in builtin_protocols():
         p = load_protocol(name)
         print(f"{name:28s} {p.mode.value} {p.sweeps:3d} sweep(s)  {p.name}")
+    return 0
+
+
+def cmd_protocol_import(args) -> int:
+    from vlab.atomic import write_text_atomic
+    from vlab.protocols import protocol_to_toml
+    from vlab.protocols.abf_import import protocol_from_abf
+
+    if args.out is not None and not args.out.endswith(".toml"):
+        raise UsageError(f"--out {args.out}: a protocol is written to a .toml file")
+    protocol = protocol_from_abf(args.source, approximate=args.approximate)
+    text = protocol_to_toml(protocol)
+    if args.out is None:
+        print(text, end="")
+        return 0
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {args.out}: the folder {out.parent} does not exist")
+    write_text_atomic(out, text)
+    print(f"wrote {out} ({protocol.sweeps} sweeps, {len(protocol.epochs)} epochs)")
     return 0
 
 

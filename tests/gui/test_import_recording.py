@@ -187,3 +187,15 @@ def test_file_menu_imports_into_the_analysis_window(qtbot, rig):
     main._refresh_analysis()
     assert len(win.imported) == 13 and f"{VC_ABF.name} peak" in legend()
     win.close()
+
+
+def test_stimulator_opens_a_clampex_protocol(qtbot, rig):
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols.abf_import import protocol_from_abf
+
+    main = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(main)
+    abf = DATA / "17o05024_vc_steps.abf"
+    assert main.stimulator.load(str(abf))
+    assert rig.protocol == protocol_from_abf(abf)
+    assert main.stimulator.acquisition_combo.currentData() == "episodic"

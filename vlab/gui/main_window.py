@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
             self.tr("Open protocol…"),
             self.stimulator.open_file,
             QKeySequence.StandardKey.Open,
-            self.tr("Load a protocol from a .toml file."),
+            self.tr("Load a protocol from a .toml file, or a Clampex protocol from an .abf file."),
         )
         self._action(
             f,

@@ -26,15 +26,25 @@ def _exists(path: Path) -> bool:
         return False
 
 
+def _load_path(path: Path) -> Protocol:
+    if path.suffix.lower() == ".abf":
+        from vlab.protocols.abf_import import protocol_from_abf
+
+        return protocol_from_abf(path)
+    return load_protocol_file(path)
+
+
 def load_protocol(name_or_path: str | Path) -> Protocol:
     """Load a built-in protocol by name, or any protocol file by path.
 
     Parameters
     ----------
     name_or_path : str or pathlib.Path
-        A built-in name such as ``"single_pulse"``, or the path of a ``.toml`` file.
-        A built-in name wins; any other string that contains a path separator, ends
-        in ``.toml`` or names an existing file is treated as a path.
+        A built-in name such as ``"single_pulse"``, or the path of a ``.toml`` file (or
+        of a Clampex ``.abf`` recording, whose epoch table is imported exactly:
+        :func:`vlab.protocols.abf_import.protocol_from_abf`). A built-in name wins; any
+        other string that contains a path separator, ends in ``.toml`` or names an
+        existing file is treated as a path.
 
     Raises
     ------
@@ -43,14 +53,14 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
         protocol (the message names the file and key).
     """
     if isinstance(name_or_path, Path):
-        return load_protocol_file(name_or_path)
+        return _load_path(name_or_path)
     text = str(name_or_path)
     builtins = builtin_protocols()
     if text in builtins:
         return load_protocol_file(builtins[text])
     as_path = Path(text)
-    if text.endswith(".toml") or "/" in text or "\\" in text or _exists(as_path):
-        return load_protocol_file(as_path)
+    if text.endswith((".toml", ".abf")) or "/" in text or "\\" in text or _exists(as_path):
+        return _load_path(as_path)
     hint = ""
     close = difflib.get_close_matches(text, list(builtins), n=1)
     if close:

@@ -449,7 +449,10 @@ class StimulatorPanel(QWidget):
 
     def open_file(self) -> None:
         fn, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open protocol"), "", self.tr("Protocols (*.toml)")
+            self,
+            self.tr("Open protocol"),
+            "",
+            self.tr("Protocols (*.toml);;Clampex protocol of a recording (*.abf)"),
         )
         if fn and not self.load(fn):
             QMessageBox.warning(self, self.tr("Cannot open protocol"), self.validation.text())
