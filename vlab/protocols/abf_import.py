@@ -120,7 +120,7 @@ def protocol_from_abf(path: str | os.PathLike[str], approximate: bool = False) -
     n = int(abf.sweepPointCount)
     dt = 1.0 / float(abf.dataRate)
     if not epochs:
-        raise ProtocolError("has no epoch table on DAC 0 (not an episodic protocol)", source)
+        raise ProtocolError("has no epoch table on DAC 0 (not an episodic protocol)", source=source)
     if hold_last and abf.sweepCount > 1 and not approximate:
         raise ProtocolError(
             "holds each sweep's last level until the next sweep (Clampex's 'use last epoch "
@@ -147,7 +147,9 @@ def protocol_from_abf(path: str | os.PathLike[str], approximate: bool = False) -
         extra: dict[str, Any] = {}
         if kind == "train":
             if ep.pulsePeriod <= 0 or ep.pulseWidth <= 0:
-                raise ProtocolError(f"epoch {ep.epochLetter} is a train without pulses", source)
+                raise ProtocolError(
+                    f"epoch {ep.epochLetter} is a train without pulses", source=source
+                )
             extra = {
                 "pulse_width": seconds(ep.pulseWidth),
                 "period": seconds(ep.pulsePeriod),
