@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QMainWindow,
     QScrollArea,
@@ -148,14 +149,17 @@ def _in_sublayout(parent: QWidget, child: QWidget) -> bool:
     stack = [lay]
     while stack:
         item = stack.pop()
-        if item is None:
+        # isinstance, not "is not None": a spacer's wrapper left from a deleted window can
+        # be handed back by PySide for a new layout at the same address (seen in the suite)
+        if not isinstance(item, QLayout):
             continue
         for i in range(item.count()):
             it = item.itemAt(i)
             if it.widget() is child:
                 return True
-            if it.layout() is not None:
-                stack.append(it.layout())
+            sub = it.layout()
+            if isinstance(sub, QLayout):
+                stack.append(sub)
     return False
 
 
