@@ -5,14 +5,11 @@ The expected values come from
 
 - formulas (Nernst, GHK, Ohm's law, HH's closed-form h-infinity) on the concentrations
   and constants the preparation files declare (written out here as literals);
-- NEURON 9's built-in ``hh`` (``tests/data/neuron_reference``) for squid-membrane
-  quantities: the 10 uA/cm2 1 ms pulse is vlab's ``single_pulse`` and the NEURON voltage
-  family is vlab's ``vc_step_family`` (same holding, steps and timing).
-
-- NEURON runs made for these two students' unknowns
+- NEURON 9 runs made for these two students' unknowns
   (``tests/data/neuron_reference/practical_keys``, by its ``make_practical_keys.py``):
-  threshold searches, warmed spikes, paired pulses, the mammalian cell in raised K+ and
-  the mystery drug's steady current.
+  threshold searches, spikes and voltage-clamp families at the student's temperature,
+  channel densities and Na+, paired pulses, the mammalian cell in raised K+ and the
+  mystery drug's steady current (``hh``; the Pospischil et al. 2008 cell).
 
 Only the student's unknowns come from vlab (the HMAC randomiser under test elsewhere).
 """
@@ -23,7 +20,6 @@ import csv
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from vlab.practicals import PracticalSession, load_practical
@@ -39,10 +35,8 @@ NEURON_KEYS = DATA / "practical_keys" / "practical_keys.csv"
 R, F, T0 = 8.314462618, 96485.33212, 273.15  # CODATA 2018
 #: declared in resources/preparations: mammalian solutions (mM) at 37 degC
 MAMMAL = {"K": (5.0, 140.0), "Na": (145.0, 15.0), "Cl": (120.0, 7.0)}
-#: squid: Na_in, Cl_out (mM), HH's pinned E_Na (V) and the membrane patch (cm2)
-SQUID_NA_IN, SQUID_CL_OUT, SQUID_ENA, SQUID_AREA_CM2 = 55.2, 560.0, 0.050, 1e-3
-#: Hodgkin & Huxley (1952) leak conductance (S/cm2)
-HH_GL = 0.3e-3
+#: squid: Na_in, Cl_out (mM) and the membrane patch (cm2)
+SQUID_NA_IN, SQUID_CL_OUT, SQUID_AREA_CM2 = 55.2, 560.0, 1e-3
 #: squid specific membrane capacitance, 1 uF/cm2 (F/m2)
 SQUID_CM = 1e-2
 
@@ -51,9 +45,9 @@ def nernst(z: int, out: float, inside: float, t_c: float) -> float:
     return R * (t_c + T0) / (z * F) * math.log(out / inside)
 
 
-def ghk(k_out: float, t_c: float, p=(1.0, 0.05, 0.0)) -> float:
+def ghk(k_out: float, k_in: float, t_c: float, p=(1.0, 0.05, 0.0)) -> float:
     """GHK voltage; the cell's Cl- channels are closed at rest (gCl = 0), so P_Cl = 0."""
-    (ko, ki), (nao, nai), (clo, cli) = (k_out, MAMMAL["K"][1]), MAMMAL["Na"], MAMMAL["Cl"]
+    (ko, ki), (nao, nai), (clo, cli) = (k_out, k_in), MAMMAL["Na"], MAMMAL["Cl"]
     pk, pna, pcl = p
     num = pk * ko + pna * nao + pcl * cli
     den = pk * ki + pna * nai + pcl * clo
@@ -64,36 +58,6 @@ def h_inf_hh(v_mv: float) -> float:
     a = 0.07 * math.exp(-(v_mv + 65.0) / 20.0)
     b = 1.0 / (math.exp(-(v_mv + 35.0) / 10.0) + 1.0)
     return a / (a + b)
-
-
-def _pulse_trace() -> dict[str, np.ndarray]:
-    with open(DATA / "nrn_a_pulse10_trace.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
-
-
-def _vclamp(cond: int) -> dict[str, np.ndarray]:
-    with open(DATA / "nrn_e_vclamp.csv", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if int(r["cond"]) == cond]
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
-
-
-def _crossing(tr, v_mv: float, phase: str) -> int:
-    v = tr["v_mV"]
-    k = int(np.argmax(v))
-    if phase == "rising":
-        return int(np.nonzero((v[:k] < v_mv) & (v[1 : k + 1] >= v_mv))[0][-1] + 1)
-    return int(k + np.nonzero((v[k:-1] > v_mv) & (v[k + 1 :] <= v_mv))[0][0] + 1)
-
-
-def _net_nA(tr, k: int) -> float:  # mA/cm2 * cm2 = mA -> A
-    i = tr["ina_mA_cm2"][k] + tr["ik_mA_cm2"][k] + tr["il_mA_cm2"][k]
-    return i * SQUID_AREA_CM2 * 1e-3
-
-
-def _zero_crossing(v, i) -> float:
-    j = int(np.nonzero((i[:-1] < 0) & (i[1:] >= 0))[0][-1])
-    return float(v[j] - i[j] * (v[j + 1] - v[j]) / (i[j + 1] - i[j]))
 
 
 def expected(name: str, u: dict) -> dict[str, object]:
@@ -113,10 +77,10 @@ def expected(name: str, u: dict) -> dict[str, object]:
             "ek_apical": ek_apical,
             "v_apical": v_apical,
             "df_apical": v_apical - ek_apical,
-            "ek_basal": nernst(1, 5.0, u["K_cell"], 37.0),
+            "ek_basal": nernst(1, u["K_peri"], u["K_cell"], 37.0),
         }
     if name == "ghk_rest":
-        return {"ghk": ghk(u["K_out"], 37.0)}
+        return {"ghk": ghk(u["K_out"], u["K_in"], 37.0)}
     if name == "sign_conventions":
         e_cl = nernst(-1, SQUID_CL_OUT, u["Cl_in"], 6.3)
         g_cl = 1e-3 * SQUID_AREA_CM2  # 1 mS/cm2 on the patch (S)
@@ -130,47 +94,13 @@ def expected(name: str, u: dict) -> dict[str, object]:
     if name == "separate_currents":
         return {"ena_nernst": nernst(1, u["Na_out"], SQUID_NA_IN, 6.3)}
     if name == "ohm_driving_force":
-        return {"g_leak": HH_GL * SQUID_AREA_CM2}
+        return {"g_leak": u["gL"] * 1e-4 * SQUID_AREA_CM2}  # S/m2 -> S/cm2, on the patch
     if name == "passive_properties":
         # a pure leak (gNa = gK = 0): R_in = 1/(gL A), tau = Cm/gL, C = Cm A
         g_in = u["gL"] * u["area"]  # S/m2 * m2
         return {"r_in": 1.0 / g_in, "tau_m": SQUID_CM / u["gL"], "c_m": SQUID_CM * u["area"]}
     if name == "na_inactivation":
         return {"h_rest": h_inf_hh(-65.0)}  # HH rest is -65 mV at every temperature
-    tr = _pulse_trace()
-    if name == "spike_anatomy":
-        k = int(np.argmax(tr["v_mV"]))
-        after = tr["t_ms"] >= tr["t_ms"][k]
-        return {
-            "peak": tr["v_mV"][k] * 1e-3,
-            "peak_vs_ena": SQUID_ENA - tr["v_mV"][k] * 1e-3,
-            "h_at_peak": tr["h"][k],
-            "undershoot": tr["v_mV"][after & (tr["t_ms"] <= 30.0)].min() * 1e-3,
-        }
-    if name == "up_vs_down":
-        v = u["v"] * 1e3
-        up, down = _crossing(tr, v, "rising"), _crossing(tr, v, "falling")
-        i_up, i_down = _net_nA(tr, up), _net_nA(tr, down)
-        return {
-            "i_up": i_up,
-            "i_down": i_down,
-            "dir_up": "outward" if i_up > 0 else "inward",
-            "dir_down": "outward" if i_down > 0 else "inward",
-            "h_down": tr["h"][down],
-        }
-    if name == "negative_slope":
-        vc = _vclamp(0)
-        i = vc["i_min_mA_cm2"]
-        return {
-            "v_min": vc["v_step_mV"][int(np.argmin(i))] * 1e-3,
-            "i_min": i.min() * SQUID_AREA_CM2 * 1e-3,
-            "e_early": _zero_crossing(vc["v_step_mV"], i) * 1e-3,
-        }
-    if name == "ttx_driving_force":
-        vc = _vclamp(2)  # gK = 0 (TEA)
-        lo, hi = vc["i_min_mA_cm2"], vc["i_max_mA_cm2"]
-        peak = np.where(np.abs(lo) >= np.abs(hi), lo, hi)
-        return {"e_control": _zero_crossing(vc["v_step_mV"], peak) * 1e-3}
     return {}
 
 
@@ -183,10 +113,6 @@ COVERED = [
     "ohm_driving_force",
     "passive_properties",
     "na_inactivation",
-    "spike_anatomy",
-    "up_vs_down",
-    "negative_slope",
-    "ttx_driving_force",
 ]
 
 

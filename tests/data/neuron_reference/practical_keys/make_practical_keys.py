@@ -31,7 +31,8 @@ with the test's fixed secret), written out below as literals. The models are
 What counts as a spike (the practicals' texts): an upward crossing of 0 mV during which
 the membrane's own ionic current is inward by more than C * 10 V/s (it drove the rise;
 a stimulus that pushes a blocked membrane past 0 mV does not count). Integration: CVODE,
-fixed-step Crank-Nicolson (NEURON's ``secondorder = 2``) with 1 us steps.
+fixed-step Crank-Nicolson (NEURON's ``secondorder = 2``) with 1 us steps; backward
+Euler (``secondorder = 0``, stable with the stiff clamp) for the voltage-clamp families.
 """
 
 from __future__ import annotations
@@ -68,6 +69,22 @@ STUDENTS = {
         "alpha-01": {"K_normal": 4.1, "K_mild": 8.4, "K_high": 29.0},
         "gamma-01": {"K_normal": 3.8, "K_mild": 6.9, "K_high": 26.5},
     },
+    "spike_anatomy": {
+        "alpha-01": {"temp": 5.0, "gNa": 1360.0, "gK": 340.0},
+        "gamma-01": {"temp": 10.0, "gNa": 1200.0, "gK": 390.0},
+    },
+    "up_vs_down": {
+        "alpha-01": {"v": -0.01, "temp": 3.5, "gNa": 1140.0, "gK": 370.0},
+        "gamma-01": {"v": -0.02, "temp": 9.5, "gNa": 1220.0, "gK": 370.0},
+    },
+    "negative_slope": {
+        "alpha-01": {"gNa": 1220.0, "Na_out": 290.0},
+        "gamma-01": {"gNa": 1220.0, "Na_out": 280.0},
+    },
+    "ttx_driving_force": {
+        "alpha-01": {"ttx": 7.5e-06, "Na_out": 460.0},
+        "gamma-01": {"ttx": 3.5e-06, "Na_out": 260.0},
+    },
     "mystery_blocker": {
         "alpha-01": {"drug": "TTX", "gNa": 1280.0, "gK": 340.0},
         "gamma-01": {"drug": "TEA", "gNa": 940.0, "gK": 320.0},
@@ -75,10 +92,11 @@ STUDENTS = {
 }
 
 
-def integrate(v0, tstop):
-    """Fixed-step Crank-Nicolson from v0 (mV, steady-state gates) to tstop (ms)."""
+def integrate(v0, tstop, order=2):
+    """Fixed-step integration from v0 (mV, steady-state gates) to tstop (ms): Crank-
+    Nicolson (order 2), or backward Euler (order 0) for the stiff voltage clamp."""
     h.cvode_active(0)
-    h.secondorder = 2
+    h.secondorder = order
     h.dt = DT
     h.finitialize(v0)
     while h.t < tstop - DT / 2:
@@ -89,7 +107,7 @@ def integrate(v0, tstop):
 class Squid:
     """One hh compartment; currents in uA/cm2 of stimulus, ms, mV."""
 
-    def __init__(self, celsius=6.3, gna=120.0, gk=36.0):
+    def __init__(self, celsius=6.3, gna=120.0, gk=36.0, na_out=None):
         self.sec = h.Section(name="squid")
         self.sec.L = 100.0
         self.sec.diam = SQUID_AREA_CM2 / (math.pi * 100e-4) * 1e4  # um, so area = 1e-3 cm2
@@ -102,6 +120,13 @@ class Squid:
         seg.hh.gl = 0.3e-3
         seg.hh.el = -54.3
         self.sec.ena, self.sec.ek = 50.0, -77.0
+        if na_out is not None:
+            # a changed Na_out releases the pinned E_Na: it moves from 50 mV the way the
+            # gradient moved (Nernst at 6.3 degC from the default 440 mM), and the leak's
+            # Na+ share (fixed so that the leak reverses at -54.3 mV by default) follows it
+            self.sec.ena = 50.0 + nernst(1, na_out, 440.0, 6.3)
+            f_k = (-54.3 - 50.0) / (-77.0 - 50.0)
+            seg.hh.el = f_k * -77.0 + (1.0 - f_k) * self.sec.ena
         self.celsius = celsius
         self.area = seg.area() * 1e-8  # cm2
 
@@ -114,8 +139,9 @@ class Squid:
             st = h.IClamp(seg)
             st.delay, st.dur, st.amp = start, dur, amp * self.area * 1e3  # nA
             stims.append(st)
-        tvec, v, ina, ik, il = (h.Vector() for _ in range(5))
+        tvec, v, ina, ik, il, hg = (h.Vector() for _ in range(6))
         tvec.record(h._ref_t)
+        hg.record(seg.hh._ref_h)
         v.record(seg._ref_v)
         ina.record(seg._ref_ina)
         ik.record(seg._ref_ik)
@@ -128,7 +154,43 @@ class Squid:
         for start, dur, amp in pulses:
             stim[(t >= start) & (t < start + dur)] += amp
         del stims
+        self.h_gate = np.array(hg)
         return t, v, i_ion, stim
+
+    def vc_family(self):
+        """vc_step_family: from -65 mV, 20 ms steps to -100..+60 mV (10 mV apart) after
+        5 ms. Per step the ionic current (uA/cm2) most inward, most outward and of
+        largest size during the step."""
+        h.celsius = self.celsius
+        seg = self.sec(0.5)
+        levels = np.arange(-100.0, 60.5, 10.0)
+        inward, outward, peak = [], [], []
+        for level in levels:
+            clamp = h.SEClamp(seg)
+            clamp.rs = 1e-5  # megohm: tau = rs * C = 0.01 us, an ideal clamp
+            clamp.dur1, clamp.amp1 = 5.0, -65.0
+            clamp.dur2, clamp.amp2 = 20.0, float(level)
+            clamp.dur3, clamp.amp3 = 5.0, -65.0
+            tvec, ina, ik, il = (h.Vector() for _ in range(4))
+            tvec.record(h._ref_t)
+            ina.record(seg._ref_ina)
+            ik.record(seg._ref_ik)
+            il.record(seg.hh._ref_il)
+            integrate(-65.0, 30.0, order=0)
+            t = np.array(tvec)
+            i = (np.array(ina) + np.array(ik) + np.array(il)) * 1e3
+            step = i[(t > 5.0 + 2 * DT) & (t <= 25.0)]
+            inward.append(step.min())
+            outward.append(step.max())
+            peak.append(step[int(np.argmax(np.abs(step)))])
+            del clamp
+        return levels, np.array(inward), np.array(outward), np.array(peak)
+
+
+def zero_crossing(v, i):
+    """Where the I-V crosses zero from inward to outward for the last time (mV)."""
+    j = int(np.nonzero((i[:-1] < 0) & (i[1:] >= 0))[0][-1])
+    return float(v[j] - i[j] * (v[j + 1] - v[j]) / (i[j + 1] - i[j]))
 
 
 def spikes(t, v, i_ion, t_from=0.0):
@@ -189,6 +251,65 @@ def threshold_keys(u):
 
     thr = bisect_threshold(fires, 0.0, 24.0)  # uA/cm2
     return {"threshold": thr * 1e-2}  # A/m2
+
+
+def spike_anatomy_keys(u):
+    """single_pulse (10 uA/cm2, 1 ms at 5 ms, 30 ms): peak, E_Na - peak, h at the peak,
+    the lowest voltage after the peak."""
+    cell = Squid(u["temp"], u["gNa"] / 10.0, u["gK"] / 10.0)
+    t, v, i, _ = cell.run([(5.0, 1.0, 10.0)], 30.0)
+    assert len(spikes(t, v, i)) == 1
+    k = int(np.argmax(v))
+    return {
+        "peak": v[k] * 1e-3,
+        "peak_vs_ena": (50.0 - v[k]) * 1e-3,
+        "h_at_peak": float(cell.h_gate[k]),
+        "undershoot": v[k:].min() * 1e-3,
+    }
+
+
+def up_vs_down_keys(u):
+    """Net ionic current (A on the 1e-3 cm2 patch, outward +) where the single-pulse spike
+    passes the student's voltage rising and falling, and h there (falling)."""
+    cell = Squid(u["temp"], u["gNa"] / 10.0, u["gK"] / 10.0)
+    t, v, i, _ = cell.run([(5.0, 1.0, 10.0)], 30.0)
+    x = u["v"] * 1e3
+    kp = int(np.argmax(v))
+    up = int(np.nonzero((v[:kp] < x) & (v[1 : kp + 1] >= x))[0][-1]) + 1
+    down = kp + int(np.nonzero((v[kp:-1] > x) & (v[kp + 1 :] <= x))[0][0]) + 1
+    to_a = SQUID_AREA_CM2 * 1e-6  # uA/cm2 -> A
+    return {
+        "i_up": i[up] * to_a,
+        "i_down": i[down] * to_a,
+        "h_down": float(cell.h_gate[down]),
+    }
+
+
+def negative_slope_keys(u):
+    cell = Squid(6.3, u["gNa"] / 10.0, 36.0, na_out=u["Na_out"])
+    v, inward, _, _ = cell.vc_family()
+    return {
+        "v_min": v[int(np.argmin(inward))] * 1e-3,
+        "i_min": inward.min() * SQUID_AREA_CM2 * 1e-6,  # A
+        "e_early": zero_crossing(v, inward) * 1e-3,
+    }
+
+
+def ttx_driving_force_keys(u):
+    tea = 1 - 50.0 / (50.0 + 0.4)  # gK left by 50 mM internal TEA (Kd 0.4 mM)
+    ttx = 1 - u["ttx"] / (u["ttx"] + 5.1e-6)  # gNa left by TTX (Kd 5.1 nM; mol/m3)
+    control = Squid(6.3, 120.0, 36.0 * tea, na_out=u["Na_out"])
+    partial = Squid(6.3, 120.0 * ttx, 36.0 * tea, na_out=u["Na_out"])
+    undrugged = Squid(6.3, 120.0, 36.0, na_out=u["Na_out"])
+    v, _, _, pk_control = control.vc_family()
+    _, inward_partial, _, pk_partial = partial.vc_family()
+    _, inward_undrugged, _, _ = undrugged.vc_family()
+    at0 = int(np.argmin(np.abs(v)))
+    return {
+        "e_control": zero_crossing(v, pk_control) * 1e-3,
+        "fraction": inward_partial[at0] / inward_undrugged[at0],
+        "e_ttx": zero_crossing(v, pk_partial) * 1e-3,
+    }
 
 
 def temperature_keys(u):
@@ -354,13 +475,35 @@ KEYS = {
     "refractory": refractory_keys,
     "hyperkalaemia": hyperkalaemia_keys,
     "mystery_blocker": mystery_blocker_keys,
+    "spike_anatomy": spike_anatomy_keys,
+    "negative_slope": negative_slope_keys,
+    "ttx_driving_force": ttx_driving_force_keys,
+    "up_vs_down": up_vs_down_keys,
 }
+
+
+def check_against_vendored_reference():
+    """At HH's defaults this script's squid reproduces the vendored NEURON runs
+    (``../nrn_e_vclamp.csv``, ``../nrn_a_pulse10_trace.csv``)."""
+    with open(HERE.parent / "nrn_e_vclamp.csv", encoding="utf-8") as f:
+        ref = {
+            float(r["v_step_mV"]): float(r["i_min_mA_cm2"])
+            for r in csv.DictReader(f)
+            if r["cond"] == "0"
+        }
+    v, inward, _, _ = Squid().vc_family()
+    assert np.allclose(inward * 1e-3, [ref[x] for x in v], atol=2e-3), "VC family"
+    with open(HERE.parent / "nrn_a_pulse10_trace.csv", encoding="utf-8") as f:
+        peak = max(float(r["v_mV"]) for r in csv.DictReader(f))
+    t, vm, _, _ = Squid().run([(5.0, 1.0, 10.0)], 30.0)
+    assert abs(vm.max() - peak) < 0.05, (vm.max(), peak)
 
 
 def main(mods: str):
     import neuron
 
     neuron.load_mechanisms(mods)
+    check_against_vendored_reference()
     rows = []
     for name, students in STUDENTS.items():
         for sid, u in students.items():
