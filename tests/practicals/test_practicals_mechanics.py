@@ -54,7 +54,8 @@ def test_wrong_choice_and_recording_do_not_pass(headless_student):
     fb = s.check_recording("fire", [])
     assert not fb.correct and "Nothing recorded" in fb.message
     # a sweep from the wrong experiment (voltage clamp) does not count
-    vc = simulate_sweeps(load_practical("negative_slope").steps[0].preset, tag=s.recording_tag(0))
+    vc_step = _session("negative_slope", "bob", autosave=False).preset(0)
+    vc = simulate_sweeps(vc_step, tag=s.recording_tag(0))
     fb = s.check_recording("fire", vc)
     assert not fb.correct and "NOT met: current clamp" in fb.message
     assert not s.passed
