@@ -30,7 +30,7 @@ import stat
 import sys
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,8 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_JSON_VALUES",
     "MAX_TEXT_BYTES",
+    "ReadCancelled",
+    "ReadMeter",
     "check_zip_members",
     "loads_json",
     "loads_toml",
@@ -62,6 +64,9 @@ MAX_JSON_VALUES = 2_000_000
 """Most values (numbers, strings, items) in one JSON document."""
 MAX_ARRAY_BYTES = 2 * 2**30
 """Most bytes of array data one experiment file may declare (2 GiB of float64 samples)."""
+
+_CHUNK = 1 << 20
+"""Bytes read between two progress reports (and cancellation checks)."""
 
 _ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 
@@ -84,6 +89,30 @@ class BadFileError(ValueError):
             if isinstance(path, (str, os.PathLike))
             else str(path)
         )
+
+
+class ReadCancelled(Exception):
+    """Raised by a progress callback to stop a read; readers and loaders let it through.
+
+    Deliberately not a ``ValueError``/``OSError``: no loader converts it into a file error.
+    """
+
+
+class ReadMeter:
+    """Counts the bytes a read has processed against the bytes it will process.
+
+    ``callback(fraction)`` gets the fraction done (0 to 1) after every chunk (at most
+    ``1 MiB``); it may raise :class:`ReadCancelled` to stop the read.
+    """
+
+    def __init__(self, callback: Callable[[float], None], total: int) -> None:
+        self.callback = callback
+        self.total = max(int(total), 1)
+        self.done = 0
+
+    def add(self, nbytes: int) -> None:
+        self.done += int(nbytes)
+        self.callback(min(1.0, self.done / self.total))
 
 
 def _name(path: str | os.PathLike[str]) -> str:
@@ -373,10 +402,27 @@ def check_zip_members(
     return infos
 
 
-def read_member(zf: zipfile.ZipFile, name: str, source: str, path: object = None) -> bytes:
-    """One checked member's bytes (CRC verified by ``zipfile``); errors as BadFileError."""
+def read_member(
+    zf: zipfile.ZipFile,
+    name: str,
+    source: str,
+    path: object = None,
+    *,
+    meter: ReadMeter | None = None,
+) -> bytes:
+    """One checked member's bytes (CRC verified by ``zipfile``); errors as BadFileError.
+
+    With a ``meter``, the member is inflated in chunks and each chunk's size reported.
+    """
     try:
-        return zf.read(name)
+        if meter is None:
+            return zf.read(name)
+        out = io.BytesIO()
+        with zf.open(name) as fh:
+            while chunk := fh.read(_CHUNK):  # the CRC is checked when the end is read
+                out.write(chunk)
+                meter.add(len(chunk))
+        return out.getvalue()
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise BadFileError(
             f"{source}: {name} is damaged or incomplete ({_first_line(exc)}).", path
@@ -389,12 +435,18 @@ _NPY_NAME = re.compile(r"[A-Za-z0-9_]{1,200}\.npy")
 
 
 def read_npz_bytes(
-    data: bytes, source: str, *, total_limit: int = MAX_ARRAY_BYTES, path: object = None
+    data: bytes,
+    source: str,
+    *,
+    total_limit: int = MAX_ARRAY_BYTES,
+    path: object = None,
+    meter: ReadMeter | None = None,
 ) -> dict[str, np.ndarray]:
     """The arrays of an in-memory ``.npz`` (numeric dtypes only), each header checked.
 
     An array's header (dtype, shape) must account for exactly the bytes of its member, so a
-    tiny file cannot claim a huge array; pickles and object arrays are never read.
+    tiny file cannot claim a huge array; pickles and object arrays are never read. A
+    ``meter`` is told the size of every chunk of array data copied.
 
     Raises
     ------
@@ -418,11 +470,17 @@ def read_npz_bytes(
             path=path,
         )
         for name, info in infos.items():
-            arrays[name[:-4]] = _read_npy(zf, info, f"{source}: {name}", path)
+            arrays[name[:-4]] = _read_npy(zf, info, f"{source}: {name}", path, meter)
     return arrays
 
 
-def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, path: object) -> np.ndarray:
+def _read_npy(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    where: str,
+    path: object,
+    meter: ReadMeter | None = None,
+) -> np.ndarray:
     fmt = np.lib.format
     try:
         with zf.open(info) as fh:
@@ -449,11 +507,13 @@ def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, path: obje
             view = arr.view(np.uint8).reshape(-1).data  # a writable memoryview
             done = 0
             while done < nbytes:
-                chunk = fh.read(min(1 << 20, nbytes - done))
+                chunk = fh.read(min(_CHUNK, nbytes - done))
                 if not chunk:
                     break
                 view[done : done + len(chunk)] = chunk
                 done += len(chunk)
+                if meter is not None:
+                    meter.add(len(chunk))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise BadFileError(
             f"{where} is damaged or incomplete ({_first_line(exc)}).", path

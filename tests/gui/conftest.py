@@ -104,3 +104,16 @@ def received():
     yield make
     for r in made:
         r.deleteLater()
+
+
+@pytest.fixture
+def open_experiment(qtbot):
+    """``open_experiment(window, path) -> bool``: open a ``.vlab`` file in a rig window and
+    wait (on a signal emitted in the GUI thread) until it has opened (True) or failed."""
+
+    def run(window, path, timeout: int = 20000) -> bool:
+        with qtbot.waitSignal(window.experiment_open_finished, timeout=timeout) as blocker:
+            assert window.open_experiment(path) is not None
+        return bool(blocker.args[0])
+
+    return run

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from vlab.gui.dialogs import export as dlg
-from vlab.recording import Recording, Sweep, read_csv, read_npz
+from vlab.recording import Recording, Sweep, load_session, read_csv, read_npz
 
 pytestmark = pytest.mark.gui
 
@@ -172,20 +172,17 @@ def test_session_roundtrip(qtbot, monkeypatch, tmp_path, errors):
     written = dlg.save_experiment_dialog(None, state, rec)
     assert written == tmp_path / "exp.vlab"
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(written), ""))
-    opened = dlg.open_experiment_dialog(None)
-    state2, rec2 = opened
-    assert opened.path == written
+    assert dlg.choose_experiment_file(None) == written
+    state2, rec2 = load_session(written)
     assert state2 == state
     assert len(rec2) == 3
     assert np.array_equal(rec2[1].channels["Im"], rec[1].channels["Im"])
     assert errors == []
 
 
-def test_open_foreign_file_is_refused(qtbot, monkeypatch, tmp_path, errors):
-    bad = tmp_path / "picture.vlab"
-    bad.write_bytes(b"\x89PNG\r\n\x1a\nrest")
-    assert dlg.open_experiment_dialog(None, path=bad) is None
-    assert errors and "Opening the experiment failed" in errors[0][0]
+def test_choosing_no_file_opens_nothing(qtbot, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
+    assert dlg.choose_experiment_file(None) is None
 
 
 def test_save_session_failure_keeps_old_file(qtbot, monkeypatch, tmp_path, errors):

@@ -36,7 +36,7 @@ def idle_window(qtbot):
 
 
 def test_hostile_experiments_give_a_dialog_and_change_nothing(
-    qtbot, tmp_path, monkeypatch, idle_window
+    qtbot, tmp_path, monkeypatch, idle_window, open_experiment
 ):
     import vlab.gui.dialogs.export as export_dialogs
 
@@ -47,7 +47,7 @@ def test_hostile_experiments_give_a_dialog_and_change_nothing(
         folder = tmp_path / str(k)
         folder.mkdir()
         idle_window.last_error = None
-        assert not idle_window.open_experiment(builder(folder)), builder.__name__
+        assert not open_experiment(idle_window, builder(folder)), builder.__name__
         message = shown.pop() if shown else idle_window.last_error
         assert message and "\n" not in message, builder.__name__
         assert idle_window.rig.state_dict() == before
@@ -56,12 +56,12 @@ def test_hostile_experiments_give_a_dialog_and_change_nothing(
         box.close()
 
 
-def test_rejected_settings_keep_the_sweeps(qtbot, tmp_path, idle_window):
+def test_rejected_settings_keep_the_sweeps(qtbot, tmp_path, idle_window, open_experiment):
     before = idle_window.rig.state_dict()
     for k, builder in enumerate(SETTINGS_ONLY):
         folder = tmp_path / str(k)
         folder.mkdir()
-        assert idle_window.open_experiment(builder(folder)), builder.__name__
+        assert open_experiment(idle_window, builder(folder)), builder.__name__
         assert idle_window.rig.state_dict() == before
         assert len(idle_window.recording) == 3  # good_session's sweeps
         assert "3 sweeps opened" in idle_window.last_error and "\n" not in idle_window.last_error

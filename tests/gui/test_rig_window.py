@@ -307,7 +307,9 @@ def test_switching_back_to_gap_free_streams_again(qtbot, window):
     qtbot.waitUntil(lambda: len(window.scope.ring) > 100, timeout=5000)
 
 
-def test_experiment_save_and_reopen(qtbot, tmp_path, monkeypatch, window, rig, received):
+def test_experiment_save_and_reopen(
+    qtbot, tmp_path, monkeypatch, window, rig, received, open_experiment
+):
     import vlab.gui.dialogs.export as export_dialogs
     from vlab.gui.main_window import MainWindow
     from vlab.rig import Rig
@@ -324,7 +326,7 @@ def test_experiment_save_and_reopen(qtbot, tmp_path, monkeypatch, window, rig, r
 
     other = MainWindow(Rig("mammalian"), start_worker=False)
     qtbot.addWidget(other)
-    assert other.open_experiment(target)
+    assert open_experiment(other, target)
     assert other.rig.state_dict() == rig.state_dict()
     assert len(other.recording) == 1
     assert np.allclose(other.recording[0]["Vm"], window.recording[0]["Vm"])
@@ -335,7 +337,7 @@ def test_experiment_save_and_reopen(qtbot, tmp_path, monkeypatch, window, rig, r
     errors = []
     monkeypatch.setattr(export_dialogs, "show_error", lambda *a: errors.append(a))  # modal
     before = other.rig.state_dict()
-    assert not other.open_experiment(bad)
+    assert not open_experiment(other, bad)
     assert other.rig.state_dict() == before and len(other.recording) == 1
     assert errors
     other.close()

@@ -52,7 +52,7 @@ def _run_requested(win) -> None:
     win._on_episode_finished()
 
 
-def test_separating_ina_and_ik_takes_a_few_clicks(win, tmp_path):
+def test_separating_ina_and_ik_takes_a_few_clicks(win, tmp_path, open_experiment):
     perf = win.side_panels["perfusion"]
     click = Clicks()
     click(perf.record_control_button)
@@ -88,7 +88,7 @@ def test_separating_ina_and_ik_takes_a_few_clicks(win, tmp_path):
 
     other = MainWindow(Rig("squid"), start_worker=False)
     try:
-        assert other.open_experiment(path)
+        assert open_experiment(other, path)
         other.open_analysis()
         b = other.analysis
         assert len(b.control) == 17 and len(b.drug) == 17

@@ -172,3 +172,45 @@ def test_recording_metadata_and_marks_survive(tmp_path, ic_sweeps):
     _, back = load_session(path)
     assert back.metadata == rec.metadata
     assert back[0].kept is False and back[0].label == "bad seal"
+
+
+def _big_recording(n_sweeps: int = 3, samples: int = 100_000) -> Recording:
+    """About 4.6 MiB of float64 samples (two channels per sweep)."""
+    from vlab.recording import Sweep
+
+    rng = np.random.default_rng(1)
+    return Recording(
+        [
+            Sweep(k, 2e-5, {"Vm": rng.normal(-0.065, 1e-3, samples), "Im": np.zeros(samples)})
+            for k in range(n_sweeps)
+        ]
+    )
+
+
+def test_progress_is_reported_per_mebibyte_and_ends_at_one(tmp_path):
+    rec = _big_recording()
+    path = tmp_path / "big.vlab"
+    save_session(path, STATE, rec)
+    seen: list[float] = []
+    _, back = load_session(path, progress=seen.append)
+    data_mib = sum(a.nbytes for s in rec for a in s.channels.values()) / 2**20
+    # inflating sweeps.npz and copying its arrays each report once per MiB (at least)
+    assert len(seen) >= 2 * int(data_mib)
+    assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == 1.0
+    assert all(0.0 <= f <= 1.0 for f in seen)
+    for a, b in zip(rec, back, strict=True):
+        assert_sweeps_equal(a, b)
+
+
+def test_a_progress_callback_cancels_the_read(tmp_path):
+    from vlab.safe_read import ReadCancelled
+
+    path = tmp_path / "big.vlab"
+    save_session(path, STATE, _big_recording())
+
+    def stop_halfway(fraction: float) -> None:
+        if fraction > 0.5:
+            raise ReadCancelled
+
+    with pytest.raises(ReadCancelled):  # passes through; never turned into a SessionError
+        load_session(path, progress=stop_halfway)

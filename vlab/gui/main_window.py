@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QThread, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,9 +25,9 @@ from vlab.analysis.runs import group_runs
 from vlab.gui.about import AboutDialog
 from vlab.gui.analysis_windows import AnalysisWindow
 from vlab.gui.dialogs.export import (
+    choose_experiment_file,
     export_plot_dialog,
     export_sweeps_dialog,
-    open_experiment_dialog,
     save_experiment_dialog,
 )
 from vlab.gui.geometry import (
@@ -37,6 +37,7 @@ from vlab.gui.geometry import (
 )
 from vlab.gui.help import install_help_shortcut
 from vlab.gui.help import show_help as _show_help
+from vlab.gui.loading import FileLoad
 from vlab.gui.panels.amplifier import AmplifierPanel
 from vlab.gui.panels.membrane_view import MembraneView
 from vlab.gui.panels.perfusion import PerfusionPanel
@@ -48,7 +49,7 @@ from vlab.gui.rig_events import RigEvents, disconnect_rig_events
 from vlab.gui.scope import Scope
 from vlab.gui.welcome import WelcomeDialog
 from vlab.gui.worker import SPEEDS, WorkerHost
-from vlab.recording import Recording
+from vlab.recording import Recording, load_session
 from vlab.recording.budget import MemoryBudget, compact_sweep, is_repeat, keep_last_cycle
 from vlab.recording.journal import Journal, find_orphans, read_journal
 from vlab.rig import ClampMode, Rig
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
         drive :meth:`run_protocol_now` synchronously).
     """
 
+    #: an experiment file finished opening (True) or was refused, failed or cancelled (False)
+    experiment_open_finished = Signal(bool)
+
     def __init__(
         self, rig: Rig | None = None, start_worker: bool = True, parent: QWidget | None = None
     ) -> None:
@@ -104,6 +108,7 @@ class MainWindow(QMainWindow):
         self._record_role: str | None = None  # "control"/"drug": pin the run when it ends
         self._role_sweeps: list = []
         self._saved_count = 0  # sweeps in the recording when it was last saved/opened
+        self.loading: FileLoad | None = None  # an experiment file being read off the GUI thread
         self.settings = Settings()
         self.last_error: str | None = None
         self.speed = 1.0
@@ -1166,16 +1171,54 @@ class MainWindow(QMainWindow):
             act = self.recent_menu.addAction(p)
             act.triggered.connect(lambda _c=False, p=p: self.open_experiment(p))
 
-    def open_experiment(self, path=None) -> bool:
-        """Reopen a ``.vlab`` file; on any problem a message, and nothing changes.
+    def open_experiment(self, path=None) -> FileLoad | None:
+        """Reopen a ``.vlab`` file (asks if no path); returns the running read, or None.
+
+        The file is read and checked in a worker thread with a progress dialog and Cancel
+        (:class:`vlab.gui.loading.FileLoad`); the window stays live. When it has been read,
+        :meth:`apply_experiment` takes it over; :attr:`experiment_open_finished` tells the
+        outcome. On any problem a message, and nothing changes.
+        """
+        if self.loading is not None:
+            self.show_message(self.tr("Still opening {}…").format(self.loading.path.name))
+            return None
+        target = path if path is not None else choose_experiment_file(self)
+        if not target:
+            return None
+        load = FileLoad(
+            self, load_session, target, error_title=self.tr("Opening the experiment failed")
+        )
+        load.loaded.connect(self._open_loaded)
+        load.failed.connect(self._open_failed)
+        load.cancelled.connect(self._open_cancelled)
+        self.loading = load
+        return load.start()
+
+    def _open_loaded(self, result) -> None:
+        path, self.loading = self.loading.path if self.loading else None, None
+        self.apply_experiment(result, path)
+
+    def _open_failed(self, _text: str) -> None:
+        self.loading = None  # the error dialog has been shown
+        self.experiment_open_finished.emit(False)
+
+    def _open_cancelled(self) -> None:
+        self.loading = None
+        self.show_message(self.tr("Opening cancelled; nothing changed."))
+        self.experiment_open_finished.emit(False)
+
+    def apply_experiment(self, result, path=None) -> bool:
+        """Take over a read experiment ``(state, recording)``: rig settings, sweeps, pins.
 
         When the sweeps are intact but a rig setting is rejected, the sweeps open and the rig
         keeps its present settings (the message says which setting could not be used).
+        Emits :attr:`experiment_open_finished` and returns the same verdict.
         """
-        kwargs = {"path": path} if path is not None else {}
-        result = open_experiment_dialog(self, **kwargs)
-        if not result:
-            return False
+        ok = self._apply_experiment(result, path)
+        self.experiment_open_finished.emit(ok)
+        return ok
+
+    def _apply_experiment(self, result, path) -> bool:
         state, recording = result
         gui: dict = {}
         try:
@@ -1213,8 +1256,8 @@ class MainWindow(QMainWindow):
             self.analysis.restore_pins(pins or {})
         else:
             self._pending_pins = pins if isinstance(pins, dict) else None
-        if getattr(result, "path", None) is not None:
-            self._remember("experiments", result.path)
+        if path is not None:
+            self._remember("experiments", path)
         if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
             self.set_speed(float(gui["speed"]))
         self.host.reset_cell.emit()
@@ -1340,7 +1383,10 @@ class MainWindow(QMainWindow):
         return box.clickedButton() is restore
 
     def shutdown(self) -> None:
-        """Stop the worker thread and the timers (idempotent)."""
+        """Stop the worker thread, a file being read and the timers (idempotent)."""
+        if self.loading is not None:
+            self.loading.abort()
+            self.loading = None
         self._slow_timer.stop()
         self.scope.stop_timer()
         self.host.shutdown()

@@ -42,12 +42,25 @@ from vlab.rig.simulator import RigSimulator, SimulationError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SimWorker", "ThreadHost", "TickWorker", "WorkerHost", "live_threads", "SPEEDS"]
+__all__ = [
+    "SimWorker",
+    "ThreadHost",
+    "TickWorker",
+    "WorkerHost",
+    "live_threads",
+    "track_thread",
+    "SPEEDS",
+]
 
 #: speed factors offered in the GUI (x real time)
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 _LIVE_THREADS: weakref.WeakSet = weakref.WeakSet()
+
+
+def track_thread(thread: QThread) -> None:
+    """Register a started thread for :func:`live_threads` (the tests' guard)."""
+    _LIVE_THREADS.add(thread)
 
 
 def live_threads() -> list[QThread]:
@@ -296,7 +309,7 @@ class ThreadHost(QObject):
             return
         gc_guard.install()
         self._running = True
-        _LIVE_THREADS.add(self.thread)
+        track_thread(self.thread)
         self.thread.start()
 
     @property

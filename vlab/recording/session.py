@@ -27,6 +27,7 @@ import json
 import os
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ from vlab.recording.model import Recording
 from vlab.safe_read import (
     MAX_ARRAY_BYTES,
     BadFileError,
+    ReadMeter,
     check_zip_members,
     loads_json,
     open_regular,
@@ -130,8 +132,19 @@ def _foreign_description(head: bytes) -> str:
     return "not a zip container"
 
 
-def load_session(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Recording]:
+def load_session(
+    path: str | os.PathLike[str], progress: Callable[[float], None] | None = None
+) -> tuple[dict[str, Any], Recording]:
     """Open an experiment file saved by :func:`save_session`.
+
+    Parameters
+    ----------
+    path
+        The ``.vlab`` file.
+    progress
+        Optional ``progress(fraction)``, called with the fraction done (0 to 1) after
+        every MiB inflated or copied; it may raise :class:`vlab.safe_read.ReadCancelled`
+        to stop the read, which then propagates (nothing is returned).
 
     Returns
     -------
@@ -166,7 +179,7 @@ def load_session(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Recordin
             )
         try:
             with zipfile.ZipFile(fh) as zf:
-                return _read_container(zf, name, path)
+                return _read_container(zf, name, path, progress)
         except SessionError:
             raise
         except BadFileError as exc:
@@ -203,13 +216,19 @@ def _read_json(zf: zipfile.ZipFile, member: str, name: str, path: Any) -> Any:
     return loads_json(data, f"{name}: {member}", path=path)
 
 
-def _read_container(zf: zipfile.ZipFile, name: str, path: Any) -> tuple[dict, Recording]:
+def _read_container(
+    zf: zipfile.ZipFile, name: str, path: Any, progress: Callable[[float], None] | None = None
+) -> tuple[dict, Recording]:
     members = set(zf.namelist())
     if "manifest.json" not in members:
         raise SessionError(
             f"{name} is a zip file but not a vlab experiment file (it has no manifest.json).", path
         )
-    check_zip_members(zf, name, _MEMBER_LIMITS, path=path)
+    infos = check_zip_members(zf, name, _MEMBER_LIMITS, path=path)
+    meter = None
+    if progress is not None:  # inflating sweeps.npz, then copying its arrays: ~2x its size
+        meter = ReadMeter(progress, 2 * getattr(infos.get("sweeps.npz"), "file_size", 0))
+        meter.add(0)
     manifest = _read_json(zf, "manifest.json", name, path)
     if not isinstance(manifest, dict) or manifest.get("format") != SESSION_FORMAT:
         raise SessionError(f"{name} is a zip file but not a vlab experiment file.", path)
@@ -234,6 +253,10 @@ def _read_container(zf: zipfile.ZipFile, name: str, path: Any) -> tuple[dict, Re
         or not isinstance(doc.get("sweeps"), list)
     ):
         raise SessionError(_damaged(name, "unexpected content"), path)
-    arrays = read_npz_bytes(read_member(zf, "sweeps.npz", name, path), f"{name}: sweeps.npz")
+    data = read_member(zf, "sweeps.npz", name, path, meter=meter)
+    arrays = read_npz_bytes(data, f"{name}: sweeps.npz", meter=meter)
+    del data
     sweeps = unpack_sweeps(arrays, doc["sweeps"])
+    if meter is not None:
+        meter.callback(1.0)
     return state, Recording(sweeps, doc.get("metadata") or {})

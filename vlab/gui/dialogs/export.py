@@ -5,7 +5,7 @@ errors). These functions only ask for a file name, call the writer, and show
 any failure in a message box that says what to do; the data in memory are never
 touched, so nothing is lost when a write fails.
 
-Every dialog function returns the path written/read, or ``None`` if the student
+Every dialog function returns the path written (or chosen), or ``None`` if the student
 cancelled or the operation failed (after telling them why). Passing ``path=``
 skips the file dialog (used by "Save" after a first "Save as", and by tests).
 """
@@ -33,7 +33,6 @@ from vlab.recording import (
     Sweep,
     default_export_name,
     export_sweeps,
-    load_session,
     save_session,
 )
 
@@ -41,12 +40,11 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "IMAGE_FORMATS",
-    "OpenedExperiment",
+    "choose_experiment_file",
     "export_plot",
     "export_plot_dialog",
     "export_sweeps_dialog",
     "file_filter",
-    "open_experiment_dialog",
     "save_experiment_dialog",
     "show_error",
 ]
@@ -261,51 +259,18 @@ def save_experiment_dialog(
     return target
 
 
-class OpenedExperiment(tuple):
-    """``(state, recording)`` of an opened experiment file, with the file in ``.path``."""
+def choose_experiment_file(
+    parent: QWidget | None, directory: str | os.PathLike[str] = ""
+) -> Path | None:
+    """Ask for a ``.vlab`` file to open; None if the student cancelled.
 
-    path: Path
-
-    def __new__(cls, state: dict, recording: Recording, path: Path) -> OpenedExperiment:
-        obj = super().__new__(cls, (state, recording))
-        obj.path = path
-        return obj
-
-    @property
-    def state(self) -> dict:
-        return self[0]
-
-    @property
-    def recording(self) -> Recording:
-        return self[1]
-
-
-def open_experiment_dialog(
-    parent: QWidget | None,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    directory: str | os.PathLike[str] = "",
-) -> OpenedExperiment | None:
-    """Ask for a ``.vlab`` file and load it: ``(state, recording)`` (with ``.path``) or None.
-
-    A corrupt or foreign file gives a message and returns None, so the caller
-    changes nothing.
+    The reading itself runs off the GUI thread (:class:`vlab.gui.loading.FileLoad` with
+    :func:`vlab.recording.load_session`).
     """
-    if path is None:
-        chosen, _ = QFileDialog.getOpenFileName(
-            parent,
-            _t("Open experiment"),
-            str(directory),
-            ";;".join([file_filter(SESSION_EXTENSION, _t("vlab experiment")), _t("All files (*)")]),
-        )
-        if not chosen:
-            return None
-        target = Path(chosen)
-    else:
-        target = Path(path)
-    try:
-        state, recording = load_session(target)
-    except (SessionError, OSError) as exc:
-        show_error(parent, _t("Opening the experiment failed"), exc)
-        return None
-    return OpenedExperiment(state, recording, target)
+    chosen, _ = QFileDialog.getOpenFileName(
+        parent,
+        _t("Open experiment"),
+        str(directory),
+        ";;".join([file_filter(SESSION_EXTENSION, _t("vlab experiment")), _t("All files (*)")]),
+    )
+    return Path(chosen) if chosen else None
