@@ -193,3 +193,29 @@ def test_reader_raising_cancel_directly(qtbot, tmp_path, idle_window):
     with qtbot.waitSignal(load.finished, timeout=10000) as blocker:
         load.start()
     assert blocker.args == [False]
+
+
+def test_the_outcome_is_never_handled_inside_a_progress_update(qtbot, tmp_path, idle_window):
+    """A modal QProgressDialog runs processEvents() in setValue(): the outcome (and the
+    window's reaction, which deletes the dialog) ran inside it and crashed the suite."""
+    import inspect
+
+    gate = threading.Event()
+
+    def read(_path, progress):
+        while not gate.wait(0.01):
+            progress(0.1)
+        for k in range(1, 201):
+            progress(k / 200)
+        return "result"
+
+    load = FileLoad(idle_window, read, tmp_path / "x.vlab", error_title="t")
+    nested = []
+    load.loaded.connect(
+        lambda _r: nested.append(any(f.function == "_on_step" for f in inspect.stack()))
+    )
+    with qtbot.waitSignal(load.finished, timeout=20000):
+        load.start()
+        qtbot.waitUntil(load.dialog.isVisible, timeout=10000)
+        gate.set()
+    assert nested == [False]

@@ -15,9 +15,10 @@ Every outcome is delivered in the GUI thread, exactly once, as one of
 followed by :attr:`FileLoad.finished` ``(ok)``. The progress dialog appears only when a read
 lasts longer than :data:`SHOW_AFTER_MS`, so small files open without a flash.
 
-The window's event loop keeps running meanwhile (the scope streams, the window repaints);
-the dialog is window-modal, so nothing else can be started from that window until the
-read ends. Use it from any window that opens a file (sessions here; imported recordings).
+The window's event loop keeps running meanwhile (the scope streams, the window repaints,
+the student can go on working); the dialog is not modal, so the caller refuses a second
+read while one runs. Use it from any window that opens a file (sessions here; imported
+recordings).
 """
 
 from __future__ import annotations
@@ -142,7 +143,9 @@ class FileLoad(QObject):
             _t("Opening {}…").format(self.path.name), _t("Cancel"), 0, _STEPS, parent
         )
         self.dialog.setWindowTitle(_t("Opening"))
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        # not modal: a modal QProgressDialog runs processEvents() inside setValue(), so the
+        # outcome (and the window's whole reaction to it) would run inside _on_step
+        self.dialog.setWindowModality(Qt.WindowModality.NonModal)
         self.dialog.setMinimumDuration(SHOW_AFTER_MS)
         self.dialog.setAutoClose(False)
         self.dialog.setAutoReset(False)
@@ -207,8 +210,7 @@ class FileLoad(QObject):
         """Join the thread (it has returned or will at its next progress report)."""
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.wait()
-            thread.deleteLater()
+            thread.wait()  # then the last reference goes: freed here, in the GUI thread
         self.dialog.canceled.disconnect(self.cancel)
         self.dialog.close()
         self.dialog.deleteLater()
