@@ -1,0 +1,420 @@
+"""Monkey run: seeded random clicks and keys in the real rig window; crashes, stalls, memory.
+
+A supervisor starts the app in a child process (the real ``MainWindow`` on the X display
+in ``DISPLAY``, e.g. an Xvfb; offscreen if there is none) and reads a heartbeat line from it
+every ``--every`` seconds. In the child a timer performs one random action every
+``--interval-ms``: a click (left, sometimes right or double) at a random point of a random
+visible, enabled control or plot of the active window (the modal dialog or open menu if
+there is one), a random key or shortcut, a random menu action, a wheel turn or a drag on a
+plot. Extra windows (analysis, axon bench) are closed again when more than three are open.
+File dialogs are replaced by a chooser that answers "cancel" or a file in a sandbox folder
+(settings, progress and recovery files live there too), and the rig window ignores Quit
+until the end, so nothing outside the sandbox is touched.
+
+Reported: a crash (the child killed by a signal or exiting non-zero), a hang (no heartbeat
+for ``--hang-s``: every thread's stack is dumped, then the child is killed), uncaught
+Python exceptions (``sys.excepthook``, which PySide calls for exceptions in slots and event
+handlers), ERROR log records, the longest stall of the GUI thread (largest gap between the
+ticks of a 5 ms timer) and the resident memory (RSS) over time.
+
+Usage::
+
+    DISPLAY=:12 nice -n 10 .venv/bin/python bench/monkey.py --minutes 30 --seed 1
+    .venv/bin/python bench/monkey.py --minutes 1        # short form
+
+Exit status 0 when there was no crash, hang or uncaught exception. Figures: docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# ------------------------------------------------------------------------------ supervisor
+def supervise(args: argparse.Namespace) -> int:
+    sandbox = Path(tempfile.mkdtemp(prefix="vlab-monkey-"))
+    env = dict(os.environ)
+    env.update(VLAB_CONFIG_DIR=str(sandbox / "config"), VLAB_DATA_DIR=str(sandbox / "data"))
+    if not env.get("DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    cmd = [sys.executable, str(HERE), "--child", "--sandbox", str(sandbox)]
+    cmd += ["--minutes", str(args.minutes), "--seed", str(args.seed), "--every", str(args.every)]
+    cmd += ["--interval-ms", str(args.interval_ms), "--budget-mb", str(args.budget_mb)]
+    errlog = sandbox / "child-stderr.txt"
+    print(
+        f"monkey: seed {args.seed}, {args.minutes:g} min, one action per {args.interval_ms} ms, "
+        f"display {env.get('DISPLAY') or 'offscreen'}, sandbox {sandbox}"
+    )
+    print(
+        "   t/s   RSS/MB  recording/MB  actions  windows  exceptions  log-errors  "
+        "max stall/ms (interval)"
+    )
+    rows: list[dict] = []
+    hang = False
+    with open(errlog, "wb") as err:
+        child = subprocess.Popen(cmd, env=env, cwd=sandbox, stdout=subprocess.PIPE, stderr=err)
+        assert child.stdout is not None
+        last = time.monotonic()
+        buf = b""
+        while True:
+            ready, _, _ = select.select([child.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(child.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    try:
+                        row = json.loads(line)
+                    except ValueError:
+                        continue
+                    last = time.monotonic()
+                    row["rss_parent"] = rss_mb(child.pid) if child.poll() is None else None
+                    rows.append(row)
+                    print(
+                        "{t:6.0f} {rss:8.0f} {recording_mb:13.1f} {actions:8d} {windows:8d} "
+                        "{exceptions:11d} {log_errors:11d} {stall_ms:13.0f}".format(**row),
+                        flush=True,
+                    )
+            elif child.poll() is not None:
+                break
+            if time.monotonic() - last > args.hang_s:
+                hang = True
+                child.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack
+                time.sleep(2)
+                child.kill()
+                break
+        rc = child.wait()
+    stderr = errlog.read_text(errors="replace")
+    crash = rc != 0 and not hang
+    summary = rows[-1] if rows else {}
+    rss = [r["rss"] for r in rows]
+    later = [r["rss"] for r in rows if r["t"] >= 60] or [float("nan")]
+    print(
+        "summary: {} after {:.0f} s; {} actions; crash: {}; hang: {}; uncaught exceptions: {}; "
+        "ERROR log records: {}; longest GUI stall {:.0f} ms; RSS start {:.0f} MB, end {:.0f} MB, "
+        "max {:.0f} MB (after the first minute: {:.0f}-{:.0f} MB)".format(
+            "finished" if summary.get("done") else "stopped",
+            summary.get("t", 0.0),
+            summary.get("actions", 0),
+            f"yes (exit status {rc})" if crash else "no",
+            "yes" if hang else "no",
+            summary.get("exceptions", 0),
+            summary.get("log_errors", 0),
+            max((r["stall_ms"] for r in rows), default=0.0),
+            rss[0] if rss else 0.0,
+            rss[-1] if rss else 0.0,
+            max(rss, default=0.0),
+            min(later),
+            max(later),
+        )
+    )
+    if crash or hang or summary.get("exceptions"):
+        print(f"child stderr ({errlog}):\n{stderr[-8000:]}")
+        return 1
+    return 0
+
+
+# ------------------------------------------------------------------------------ child
+KEYS = [
+    "Space", "Return", "Escape", "Tab", "Backtab", "Up", "Down", "Left", "Right", "PageUp",
+    "PageDown", "Home", "End", "Delete", "Backspace", "F1", "F5", "F6", "Plus", "Minus",
+    "0", "1", "5", "9", "A", "E", "M", "R", "V", "Period",
+]  # fmt: skip
+MODIFIERS = ["", "", "", "Control", "Shift", "Alt", "Control+Shift"]
+
+
+def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
+    import faulthandler
+    import logging
+    import random
+    import traceback
+
+    faulthandler.enable()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+    from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QTimer
+    from PySide6.QtGui import QAction, QWheelEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QApplication,
+        QComboBox,
+        QFileDialog,
+        QGraphicsView,
+        QLineEdit,
+        QMenuBar,
+        QTabBar,
+        QWidget,
+    )
+
+    rng = random.Random(args.seed)
+    sandbox = Path(args.sandbox)
+    app = QApplication.instance() or QApplication([])
+    counts = {"exceptions": 0, "log_errors": 0, "monkey_errors": 0, "actions": 0}
+    first_tracebacks: list[str] = []
+
+    def excepthook(kind, value, tb) -> None:
+        counts["exceptions"] += 1
+        text = "".join(traceback.format_exception(kind, value, tb))
+        if len(first_tracebacks) < 5:
+            first_tracebacks.append(text)
+        sys.stderr.write("UNCAUGHT " + text)
+
+    sys.excepthook = excepthook
+
+    class Counter(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.ERROR:
+                counts["log_errors"] += 1
+
+    logging.getLogger().addHandler(Counter())
+
+    def choose_open(*_a, **_k):
+        files = sorted(p for p in sandbox.glob("monkey*") if p.is_file())
+        if not files or rng.random() < 0.3:
+            return "", ""
+        return str(rng.choice(files)), ""
+
+    def choose_save(_parent=None, _caption="", directory="", filt="", *_a, **_k):
+        if rng.random() < 0.3:
+            return "", ""
+        found = re.search(r"\*(\.[A-Za-z0-9]+)", str(filt))
+        suffix = Path(str(directory)).suffix or (found.group(1) if found else ".out")
+        return str(sandbox / f"monkey{suffix}"), ""
+
+    QFileDialog.getOpenFileName = staticmethod(choose_open)  # type: ignore[method-assign]
+    QFileDialog.getSaveFileName = staticmethod(choose_save)  # type: ignore[method-assign]
+    QFileDialog.getExistingDirectory = staticmethod(lambda *a, **k: str(sandbox))  # type: ignore
+
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols import load_protocol
+    from vlab.recording.budget import MemoryBudget
+    from vlab.rig import Rig
+
+    rig = Rig("squid")
+    rig.set_protocol(load_protocol("single_pulse"))
+    rig.clear_history()
+    win = MainWindow(rig)
+    win.budget = MemoryBudget(int(args.budget_mb * 2**20))
+    win.ask_unsaved = lambda _n: "discard"  # type: ignore[method-assign]
+    win.resize(1366, 768)
+    win.show()
+    QTimer.singleShot(0, win.offer_recovery)
+    QTimer.singleShot(0, win.show_welcome)
+    finishing = {"now": False}
+
+    class KeepOpen(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+            return event.type() == QEvent.Type.Close and not finishing["now"]
+
+    keep_open = KeepOpen()
+    win.installEventFilter(keep_open)
+
+    stall = {"max": 0.0, "last": time.perf_counter()}
+
+    def tick() -> None:
+        now = time.perf_counter()
+        stall["max"] = max(stall["max"], now - stall["last"])
+        stall["last"] = now
+
+    probe = QTimer()
+    probe.timeout.connect(tick)
+    probe.start(5)
+
+    targets = (
+        QAbstractButton,
+        QComboBox,
+        QAbstractSpinBox,
+        QAbstractSlider,
+        QTabBar,
+        QLineEdit,
+        QGraphicsView,
+        QAbstractItemView,
+        QMenuBar,
+    )
+
+    def active_window() -> QWidget:
+        for w in (QApplication.activePopupWidget(), QApplication.activeModalWidget()):
+            if w is not None and w.isVisible():
+                return w
+        tops = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()]
+        tops = [w for w in tops if not w.windowFlags() & Qt.WindowType.ToolTip] or [win]
+        return win if rng.random() < 0.6 else rng.choice(tops)
+
+    def random_point(w: QWidget) -> QPoint:
+        r = w.rect()
+        return QPoint(rng.randrange(max(1, r.width())), rng.randrange(max(1, r.height())))
+
+    def controls(top: QWidget) -> list[QWidget]:
+        out = [top] if isinstance(top, targets) else []
+        for w in top.findChildren(QWidget):
+            if isinstance(w, targets) and w.isVisible() and w.isEnabled() and w.window() is top:
+                out.append(w)
+        return out or [top]
+
+    def reachable_actions(top: QWidget) -> list[QAction]:
+        """Actions a user can reach: in the window's menu bar (recursively) or on a key."""
+        found: list[QAction] = []
+        stack = [a for bar in top.findChildren(QMenuBar) for a in bar.actions()]
+        stack += [a for a in top.findChildren(QAction) if not a.shortcut().isEmpty()]
+        while stack:
+            a = stack.pop()
+            if a in found:
+                continue
+            found.append(a)
+            if a.menu() is not None:
+                stack.extend(a.menu().actions())
+        return [
+            a
+            for a in found
+            if a.isEnabled() and a.text() and a.menu() is None and "Quit" not in a.text()
+        ]
+
+    def extra_windows() -> list[QWidget]:
+        return [w for w in win.extra_windows() if w.isVisible()]
+
+    def act() -> None:
+        top = active_window()
+        roll = rng.random()
+        if QApplication.activePopupWidget() is top and roll < 0.3:
+            QTest.keyClick(top, Qt.Key.Key_Escape)
+        elif roll < 0.5:
+            w = rng.choice(controls(top))
+            button = Qt.MouseButton.RightButton if rng.random() < 0.1 else Qt.MouseButton.LeftButton
+            if rng.random() < 0.1:
+                QTest.mouseDClick(w, button, Qt.KeyboardModifier.NoModifier, random_point(w))
+            else:
+                QTest.mouseClick(w, button, Qt.KeyboardModifier.NoModifier, random_point(w))
+        elif roll < 0.75:
+            target = QApplication.focusWidget() or top
+            mods = Qt.KeyboardModifier.NoModifier
+            for m in rng.choice(MODIFIERS).split("+"):
+                if m:
+                    mods |= getattr(Qt.KeyboardModifier, f"{m}Modifier")
+            key = getattr(Qt.Key, f"Key_{rng.choice(KEYS)}")
+            if not (mods & Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_Q):
+                QTest.keyClick(target, key, mods)
+        elif roll < 0.88:
+            actions = reachable_actions(top)
+            if actions:
+                rng.choice(actions).trigger()
+        elif roll < 0.96:
+            plots = [w for w in top.findChildren(QGraphicsView) if w.isVisible()]
+            if plots:
+                view = rng.choice(plots).viewport()
+                p = random_point(view)
+                if rng.random() < 0.5:
+                    delta = QPoint(0, rng.choice([-240, -120, 120, 240]))
+                    pf = QPointF(p)
+                    event = QWheelEvent(
+                        pf,
+                        QPointF(view.mapToGlobal(p)),
+                        QPoint(),
+                        delta,
+                        Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase,
+                        False,
+                    )
+                    QApplication.sendEvent(view, event)
+                else:
+                    QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=p)
+                    QTest.mouseMove(view, random_point(view))
+                    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=random_point(view))
+        else:
+            extras = extra_windows()
+            if len(extras) > 3 or (extras and rng.random() < 0.5):
+                rng.choice(extras).close()
+
+    def step() -> None:
+        try:
+            counts["actions"] += 1
+            act()
+        except RuntimeError:  # a widget deleted between choosing and acting: the monkey's
+            counts["monkey_errors"] += 1  # own race, not the app's
+
+    monkey = QTimer()  # each action in its own single-shot: one that opens a modal dialog
+    monkey.timeout.connect(lambda: QTimer.singleShot(0, step))  # must not stop the others
+    t0 = time.perf_counter()
+
+    def report(done: bool = False) -> None:
+        row = {
+            "t": time.perf_counter() - t0,
+            "rss": rss_mb(),
+            "windows": 1 + len(extra_windows()),
+            "stall_ms": stall["max"] * 1e3,
+            "recording_mb": win.budget.used / 2**20,
+            "done": done,
+            **counts,
+        }
+        stall["max"] = 0.0
+        print(json.dumps(row), flush=True)
+
+    def finish() -> None:
+        monkey.stop()
+        reporter.stop()
+        report(done=True)
+        finishing["now"] = True
+        for w in QApplication.topLevelWidgets():
+            if w.isVisible() and w is not win:
+                w.close()
+        win.close()
+        app.quit()
+
+    reporter = QTimer()
+    reporter.timeout.connect(report)
+    QTimer.singleShot(1000, lambda: monkey.start(args.interval_ms))  # after the first paint
+    QTimer.singleShot(0, report)
+    reporter.start(int(args.every * 1000))
+    QTimer.singleShot(int(args.minutes * 60_000), finish)
+    app.exec()
+    win.shutdown()
+    for text in first_tracebacks:
+        sys.stderr.write(text)
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=1.0, help="run length (default 1)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--every", type=float, default=10.0, help="heartbeat/sampling interval, s")
+    ap.add_argument("--interval-ms", type=int, default=50, help="time between actions, ms")
+    ap.add_argument(
+        "--budget-mb",
+        type=float,
+        default=48.0,
+        help="recording budget, MB (default 48, so memory reaches its plateau early)",
+    )
+    ap.add_argument("--hang-s", type=float, default=90.0, help="no heartbeat this long = hang")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--sandbox", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    return child(args) if args.child else supervise(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
