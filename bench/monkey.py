@@ -128,6 +128,8 @@ def supervise(args: argparse.Namespace) -> int:
             max(later),
         )
     )
+    for ms, what in summary.get("longest", []):
+        print(f"  stall {ms} ms after: {what}")
     if crash or hang or summary.get("exceptions"):
         print(f"child stderr ({errlog}):\n{stderr[-8000:]}")
         return 1
@@ -234,11 +236,18 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
     win.installEventFilter(keep_open)
 
     stall = {"max": 0.0, "last": time.perf_counter()}
+    doing = {"what": "start-up"}  # the action under way, to name what a stall followed
+    longest: list[tuple[float, str]] = []  # the 5 longest stalls (ms, action)
 
     def tick() -> None:
         now = time.perf_counter()
-        stall["max"] = max(stall["max"], now - stall["last"])
+        gap = now - stall["last"]
+        stall["max"] = max(stall["max"], gap)
         stall["last"] = now
+        if gap > 1.0:
+            longest.append((round(gap * 1e3), doing["what"]))
+            longest.sort(reverse=True)
+            del longest[5:]
 
     probe = QTimer()
     probe.timeout.connect(tick)
@@ -296,13 +305,20 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
     def extra_windows() -> list[QWidget]:
         return [w for w in win.extra_windows() if w.isVisible()]
 
+    def name(w: QObject) -> str:
+        text = getattr(w, "text", None)
+        label = text() if callable(text) else ""
+        return f"{type(w).__name__} {label[:30]!r}" if label else type(w).__name__
+
     def act() -> None:
         top = active_window()
         roll = rng.random()
         if QApplication.activePopupWidget() is top and roll < 0.3:
+            doing["what"] = "Escape in a menu"
             QTest.keyClick(top, Qt.Key.Key_Escape)
         elif roll < 0.5:
             w = rng.choice(controls(top))
+            doing["what"] = f"click {name(w)} in {type(top).__name__}"
             button = Qt.MouseButton.RightButton if rng.random() < 0.1 else Qt.MouseButton.LeftButton
             if rng.random() < 0.1:
                 QTest.mouseDClick(w, button, Qt.KeyboardModifier.NoModifier, random_point(w))
@@ -316,15 +332,19 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
                     mods |= getattr(Qt.KeyboardModifier, f"{m}Modifier")
             key = getattr(Qt.Key, f"Key_{rng.choice(KEYS)}")
             if not (mods & Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_Q):
+                doing["what"] = f"key {key.name} {mods!r} on {type(target).__name__}"
                 QTest.keyClick(target, key, mods)
         elif roll < 0.88:
             actions = reachable_actions(top)
             if actions:
-                rng.choice(actions).trigger()
+                chosen = rng.choice(actions)
+                doing["what"] = f"menu action {chosen.text()!r}"
+                chosen.trigger()
         elif roll < 0.96:
             plots = [w for w in top.findChildren(QGraphicsView) if w.isVisible()]
             if plots:
                 view = rng.choice(plots).viewport()
+                doing["what"] = f"wheel or drag on a plot in {type(top).__name__}"
                 p = random_point(view)
                 if rng.random() < 0.5:
                     delta = QPoint(0, rng.choice([-240, -120, 120, 240]))
@@ -347,7 +367,9 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
         else:
             extras = extra_windows()
             if len(extras) > 3 or (extras and rng.random() < 0.5):
-                rng.choice(extras).close()
+                chosen_window = rng.choice(extras)
+                doing["what"] = f"close {type(chosen_window).__name__}"
+                chosen_window.close()
 
     def step() -> None:
         try:
@@ -368,6 +390,7 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
             "stall_ms": stall["max"] * 1e3,
             "recording_mb": win.budget.used / 2**20,
             "done": done,
+            "longest": longest,
             **counts,
         }
         stall["max"] = 0.0
