@@ -108,11 +108,18 @@ def supervise(args: argparse.Namespace) -> int:
     crash = rc != 0 and not hang
     summary = rows[-1] if rows else {}
     rss = [r["rss"] for r in rows]
-    later = [r["rss"] for r in rows if r["t"] >= 60] or [float("nan")]
+    half = rows[len(rows) // 2 :] or [{"t": 0.0, "rss": float("nan")}]
+    later = [r["rss"] for r in half]
+    slope = 0.0  # least-squares RSS trend over the second half, MB per 10 minutes
+    if len(half) > 2:
+        tm = sum(r["t"] for r in half) / len(half)
+        rm = sum(later) / len(later)
+        var = sum((r["t"] - tm) ** 2 for r in half)
+        slope = 600 * sum((r["t"] - tm) * (r["rss"] - rm) for r in half) / var if var else 0.0
     print(
         "summary: {} after {:.0f} s; {} actions; crash: {}; hang: {}; uncaught exceptions: {}; "
         "ERROR log records: {}; longest GUI stall {:.0f} ms; RSS start {:.0f} MB, end {:.0f} MB, "
-        "max {:.0f} MB (after the first minute: {:.0f}-{:.0f} MB)".format(
+        "max {:.0f} MB; second half {:.0f}-{:.0f} MB, trend {:+.1f} MB per 10 min".format(
             "finished" if summary.get("done") else "stopped",
             summary.get("t", 0.0),
             summary.get("actions", 0),
@@ -126,6 +133,7 @@ def supervise(args: argparse.Namespace) -> int:
             max(rss, default=0.0),
             min(later),
             max(later),
+            slope,
         )
     )
     for ms, what in summary.get("longest", []):
