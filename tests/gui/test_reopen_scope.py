@@ -26,16 +26,22 @@ def _run(run_id: str, n_sweeps: int, level0: float) -> list[Sweep]:
     return out
 
 
-def test_reopened_experiment_shows_the_last_run_on_the_scope(qtbot, tmp_path, window, rig):
+def test_reopened_experiment_shows_the_last_run_on_the_scope(
+    qtbot, tmp_path, window, rig, open_experiment
+):
     first, last = _run("run-1", 3, -0.1), _run("run-2", 2, 0.0)
     path = tmp_path / "exp.vlab"
     save_session(path, rig.state_dict(), Recording(first + last))
     assert window.scope.display == "gap-free" and not window.scope.sweeps
 
-    assert window.open_experiment(path)
-    with qtbot.waitSignal(window.scope.frame_painted, timeout=5000):
-        pass  # a redraw after opening: streamed blocks must not have replaced the sweeps
+    assert open_experiment(window, path)
     scope = window.scope
+
+    def painted() -> bool:  # the reopened sweeps reached their curves (a redraw happened;
+        x, _ = scope.sweeps[-1].im_item.getData() if scope.sweeps else (None, None)
+        return x is not None and len(x) == 500  # possibly already while the file opened)
+
+    qtbot.waitUntil(painted, timeout=10000)  # streamed blocks must not have replaced them
     assert scope.display == "episodic"
     assert [sw.index for sw in scope.sweeps] == [0, 1]
     for shown, sweep in zip(scope.sweeps, last, strict=True):
