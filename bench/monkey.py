@@ -58,6 +58,8 @@ def supervise(args: argparse.Namespace) -> int:
     cmd = [sys.executable, str(HERE), "--child", "--sandbox", str(sandbox)]
     cmd += ["--minutes", str(args.minutes), "--seed", str(args.seed), "--every", str(args.every)]
     cmd += ["--interval-ms", str(args.interval_ms), "--budget-mb", str(args.budget_mb)]
+    if args.diagnose:
+        cmd.append("--diagnose")
     errlog = sandbox / "child-stderr.txt"
     print(
         f"monkey: seed {args.seed}, {args.minutes:g} min, one action per {args.interval_ms} ms, "
@@ -72,7 +74,7 @@ def supervise(args: argparse.Namespace) -> int:
     with open(errlog, "wb") as err:
         child = subprocess.Popen(cmd, env=env, cwd=sandbox, stdout=subprocess.PIPE, stderr=err)
         assert child.stdout is not None
-        last = time.monotonic()
+        last = time.monotonic() + args.startup_s - args.hang_s  # start-up may take longer
         buf = b""
         while True:
             ready, _, _ = select.select([child.stdout], [], [], 1.0)
@@ -136,6 +138,8 @@ def supervise(args: argparse.Namespace) -> int:
             slope,
         )
     )
+    if "DIAGNOSE" in stderr:
+        print(stderr[stderr.index("DIAGNOSE") :].split("UNCAUGHT")[0][:6000])
     for ms, what in summary.get("longest", []):
         print(f"  stall {ms} ms after: {what}")
     if crash or hang or summary.get("exceptions"):
@@ -404,10 +408,43 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
         stall["max"] = 0.0
         print(json.dumps(row), flush=True)
 
+    baseline: dict = {}
+
+    def census() -> tuple:
+        """Live Python objects by type, and (with --diagnose) tracemalloc's snapshot."""
+        import collections
+        import gc
+
+        gc.collect()
+        types = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+        import tracemalloc
+
+        snap = tracemalloc.take_snapshot() if tracemalloc.is_tracing() else None
+        return types, snap
+
+    def take_baseline() -> None:
+        import tracemalloc
+
+        baseline["types"], _ = census()
+        tracemalloc.start(1)  # from now on: what is allocated after the warm-up
+
+    def diagnosis() -> None:
+        types, snap = census()
+        grown = (types - baseline["types"]).most_common(15)
+        sys.stderr.write("DIAGNOSE objects grown since the baseline (type, count):\n")
+        for name, n in grown:
+            sys.stderr.write(f"  {n:8d} {name}\n")
+        if snap is not None:
+            sys.stderr.write("DIAGNOSE allocations made since the baseline, alive (KiB, where):\n")
+            for stat in snap.statistics("lineno")[:15]:
+                sys.stderr.write(f"  {stat.size / 1024:10.0f} {stat.traceback}\n")
+
     def finish() -> None:
         monkey.stop()
         reporter.stop()
         report(done=True)
+        if args.diagnose and baseline:
+            diagnosis()
         finishing["now"] = True
         for w in QApplication.topLevelWidgets():
             if w.isVisible() and w is not win:
@@ -420,6 +457,8 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
     QTimer.singleShot(1000, lambda: monkey.start(args.interval_ms))  # after the first paint
     QTimer.singleShot(0, report)
     reporter.start(int(args.every * 1000))
+    if args.diagnose:  # the baseline after a warm-up of a fifth of the run (at most 2 min)
+        QTimer.singleShot(int(min(args.minutes * 12_000, 120_000)), take_baseline)
     QTimer.singleShot(int(args.minutes * 60_000), finish)
     app.exec()
     win.shutdown()
@@ -441,6 +480,12 @@ def main() -> int:
         help="recording budget, MB (default 48, so memory reaches its plateau early)",
     )
     ap.add_argument("--hang-s", type=float, default=90.0, help="no heartbeat this long = hang")
+    ap.add_argument("--startup-s", type=float, default=600.0, help="longest start-up, s")
+    ap.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="trace allocations (tracemalloc, slower) and print what grew after the warm-up",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sandbox", help=argparse.SUPPRESS)
     args = ap.parse_args()
