@@ -67,8 +67,9 @@ def currents(v, m, h, n) -> tuple[float, float, float]:
     return G_NA * m**3 * h * (v - E_NA), G_K * n**4 * (v - E_K), G_L * (v - E_L)
 
 
-def hh_spike(t_c: float) -> dict[str, float]:
-    """The single 10 uA/cm2, 1 ms pulse (5-6 ms) at t_c degC, integrated here."""
+def hh_spike(t_c: float, area_cm2: float = AREA_CM2) -> dict[str, float]:
+    """The single 10 uA/cm2, 1 ms pulse (5-6 ms) at t_c degC on a patch of ``area_cm2``,
+    integrated here."""
     phi = 3.0 ** ((t_c - 6.3) / 10.0)
     rest = brentq(lambda v: sum(currents(v, *steady(v))), -70.0, -60.0)
 
@@ -98,7 +99,7 @@ def hh_spike(t_c: float) -> dict[str, float]:
     up = np.nonzero((dvdt[: kp - 1] < 10.0) & (dvdt[1:kp] >= 10.0))[0]
     kt = int(up[-1] + 1)
     gna, gk = G_NA * m[kp] ** 3 * h[kp], G_K * n[kp] ** 4
-    nA = AREA_CM2 * 1e-6  # uA/cm2 on the patch -> A
+    nA = area_cm2 * 1e-6  # uA/cm2 on the patch -> A
     return {
         "rest": rest * 1e-3,
         "v_threshold": v[kt] * 1e-3,
@@ -106,8 +107,8 @@ def hh_spike(t_c: float) -> dict[str, float]:
         "iout_threshold": (ik[kt] + il[kt]) * nA,
         "net_threshold": "inward" if ina[kt] + ik[kt] + il[kt] < 0 else "outward",
         "peak": v[kp] * 1e-3,
-        "gna_peak": gna * AREA_CM2 * 1e-3,  # mS/cm2 -> S
-        "gk_peak": gk * AREA_CM2 * 1e-3,
+        "gna_peak": gna * area_cm2 * 1e-3,  # mS/cm2 -> S
+        "gk_peak": gk * area_cm2 * 1e-3,
         "weighted": (gna * E_NA + gk * E_K + G_L * E_L) / (gna + gk + G_L) * 1e-3,
         "df_rest": (rest - E_NA) * 1e-3,
         "df_peak": (v[kp] - E_NA) * 1e-3,
@@ -139,7 +140,7 @@ def expected(name: str, u: dict) -> dict[str, object]:
             "fastest": min(tau, key=tau.__getitem__),
         }
     if name == "threshold_peak":
-        sp = hh_spike(u["temperature"])
+        sp = hh_spike(u["temperature"], u["area"] * 1e4)  # m2 -> cm2
         return {k: v for k, v in sp.items() if k not in ("rest", "ina_min")}
     if name == "axon_propagation":
         v = HH_VELOCITY * math.sqrt(u["diameter"] / HH_DIAMETER)
@@ -193,7 +194,7 @@ def test_the_students_differ_where_the_physics_says_so():
     the two students' independent values differ beyond the tolerance."""
     for name, qids in (
         ("time_scales", ("tau_m", "tau_h", "tau_n")),
-        ("threshold_peak", ("peak", "df_peak")),
+        ("threshold_peak", ("peak", "df_peak", "ina_threshold", "gna_peak")),
         ("axon_propagation", ("velocity", "delay")),
     ):
         p = load_practical(name)
