@@ -166,7 +166,7 @@ def _parser(practicals: bool = True) -> argparse.ArgumentParser:
     cv = sub.add_parser(
         "convert",
         help="convert a recording between formats (by extension)",
-        description="Read IN (.vlab, .npz, .csv, .abf, .atf) and write OUT "
+        description="Read IN (.vlab, .npz, .csv, .abf, .atf, .nwb) and write OUT "
         "(.csv, .npz, .abf, .nwb, .atf, .vlab).",
     )
     cv.add_argument("source", metavar="IN")

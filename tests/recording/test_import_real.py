@@ -57,10 +57,10 @@ def test_abf1_current_clamp_family_matches_neo():
     assert len(sweeps) == 10
     s0 = sweeps[0]
     assert s0.mode.value == "CC"
-    assert list(s0.channels) == ["Vm", "Vm@IN 2", "command"]
-    assert s0.unit("Vm@IN 2") == "V" and s0.unit("command") == "A"
+    assert list(s0.channels) == ["Vm", "Vm@IN_2", "command"]
+    assert s0.unit("Vm@IN_2") == "V" and s0.unit("command") == "A"
     assert s0.dt == pytest.approx(1e-4)
-    for ch, name in enumerate(("Vm", "Vm@IN 2")):
+    for ch, name in enumerate(("Vm", "Vm@IN_2")):
         for s, ref in zip(sweeps, _neo_si(CC_ABF1, ch, 1e-3), strict=True):
             np.testing.assert_allclose(s[name], ref, rtol=1e-6, atol=1e-12)
     # ABF 1.83 epoch table: a 1 s step of -120 pA + 60 pA per sweep at 1.0478 s
@@ -85,7 +85,7 @@ def test_atf_matches_its_text_columns():
     for k, s in enumerate(sweeps):
         assert s.mode.value == "VC"  # a recorded current: voltage clamp
         np.testing.assert_allclose(s["Im"], table[:, 1 + 2 * k] * 1e-12, rtol=1e-6, atol=1e-17)
-        np.testing.assert_allclose(s["Im@IN 1"], table[:, 2 + 2 * k], rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(s["Im@IN_1"], table[:, 2 + 2 * k], rtol=1e-6, atol=1e-12)
     assert sweeps[0].dt == pytest.approx(table[1, 0] - table[0, 0])
 
 
@@ -140,3 +140,19 @@ def test_size_limit_is_checked_before_reading(monkeypatch):
     monkeypatch.setattr(importers, "MAX_IMPORT_BYTES", 1000)
     with pytest.raises(ReadError, match="up to"):
         read_sweeps(VC_ABF2)
+
+
+@pytest.mark.parametrize("source", [VC_ABF2, CC_ABF1, ATF, NWB], ids=lambda p: p.suffix)
+def test_real_recordings_convert_to_csv_and_npz(tmp_path, source):
+    from vlab.cli import main
+
+    original = read_sweeps(source).sweeps
+    for ext in (".csv", ".npz"):
+        out = tmp_path / f"converted{ext}"
+        assert main(["convert", str(source), str(out)]) == 0
+        back = read_sweeps(out).sweeps
+        assert len(back) == len(original)
+        for a, b in zip(original, back, strict=True):
+            assert set(a.channels) <= set(b.channels)
+            for name in a.channels:  # CSV keeps 9 significant digits in display units
+                np.testing.assert_allclose(b[name], a[name], rtol=1e-6, atol=1e-15)

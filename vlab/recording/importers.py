@@ -13,8 +13,9 @@
 
 Real recordings become sweeps in SI units: the first channel in a voltage unit (mV, V,
 µV) is ``Vm`` and the first in a current unit (pA, nA, µA, A) is ``Im``; later ones are
-``Vm@<name>`` / ``Im@<name>`` (``<name>`` is the file's channel name), and channels in any
-other unit keep their values under ``<name> [<unit>]``. The command rebuilt from an ABF's
+``Vm@<name>`` / ``Im@<name>`` (``<name>`` is the file's channel name, spaces and
+punctuation as ``_``: ``Vm@IN_2``), and channels in any other unit keep their values under
+``aux_<name>_<unit>``. The command rebuilt from an ABF's
 epoch table is ``command``. The clamp mode comes from the command's unit (mV = voltage
 clamp, pA = current clamp), else from the first recorded channel (a recorded current means
 voltage clamp). Every imported sweep is marked ``provenance["imported"] = True`` with the
@@ -30,6 +31,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,8 +92,13 @@ def si_unit(unit: str) -> tuple[str, float]:
     return _UNITS.get(unit.strip().lower(), ("", 1.0))
 
 
+def _safe(text: str) -> str:
+    """``text`` as a channel-name part every format accepts (``"IN 2"`` -> ``"IN_2"``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text.strip()).strip("_")
+
+
 def channel_names(labels: list[str], units: list[str]) -> list[str]:
-    """vlab channel names for a file's channels (module docstring): Vm, Im, Vm@IN 2, ...
+    """vlab channel names for a file's channels (module docstring): Vm, Im, Vm@IN_2, ...
 
     A label that already names a vlab channel of the right unit (``Vm``, ``Im``,
     ``Vm@2cm``, ``gNa``, ``m``: files vlab wrote) is kept.
@@ -99,7 +106,7 @@ def channel_names(labels: list[str], units: list[str]) -> list[str]:
     names: list[str] = []
     for label, unit in zip(labels, units, strict=True):
         kind = si_unit(unit)[0] or ("1" if unit.strip() in ("", "1") else "")
-        base = label.strip() or f"channel {len(names)}"
+        base = _safe(label) or f"channel_{len(names)}"
         vlab_name = base in CHANNEL_UNITS or base.startswith(("Vm@", "Im@"))
         if kind and vlab_name and channel_unit(base) == kind and base not in names:
             name = base
@@ -107,10 +114,10 @@ def channel_names(labels: list[str], units: list[str]) -> list[str]:
             first = "Vm" if kind == "V" else "Im"
             name = first if first not in names else f"{first}@{base}"
         else:
-            name = f"aux {base} [{unit.strip() or 'no unit'}]"
+            name = f"aux_{base}_{_safe(unit) or 'nounit'}"
         stem, k = name, 2
         while name in names or name == "command":
-            name, k = f"{stem} {k}", k + 1
+            name, k = f"{stem}_{k}", k + 1
         names.append(name)
     return names
 
