@@ -62,7 +62,6 @@ FILE_ENTRIES = {  # menu entry -> the title of the file dialog it opens
     "Save protocol": "Save protocol",
     "Open experiment…": "Open experiment",
     "Save experiment…": "Save experiment",
-    "Export sweeps…": "Export sweeps",
     "Export scope image…": "Save plot as image",
 }
 
@@ -72,6 +71,19 @@ def test_file_menu_entries_open_their_file_dialog(win, file_dialogs):
         file_dialogs.clear()
         _action(win, "File", text).trigger()
         assert len(file_dialogs) == 1 and file_dialogs[0].startswith(title), (text, file_dialogs)
+
+
+def test_export_sweeps_opens_the_export_dialog_on_the_recording(win, file_dialogs):
+    from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
+
+    _action(win, "File", "Export sweeps…").trigger()
+    dialogs = [w for w in win.findChildren(ExportSweepsDialog) if w.isVisible()]
+    assert len(dialogs) == 1
+    dialog = dialogs[0]
+    assert dialog.sweeps == list(win.recording) and dialog.chosen_positions() == [0]
+    dialog.browse_button.click()
+    assert file_dialogs == ["Export sweeps"]
+    dialog.close()
 
 
 def test_analysis_and_axon_bench_open_windows(win, qtbot):

@@ -27,9 +27,9 @@ from vlab.gui.analysis_windows import AnalysisWindow
 from vlab.gui.dialogs.export import (
     choose_experiment_file,
     export_plot_dialog,
-    export_sweeps_dialog,
     save_experiment_dialog,
 )
+from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
 from vlab.gui.geometry import (
     dock_content_size,
     panel_scroll_area,
@@ -1133,8 +1133,18 @@ class MainWindow(QMainWindow):
                 self.tr("Record a control run and a run with the drug first (Perfusion panel).")
             )
 
-    def export_sweeps(self) -> None:
-        export_sweeps_dialog(self, self.kept_sweeps())
+    def export_sweeps(self) -> ExportSweepsDialog | None:
+        """Open the export dialog on every sweep (the kept ones ticked); returns it."""
+        if not len(self.recording):
+            self.show_message(self.tr("Record some sweeps first: there is nothing to export."))
+            return None
+        dialog = ExportSweepsDialog(self, list(self.recording))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exported.connect(
+            lambda path: self.show_message(self.tr("Sweeps exported to {}").format(path))
+        )
+        dialog.show()
+        return dialog
 
     def export_plot(self) -> None:
         export_plot_dialog(self, self.scope.glw.ci)  # the whole scope: Vm and Im

@@ -27,12 +27,14 @@ from vlab.recording.model import (
     clamp_mode,
     is_voltage_clamp,
 )
+from vlab.recording.progress import ExportCancelled
 from vlab.recording.session import SESSION_EXTENSION, load_session, save_session
 
 __all__ = [
     "CHANNEL_UNITS",
     "EXPORT_FORMATS",
     "SESSION_EXTENSION",
+    "ExportCancelled",
     "ExportError",
     "ExportFormat",
     "ReadError",

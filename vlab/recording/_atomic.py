@@ -2,7 +2,8 @@
 
 Any failure removes the temp file, leaves an existing target untouched and is re-raised
 as the caller's :class:`~vlab.recording.errors.RecordingFileError` subclass with a
-plain-language message (:func:`vlab.atomic.describe_write_failure`).
+plain-language message (:func:`vlab.atomic.describe_write_failure`). An export
+cancelled through :mod:`vlab.recording.progress` stops just before the rename.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import BinaryIO
 from vlab import atomic
 from vlab.atomic import describe_write_failure
 from vlab.recording.errors import ExportError, RecordingFileError
+from vlab.recording.progress import commit_point
 
 __all__ = ["atomic_open", "atomic_path", "describe_write_failure"]
 
@@ -31,6 +33,7 @@ def atomic_path(
     try:
         with atomic.atomic_path(where) as tmp:
             yield tmp
+            commit_point()  # a cancelled export stops here: the temp file is removed
     except RecordingFileError:
         raise
     except Exception as exc:

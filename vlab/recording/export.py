@@ -18,7 +18,7 @@ Every writer is atomic and raises :class:`ExportError` with a plain message.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +30,12 @@ from vlab.recording.export_csv import read_csv, write_csv
 from vlab.recording.export_npz import read_npz, write_npz
 from vlab.recording.export_nwb import write_nwb
 from vlab.recording.model import Recording, Sweep
+from vlab.recording.progress import ExportCancelled, progress_reporting
 from vlab.recording.session import save_session
 
 __all__ = [
     "EXPORT_FORMATS",
+    "ExportCancelled",
     "ExportFormat",
     "default_export_name",
     "export_sweeps",
@@ -78,6 +80,7 @@ def export_sweeps(
     path: str | os.PathLike[str],
     fmt: str | None = None,
     metadata: Mapping[str, Any] | None = None,
+    progress: Callable[[float], None] | None = None,
     **options: Any,
 ) -> None:
     """Write ``sweeps`` to ``path`` in format ``fmt`` (default: from the extension).
@@ -94,6 +97,10 @@ def export_sweeps(
     metadata
         Header/notes metadata (ignored by ABF and ATF, which cannot store it);
         ``None`` derives it from the sweeps' provenance.
+    progress
+        Called with the fraction done (0..1) as the writer goes, from the calling
+        thread; raising :class:`ExportCancelled` in it stops the export before any
+        file is written (see :mod:`vlab.recording.progress`).
     **options
         Passed to the writer (``channels=`` and ``protocol=`` for ABF, ``channels=``
         for ATF, ``compress=`` for NPZ, ``session_description=`` for NWB, ``state=``
@@ -102,7 +109,8 @@ def export_sweeps(
     Raises
     ------
     ExportError
-        Unknown format, or the writer failed.
+        Unknown format, or the writer failed (:class:`ExportCancelled` when
+        ``progress`` cancelled it).
     """
     key = (fmt or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
     if key not in EXPORT_FORMATS:
@@ -111,6 +119,17 @@ def export_sweeps(
             f"vlab cannot export to {key or 'a file without extension'!r}: choose one of {known}.",
             path,
         )
+    with progress_reporting(progress):
+        _write(key, sweeps, path, metadata, options)
+
+
+def _write(
+    key: str,
+    sweeps: Recording | Iterable[Sweep],
+    path: str | os.PathLike[str],
+    metadata: Mapping[str, Any] | None,
+    options: dict[str, Any],
+) -> None:
     if key == "abf":
         write_abf(sweeps, path, **options)
     elif key == "atf":

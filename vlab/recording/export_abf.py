@@ -48,6 +48,7 @@ from vlab.recording.abf_header import (
 )
 from vlab.recording.errors import ExportError, RecordingError
 from vlab.recording.model import Recording, Sweep, is_voltage_clamp
+from vlab.recording.progress import report
 
 __all__ = ["ABF_UNITS", "abf_channels", "abf_quantum", "write_abf"]
 
@@ -214,6 +215,7 @@ def write_abf(
     n_ch = len(names)
     scales, raw = [], np.empty((len(items), n, n_ch), dtype="<i2")
     for j, block in enumerate(data):
+        report(j / n_ch)
         scale = np.float32(_ADC_RANGE / (_ADC_RESOLUTION * abf_quantum(float(np.abs(block).max()))))
         step32 = _ADC_RANGE / (_ADC_RESOLUTION * float(scale))  # what readers will use
         raw[:, :, j] = np.clip(np.rint(block / step32), -32767, 32767)

@@ -35,6 +35,7 @@ from vlab.recording._common import as_sweeps
 from vlab.recording.errors import ExportError
 from vlab.recording.export_abf import ABF_UNITS, abf_channels
 from vlab.recording.model import Recording, Sweep
+from vlab.recording.progress import report
 
 __all__ = ["write_atf"]
 
@@ -121,6 +122,7 @@ def write_atf(
     with atomic_open(path) as fh:
         fh.write(("\n".join(header) + "\n").encode("ascii", "replace"))
         for a in range(0, n, _CHUNK):
+            report(a / n)
             block = table[a : a + _CHUNK]
             text = "\n".join("\t".join(f"{v:.9g}" for v in row) for row in block) + "\n"
             fh.write(text.encode("ascii"))

@@ -42,6 +42,7 @@ from vlab.recording._common import as_sweeps, resolve_metadata
 from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import ExportError, ReadError, RecordingError
 from vlab.recording.model import CHANNEL_UNITS, Recording, Sweep
+from vlab.recording.progress import report
 
 __all__ = [
     "DISPLAY_UNITS",
@@ -189,6 +190,7 @@ def write_csv(
         side.write(sidecar.encode("utf-8"))
         fh.write(header.encode("utf-8") + b"\n")
         for pos, s in enumerate(items):
+            report(pos / len(items))
             block = np.empty((s.n_samples, 2 + len(cols)))
             block[:, 0] = pos
             block[:, 1] = s.time() * 1e3

@@ -46,6 +46,7 @@ from vlab.recording._common import VARIES, as_sweeps, resolve_metadata
 from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import ExportError, RecordingError
 from vlab.recording.model import Recording, Sweep, is_voltage_clamp
+from vlab.recording.progress import report
 
 __all__ = ["DEVICE_NAME", "NWB_UNITS", "write_nwb"]
 
@@ -165,6 +166,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
     runs: dict[str, list[int]] = {}
     run_protocol: dict[str, str] = {}
     for pos, s in enumerate(items):
+        report(0.4 * pos / len(items))  # building; writing HDF5 takes the rest
         vc = is_voltage_clamp(s.mode)
         izero = s.mode is ClampMode.I0
         primary, secondary = _PRIMARY[vc]
@@ -303,6 +305,7 @@ def write_nwb(
             path,
         ) from exc
     image = _hdf5_image(nwb, path)
+    report(0.95)
     with atomic_open(path) as fh:
         fh.write(image.getbuffer())
 

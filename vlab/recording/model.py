@@ -244,6 +244,26 @@ class Sweep:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.channels[name]
 
+    def with_channels(self, names: Iterable[str]) -> Sweep:
+        """A sweep sharing this one's arrays but holding only the channels in ``names``
+        that it has (in this sweep's order); time, provenance, mark and label unchanged.
+
+        Raises
+        ------
+        RecordingError
+            If none of ``names`` is a channel of this sweep.
+        """
+        wanted = set(names)
+        return Sweep(
+            index=self.index,
+            dt=self.dt,
+            channels={k: v for k, v in self.channels.items() if k in wanted},
+            t0=self.t0,
+            provenance=self.provenance,
+            kept=self.kept,
+            label=self.label,
+        )
+
     def to_meta(self) -> dict[str, Any]:
         """Everything but the arrays, as JSON types (for file formats)."""
         return {
