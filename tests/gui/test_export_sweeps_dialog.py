@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyabf
 import pytest
-from PySide6.QtCore import QThread, Qt
+from PySide6.QtCore import Qt, QThread
 
 from vlab.gui.dialogs import export_sweeps as mod
 from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
