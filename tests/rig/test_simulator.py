@@ -290,3 +290,31 @@ def test_blocks_beyond_a_plausible_membrane_potential_carry_a_note():
     sim.stimulate(-1.2e-9, 0.3)
     notes = [sim.step(0.05).note for _ in range(6)]
     assert any(n is not None and "below -150 mV" in n for n in notes)
+
+
+def test_sweeps_start_when_the_protocol_says(rig):
+    """Sweeps start start_to_start apart, as the protocol file asks (vc_step_family: 1 s;
+    the first wave recorded them 0.23 s apart), with the gaps passed in real steps."""
+    from dataclasses import replace
+
+    p = load_protocol("vc_step_family")
+    p = replace(p, sweeps=3)  # the pacing, not the family, is under test
+    assert p.start_to_start == pytest.approx(1.0)
+    sim = RigSimulator(rig)
+    sim.start_episode(p)
+    records = []
+    while sim.episodic:
+        b = sim.step(0.05)
+        if b is not None and b.record is not None:
+            records.append(b.record)
+    assert np.diff([r.t0 for r in records]) == pytest.approx([1.0, 1.0], abs=p.sample_interval)
+
+
+def test_back_to_back_sweeps_when_start_to_start_equals_the_sweep(rig):
+    from dataclasses import replace
+
+    p = replace(load_protocol("vc_step_family"), sweeps=3)
+    p = replace(p, start_to_start=p.sweep_duration)
+    records = [b.record for b in RigSimulator(rig).run_episode(p) if b.record is not None]
+    starts = np.diff([r.t0 for r in records])
+    assert starts == pytest.approx([p.sweep_duration] * 2, abs=p.sample_interval)

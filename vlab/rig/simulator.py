@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vlab.protocols import Protocol
-from vlab.rig.provenance import sweep_provenance
+from vlab.rig.provenance import IM_OUTPUT_SCALE, VM_OUTPUT_SCALE, sweep_provenance
 from vlab.rig.rig import Amplifier, ClampMode, Rig
 from vlab.rig.settings import BathReport, RigSettings, private_cell
 from vlab.sim.cell import Cell
@@ -136,11 +136,9 @@ def _note(mode, vm: np.ndarray) -> str | None:
 
 
 GAP_FREE_DT = 20e-6  # s, sample interval of gap-free streaming
-INTER_SWEEP = 0.2  # s of simulated time between sweeps of an episode
+INTER_SWEEP = 0.2  # s between sweeps of a protocol without start_to_start
 _DIGITISER_BITS = 16
 _DIGITISER_RANGE = 10.0  # V
-_VM_SCALE = 10.0  # V out per V membrane (10 mV/mV)
-_IM_SCALE = 1e6  # V out per A (1 V/uA)
 
 
 class _OutputStage:
@@ -227,8 +225,8 @@ class RigSimulator:
         self.time = 0.0  # s of experiment (simulated) time
         self._pulses: list[_Pulse] = []
         self._episode: _Episode | None = None
-        self._vm_out = _OutputStage(_VM_SCALE)
-        self._im_out = _OutputStage(_IM_SCALE)
+        self._vm_out = _OutputStage(VM_OUTPUT_SCALE)
+        self._im_out = _OutputStage(IM_OUTPUT_SCALE)
         self.settings = rig.settings  # the snapshot of the present step
         self._given: RigSettings | None = None  # the snapshot step() was handed
         self.bath = Bath(self.settings.cell.prep)
@@ -530,11 +528,11 @@ class RigSimulator:
             block.record = self._make_sweep(ep, self._provenance(cell, amp), mode)
             if ep.sweep + 1 < p.sweeps:
                 ep.sweep += 1
-                ep.gap_left = INTER_SWEEP
+                self._wait_for_next_sweep(ep)
             elif ep.repeat:
                 ep.sweep = 0
                 ep.cycle += 1
-                ep.gap_left = INTER_SWEEP
+                self._wait_for_next_sweep(ep)
                 block.episode_done = True
             else:
                 block.episode_done = True
@@ -542,6 +540,15 @@ class RigSimulator:
                 self._vm_out.reset()
                 self._im_out.reset()
         return block
+
+    def _wait_for_next_sweep(self, ep: _Episode) -> None:
+        """Start the next sweep ``start_to_start`` s after this one started (the protocol's
+        pacing), or :data:`INTER_SWEEP` s after this one ended when the protocol sets none."""
+        s2s = ep.protocol.start_to_start
+        ep.gap_left = INTER_SWEEP if s2s is None else ep.t0 + s2s - self.time
+        if ep.gap_left <= 1e-12:  # back to back
+            ep.gap_left = 0.0
+            self._begin_sweep()
 
     def _provenance(self, cell, amp) -> dict:
         ep = self._running()
