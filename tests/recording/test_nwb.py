@@ -84,7 +84,8 @@ def test_read_back_with_pynwb(nwb_export):
         assert ic.rate == pytest.approx(1 / sweeps[0].dt)
         assert ic.starting_time == sweeps[0].t0
         assert ic.sweep_number == 0
-        assert json.loads(ic.comments) == sweeps[0].provenance
+        neo_keys = {"block": "current steps (run-1)", "segment": "sweep000"}  # neo's NWBIO
+        assert json.loads(ic.comments) == {**sweeps[0].provenance, **neo_keys}
         stim = nwb.stimulus["sweep000_command"]
         assert isinstance(stim, CurrentClampStimulusSeries) and stim.unit == "amperes"
         np.testing.assert_array_equal(stim.data[:], sweeps[0]["command"])

@@ -13,10 +13,20 @@ The file holds:
   ``VoltageClampSeries`` (Im, A) + ``VoltageClampStimulusSeries`` (command, V),
   ``CurrentClampSeries`` (Vm, V) + ``CurrentClampStimulusSeries`` (command, A),
   or ``IZeroClampSeries`` (Vm, V; no stimulus) for I=0. ``sweep_number = k``,
-  ``starting_time = t0``; the sweep's provenance is JSON in ``comments``;
+  ``starting_time = t0``; the sweep's provenance is JSON in ``comments``, with
+  ``block`` (protocol and run) and ``segment`` (``sweepKKK``) added: neo's NWBIO
+  reads those keys and gives one Segment per sweep, one Block per run;
 * the icephys tables: one intracellular recording and one simultaneous
-  recording per sweep, and one sequential recording per protocol run
-  (``run_id``) with ``stimulus_type`` = the protocol name;
+  recording per sweep; one sequential recording per protocol run (``run_id``)
+  and condition, with ``stimulus_type`` = the protocol name; one repetition per
+  sequential recording; and the experimental conditions table, one row per
+  distinct bath (``drugs``: name, concentration, side and block of each drug, or
+  ``unknown drug 1 (hidden in this practical)`` - a mystery drug is never named)
+  and solution (``solution``: ion concentrations and temperature);
+* the amplifier: each response's ``gain`` (V at the amplifier output per A in
+  voltage clamp, per V in current clamp: the rig's gain setting times its
+  headstage scale) and the electrode's ``filtering`` (the low-pass filter), when
+  the sweeps' provenance records an amplifier (the rig window's recordings);
 * the secondary amplifier channel (Vm in voltage clamp, Im in current clamp)
   as a plain TimeSeries in ``acquisition``, and the simulation's internal
   variables (gates, ionic currents, conductances) in the processing module
@@ -47,6 +57,7 @@ from vlab.recording._jsonutil import dumps
 from vlab.recording.errors import ExportError, RecordingError
 from vlab.recording.model import Recording, Sweep, is_voltage_clamp
 from vlab.recording.progress import report
+from vlab.units import format_si
 
 __all__ = ["DEVICE_NAME", "NWB_UNITS", "write_nwb"]
 
@@ -104,6 +115,107 @@ def _sweep_description(pos: int, s: Sweep) -> str:
     return f"Export position {pos}: " + ", ".join(parts) + " (simulated data)."
 
 
+def _amplifier(s: Sweep) -> Mapping[str, Any] | None:
+    amp = s.provenance.get("amplifier")
+    return amp if isinstance(amp, Mapping) else None
+
+
+def _gain(s: Sweep, voltage_clamp: bool) -> float | None:
+    """The response's gain: V at the amplifier output per A (VC) or per V (CC), or None."""
+    amp = _amplifier(s) or {}
+    value = amp.get("Im_output_V_per_A" if voltage_clamp else "Vm_output_V_per_V")
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    return float(value) if ok else None
+
+
+def _filter_text(s: Sweep) -> str:
+    amp = _amplifier(s)
+    if amp is None:
+        return "none (unfiltered simulation output)"
+    hz = amp.get("lowpass_hz")
+    if not isinstance(hz, (int, float)) or isinstance(hz, bool):
+        return "amplifier low-pass filter off"
+    return f"4-pole Bessel low-pass filter at {format_si(float(hz), 'Hz')} on the amplifier outputs"
+
+
+def _filtering(items: list[Sweep]) -> str:
+    """The electrode's ``filtering``: the amplifier's low-pass filter (per sweep if it changed)."""
+    groups: dict[str, list[int]] = {}
+    for pos, s in enumerate(items):
+        groups.setdefault(_filter_text(s), []).append(pos)
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "; ".join(
+        f"{text} (sweeps {', '.join(map(str, positions))})" for text, positions in groups.items()
+    )
+
+
+def _drugs_text(prov: Mapping[str, Any]) -> str:
+    """The drugs at the cell, in words; a mystery drug keeps its anonymous name only."""
+    drugs = prov.get("drugs")
+    if not isinstance(drugs, Mapping) or not drugs:
+        return "none"
+    parts = []
+    for name, info in drugs.items():
+        info = info if isinstance(info, Mapping) else {}
+        conc = info.get("concentration_M")
+        if info.get("hidden"):
+            parts.append(f"{name} (hidden in this practical)")
+        elif isinstance(conc, (int, float)) and not isinstance(conc, bool):
+            text = f"{name} {format_si(float(conc), 'M')}"
+            if info.get("side"):
+                text += f" {info['side']}"
+            block = info.get("fraction_blocked")
+            if isinstance(block, (int, float)) and not isinstance(block, bool):
+                text += f" ({100 * block:.0f} % blocked)"
+            parts.append(text)
+        else:
+            parts.append(str(name))
+    return "; ".join(parts)
+
+
+def _solution_text(prov: Mapping[str, Any]) -> str:
+    """Ion concentrations (mM) and temperature of the solutions, in words."""
+    conc = prov.get("concentrations")
+    parts = []
+    if isinstance(conc, Mapping):
+        parts = [f"{k} {v:g} mM" for k, v in conc.items() if isinstance(v, (int, float))]
+    temp = prov.get("temperature_C")
+    if isinstance(temp, (int, float)) and not isinstance(temp, bool):
+        parts.append(f"{temp:g} degC")
+    return ", ".join(parts) or "not recorded"
+
+
+def _condition(s: Sweep) -> tuple[str, str]:
+    """A sweep's experimental condition: (drugs, solution)."""
+    return _drugs_text(s.provenance), _solution_text(s.provenance)
+
+
+def _add_conditions(
+    nwb: Any,
+    runs: Mapping[tuple[str, tuple[str, str]], list[int]],
+    run_protocol: Mapping[tuple[str, tuple[str, str]], str],
+) -> None:
+    """Sequential recordings (a run under one condition), one repetition each, and the
+    experimental conditions table with the drugs and solution of each condition."""
+    by_condition: dict[tuple[str, str], list[int]] = {}
+    for key, rows in runs.items():
+        seq = nwb.add_icephys_sequential_recording(
+            simultaneous_recordings=rows, stimulus_type=run_protocol[key]
+        )
+        rep = nwb.add_icephys_repetition(sequential_recordings=[seq])
+        by_condition.setdefault(key[1], []).append(rep)
+    table = nwb.get_icephys_experimental_conditions()
+    table.add_column(
+        name="drugs", description="Drugs at the cell (name, concentration, side, block)"
+    )
+    table.add_column(
+        name="solution", description="Ion concentrations of the solutions (mM) and temperature"
+    )
+    for (drugs, solution), reps in by_condition.items():
+        nwb.add_icephys_experimental_condition(repetitions=reps, drugs=drugs, solution=solution)
+
+
 def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description: str) -> Any:
     from pynwb import NWBFile, ProcessingModule, TimeSeries
     from pynwb.file import Subject
@@ -148,7 +260,6 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
         ),
         protocol=protocols.pop() if len(protocols) == 1 else None,
         pharmacology=_text(meta.get("drugs")),
-        keywords=["simulation", "vlab", "intracellular electrophysiology", "teaching"],
         source_script=f"vlab {_VLAB_VERSION}",
         source_script_file_name="vlab",
     )
@@ -161,10 +272,11 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
         device=device,
         description="Simulated whole-cell electrode of an ideal clamp: no pipette or access resistance is modelled.",
         cell_id=cell_id,
+        filtering=_filtering(items),
     )
     model_module = None
-    runs: dict[str, list[int]] = {}
-    run_protocol: dict[str, str] = {}
+    runs: dict[tuple[str, tuple[str, str]], list[int]] = {}
+    run_protocol: dict[tuple[str, tuple[str, str]], str] = {}
     for pos, s in enumerate(items):
         report(0.4 * pos / len(items))  # building; writing HDF5 takes the rest
         vc = is_voltage_clamp(s.mode)
@@ -175,23 +287,29 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
                 f"Sweep {pos} has no {primary} channel, which NWB needs as its response."
             )
         protocol = str(s.provenance.get("protocol_name") or "unnamed protocol")
+        run_id = str(s.provenance.get("run_id") or f"{protocol} ({s.mode})")
+        where = {"block": f"{protocol} ({run_id})", "segment": f"sweep{pos:03d}"}
         common = {
             "electrode": electrode,
             "rate": 1.0 / s.dt,
             "starting_time": s.t0,
             "sweep_number": np.uint32(pos),
-            "comments": dumps(s.provenance),
+            "comments": dumps({**s.provenance, **where}),
             "description": _sweep_description(pos, s),
         }
+        gain = {"gain": _gain(s, vc)} if _gain(s, vc) is not None else {}
         name = f"sweep{pos:03d}"
         stim = None
         if izero:
-            resp = IZeroClampSeries(name=f"{name}_{primary}", data=_packed(s[primary]), **common)
+            resp = IZeroClampSeries(
+                name=f"{name}_{primary}", data=_packed(s[primary]), **gain, **common
+            )
         elif vc:
             resp = VoltageClampSeries(
                 name=f"{name}_{primary}",
                 data=_packed(s[primary]),
                 stimulus_description=protocol,
+                **gain,
                 **common,
             )
             if "command" in s.channels:
@@ -206,6 +324,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
                 name=f"{name}_{primary}",
                 data=_packed(s[primary]),
                 stimulus_description=protocol,
+                **gain,
                 **common,
             )
             if "command" in s.channels:
@@ -219,7 +338,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
             electrode=electrode, stimulus=stim, response=resp, id=pos
         )
         sim_row = nwb.add_icephys_simultaneous_recording(recordings=[row])
-        run = str(s.provenance.get("run_id") or f"{protocol} ({s.mode})")
+        run = (run_id, _condition(s))
         runs.setdefault(run, []).append(sim_row)
         run_protocol[run] = protocol
         for ch, arr in s.channels.items():
@@ -231,6 +350,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
                 unit=NWB_UNITS[s.unit(ch)],
                 rate=1.0 / s.dt,
                 starting_time=s.t0,
+                comments=dumps(where),
                 description=(
                     f"Secondary amplifier output ({ch}) of sweep {pos}."
                     if ch == secondary
@@ -248,10 +368,7 @@ def _build_nwbfile(items: list[Sweep], meta: dict[str, Any], session_description
                     )
                     nwb.add_processing_module(model_module)
                 model_module.add(series)
-    for run, rows in runs.items():
-        nwb.add_icephys_sequential_recording(
-            simultaneous_recordings=rows, stimulus_type=run_protocol[run]
-        )
+    _add_conditions(nwb, runs, run_protocol)
     return nwb
 
 

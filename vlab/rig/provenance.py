@@ -17,7 +17,12 @@ from vlab.rig.rig import Amplifier
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import drug_provenance
 
-__all__ = ["sweep_provenance"]
+__all__ = ["IM_OUTPUT_SCALE", "VM_OUTPUT_SCALE", "sweep_provenance"]
+
+VM_OUTPUT_SCALE = 10.0  # V at the amplifier's Vm output per V of membrane, at gain 1 (10 mV/mV)
+IM_OUTPUT_SCALE = (
+    1e6  # V at the amplifier's Im output per A of membrane current, at gain 1 (1 V/uA)
+)
 
 
 def sweep_provenance(
@@ -80,7 +85,12 @@ def sweep_provenance(
     if hide_drug_names:  # pronase damage would name the mystery drug
         del prov["pronase_removed"]
     if amplifier is not None:
-        prov["amplifier"] = {"gain": amplifier.gain, "lowpass_hz": amplifier.lowpass_hz}
+        prov["amplifier"] = {
+            "gain": amplifier.gain,
+            "lowpass_hz": amplifier.lowpass_hz,  # 4-pole Bessel low-pass; None: off
+            "Vm_output_V_per_V": VM_OUTPUT_SCALE * amplifier.gain,
+            "Im_output_V_per_A": IM_OUTPUT_SCALE * amplifier.gain,
+        }
     if practical:
         prov["practical"] = dict(practical)
     prov.update(extra)
