@@ -124,8 +124,9 @@ def _gain(s: Sweep, voltage_clamp: bool) -> float | None:
     """The response's gain: V at the amplifier output per A (VC) or per V (CC), or None."""
     amp = _amplifier(s) or {}
     value = amp.get("Im_output_V_per_A" if voltage_clamp else "Vm_output_V_per_V")
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-    return float(value) if ok else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
 
 
 def _filter_text(s: Sweep) -> str:
