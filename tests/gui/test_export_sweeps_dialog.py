@@ -9,14 +9,13 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pandas as pd
 import pyabf
 import pytest
 from PySide6.QtCore import Qt, QThread
 
 from vlab.gui.dialogs import export_sweeps as mod
 from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
-from vlab.recording import ExportError, Sweep
+from vlab.recording import ExportError, Sweep, read_npz
 
 pytestmark = pytest.mark.gui
 
@@ -61,20 +60,19 @@ def dialog(qtbot):
     return d
 
 
-def test_two_of_five_sweeps_and_one_channel_to_csv(qtbot, tmp_path, dialog):
-    dialog.set_format("csv")
-    dialog.set_sweeps_checked([1, 3])  # one VC and one CC sweep: CSV holds both modes
+def test_two_of_five_sweeps_and_one_channel_to_npz(qtbot, tmp_path, dialog):
+    dialog.set_format("npz")
+    dialog.set_sweeps_checked([1, 3])  # one VC and one CC sweep: NPZ holds both modes
     dialog.set_channels_checked(["Im"])
-    target = tmp_path / "two.csv"
+    target = tmp_path / "two.npz"
     with qtbot.waitSignal(dialog.exported, timeout=30000) as done:
         assert dialog.start_export(target)
     assert done.args[0] == target
-    table = pd.read_csv(target)
-    assert list(table.columns) == ["sweep", "t_ms", "Im_nA"]
-    assert sorted(set(table["sweep"])) == [0, 1]
-    for pos, k in enumerate([1, 3]):
-        got = table.loc[table["sweep"] == pos, "Im_nA"].to_numpy()
-        assert np.allclose(got, dialog.sweeps[k]["Im"] * 1e9, rtol=1e-6, atol=1e-9)
+    _, back = read_npz(target)
+    assert [s.index for s in back] == [1, 0]  # VC sweep 1, CC sweep 0 (positions 1 and 3)
+    for got, k in zip(back, [1, 3], strict=True):
+        assert list(got.channels) == ["Im"]
+        np.testing.assert_array_equal(got["Im"], dialog.sweeps[k]["Im"])
 
 
 def test_two_sweeps_and_one_channel_to_abf(qtbot, tmp_path, dialog):
