@@ -161,3 +161,20 @@ def test_a_failed_write_is_shown_and_the_dialog_stays_open(qtbot, tmp_path, dial
         assert dialog.start_export(tmp_path / "x.csv")
     assert "The disk is full." in dialog.problem_label.text()
     assert dialog.isVisible()
+
+
+def test_abf_names_sweeps_it_keeps_coarser_than_0p1_percent(qtbot):
+    t = np.arange(1000) * 1e-4
+    flat = 10e-12 + 0.25e-12 * np.sin(t * 100)  # 0.5 pA range beside a 1 uA sweep
+    big = 1e-6 * np.exp(-(((t - 0.05) / 0.002) ** 2))
+    sweeps = [
+        Sweep(index=k, dt=1e-4, channels={"Im": im}, provenance={"mode": "VC"})
+        for k, im in enumerate([big, flat])
+    ]
+    d = ExportSweepsDialog(None, sweeps)
+    qtbot.addWidget(d)
+    d.set_format("abf")
+    assert "sweep 2" in d.problem_label.text() and "NWB" in d.problem_label.text()
+    assert d.export_button.isEnabled()  # a note, not a refusal
+    d.set_sweeps_checked([1])  # the flat sweep alone gets its own scale
+    assert d.problem_label.text() == ""

@@ -30,6 +30,7 @@ from vlab.gui.dialogs.export import (
     save_experiment_dialog,
 )
 from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
+from vlab.gui.gap_free_recording import GapFreeRecording
 from vlab.gui.geometry import (
     dock_content_size,
     panel_scroll_area,
@@ -194,6 +195,10 @@ class MainWindow(QMainWindow):
         install_help_shortcut(self.scope, "scope")
 
         self._build_menus()
+        self.gap_free_recording = GapFreeRecording(
+            self.record_gap_free_action, self.rig, self.budget, self.record_sweep, self.show_message
+        )
+        self.stimulator.add_record_toggle(self.record_gap_free_action)
         self._build_status_bar()
         RigEvents.of(self.rig).changed.connect(self._on_rig_event)  # in the GUI thread
 
@@ -365,6 +370,14 @@ class MainWindow(QMainWindow):
             self.stimulator.stimulate,
             QKeySequence("Space"),
             self.tr("Deliver one manual pulse (switches to gap-free acquisition if needed)."),
+        )
+        self.record_gap_free_action = self._action(
+            a,
+            self.tr("Record gap-free"),
+            lambda _on: None,  # GapFreeRecording listens to the toggle
+            QKeySequence("Ctrl+Shift+R"),
+            self.tr("Record the gap-free stream into the recording until toggled off."),
+            checkable=True,
         )
         am = a.addMenu(self.tr("Acquisition mode"))
         self.acquisition_group = QActionGroup(self)
@@ -614,6 +627,8 @@ class MainWindow(QMainWindow):
             self.membrane_view.clear()
 
     def set_acquisition(self, acquisition: str) -> None:
+        if acquisition != "gap-free":
+            self.gap_free_recording.stop()
         self.host.set_acquisition.emit(acquisition)
         self.scope.set_display(acquisition)
         self.acquisition = acquisition
@@ -804,6 +819,7 @@ class MainWindow(QMainWindow):
                 except Exception:  # noqa: BLE001 - a view bug must not stop acquisition
                     log.exception("membrane view failed on a block")
                     self.membrane_view = mv = None
+            self.gap_free_recording.add_block(b)
             if b.record is not None:
                 self.record_sweep(b.record)
         if blocks:

@@ -14,7 +14,7 @@ from vlab.recording.errors import (
     SessionError,
 )
 from vlab.recording.export import EXPORT_FORMATS, ExportFormat, export_sweeps
-from vlab.recording.export_abf import abf_channels, abf_quantum, write_abf
+from vlab.recording.export_abf import abf_channels, abf_coarse_sweeps, abf_quantum, write_abf
 from vlab.recording.export_atf import write_atf
 from vlab.recording.export_csv import column_name, read_csv, write_csv
 from vlab.recording.export_npz import read_npz, write_npz
@@ -47,6 +47,7 @@ __all__ = [
     "channel_unit",
     "column_name",
     "abf_channels",
+    "abf_coarse_sweeps",
     "default_export_name",
     "export_sweeps",
     "clamp_mode",

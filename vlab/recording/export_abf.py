@@ -20,7 +20,13 @@ channel's largest magnitude in the file is 32,000 counts; each value is rounded
 to the nearest count, so it reads back within ``peak / 64,000`` (half of
 :func:`abf_quantum`) plus float32 rounding. A sweep that spans at least 1.6 % of
 its channel's peak therefore loses at most 0.1 % of its own range; a nearly flat
-sweep (a resting cell among spiking ones) is still within ``peak / 64,000``.
+sweep (a resting cell among spiking ones) is still within ``peak / 64,000``, which
+can be more than 0.1 % of its own range: :func:`abf_coarse_sweeps` names those
+sweeps (the export dialog warns). ABF 1.8 also allows float32 samples
+(``nDataFormat = 1``), but pyABF 2.3 refuses such ABF1 files ("Support for float
+data is not implemented") and Stimfit's stfio reads them wrongly (checked with a
+float file built from this header: neo's AxonIO alone read it right), so vlab
+writes 16-bit samples, which every reader opens.
 The instrument offset is zero, because readers disagree on its sign. Mystery drugs and other
 provenance are not written (ABF has no place for them).
 """
@@ -31,6 +37,7 @@ import datetime as _dt
 import math
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -50,7 +57,14 @@ from vlab.recording.errors import ExportError, RecordingError
 from vlab.recording.model import Recording, Sweep, is_voltage_clamp
 from vlab.recording.progress import report
 
-__all__ = ["ABF_UNITS", "abf_channels", "abf_quantum", "write_abf"]
+__all__ = [
+    "ABF_UNITS",
+    "CoarseSweep",
+    "abf_channels",
+    "abf_coarse_sweeps",
+    "abf_quantum",
+    "write_abf",
+]
 
 #: SI unit -> (ABF unit label, factor from SI).
 ABF_UNITS: dict[str, tuple[str, float]] = {
@@ -73,6 +87,47 @@ def abf_quantum(peak: float) -> float:
     read back within half of this step plus float32 rounding.
     """
     return (peak if peak > 0 else 1.0) / _HALF_SPAN
+
+
+@dataclass(frozen=True)
+class CoarseSweep:
+    """A sweep an ABF file keeps less finely than 0.1 % of its own range in one channel.
+
+    ``position`` in the export, ``channel``, the file's read-back ``step`` (half of it is
+    the largest error) and the sweep's ``span`` (its range), both in ABF display units
+    (``unit``: mV, pA, nS ...).
+    """
+
+    position: int
+    channel: str
+    step: float
+    span: float
+    unit: str
+
+
+def abf_coarse_sweeps(
+    sweeps: Iterable[Sweep], channels: Sequence[str] | None = None
+) -> list[CoarseSweep]:
+    """Sweeps whose values in an ABF file may be off by more than 0.1 % of their own range.
+
+    The scale is per channel (the largest magnitude of all sweeps at 32,000 counts), so a
+    nearly flat sweep beside large ones is stored in steps coarser than its own detail.
+    Flat sweeps (range 0) are not listed. ``channels`` as for :func:`write_abf`.
+    """
+    items = list(sweeps)
+    out = []
+    for name in abf_channels(items, channels):
+        factors = [ABF_UNITS[s.unit(name)] for s in items]
+        peak = max(
+            float(np.max(np.abs(s.channels[name]))) * f
+            for s, (_, f) in zip(items, factors, strict=True)
+        )
+        step = abf_quantum(peak)
+        for pos, (s, (unit, f)) in enumerate(zip(items, factors, strict=True)):
+            span = float(np.ptp(s.channels[name])) * f
+            if span > 0 and step / 2 > 1e-3 * span:
+                out.append(CoarseSweep(pos, name, step, span, unit))
+    return out
 
 
 def abf_channels(sweeps: Iterable[Sweep], channels: Sequence[str] | None = None) -> list[str]:

@@ -27,7 +27,7 @@ IM_OUTPUT_SCALE = (
 
 def sweep_provenance(
     cell: Cell,
-    protocol: Protocol,
+    protocol: Protocol | None,
     *,
     mode: ClampMode | None = None,
     seed: int = 0,
@@ -42,6 +42,9 @@ def sweep_provenance(
 
     Parameters
     ----------
+    protocol
+        The protocol; None for gap-free streaming (``protocol_name`` is then
+        ``"gap-free"``, there is no ``protocol_toml``, and ``mode`` must be given).
     mode
         The clamp mode recorded (default: the protocol's); written as its value.
     amplifier
@@ -56,7 +59,13 @@ def sweep_provenance(
         Further keys (``repeat``, ``cycle``, ``n_sweeps``...), added as given.
     """
     v = cell.values
-    if protocol_toml is None:
+    if protocol is None:
+        if mode is None:
+            raise ValueError("gap-free provenance needs the clamp mode")
+        protocol_name = "gap-free"
+    else:
+        protocol_name = protocol.name
+    if protocol_toml is None and protocol is not None:
         try:
             protocol_toml = protocol_to_toml(protocol)
         except Exception as exc:  # noqa: BLE001 - provenance must not stop a recording
@@ -76,12 +85,14 @@ def sweep_provenance(
             sides=cell.drug_sides,
         ),
         "pronase_removed": cell.pronase_removed,
-        "mode": (mode if mode is not None else protocol.mode).value,
-        "protocol_name": protocol.name,
+        "mode": (mode if mode is not None else protocol.mode).value,  # type: ignore[union-attr]
+        "protocol_name": protocol_name,
         "protocol_toml": protocol_toml,
         "seed": seed,
-        "run_id": run_id if run_id is not None else f"{protocol.name}-seed{seed}",
+        "run_id": run_id if run_id is not None else f"{protocol_name}-seed{seed}",
     }
+    if protocol_toml is None:
+        del prov["protocol_toml"]
     if hide_drug_names:  # pronase damage would name the mystery drug
         del prov["pronase_removed"]
     if amplifier is not None:

@@ -46,6 +46,7 @@ from vlab.recording import (
     ExportCancelled,
     RecordingError,
     Sweep,
+    abf_coarse_sweeps,
     default_export_name,
     export_sweeps,
 )
@@ -366,9 +367,32 @@ class ExportSweepsDialog(QDialog):
             return None
         ticked = [self.sweeps[p] for p in sorted(self.chosen_positions())]
         problem = selection_problem(self.fmt(), ticked, self.chosen_channels())
-        self.problem_label.setText(self.tr(problem) if problem else "")
+        self.problem_label.setText(self.tr(problem) if problem else self._precision_note())
         self.export_button.setEnabled(problem is None and self.worker is None)
         return problem
+
+    def _precision_note(self) -> str:
+        """For ABF: which ticked sweeps the 16-bit file keeps coarser than 0.1 % of their range."""
+        if self.fmt() != "abf":
+            return ""
+        try:
+            coarse = abf_coarse_sweeps(self.chosen_sweeps())
+        except (RecordingError, ValueError, KeyError):
+            return ""  # the writer will say what is wrong
+        if not coarse:
+            return ""
+        first = coarse[0]
+        return self.tr(
+            "Note: ABF stores 16-bit values with one scale per channel, so {n} ticked sweep(s) "
+            "keep {ch} only in {step:.3g} {unit} steps, more than 0.1 % of their own range "
+            "(first: sweep {k}). Export NWB or NPZ for exact values."
+        ).format(
+            n=len({c.position for c in coarse}),
+            ch=first.channel,
+            step=first.step,
+            unit=first.unit,
+            k=self.chosen_sweeps()[first.position].index + 1,
+        )
 
     # ------------------------------------------------------------------ running
     @property

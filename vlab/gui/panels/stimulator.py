@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -257,7 +258,7 @@ class StimulatorPanel(QWidget):
         )
         self.stimulate_button.clicked.connect(self.stimulate)
         man_box = QGroupBox(self.tr("Manual stimulus"))
-        ml = QHBoxLayout(man_box)
+        ml = self._manual_layout = QHBoxLayout(man_box)
         ml.addWidget(QLabel(self.tr("Amplitude")))
         ml.addWidget(self.amplitude_edit, 1)
         ml.addWidget(QLabel(self.tr("for")))
@@ -576,6 +577,12 @@ class StimulatorPanel(QWidget):
         self._apply_changes(epochs=tuple(epochs))
 
     # ------------------------------------------------------------------ manual play
+    def add_record_toggle(self, action) -> None:
+        """A button for the window's *Record gap-free* toggle, beside Stimulate."""
+        self.record_button = QToolButton()
+        self.record_button.setDefaultAction(action)
+        self._manual_layout.addWidget(self.record_button)
+
     def stimulate(self) -> None:
         vc = self.rig.amplifier.mode == ClampMode.VC
         try:
