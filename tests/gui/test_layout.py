@@ -247,3 +247,23 @@ def test_the_axon_bench_opens_within_the_screen(qtbot, rig):
     assert bench.isVisible()
     assert bench.width() <= area.width() and bench.height() <= area.height()
     win.close()
+
+
+@pytest.mark.parametrize("screen", sorted(LAPTOPS))
+def test_an_open_graded_practical_fits_a_laptop_screen(still_window, screen):
+    """The practical panel with a long title, the graded-mode banner, a written-answer
+    box and the score line: no sideways scrolling or clipped control at either size (at
+    1024 px it once needed 532 px in a 488 px dock, hiding Open and Export report)."""
+    from vlab.practicals.classes import create_class
+
+    win = still_window
+    win.resize(LAPTOPS[screen])
+    pack = create_class("phys101", ["s002"], title="Physiology 101", secret=b"s" * 32).pack()
+    win.practical.open_practical("threshold_peak", "s002", klass=pack)
+    win.docks["practical"].raise_()
+    win.practical.go_to(3)  # typed questions and a written answer
+    QApplication.processEvents()
+    assert "explain_collapse" in win.practical.question_boxes
+    assert layout_problems(win, check_screen=False) == []
+    for b in (win.practical.open_button, win.practical.report_button):
+        assert b.isVisible() and b.visibleRegion().boundingRect().width() == b.width()

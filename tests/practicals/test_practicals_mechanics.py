@@ -262,3 +262,17 @@ def test_docs_describe_every_answer_function_and_practical():
     )
     assert all(f"`{name}`" in doc for name in REGISTRY)
     assert all(f"`{name}`" in doc for name in builtin_practicals())
+
+
+def test_a_recording_attempt_names_the_sweep_shown_as_evidence(tmp_path):
+    """The attempt log and the report's figure point at the same sweep (the report once
+    said 'Attempts: sweep 9' above a figure of sweep 12)."""
+    from vlab.practicals import PracticalSession, load_practical, simulate_sweeps
+
+    p = load_practical("threshold")
+    s = PracticalSession(p, "s001", root=tmp_path)
+    qid = next(q.id for _, q in p.questions() if q.kind == "recording")
+    i = p.steps.index(p.question(qid)[0])
+    sweeps = simulate_sweeps(s.preset(i), tag=s.recording_tag(i))
+    assert s.check_recording(qid, sweeps).correct
+    assert s.progress.attempts[qid][-1]["sweep"] == s.progress.evidence[qid]["sweep"]

@@ -619,6 +619,8 @@ class PracticalSession:
         sweeps = mine
         conds = [parse_condition(r) for r in q.require]
         pos, chk = best_sweep(conds, sweeps)
+        if chk.passed:  # the attempt names the sweep the report shows as evidence
+            pos, chk = _most_telling(conds, sweeps, pos, chk)
         self.progress.attempts.setdefault(qid, []).append(
             {
                 "sweep": int(sweeps[pos].index),
@@ -628,7 +630,6 @@ class PracticalSession:
             }
         )
         if chk.passed:
-            pos, chk = _most_telling(conds, sweeps, pos, chk)
             sw = sweeps[pos]
             self.progress.evidence[qid] = _evidence(sw, sweeps, chk, conds)
             fb = Feedback(

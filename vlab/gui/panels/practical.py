@@ -284,6 +284,7 @@ class PracticalPanel(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(4)  # eleven rows: the panel must fit a 768 px screen's dock
         chooser = QHBoxLayout()
         self.practical_combo = QComboBox()
         self.practical_combo.setAccessibleName("practical")
@@ -311,8 +312,9 @@ class PracticalPanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.practical_combo.setMinimumContentsLength(14)
-        chooser.addWidget(self.practical_combo, 3)
-        chooser.addWidget(self.student_field, 2)
+        # two rows, so that the panel fits the narrow dock of a 1024 px screen
+        outer.addWidget(self.practical_combo)
+        chooser.addWidget(self.student_field, 1)
         chooser.addWidget(self.class_button)
         chooser.addWidget(self.open_button)
         outer.addLayout(chooser)
@@ -334,6 +336,7 @@ class PracticalPanel(QWidget):
         self.title_label.setStyleSheet("font-weight:600;font-size:12pt")
         outer.addWidget(self.title_label)
         self.score_label = QLabel("")
+        self.score_label.setWordWrap(True)
         outer.addWidget(self.score_label)
         self.mode_label = QLabel("")
         self.mode_label.setObjectName("mode")
@@ -426,7 +429,14 @@ class PracticalPanel(QWidget):
         self.session = PracticalSession(
             practical, student_id, root=self.data_root, klass=self.klass
         )
-        self.mode_label.setText(self.session.mode_text())
+        # one short line on a narrow dock; the attempts left are on each Check button
+        where = f" ({self.session.class_id})" if self.session.class_id else ""
+        self.mode_label.setText(
+            f"Graded mode{where}: limited attempts, no hints"
+            if self.session.graded
+            else self.session.mode_text()
+        )
+        self.mode_label.setToolTip(self.session.mode_text())
         self.mode_label.setStyleSheet(
             "color:#8a4b00;font-weight:600" if self.session.graded else "color:#566074"
         )
@@ -589,9 +599,13 @@ class PracticalPanel(QWidget):
         written = ""
         if s.to_mark:
             n = sum(s.is_answered(qid) for qid in s.to_mark)
-            written = f" \u00b7 {n} of {len(s.to_mark)} written answer(s) for your instructor"
+            written = f" \u00b7 {n} of {len(s.to_mark)} written answer(s)"
         self.score_label.setText(
-            f"Student {s.student_id} \u00b7 {got} of {total} answered correctly{written}{done_text}"
+            f"Student {s.student_id} \u00b7 {got} of {total} correct{written}{done_text}"
+        )
+        self.score_label.setToolTip(
+            "Typed and multiple-choice answers are checked at once; written answers are "
+            "saved for your instructor to mark"
         )
 
     def _export_clicked(self) -> None:
