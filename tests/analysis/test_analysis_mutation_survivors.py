@@ -64,3 +64,27 @@ def test_time_axis_needs_two_strictly_increasing_times():
         as_time([0.0])
     with pytest.raises(ValueError, match="^t must be strictly increasing$"):
         as_time([0.0, DT, DT, 2 * DT])
+
+
+def test_cursor_rows_have_every_column_whether_or_not_the_trace_reaches_them():
+    """Every row of the cursor table has the same columns; a trace that does not reach the
+    cursors gives NaN in each (the table shows a dash), a two-sample trace its straight
+    line: y = y0 + (y1 - y0)(t - t0)/(t1 - t0)."""
+    from vlab.analysis.cursors import between_cursors_each
+
+    line = (np.array([0.0, 1.0]), np.array([0.0, 10.0]))
+    far = (np.array([5.0, 6.0, 7.0]), np.array([1.0, 2.0, 3.0]))
+    near, away = between_cursors_each([line, far], 0.25, 0.75)
+    assert set(near) == set(away)
+    assert (near["y1"], near["y2"], near["dy"], near["mean"]) == (2.5, 7.5, 5.0, 5.0)
+    assert all(math.isnan(away[k]) for k in ("y1", "y2", "dy", "mean", "peak", "t_peak"))
+    assert away["dt"] == 0.5
+
+
+def test_an_f_i_curve_with_the_wrong_number_of_currents_says_how_many_sweeps():
+    from vlab.analysis.firing import fi_curve
+
+    t = np.arange(50) * DT
+    v = np.full((3, 50), -0.065)  # three sweeps of 50 samples
+    with pytest.raises(ValueError, match=r"^need one current per sweep \(3\); got \(2,\)$"):
+        fi_curve(t, v, [1e-9, 2e-9], (0.0, 40 * DT))

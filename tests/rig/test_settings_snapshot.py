@@ -106,6 +106,17 @@ def test_a_snapshot_never_changes_after_it_is_published():
         snap.protocol = None  # type: ignore[misc]
 
 
+def test_a_snapshot_holds_settings_only_never_the_simulated_perfusion():
+    """Drug concentrations at the membrane, binding and pronase damage are state the
+    simulation advances: the snapshot's cell has none, even when the rig shows some."""
+    rig = Rig("squid")
+    rig.apply_drug("TTX", TTX, equilibrated=True)
+    assert rig.cell.drugs == {"TTX": TTX}  # what the panels show
+    cell = rig.settings.cell
+    assert (cell.drugs, cell.drug_sides, cell.occupancy, cell.pronase_removed) == ({}, {}, {}, 0.0)
+    assert [d.name for d in rig.settings.drugs] == ["TTX"]  # the target is a setting
+
+
 class _NoEntry:
     """A lock the simulation must not take (it would wait for the GUI thread)."""
 

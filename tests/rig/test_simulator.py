@@ -318,3 +318,21 @@ def test_back_to_back_sweeps_when_start_to_start_equals_the_sweep(rig):
     records = [b.record for b in RigSimulator(rig).run_episode(p) if b.record is not None]
     starts = np.diff([r.t0 for r in records])
     assert starts == pytest.approx([p.sweep_duration] * 2, abs=p.sample_interval)
+
+
+def test_a_repeat_run_starts_every_cycle_at_the_first_sweep(rig):
+    """Repeat runs the whole protocol again and again: after the last sweep comes sweep 1
+    (index 0) with its own command, not sweep 2."""
+    sim = RigSimulator(rig)
+    p = load_protocol("vc_step_family").with_changes(sweeps=3)
+    sim.start_episode(p, repeat=True)
+    done = []
+    while len(done) < 5:  # one cycle of 3 sweeps and two of the next
+        b = sim.step(10.0)
+        if b is not None and b.sweep_done:
+            done.append(b)
+    assert [b.sweep for b in done] == [0, 1, 2, 0, 1]
+    assert done[2].episode_done and sim.episodic  # a cycle ended, the run goes on
+    cmd = p.command(rig.cell.values["area"])
+    np.testing.assert_allclose(done[3].record["command"], cmd[0])
+    sim.stop_episode()

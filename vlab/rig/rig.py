@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from vlab.clamp import ClampMode
 from vlab.protocols import Protocol
-from vlab.rig.settings import BathReport, DrugTarget, RigSettings, frozen_mapping, private_cell
+from vlab.rig.settings import BathReport, DrugTarget, RigSettings, cell_settings, frozen_mapping
 from vlab.schema import Field, check_fields
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
@@ -185,7 +185,7 @@ class Rig:
         old = self._settings
         self._settings = RigSettings(
             version=0 if old is None else old.version + 1,
-            cell=private_cell(self.cell),
+            cell=cell_settings(self.cell),
             amplifier=copy.deepcopy(self.amplifier),
             protocol=self.protocol,
             drugs=tuple(

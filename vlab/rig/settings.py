@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from vlab.rig.rig import Amplifier
     from vlab.sim.cell import Cell
 
-__all__ = ["BathReport", "DrugTarget", "RigSettings", "private_cell"]
+__all__ = ["BathReport", "DrugTarget", "RigSettings", "cell_settings"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class RigSettings:
     """Everything the student set, at one moment; never changed once published.
 
     ``cell`` and ``amplifier`` are private copies made for this snapshot (nobody holds
-    another reference to them; a reader that needs to change one copies it first).
+    another reference to them; a reader that needs to change one copies it first); the
+    cell holds settings only (:func:`cell_settings`: no drug state).
     ``bath_epoch`` counts the times the rig *set* the perfusion's state rather than its
     targets (a drug given already equilibrated, a file loaded, a preparation switch, a
     fresh cell for a practical step); ``bath_state`` is that state
@@ -75,14 +76,18 @@ class BathReport:
     state: Mapping
 
 
-def private_cell(cell: Cell) -> Cell:
-    """A copy of ``cell`` sharing only what nobody changes (the preparation)."""
+def cell_settings(cell: Cell) -> Cell:
+    """A private copy of ``cell``'s settings (values, pins; the preparation is shared, nobody
+    changes it) without what the simulation advances: no drug at the membrane, nothing
+    bound, no pronase damage. The simulator fills those in from its own bath
+    (:meth:`vlab.sim.drugs.Bath.into_cell`)."""
     out = copy.copy(cell)
     out.values = dict(cell.values)
     out.pins = dict(cell.pins)
-    out.drugs = dict(cell.drugs)
-    out.drug_sides = dict(cell.drug_sides)
-    out.occupancy = {k: dict(v) for k, v in cell.occupancy.items()}
+    out.drugs = {}
+    out.drug_sides = {}
+    out.occupancy = {}
+    out.pronase_removed = 0.0
     return out
 
 

@@ -48,7 +48,7 @@ import numpy as np
 from vlab.protocols import Protocol
 from vlab.rig.provenance import IM_OUTPUT_SCALE, VM_OUTPUT_SCALE, sweep_provenance
 from vlab.rig.rig import Amplifier, ClampMode, Rig
-from vlab.rig.settings import BathReport, RigSettings, private_cell
+from vlab.rig.settings import BathReport, RigSettings, cell_settings
 from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
 from vlab.sim.engine import Membrane, SimulationError, _initial_sample, plausibility_note
@@ -374,7 +374,7 @@ class RigSimulator:
                 bath.apply(name, d.concentration, side=d.side)
         if dt > 0:
             bath.advance(dt)
-        cell = private_cell(settings.cell)
+        cell = cell_settings(settings.cell)
         bath.into_cell(cell)
         return cell, settings.amplifier
 
