@@ -179,13 +179,14 @@ def test_a_students_hour_at_1024x768(qtbot, win, tmp_path, monkeypatch):
     me.tab("solutions")
     solutions = win.side_panels["solutions"]
     me.type_into(solutions.fields["K_out"], "20")
-    e_k = hh.nernst_mv(20.0, 400.0)  # −72.1 mV at 6.3 °C
+    # E_K was HH's −77 mV; a new K_out moves it by the Nernst change: −72.1 mV at 6.3 °C
+    e_k = hh.E_K + hh.nernst_mv(20.0, 16.35)
     assert win.rig.cell.reversals()["K"] * 1e3 == pytest.approx(e_k, abs=0.01)
     assert f"{abs(e_k):.1f}" in solutions.nernst_labels["K"].text()
     qtbot.waitUntil(lambda: win.scope.e_lines["K"].value() == pytest.approx(e_k * 1e-3, abs=1e-5))
     after = me.wait_sim(0.6)[1, -2000:].mean() * 1e3
     assert after == pytest.approx(hh.resting_potential(e_k), abs=0.2)  # −62.1 mV
-    assert 0 < after - before < hh.nernst_mv(20.0, 16.35)  # depolarised, by less than E_K moved
+    assert 0 < after - before < e_k - hh.E_K  # depolarised, by less than E_K moved
     qtbot.waitUntil(lambda: f"{after:.1f}".lstrip("-") in win.amplifier.vm_readout.text())
     me.type_into(solutions.fields["K_out"], "16.35")  # back to sea water for the clamp
 
