@@ -2,11 +2,14 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_startup.py [--runs 5]
 
-* **bare window**: a PySide6 + pyqtgraph window that plots a line and exits when painted
+* **bare window**: a PySide6 + pyqtgraph window that plots a line and exits once painted
   (the least any Qt + pyqtgraph program can do);
-* **vlab warm**: ``vlab --smoke-test`` (start, stream, first scope frame painted with
-  simulated data, clean exit) with the kernel cache in place;
-* **vlab first start**: the same for a new user (empty per-user cache folder), after
+* **vlab warm, rig painted**: ``vlab --paint-test``: the rig window with all its controls
+  painted, clean exit (the simulation thread starts right after the first paint, so the
+  first live sample follows; the issue's "live, painted rig");
+* **vlab warm, first live frame**: ``vlab --smoke-test`` (start, stream, first scope frame
+  painted with simulated data, clean exit) with the kernel cache in place;
+* **vlab first start**: the same two for a new user (empty per-user cache folder), after
   ``scripts/setup-env`` built the install-time kernel cache (``vlab.sim.jit.SEED_CACHE``);
 * **vlab first start, no install-time cache**: what ``pip install`` alone would give
   (the kernels compile), for reference;
@@ -35,17 +38,21 @@ VLAB = [PY, "-m", "vlab"]
 
 BARE = """
 import sys
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 import pyqtgraph as pg
 app = QApplication(sys.argv[:1])
 w = pg.PlotWidget()
 w.resize(1280, 800)
 w.plot([0, 1, 2, 3], [0, 1, 0, 1])
-def painted():
-    app.exit(0)
+class FirstPaint(QObject):  # exit once the first paint is done, as vlab --paint-test
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, lambda: app.exit(0))
+        return False
+probe = FirstPaint()
+w.installEventFilter(probe)
 w.show()
-QTimer.singleShot(0, painted)  # after the first paint of the shown window
 sys.exit(app.exec())
 """
 
@@ -121,9 +128,15 @@ def main() -> int:
     neuron_py = ROOT / ".venv-bench" / "bin" / "python"
     cases: dict[str, tuple[list[str], dict, object]] = {
         "bare window (PySide6 + pyqtgraph)": ([PY, "-c", BARE], env, None),
-        "vlab warm start (--smoke-test)": ([*VLAB, "--smoke-test"], warm_env, None),
-        "vlab first start, new user": ([*VLAB, "--smoke-test"], fresh_env(True), empty_cache),
-        "vlab first start, no install-time cache": (
+        "vlab warm, rig painted (--paint-test)": ([*VLAB, "--paint-test"], warm_env, None),
+        "vlab warm, first live frame (--smoke-test)": ([*VLAB, "--smoke-test"], warm_env, None),
+        "vlab new user, rig painted": ([*VLAB, "--paint-test"], fresh_env(True), empty_cache),
+        "vlab new user, first live frame": (
+            [*VLAB, "--smoke-test"],
+            fresh_env(True),
+            empty_cache,
+        ),
+        "vlab new user, no install-time cache, first live frame": (
             [*VLAB, "--smoke-test"],
             fresh_env(False),
             empty_cache,
@@ -131,14 +144,17 @@ def main() -> int:
         "vlab run, 10 s squid membrane": ([*VLAB, "run", str(protocol)], warm_env, None),
     }
     if not have_seed:
-        del cases["vlab first start, new user"]
+        del cases["vlab new user, rig painted"], cases["vlab new user, first live frame"]
         print(f"(no install-time cache at {SEED_CACHE}: run scripts/setup-env)")
     if neuron_py.is_file():
         cases["NEURON, 10 s squid membrane (same dt)"] = ([str(neuron_py), "-c", NEURON], env, None)
     else:
         print("(no .venv-bench: `bash bench/run.sh` makes it; NEURON is skipped)")
     # warm-up: fill the warm cache and the OS file cache
-    for cmd, e, _ in (cases["vlab warm start (--smoke-test)"], cases[next(iter(cases))]):
+    for cmd, e, _ in (
+        cases["vlab warm, first live frame (--smoke-test)"],
+        cases[next(iter(cases))],
+    ):
         timed(cmd, e)
     times: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(args.runs):
@@ -148,7 +164,8 @@ def main() -> int:
     bare = med["bare window (PySide6 + pyqtgraph)"]
     neuron = med.get("NEURON, 10 s squid membrane (same dt)")
     print(f"Python {sys.version.split()[0]}, {args.runs} runs of each, interleaved")
-    print(f"{'case':45s} {'median':>8s} {'min-max':>13s} {'ratio':>7s}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print(f"{'case':55s} {'median':>8s} {'min-max':>13s} {'ratio':>7s}")
     for k, v in times.items():
         if k.startswith(("vlab run", "NEURON")):
             ref, ref_name = neuron, "NEURON"
@@ -156,7 +173,7 @@ def main() -> int:
             ref, ref_name = bare, "bare"
         ratio = f"{med[k] / ref:.2f}x" if ref else "-"
         print(
-            f"{k:45s} {med[k]:7.2f}s {min(v):5.2f}-{max(v):5.2f}s {ratio:>7s}"
+            f"{k:55s} {med[k]:7.2f}s {min(v):5.2f}-{max(v):5.2f}s {ratio:>7s}"
             f" {'' if ref is None else 'of ' + ref_name}"
         )
     shutil.rmtree(work, ignore_errors=True)

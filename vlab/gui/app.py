@@ -5,7 +5,10 @@
   render the window offscreen at 1280x800 (or ``--size WxH``) after running the protocol to completion
   (as fast as possible, not paced), save the PNG, exit 0;
 * ``--smoke-test``: start, stream until the first frame is painted, stop cleanly, exit 0
-  (a 20 s watchdog exits 2).
+  (a 20 s watchdog exits 2);
+* ``--paint-test``: start and exit 0 as soon as the rig window is painted with its
+  controls, before the simulation thread starts (``bench/bench_startup.py`` times this
+  against a bare PySide6 + pyqtgraph window; the first live sample follows).
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="window size for --screenshot, e.g. 1024x700 (default 1280x800)",
     )
     p.add_argument("--smoke-test", action="store_true", help="start, draw one frame, stop, exit 0")
+    p.add_argument(
+        "--paint-test",
+        action="store_true",
+        help="start, exit 0 once the rig window is painted (start-up benchmark)",
+    )
     p.add_argument("--speed", type=float, default=1.0, help="simulation speed, x real time")
     return p
 
@@ -152,7 +160,7 @@ def _no_display_reason() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    offscreen = bool(args.screenshot or args.smoke_test)
+    offscreen = bool(args.screenshot or args.smoke_test or args.paint_test)
     reason = None if offscreen else _no_display_reason()
     if reason:
         print(f"vlab: {reason}", file=sys.stderr)
@@ -170,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.screenshot:
         return _screenshot(app, rig, args)
-    if args.smoke_test:
-        return _smoke_test(app, rig)
+    if args.smoke_test or args.paint_test:
+        return _smoke_test(app, rig, until="paint" if args.paint_test else "data")
     win = MainWindow(rig)
     win.set_speed(args.speed)
     win.show_placed()
@@ -224,13 +232,20 @@ def _screenshot(app, rig, args) -> int:
     return 0
 
 
-def _smoke_test(app, rig) -> int:
+def _smoke_test(app, rig, until: str = "data") -> int:
+    """Exit 0 at the first scope frame with simulated data (``until="data"``) or at the
+    window's first paint (``"paint"``, before the simulation thread starts)."""
     from PySide6.QtCore import QTimer
 
     from vlab.gui.main_window import MainWindow
 
     win = MainWindow(rig)
     result = {"rc": 2}
+
+    def painted() -> None:
+        result["rc"] = 0
+        win.shutdown()  # the worker is not started
+        app.exit(0)
 
     def first_frame() -> None:
         if len(win.scope.ring) == 0 and not win.scope.sweeps:
@@ -245,7 +260,10 @@ def _smoke_test(app, rig) -> int:
         win.shutdown()
         app.exit(2)
 
-    win.scope.frame_painted.connect(first_frame)
+    if until == "paint":
+        win.first_painted.connect(painted)
+    else:
+        win.scope.frame_painted.connect(first_frame)
     dog = QTimer()
     dog.setSingleShot(True)
     dog.timeout.connect(watchdog)

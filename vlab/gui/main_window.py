@@ -9,8 +9,9 @@ back through a queued signal; the scope redraws on its own timer.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,13 +24,6 @@ from PySide6.QtWidgets import (
 
 from vlab.analysis.runs import group_runs
 from vlab.gui.about import AboutDialog
-from vlab.gui.analysis_windows import AnalysisWindow
-from vlab.gui.dialogs.export import (
-    choose_experiment_file,
-    export_plot_dialog,
-    save_experiment_dialog,
-)
-from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
 from vlab.gui.gap_free_recording import GapFreeRecording
 from vlab.gui.geometry import (
     dock_content_size,
@@ -56,6 +50,10 @@ from vlab.recording.journal import Journal, find_orphans, read_journal
 from vlab.rig import ClampMode, Rig
 from vlab.rig.simulator import RigSimulator
 from vlab.settings import Settings
+
+if TYPE_CHECKING:
+    from vlab.gui.analysis_windows import AnalysisWindow
+    from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +82,17 @@ class MainWindow(QMainWindow):
     rig
         The rig to operate (a fresh squid rig if None).
     start_worker
-        Start the simulation thread at once (False for screenshots and some tests, which
-        drive :meth:`run_protocol_now` synchronously).
+        Start the simulation thread once the window is first painted (False for
+        screenshots and some tests, which drive :meth:`run_protocol_now` synchronously).
+        The thread's first step imports numba and loads the kernels; waiting for the
+        first paint lets the student see the rig at once (docs/performance.md,
+        "Start-up"). Commands sent before it starts are queued and run in order.
     """
 
     #: an experiment file finished opening (True) or was refused, failed or cancelled (False)
     experiment_open_finished = Signal(bool)
+
+    first_painted = Signal()  # the window has been painted once (before the worker starts)
 
     def __init__(
         self, rig: Rig | None = None, start_worker: bool = True, parent: QWidget | None = None
@@ -229,9 +232,21 @@ class MainWindow(QMainWindow):
             for act in self.scale_group.actions():
                 act.setChecked(act.text() == f"{scale * 100:.0f} %")
         self.fit_docks()
-        if start_worker:
-            self.host.start()
+        self._worker_pending = start_worker
+        self.scope.installEventFilter(self)  # first paint -> first_painted, worker start
         self._update_status_labels()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.scope and event.type() == QEvent.Type.Paint:
+            self.scope.removeEventFilter(self)
+            QTimer.singleShot(0, self._after_first_paint)  # runs once this paint is done
+        return super().eventFilter(obj, event)
+
+    def _after_first_paint(self) -> None:
+        self.first_painted.emit()
+        if self._worker_pending:
+            self._worker_pending = False
+            self.host.start()
 
     # ------------------------------------------------------------------ building
     def _add_dock(
@@ -894,7 +909,9 @@ class MainWindow(QMainWindow):
     def _update_status_labels(self) -> None:
         sp = self._status_info.get("speed")
         streaming = getattr(self, "host", None) is not None and self.host.running
-        if not streaming:
+        if getattr(self, "_worker_pending", False):
+            self.speed_label.setText(self.tr("starting the simulator…"))
+        elif not streaming:
             self.speed_label.setText(self.tr("not streaming"))
         elif self.paused:
             self.speed_label.setText(self.tr("paused"))
@@ -1067,6 +1084,8 @@ class MainWindow(QMainWindow):
     def _ensure_analysis(self) -> AnalysisWindow:
         """The one analysis workspace, fed live by the recording."""
         if self.analysis is None:
+            from vlab.gui.analysis_windows import AnalysisWindow  # not part of the start-up
+
             self.analysis = AnalysisWindow(parent=None)
             self.analysis.set_sweeps(self.recording.sweeps, self._prep_defaults())
             if self._pending_pins:
@@ -1154,6 +1173,8 @@ class MainWindow(QMainWindow):
         if not len(self.recording):
             self.show_message(self.tr("Record some sweeps first: there is nothing to export."))
             return None
+        from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog  # not at start-up
+
         dialog = ExportSweepsDialog(self, list(self.recording))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(
@@ -1163,6 +1184,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def export_plot(self) -> None:
+        from vlab.gui.dialogs.export import export_plot_dialog
+
         export_plot_dialog(self, self.scope.glw.ci)  # the whole scope: Vm and Im
 
     def save_experiment(self, path=None):
@@ -1173,6 +1196,8 @@ class MainWindow(QMainWindow):
         if pins:
             state["gui"]["analysis_pins"] = pins
         kwargs = {"path": path} if path is not None else {}
+        from vlab.gui.dialogs.export import save_experiment_dialog
+
         target = save_experiment_dialog(self, state, self.recording, **kwargs)
         if target:
             self.show_message(self.tr("Experiment saved to {}").format(target))
@@ -1208,6 +1233,8 @@ class MainWindow(QMainWindow):
         if self.loading is not None:
             self.show_message(self.tr("Still opening {}…").format(self.loading.path.name))
             return None
+        from vlab.gui.dialogs.export import choose_experiment_file  # not part of the start-up
+
         target = path if path is not None else choose_experiment_file(self)
         if not target:
             return None
@@ -1413,6 +1440,7 @@ class MainWindow(QMainWindow):
         if self.loading is not None:
             self.loading.abort()
             self.loading = None
+        self._worker_pending = False  # a window closed before its first paint never starts it
         self._slow_timer.stop()
         self.scope.stop_timer()
         self.host.shutdown()

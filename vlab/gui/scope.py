@@ -475,10 +475,28 @@ class Scope(QWidget):
         self._pool.append((sw.vm_item, sw.im_item))
 
     def _update_legend(self) -> None:
-        self.legend.clear()
+        """Name the newest LEGEND_MAX sweeps in the legend.
+
+        Its rows are re-pointed at the new sweeps rather than rebuilt: clearing and
+        re-adding every row for each sweep of a Repeat run at 10x was a measurable share
+        of the GUI thread's time in ``bench/bench_soak.py`` (text items are costly to make).
+        """
         shown = self.sweeps[-self.LEGEND_MAX :]
-        for sw in shown:
+        if len(self.legend.items) > len(shown):
+            self.legend.clear()
+        for sw in shown[len(self.legend.items) :]:
             self.legend.addItem(sw.vm_item, self.tr("sweep {}").format(sw.index + 1))
+        resized = False
+        for (sample, label), sw in zip(self.legend.items, shown, strict=True):
+            if sample.item is not sw.vm_item:
+                sample.item = sw.vm_item
+                sample.update()
+            text = self.tr("sweep {}").format(sw.index + 1)
+            if label.text != text:
+                label.setText(text)
+                resized = True
+        if resized:
+            self.legend.updateSize()
         self.legend.setVisible(self.display == "episodic" and bool(shown))
 
     def _fade(self) -> None:

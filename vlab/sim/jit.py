@@ -15,13 +15,16 @@ sub-folder named by a digest of every ``vlab/sim`` source, so any change starts 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import sys
+import threading
 import types
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +119,7 @@ def _cache_dir() -> str | None:
 
 
 JIT_ENABLED = os.environ.get("VLAB_NO_JIT", "") not in ("1", "true", "yes")
-_numba: types.ModuleType | None = None  # numba, when it imports
+_numba: types.ModuleType | None = None  # numba, once the first kernel call imported it
 _CACHE = False
 if JIT_ENABLED:
     cache_dir = _cache_dir()
@@ -124,24 +127,92 @@ if JIT_ENABLED:
         # numba reads this when it is imported: it must be set first.
         os.environ["NUMBA_CACHE_DIR"] = cache_dir
         _CACHE = True
+
+_lazy: list[_Lazy] = []  # every kernel function awaiting its first call
+_resolve_lock = threading.Lock()
+
+
+class _Lazy:
+    """A kernel function until its first call: then numba is imported and every waiting
+    function is compiled (or loaded from the cache) at once.
+
+    Importing numba costs ~0.3–1 s, which the rig window should not wait for: the window
+    is built and painted first, and the simulation thread's first step pays for numba
+    (docs/performance.md, "Start-up"). On resolution each module-level name bound to a
+    stand-in is rebound to the numba dispatcher, so the kernels compiled afterwards see
+    dispatchers (numba cannot call this Python object) and later calls skip this wrapper.
+    """
+
+    def __init__(self, func) -> None:
+        functools.update_wrapper(self, func)
+        self.py_func = func
+        self.target: Any = None  # the dispatcher (or func itself if numba is unavailable)
+
+    def __call__(self, *args, **kwargs):
+        target = self.target if self.target is not None else _resolve(self)
+        return target(*args, **kwargs)
+
+    def __getattr__(self, name: str):  # dispatcher attributes (stats, signatures...)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.target if self.target is not None else _resolve(self), name)
+
+
+def _import_numba() -> types.ModuleType | None:
+    global JIT_ENABLED
     try:
-        import numba as _numba
+        import numba
     except Exception as exc:  # noqa: BLE001
         log.warning("numba unavailable (%s); the membrane kernel runs in plain Python", exc)
         JIT_ENABLED = False
+        return None
+    return numba
 
 
-def njit(func):
-    """Compile ``func`` with numba (fastmath off, cached when a cache folder is writable).
-
-    Falls back to the undecorated function when numba is unavailable or disabled.
-    """
-    if not JIT_ENABLED or _numba is None:
+def _compile(numba: types.ModuleType | None, func):
+    if numba is None:
         return func
     try:
         # nogil: the kernels touch no Python objects, so a worker thread running one
         # never holds up the GUI thread
-        return _numba.njit(cache=_CACHE, nogil=True, fastmath=False, error_model="numpy")(func)
+        return numba.njit(cache=_CACHE, nogil=True, fastmath=False, error_model="numpy")(func)
     except Exception as exc:  # noqa: BLE001
         log.warning("numba could not prepare %s (%s); using plain Python", func.__name__, exc)
         return func
+
+
+def _resolve(stub: _Lazy):
+    """Import numba, make every waiting stand-in's dispatcher and rebind the names."""
+    global _numba
+    with _resolve_lock:
+        if stub.target is not None:
+            return stub.target
+        _numba = _import_numba()
+        swap: dict[int, object] = {}
+        for s in _lazy:
+            s.target = _compile(_numba, s.py_func)
+            swap[id(s)] = s.target
+        _lazy.clear()
+        for name, module in list(sys.modules.items()):
+            if not name.startswith("vlab.") or module is None:
+                continue
+            namespace = vars(module)
+            for key, value in list(namespace.items()):
+                if id(value) in swap and isinstance(value, _Lazy):
+                    namespace[key] = swap[id(value)]
+        return stub.target
+
+
+def njit(func):
+    """Compile ``func`` with numba (fastmath off, cached when a cache folder is writable)
+    when it is first called (:class:`_Lazy`).
+
+    Returns the undecorated function when numba is disabled (``VLAB_NO_JIT=1``).
+    """
+    if not JIT_ENABLED:
+        return func
+    if _numba is not None:  # numba is in already: compile at once
+        return _compile(_numba, func)
+    stub = _Lazy(func)
+    _lazy.append(stub)
+    return stub

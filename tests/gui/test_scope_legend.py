@@ -1,0 +1,33 @@
+"""The scope's legend names the newest overlaid sweeps, and follows new sweeps by
+re-pointing its rows instead of rebuilding them (rebuilding them for every sweep of a
+Repeat run at 10x cost the GUI thread measurable time in bench/bench_soak.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+def test_legend_names_the_newest_sweeps_and_reuses_its_rows(qtbot):
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols import load_protocol
+    from vlab.rig import Rig
+
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    win.show()
+    scope = win.scope
+    scope.keep_box.setChecked(True)  # overlay both runs
+    win.run_protocol_now(load_protocol("threshold_search"))  # 12 sweeps
+    n = scope.LEGEND_MAX
+    rows = list(scope.legend.items)
+    assert [label.text for _, label in rows] == [f"sweep {k}" for k in range(13 - n, 13)]
+    assert [sample.item for sample, _ in rows] == [sw.vm_item for sw in scope.sweeps[-n:]]
+    win.run_protocol_now(load_protocol("vc_step_family"))  # 17 more, numbered from 1
+    after = list(scope.legend.items)
+    assert [label.text for _, label in after] == [f"sweep {k}" for k in range(18 - n, 18)]
+    assert [sample.item for sample, _ in after] == [sw.vm_item for sw in scope.sweeps[-n:]]
+    assert [id(x) for row in after for x in row] == [id(x) for row in rows for x in row]
+    assert scope.legend.isVisible()
+    win.shutdown()
