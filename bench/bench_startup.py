@@ -51,7 +51,7 @@ class FirstPaint(QObject):  # exit once the first paint is done, as vlab --paint
             QTimer.singleShot(0, lambda: app.exit(0))
         return False
 probe = FirstPaint()
-w.installEventFilter(probe)
+w.viewport().installEventFilter(probe)  # a QGraphicsView paints in its viewport
 w.show()
 sys.exit(app.exec())
 """
