@@ -107,6 +107,10 @@ def main() -> int:
     from vlab.sim.jit import SEED_CACHE
 
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    # an installed vlab has its bytecode cached like any installed package (the warm-up
+    # run writes it); with PYTHONDONTWRITEBYTECODE set (as on the build machines) every
+    # start would recompile vlab's ~100 modules from source (~1.5 s under load)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     work = Path(tempfile.mkdtemp(prefix="vlab-startup-"))
     protocol = work / "squid10s.toml"
     protocol.write_text(PROTOCOL)
