@@ -205,6 +205,7 @@ def test_a_students_hour_at_1024x768(qtbot, win, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: not win.protocol_running, timeout=RUN_TIMEOUT)
     me.click(perfusion.show_difference_button)
     separation_clicks = me.clicks
+    # 6 here: the Perfusion tab, Control, TTX (typed, Enter), gap-free, With drug, Difference
     assert separation_clicks <= 10, separation_clicks
     an = win.analysis
     assert an.isVisible() and an.tabs.currentIndex() == an.TABS.index("compare")
