@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
             self.tr("Open protocol…"),
             self.stimulator.open_file,
             QKeySequence.StandardKey.Open,
-            self.tr("Load a protocol from a .toml file, or a Clampex protocol from an .abf file."),
+            self.tr("Load a protocol from a .toml file."),
         )
         self._action(
             f,
@@ -982,7 +982,8 @@ class MainWindow(QMainWindow):
         kept = compact_sweep(sweep, kept=not repeat)
         self.recording.append(kept)
         self._journal_state()
-        self.journal.sweep(kept)
+        if kept.kept:  # a Repeat sweep is journalled only if it is kept (_keep_repeat_cycle)
+            self.journal.sweep(kept)
         if self._record_role is not None:
             self._role_sweeps.append(kept)
         self._analysis_changed()
@@ -1002,6 +1003,11 @@ class MainWindow(QMainWindow):
             return
         kept = keep_last_cycle(self.recording, self._repeat_run_id)
         self._repeat_run_id = None
+        # the un-kept sweeps of a Repeat run are not journalled: a 30-minute Repeat at 10x
+        # wrote gigabytes to the crash-recovery journal (bench/bench_soak.py) for sweeps
+        # the memory budget drops anyway; what is kept of the run is journalled now
+        for sweep in kept:
+            self.journal.sweep(sweep)
         if kept:
             self.show_message(
                 self.tr("Repeat stopped: the last cycle ({} sweeps) is kept.").format(len(kept))
