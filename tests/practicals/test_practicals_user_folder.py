@@ -96,6 +96,7 @@ def test_the_panel_shows_files_it_cannot_load(_data_dir, qtbot):
     (folder / "broken.toml").write_text("name = 'broken'\n", encoding="utf-8")
     panel = PracticalPanel(Rig(), data_root=_data_dir)
     qtbot.addWidget(panel)
+    panel.list_practicals()  # the window does it when the Practical tab is first selected
     assert not panel.problems_label.isHidden()
     assert (
         "broken" in panel.problems_label.text()

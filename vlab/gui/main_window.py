@@ -34,7 +34,6 @@ from vlab.gui.help import install_help_shortcut
 from vlab.gui.help import show_help as _show_help
 from vlab.gui.loading import FileLoad
 from vlab.gui.panels.amplifier import AmplifierPanel
-from vlab.gui.panels.membrane_view import MembraneView
 from vlab.gui.panels.perfusion import PerfusionPanel
 from vlab.gui.panels.practical import PracticalPanel
 from vlab.gui.panels.preparation import PreparationPanel
@@ -54,6 +53,7 @@ from vlab.settings import Settings
 if TYPE_CHECKING:
     from vlab.gui.analysis_windows import AnalysisWindow
     from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
+    from vlab.gui.panels.membrane_view import MembraneView
 
 log = logging.getLogger(__name__)
 
@@ -149,23 +149,25 @@ class MainWindow(QMainWindow):
             scroll=True,
         )
 
-        # side panels from vlab.gui.panels
+        # side panels from vlab.gui.panels; the membrane view, hidden at start, is built
+        # when its dock is first shown (docs/performance.md, "Start-up")
         self.side_panels: dict[str, QWidget] = {}
+        self._membrane_view: MembraneView | None = None
+        self._membrane_hidden: frozenset[str] = frozenset()  # read-outs a practical hides
         for key, klass, title in (
             ("perfusion", PerfusionPanel, self.tr("Perfusion")),
             ("solutions", SolutionsPanel, self.tr("Solutions")),
             ("preparation", PreparationPanel, self.tr("Preparation")),
-            ("membrane_view", MembraneView, self.tr("Inside the membrane")),
+            ("membrane_view", None, self.tr("Inside the membrane")),
             ("practical", PracticalPanel, self.tr("Practical")),
         ):
+            if klass is None:
+                dock = self._add_dock(key, title, QWidget(), Qt.DockWidgetArea.BottomDockWidgetArea)
+                dock.visibilityChanged.connect(self._on_membrane_dock_visible)
+                continue
             panel = klass(self.rig)
             self.side_panels[key] = panel
-            area = (
-                Qt.DockWidgetArea.BottomDockWidgetArea
-                if key == "membrane_view"
-                else Qt.DockWidgetArea.RightDockWidgetArea
-            )
-            self._add_dock(key, title, panel, area, scroll=key != "membrane_view")
+            self._add_dock(key, title, panel, Qt.DockWidgetArea.RightDockWidgetArea, scroll=True)
         # one column on the right, so that the scope keeps at least half of a 1024-px
         # screen: the amplifier on top (always in view), the stimulator and the side
         # panels below it as tabs (docs/gui.md, "Layout")
@@ -179,19 +181,18 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(a, b)
         right[0].raise_()
         self._tab_docks = right
-        if "membrane_view" in self.docks:
-            self.docks["membrane_view"].hide()
-        self.membrane_view = self.side_panels.get("membrane_view")
-        if self.membrane_view is not None:  # its cursors are the scope's (same time base)
-            for a, _b in self.scope.cursors:
-                a.sigPositionChanged.connect(self._cursors_to_membrane_view)
-            self.membrane_view.cursors_moved.connect(self.scope.set_cursors)
-            self._cursors_to_membrane_view()
+        self.docks["membrane_view"].hide()
+        for a, _b in self.scope.cursors:  # the membrane view's cursors are the scope's
+            a.sigPositionChanged.connect(self._cursors_to_membrane_view)
         self.practical = self.side_panels.get("practical")
         if self.practical is not None:
             # the practical checks the student's recordings and locks controls per step
             self.practical.recording_provider = lambda: list(self.recording)
             self.practical.lock_listener = self._practical_lock
+            # its list of practicals is read when its tab is first selected
+            self.docks["practical"].visibilityChanged.connect(
+                lambda shown: shown and self.practical.list_practicals()
+            )
 
         for key, dock in self.docks.items():
             install_help_shortcut(dock.widget(), key)
@@ -241,6 +242,31 @@ class MainWindow(QMainWindow):
             self.scope.removeEventFilter(self)
             QTimer.singleShot(0, self._after_first_paint)  # runs once this paint is done
         return super().eventFilter(obj, event)
+
+    @property
+    def membrane_view(self) -> MembraneView:
+        """The *Inside the membrane* view (built on first use: its dock starts hidden)."""
+        return self._build_membrane_view()
+
+    def _on_membrane_dock_visible(self, shown: bool) -> None:
+        if shown:
+            self._build_membrane_view()
+
+    def _build_membrane_view(self) -> MembraneView:
+        mv = self._membrane_view
+        if mv is None:
+            from vlab.gui.panels.membrane_view import MembraneView
+
+            mv = self._membrane_view = MembraneView(self.rig)
+            mv.hidden_readouts = self._membrane_hidden
+            mv.cursors_moved.connect(self.scope.set_cursors)  # same time base as the scope
+            dock = self.docks["membrane_view"]
+            placeholder = dock.widget()
+            dock.setWidget(mv)
+            placeholder.deleteLater()
+            self.side_panels["membrane_view"] = mv
+            self._cursors_to_membrane_view()
+        return mv
 
     def _after_first_paint(self) -> None:
         self.first_painted.emit()
@@ -638,8 +664,8 @@ class MainWindow(QMainWindow):
         self.host.set_paused.emit(False)
         self.last_error = None
         self.scope.clear()
-        if self.membrane_view is not None:
-            self.membrane_view.clear()
+        if self._membrane_view is not None:
+            self._membrane_view.clear()
 
     def set_acquisition(self, acquisition: str) -> None:
         if acquisition != "gap-free":
@@ -818,13 +844,14 @@ class MainWindow(QMainWindow):
         solutions = self.side_panels.get("solutions")
         if solutions is not None:
             solutions.set_hidden_readouts(lock.hidden)
-        if self.membrane_view is not None:
-            self.membrane_view.hidden_readouts = frozenset(lock.hidden)
+        self._membrane_hidden = frozenset(lock.hidden)
+        if self._membrane_view is not None:
+            self._membrane_view.hidden_readouts = self._membrane_hidden
 
     def on_blocks(self, blocks) -> None:
         self._blocks_seen = True
         self.scope.add_blocks(blocks)
-        mv = self.membrane_view
+        mv = self._membrane_view  # built when its dock was first shown
         if mv is not None and not self.docks["membrane_view"].isVisible():
             mv = None  # hidden: spare the CPU (it fills again within a window when shown)
         for b in blocks:
@@ -833,7 +860,7 @@ class MainWindow(QMainWindow):
                     mv.add_block(b)
                 except Exception:  # noqa: BLE001 - a view bug must not stop acquisition
                     log.exception("membrane view failed on a block")
-                    self.membrane_view = mv = None
+                    self._membrane_view = mv = None
             self.gap_free_recording.add_block(b)
             if b.record is not None:
                 self.record_sweep(b.record)
@@ -1153,8 +1180,8 @@ class MainWindow(QMainWindow):
         self.run_protocol(False)
 
     def _cursors_to_membrane_view(self, *_: object) -> None:
-        if self.membrane_view is not None:
-            self.membrane_view.set_cursors(*self.scope.cursor_positions())
+        if self._membrane_view is not None:
+            self._membrane_view.set_cursors(*self.scope.cursor_positions())
 
     def _on_comparison_requested(self, what: str) -> None:
         if what in ("control", "drug"):

@@ -9,6 +9,8 @@ the rig always looks exactly as the step says.
 
 Public API for the main window (no signals needed):
 
+- :meth:`PracticalPanel.list_practicals` fills the chooser (once; call it when the panel
+  is first shown: the main window does so when its tab is first selected);
 - :meth:`PracticalPanel.open_practical` ``(name, student_id, klass=None)``; a class pack
   (``*.class.toml``, :mod:`vlab.practicals.classes`) is chosen with the *Class…* button
   or :meth:`PracticalPanel.set_class`;
@@ -288,14 +290,7 @@ class PracticalPanel(QWidget):
         chooser = QHBoxLayout()
         self.practical_combo = QComboBox()
         self.practical_combo.setAccessibleName("practical")
-        problems = []
-        for name in self._practical_names():
-            try:
-                title = load_practical(name).title
-            except PracticalError as exc:
-                problems.append(f"{name}: {exc}")
-                continue
-            self.practical_combo.addItem(title, name)
+        self._listed = False  # the practical files are read when the panel is first shown
         self.student_field = QLineEdit()
         self.student_field.setPlaceholderText("student ID")
         self.student_field.setAccessibleName("student ID")
@@ -325,11 +320,7 @@ class PracticalPanel(QWidget):
         self.problems_label.setStyleSheet("color:#b42318")
         self.problems_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         outer.addWidget(self.problems_label)
-        self.problems_label.setVisible(bool(problems))
-        if problems:
-            self.problems_label.setText(
-                f"{len(problems)} practical file(s) could not be loaded:\n" + "\n".join(problems)
-            )
+        self.problems_label.setVisible(False)
 
         self.title_label = QLabel("Choose a practical and type your student ID.")
         self.title_label.setWordWrap(True)
@@ -388,17 +379,30 @@ class PracticalPanel(QWidget):
         outer.addLayout(buttons)
         self._enable(False)
 
-    @staticmethod
-    def _practical_names() -> list[str]:
-        names = list(available_practicals())
-
-        def order(n: str):
+    def list_practicals(self) -> None:
+        """Fill the chooser with every practical, in their order, and show the files that
+        cannot be loaded. Done once: by the window when the panel's tab is first selected,
+        or when a practical is opened. Reading every practical file is a noticeable part
+        of the start-up, and the panel starts behind the Stimulator tab
+        (docs/performance.md, "Start-up")."""
+        if self._listed:
+            return
+        self._listed = True
+        listed, problems = [], []
+        for name in available_practicals():
             try:
-                return (load_practical(n).order, n)
-            except PracticalError:
-                return (1000, n)
-
-        return sorted(names, key=order)
+                practical = load_practical(name)
+            except PracticalError as exc:
+                problems.append(f"{name}: {exc}")
+                continue
+            listed.append((practical.order, name, practical.title))
+        for _order, name, title in sorted(listed):
+            self.practical_combo.addItem(title, name)
+        self.problems_label.setVisible(bool(problems))
+        if problems:
+            self.problems_label.setText(
+                f"{len(problems)} practical file(s) could not be loaded:\n" + "\n".join(problems)
+            )
 
     def _enable(self, on: bool) -> None:
         for w in (
@@ -440,6 +444,7 @@ class PracticalPanel(QWidget):
         self.mode_label.setStyleSheet(
             "color:#8a4b00;font-weight:600" if self.session.graded else "color:#566074"
         )
+        self.list_practicals()
         i = self.practical_combo.findData(name)
         if i >= 0:
             self.practical_combo.setCurrentIndex(i)
