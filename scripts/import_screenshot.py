@@ -34,7 +34,12 @@ def main(out: Path) -> None:
     win = AnalysisWindow(model)
     win.resize(1366, 768)
     win.show()
-    win.import_recording(str(FIXTURE))
+    from PySide6.QtCore import QEventLoop
+
+    loop = QEventLoop()
+    win.import_finished.connect(lambda _found: loop.quit())
+    win.import_recording(str(FIXTURE))  # read off the GUI thread
+    loop.exec()
     for _ in range(5):
         app.processEvents()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -117,3 +117,33 @@ def open_experiment(qtbot):
         return bool(blocker.args[0])
 
     return run
+
+
+@pytest.fixture
+def save_experiment(qtbot):
+    """``save_experiment(window, path) -> bool``: save a rig window's experiment to a
+    ``.vlab`` file and wait (on a signal emitted in the GUI thread) until it has been
+    written (True) or failed or was cancelled (False)."""
+
+    def run(window, path, timeout: int = 20000) -> bool:
+        with qtbot.waitSignal(window.experiment_save_finished, timeout=timeout) as blocker:
+            assert window.save_experiment(path) is not None
+        return bool(blocker.args[0])
+
+    return run
+
+
+@pytest.fixture
+def import_recording(qtbot):
+    """``import_recording(window, path) -> list``: import a real recording into an analysis
+    window (or a rig window's) and wait until it has been read; returns the sweeps added."""
+
+    def run(window, path, timeout: int = 30000) -> list:
+        analysis = getattr(window, "analysis", None) or window
+        if analysis is window and hasattr(window, "open_analysis"):
+            analysis = window._ensure_analysis()
+        with qtbot.waitSignal(analysis.import_finished, timeout=timeout) as blocker:
+            window.import_recording(str(path))
+        return list(blocker.args[0])
+
+    return run

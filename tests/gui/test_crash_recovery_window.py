@@ -48,11 +48,11 @@ def test_unsaved_sweeps_and_protocol_come_back_after_a_crash(qtbot, monkeypatch)
     second.shutdown()
 
 
-def test_saved_or_closed_sessions_offer_nothing(qtbot, tmp_path, monkeypatch):
+def test_saved_or_closed_sessions_offer_nothing(qtbot, tmp_path, monkeypatch, save_experiment):
     win = _window(qtbot)
     win.stimulator.load("vc_step_family")
     win.run_protocol_now()
-    win.save_experiment(tmp_path / "e.vlab")
+    assert save_experiment(win, tmp_path / "e.vlab")
     win.journal.close(delete=False)
     win.shutdown()
     other = _window(qtbot)

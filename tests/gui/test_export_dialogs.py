@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from vlab.gui.dialogs import export as dlg
-from vlab.recording import Recording, Sweep, load_session, read_csv, read_npz
+from vlab.recording import Sweep, read_csv, read_npz
 
 pytestmark = pytest.mark.gui
 
@@ -164,36 +164,17 @@ def test_plot_export_bad_folder(qtbot, tmp_path, errors):
     assert errors and "Choose another folder" in errors[0][1]
 
 
-def test_session_roundtrip(qtbot, monkeypatch, tmp_path, errors):
-    rec = Recording(make_sweeps(), {"student": "A"})
-    state = {"preparation": "squid", "drugs": {"TTX": 1e-4}}
-    target = tmp_path / "exp"
-    fake_save(monkeypatch, target)
-    written = dlg.save_experiment_dialog(None, state, rec)
-    assert written == tmp_path / "exp.vlab"
+def test_experiment_file_choosers_add_the_extension(qtbot, monkeypatch, tmp_path):
+    calls = fake_save(monkeypatch, tmp_path / "exp")
+    assert dlg.choose_experiment_save_file(None, tmp_path) == tmp_path / "exp.vlab"
+    assert "*.vlab" in calls[0][2] and calls[0][1] == str(tmp_path / "experiment.vlab")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert dlg.choose_experiment_save_file(None) is None
+    written = tmp_path / "exp.vlab"
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(written), ""))
     assert dlg.choose_experiment_file(None) == written
-    state2, rec2 = load_session(written)
-    assert state2 == state
-    assert len(rec2) == 3
-    assert np.array_equal(rec2[1].channels["Im"], rec[1].channels["Im"])
-    assert errors == []
 
 
 def test_choosing_no_file_opens_nothing(qtbot, monkeypatch):
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
     assert dlg.choose_experiment_file(None) is None
-
-
-def test_save_session_failure_keeps_old_file(qtbot, monkeypatch, tmp_path, errors):
-    target = tmp_path / "exp.vlab"
-    assert (
-        dlg.save_experiment_dialog(None, {"a": 1}, Recording(make_sweeps()), path=target) == target
-    )
-    before = target.read_bytes()
-    assert (
-        dlg.save_experiment_dialog(None, {"a": object()}, Recording(make_sweeps()), path=target)
-        is None
-    )
-    assert errors and "nothing was lost" in errors[0][1]
-    assert target.read_bytes() == before

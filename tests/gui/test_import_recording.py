@@ -74,10 +74,10 @@ def _leaves(win: AnalysisWindow, condition: str) -> list:
     raise AssertionError(f"no condition {condition!r} in the sweep list")
 
 
-def test_real_abf_iv_is_overlaid_on_the_models(qtbot):
+def test_real_abf_iv_is_overlaid_on_the_models(qtbot, import_recording):
     win = AnalysisWindow(_model_family())
     qtbot.addWidget(win)
-    found = win.import_recording(str(VC_ABF))
+    found = import_recording(win, VC_ABF)
     assert len(found) == 13 and win.last_error == ""
     leaves = _leaves(win, f"imported: {VC_ABF.name}")
     assert len(leaves) == 13
@@ -104,10 +104,10 @@ def test_real_abf_iv_is_overlaid_on_the_models(qtbot):
     assert VC_ABF.name in win.iv_label.text()
 
 
-def test_real_current_clamp_abf1_gives_an_f_i_curve(qtbot):
+def test_real_current_clamp_abf1_gives_an_f_i_curve(qtbot, import_recording):
     win = AnalysisWindow()
     qtbot.addWidget(win)
-    assert len(win.import_recording(str(CC_ABF1))) == 10
+    assert len(import_recording(win, CC_ABF1)) == 10
     assert win.tabs.currentIndex() == AnalysisWindow.TABS.index("fi")
     fi = win.fi
     assert fi is not None
@@ -125,28 +125,30 @@ def test_real_current_clamp_abf1_gives_an_f_i_curve(qtbot):
     assert fi.rheobase == pytest.approx((-120 + 60 * first_firing) * 1e-12)
 
 
-def test_nwb_import_gives_the_same_iv_as_the_abf_it_holds(qtbot):
+def test_nwb_import_gives_the_same_iv_as_the_abf_it_holds(qtbot, import_recording):
     win = AnalysisWindow(_model_family())
     qtbot.addWidget(win)
-    win.import_recording(str(VC_ABF))
-    assert len(win.import_recording(str(NWB))) == 16  # 13 voltage- and 3 current-clamp
+    import_recording(win, VC_ABF)
+    assert len(import_recording(win, NWB)) == 16  # 13 voltage- and 3 current-clamp
     from_abf, from_nwb = win.iv_overlays[VC_ABF.name], win.iv_overlays[NWB.name]
     np.testing.assert_allclose(from_nwb.v, from_abf.v, atol=1e-9)
     np.testing.assert_allclose(from_nwb.peak, from_abf.peak, rtol=1e-6, atol=1e-16)
     np.testing.assert_allclose(from_nwb.steady, from_abf.steady, rtol=1e-6, atol=1e-16)
 
 
-def test_imported_sweeps_can_be_compared_with_the_model(qtbot):
+def test_imported_sweeps_can_be_compared_with_the_model(qtbot, import_recording):
     win = AnalysisWindow(_model_family())
     qtbot.addWidget(win)
-    found = win.import_recording(str(VC_ABF))
+    found = import_recording(win, VC_ABF)
     win.pin_control(win.recorded)
     win.set_drug(found)
     assert set(win.compare_result) >= {"control", "drug"}
     assert win.compare_result["drug"]["peak_inward"] < 0
 
 
-def test_unreadable_or_repeated_files_change_nothing(qtbot, tmp_path, monkeypatch):
+def test_unreadable_or_repeated_files_change_nothing(
+    qtbot, import_recording, tmp_path, monkeypatch
+):
     import vlab.gui.dialogs.export as export_dialogs
 
     shown = []
@@ -155,18 +157,18 @@ def test_unreadable_or_repeated_files_change_nothing(qtbot, tmp_path, monkeypatc
     qtbot.addWidget(win)
     bad = tmp_path / "cell.abf"
     bad.write_text("not a recording")
-    assert win.import_recording(str(bad)) == []
+    assert import_recording(win, bad) == []
     assert "cell.abf" in win.last_error and "\n" not in win.last_error and shown
     doc = tmp_path / "notes.txt"
     doc.write_text("hello")
-    assert win.import_recording(str(doc)) == [] and "notes.txt" in win.last_error
+    assert import_recording(win, doc) == [] and "notes.txt" in win.last_error
     assert win.imported == []
-    win.import_recording(str(VC_ABF))
-    assert win.import_recording(str(VC_ABF)) == [] and "already" in win.last_error
+    import_recording(win, VC_ABF)
+    assert import_recording(win, VC_ABF) == [] and "already" in win.last_error
     assert len(win.imported) == 13
 
 
-def test_file_menu_imports_into_the_analysis_window(qtbot, rig):
+def test_file_menu_imports_into_the_analysis_window(qtbot, import_recording, rig):
     from vlab.gui.main_window import MainWindow
 
     main = MainWindow(rig, start_worker=False)
@@ -174,7 +176,7 @@ def test_file_menu_imports_into_the_analysis_window(qtbot, rig):
     actions = [a for a in main.menuBar().actions() if a.text() == "&File"]
     texts = [a.text() for a in actions[0].menu().actions()]
     assert "Import recording…" in texts
-    assert len(main.import_recording(str(VC_ABF))) == 13
+    assert len(import_recording(main, VC_ABF)) == 13
     win = main.analysis
     assert win is not None and win.isVisible()
 
@@ -187,6 +189,75 @@ def test_file_menu_imports_into_the_analysis_window(qtbot, rig):
     main._refresh_analysis()
     assert len(win.imported) == 13 and f"{VC_ABF.name} peak" in legend()
     win.close()
+
+
+def test_the_file_is_read_off_the_gui_thread_and_cancel_adds_nothing(qtbot, monkeypatch):
+    import threading
+
+    import vlab.recording.importers as importers
+
+    real_read = importers.read_sweeps
+    gate = threading.Event()
+    readers: list[int] = []
+
+    def gated(path):
+        readers.append(threading.get_ident())
+        gate.wait(20)  # the test opens it; never a sleep
+        return real_read(path)
+
+    monkeypatch.setattr(importers, "read_sweeps", gated)
+    win = AnalysisWindow(_model_family())
+    qtbot.addWidget(win)
+    job = win.import_recording(str(VC_ABF))
+    assert job is not None and win.importing is job
+    # the GUI thread goes on handling events while the reader is blocked
+    qtbot.waitUntil(job.dialog.isVisible, timeout=10000)
+    assert readers and readers[0] != threading.get_ident()
+    assert win.import_recording(str(CC_ABF1)) is None and "Still importing" in win.last_error
+    with qtbot.waitSignal(win.import_finished, timeout=20000) as blocker:
+        job.cancel()
+        gate.set()
+    assert blocker.args == [[]] and win.imported == [] and win.importing is None
+    # and an uncancelled read adds the file
+    with qtbot.waitSignal(win.import_finished, timeout=20000) as blocker:
+        win.import_recording(str(VC_ABF))
+    assert len(blocker.args[0]) == 13 and len(win.imported) == 13
+    assert all(t != threading.get_ident() for t in readers)
+
+
+def test_imported_recordings_are_saved_in_the_experiment_and_reopened(
+    qtbot, rig, tmp_path, import_recording, save_experiment, open_experiment
+):
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    main = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(main)
+    found = import_recording(main, VC_ABF)
+    path = tmp_path / "with_real_cell.vlab"
+    assert save_experiment(main, path)
+    main.analysis.close()
+    other = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(other)
+    assert open_experiment(other, path)
+    assert len(other.recording) == 0  # not the model's sweeps: not on the scope, not exported
+    other.open_analysis()
+    back = other.analysis.imported
+    assert len(back) == len(found) == 13
+    for a, b in zip(found, back, strict=True):
+        assert b.provenance["imported"] is True
+        assert b.provenance["source_file"] == VC_ABF.name
+        assert b.provenance == a.provenance and b.label == a.label
+        np.testing.assert_array_equal(b["Im"], a["Im"])
+    # no model sweeps: the real cell's I-V is the one shown again, as when it was imported
+    assert other.analysis.iv is not None and len(other.analysis.iv.v) == 13
+    # saved again from the reopened window, the imports are still there
+    again = tmp_path / "again.vlab"
+    assert save_experiment(other, again)
+    from vlab.recording import load_session
+
+    assert len(load_session(again)[1].imported) == 13
+    other.analysis.close()
 
 
 def test_stimulator_opens_a_clampex_protocol(qtbot, rig):

@@ -308,7 +308,7 @@ def test_switching_back_to_gap_free_streams_again(qtbot, window):
 
 
 def test_experiment_save_and_reopen(
-    qtbot, tmp_path, monkeypatch, window, rig, received, open_experiment
+    qtbot, tmp_path, monkeypatch, window, rig, received, open_experiment, save_experiment
 ):
     import vlab.gui.dialogs.export as export_dialogs
     from vlab.gui.main_window import MainWindow
@@ -321,8 +321,8 @@ def test_experiment_save_and_reopen(
     with qtbot.waitSignal(finished.arrived, timeout=20000):
         window.run_protocol()
     qtbot.waitUntil(lambda: len(window.recording) == 1, timeout=5000)
-    target = window.save_experiment(tmp_path / "exp.vlab")
-    assert target and target.exists()
+    target = tmp_path / "exp.vlab"
+    assert save_experiment(window, target) and target.exists()
 
     other = MainWindow(Rig("mammalian"), start_worker=False)
     qtbot.addWidget(other)
@@ -364,13 +364,13 @@ def test_side_panels_are_docked_and_membrane_view_is_fed_when_shown(qtbot, windo
     assert calls[-1].reversal and "INa" in calls[-1].data
 
 
-def test_saved_experiment_appears_in_recent_files_menu(qtbot, tmp_path):
+def test_saved_experiment_appears_in_recent_files_menu(qtbot, tmp_path, save_experiment):
     from vlab.gui.main_window import MainWindow
 
     win = MainWindow(start_worker=False)
     qtbot.addWidget(win)
     target = tmp_path / "lab1.vlab"
-    assert win.save_experiment(target)
+    assert save_experiment(win, target)
     win._fill_recent_menu()
     texts = [a.text() for a in win.recent_menu.actions()]
     assert str(target.resolve()) in texts
@@ -393,9 +393,11 @@ def test_closing_with_unsaved_sweeps_asks_and_can_be_cancelled_or_saved(qtbot, t
     target = tmp_path / "kept.vlab"
     win.save_experiment = lambda path=None, _orig=win.save_experiment: _orig(target)
     win.ask_unsaved = lambda n: "save"
-    win.close()
-    assert target.exists() and not win.isVisible()
-    assert win.unsaved_sweeps() == 0
+    with qtbot.waitSignal(win.experiment_save_finished, timeout=20000) as saved:
+        win.close()  # the save runs off the GUI thread; the window closes once it is written
+    assert saved.args == [True]
+    qtbot.waitUntil(lambda: not win.isVisible(), timeout=10000)
+    assert target.exists() and win.unsaved_sweeps() == 0
 
 
 def test_fonts_are_available(qapp):

@@ -52,7 +52,7 @@ def _run_requested(win) -> None:
     win._on_episode_finished()
 
 
-def test_separating_ina_and_ik_takes_a_few_clicks(win, tmp_path, open_experiment):
+def test_separating_ina_and_ik_takes_a_few_clicks(win, tmp_path, open_experiment, save_experiment):
     perf = win.side_panels["perfusion"]
     click = Clicks()
     click(perf.record_control_button)
@@ -83,7 +83,7 @@ def test_separating_ina_and_ik_takes_a_few_clicks(win, tmp_path, open_experiment
     # the pinned runs are kept (the memory budget never drops them) and saved with the pins
     assert all(s.kept for s in a.control + a.drug)
     path = tmp_path / "exp.vlab"
-    assert win.save_experiment(path)
+    assert save_experiment(win, path)
     from vlab.gui.main_window import MainWindow
 
     other = MainWindow(Rig("squid"), start_worker=False)

@@ -214,3 +214,71 @@ def test_a_progress_callback_cancels_the_read(tmp_path):
 
     with pytest.raises(ReadCancelled):  # passes through; never turned into a SessionError
         load_session(path, progress=stop_halfway)
+
+
+def test_saving_reports_progress_per_mebibyte_and_cancel_keeps_the_old_file(tmp_path):
+    from vlab.safe_read import ReadCancelled
+
+    path = tmp_path / "big.vlab"
+    save_session(path, {"first": True}, Recording())
+    before = path.read_bytes()
+    rec = _big_recording()
+    data_mib = sum(a.nbytes for s in rec for a in s.channels.values()) / 2**20
+    seen: list[float] = []
+    with pytest.raises(ReadCancelled):  # passes through; never turned into a SessionError
+        save_session(path, STATE, rec, progress=lambda f: seen.append(f) or _stop_at_one(f))
+    assert len(seen) >= int(data_mib) and seen == sorted(seen) and seen[-1] == 1.0
+    assert path.read_bytes() == before  # cancelled at the last moment: nothing replaced
+    assert [p.name for p in tmp_path.iterdir()] == ["big.vlab"]  # no temporary file left
+    save_session(path, STATE, rec, progress=seen.append)
+    _, back = load_session(path)
+    for a, b in zip(rec, back, strict=True):
+        assert_sweeps_equal(a, b)
+
+
+def _stop_at_one(fraction: float) -> None:
+    from vlab.safe_read import ReadCancelled
+
+    if fraction >= 1.0:
+        raise ReadCancelled
+
+
+def test_a_snapshot_is_not_changed_by_later_edits_of_the_recording(tmp_path, ic_sweeps):
+    from vlab.recording.session import snapshot_session, write_session
+
+    rec = Recording(ic_sweeps[:2], {"student": "Ada"})
+    label = rec.sweeps[0].label
+    assert rec.sweeps[0].kept
+    snap = snapshot_session(tmp_path / "s.vlab", {"a": 1}, rec)
+    rec.sweeps[0].kept = False
+    rec.sweeps[0].label = "edited after the snapshot"
+    rec.append(ic_sweeps[2])
+    rec.metadata["student"] = "someone else"
+    write_session(tmp_path / "s.vlab", snap)
+    _, back = load_session(tmp_path / "s.vlab")
+    assert len(back) == 2 and back.metadata == {"student": "Ada"}
+    assert back[0].kept is True and back[0].label == label != "edited after the snapshot"
+
+
+def test_imported_recordings_round_trip_marked_with_their_source(tmp_path, ic_sweeps):
+    from pathlib import Path
+
+    from vlab.recording.importers import read_sweeps
+
+    data = Path(__file__).parents[1] / "data" / "recordings"
+    real = read_sweeps(sorted(data.glob("*.abf"))[0]).sweeps
+    rec = Recording(ic_sweeps, {"student": "Ada"}, imported=real)
+    save_session(tmp_path / "both.vlab", {}, rec)
+    _, back = load_session(tmp_path / "both.vlab")
+    assert len(back) == len(ic_sweeps)  # the model's sweeps only
+    assert all(not s.provenance.get("imported") for s in back)
+    assert len(back.imported) == len(real)
+    for a, b in zip(real, back.imported, strict=True):
+        assert_sweeps_equal(a, b)
+        assert b.provenance["imported"] is True
+        assert b.provenance["source_file"] == a.provenance["source_file"]
+        assert b.provenance["source_format"].startswith("ABF")
+    # a file without imports has none
+    save_session(tmp_path / "none.vlab", {}, Recording(ic_sweeps))
+    assert load_session(tmp_path / "none.vlab")[1].imported == []
+

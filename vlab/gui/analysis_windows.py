@@ -15,7 +15,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QDockWidget,
@@ -242,6 +241,9 @@ class AnalysisWindow(QMainWindow):
 
     TABS = ("iv", "gv", "fi", "phase", "compare")
 
+    #: an import ended: the sweeps it added ([] when refused, failed or cancelled)
+    import_finished = Signal(list)
+
     def __init__(self, sweeps: Iterable = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AnalysisWindow")
@@ -249,6 +251,7 @@ class AnalysisWindow(QMainWindow):
         self.sweeps: list = []
         self.recorded: list = []  # the rig's recording (set_sweeps)
         self.imported: list = []  # sweeps of real recordings opened here (import_recording)
+        self.importing = None  # the FileJob reading a recording off the GUI thread
         self.iv_overlays: dict[str, IVResult] = {}  # imported file -> its I–V
         self.fi_overlays: dict[str, FamilyFI] = {}  # imported file -> its f–I
         self.last_error = ""
@@ -522,16 +525,22 @@ class AnalysisWindow(QMainWindow):
             cc = bool(family(self.sweeps, is_cc))
             self.tabs.setCurrentIndex(0 if vc or not cc else 2)
 
-    def import_recording(self, path: str | None = None) -> list:
+    def import_recording(self, path: str | os.PathLike[str] | None = None):
         """Open a real recording (ABF, ATF, NWB) as sweeps beside the model's, ticked.
 
-        Without ``path`` a file dialog asks. A file that cannot be read gives a message
-        (kept in :attr:`last_error`) and changes nothing. Returns the imported sweeps.
+        Without ``path`` a file dialog asks. The file is read in a worker thread with a
+        progress dialog and Cancel (:class:`~vlab.gui.file_job.FileJob`, about 2 s for an
+        NWB file), then :meth:`add_imported` shows it. A file that cannot be read gives a
+        message (kept in :attr:`last_error`) and changes nothing. Returns the running read,
+        or None when none was started; :attr:`import_finished` tells the outcome either way.
         """
-        from vlab.gui.dialogs.export import show_error
-        from vlab.recording import ReadError
+        from vlab.gui.file_job import FileJob
         from vlab.recording.importers import RECORDING_EXTENSIONS, read_sweeps
 
+        if self.importing is not None:
+            return self._refuse_import(
+                self.tr("Still importing {f}…").format(f=self.importing.path.name)
+            )
         if path is None:
             patterns = " ".join(f"*{e}" for e in RECORDING_EXTENSIONS)
             path, _ = QFileDialog.getOpenFileName(
@@ -541,29 +550,57 @@ class AnalysisWindow(QMainWindow):
                 self.tr("Recordings ({p});;All files (*)").format(p=patterns),
             )
             if not path:
-                return []
+                self.import_finished.emit([])
+                return None
         name = os.path.basename(path)
         if any(s.provenance.get("source_file") == name for s in self.imported):
-            self.last_error = self.tr("{f} is already open here.").format(f=name)
-            self.compare_label.setText(self.last_error)
-            return []
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            if os.path.splitext(name)[1].lower() not in RECORDING_EXTENSIONS:
-                raise ReadError(
-                    self.tr("{f}: vlab imports recordings in {e} files.").format(
-                        f=name, e=", ".join(RECORDING_EXTENSIONS)
-                    ),
-                    path,
+            return self._refuse_import(self.tr("{f} is already open here.").format(f=name))
+        if os.path.splitext(name)[1].lower() not in RECORDING_EXTENSIONS:
+            return self._refuse_import(
+                self.tr("{f}: vlab imports recordings in {e} files.").format(
+                    f=name, e=", ".join(RECORDING_EXTENSIONS)
                 )
-            found = read_sweeps(path).sweeps
-        except (ReadError, OSError) as exc:
-            QApplication.restoreOverrideCursor()
-            self.last_error = str(exc)
-            show_error(self, self.tr("Importing the recording failed"), exc)
-            return []
-        QApplication.restoreOverrideCursor()
+            )
+        job = FileJob(
+            self,
+            lambda p, _progress: read_sweeps(p).sweeps,  # pyABF/pynwb read whole files
+            path,
+            text=self.tr("Importing {}…"),
+            title=self.tr("Importing"),
+            error_title=self.tr("Importing the recording failed"),
+        )
+        job.dialog.setRange(0, 0)  # no fraction to show: a busy bar, Cancel drops the result
+        job.succeeded.connect(self._import_read)
+        job.failed.connect(self._import_failed)
+        job.cancelled.connect(lambda: self._import_ended([]))
+        self.importing = job
+        return job.start()
+
+    def _refuse_import(self, text: str) -> None:
+        self.last_error = text
+        self.compare_label.setText(text)
+        self.import_finished.emit([])
+
+    def _import_failed(self, text: str) -> None:
+        self.last_error = text  # the error dialog has been shown
+        self._import_ended([])
+
+    def _import_read(self, found: list) -> None:
+        self._import_ended(self.add_imported(found))
+
+    def _import_ended(self, found: list) -> None:
+        self.importing = None
+        self.import_finished.emit(found)
+
+    def add_imported(self, found: Iterable) -> list:
+        """Show imported sweeps (read by :meth:`import_recording`, or reopened from an
+        experiment file) beside the model's, ticked; a file already here is not added
+        twice. Returns the sweeps added."""
+        have = {s.provenance.get("source_file") for s in self.imported}
+        found = [s for s in found if s.provenance.get("source_file") not in have]
         self.last_error = ""
+        if not found:
+            return []
         ticked = self.ticked_sweeps()
         self.imported.extend(found)
         self.sweeps = self.recorded + self.imported

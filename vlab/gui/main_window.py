@@ -9,6 +9,7 @@ back through a queued signal; the scope redraws on its own timer.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QThread, QTimer, Signal, Slot
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from vlab.analysis.runs import group_runs
 from vlab.gui.about import AboutDialog
+from vlab.gui.file_job import FileJob
 from vlab.gui.gap_free_recording import GapFreeRecording
 from vlab.gui.geometry import (
     dock_content_size,
@@ -32,7 +34,6 @@ from vlab.gui.geometry import (
 )
 from vlab.gui.help import install_help_shortcut
 from vlab.gui.help import show_help as _show_help
-from vlab.gui.loading import FileLoad
 from vlab.gui.panels.amplifier import AmplifierPanel
 from vlab.gui.panels.perfusion import PerfusionPanel
 from vlab.gui.panels.practical import PracticalPanel
@@ -43,9 +44,10 @@ from vlab.gui.rig_events import RigEvents, disconnect_rig_events
 from vlab.gui.scope import Scope
 from vlab.gui.welcome import WelcomeDialog
 from vlab.gui.worker import SPEEDS, WorkerHost
-from vlab.recording import Recording, load_session
+from vlab.recording import Recording, SessionError, load_session
 from vlab.recording.budget import MemoryBudget, compact_sweep, is_repeat, keep_last_cycle
 from vlab.recording.journal import Journal, find_orphans, read_journal
+from vlab.recording.session import snapshot_session, write_session
 from vlab.rig import ClampMode, Rig
 from vlab.rig.simulator import RigSimulator
 from vlab.settings import Settings
@@ -91,6 +93,8 @@ class MainWindow(QMainWindow):
 
     #: an experiment file finished opening (True) or was refused, failed or cancelled (False)
     experiment_open_finished = Signal(bool)
+    #: an experiment file was written (True), or the save failed or was cancelled (False)
+    experiment_save_finished = Signal(bool)
 
     first_painted = Signal()  # the window has been painted once (before the worker starts)
 
@@ -109,10 +113,13 @@ class MainWindow(QMainWindow):
         self.protocol_running = False
         self.analysis: AnalysisWindow | None = None  # the one live workspace
         self._pending_pins: dict | None = None  # pins read from a .vlab before it opened
+        self._pending_imported: list = []  # imported recordings read from a .vlab, likewise
         self._record_role: str | None = None  # "control"/"drug": pin the run when it ends
         self._role_sweeps: list = []
         self._saved_count = 0  # sweeps in the recording when it was last saved/opened
-        self.loading: FileLoad | None = None  # an experiment file being read off the GUI thread
+        self.loading: FileJob | None = None  # an experiment file being read off the GUI thread
+        self.saving: FileJob | None = None  # an experiment file being written off the GUI thread
+        self._close_after_save = False  # the student closed the window during a save
         self.settings = Settings()
         self.last_error: str | None = None
         self.speed = 1.0
@@ -1121,6 +1128,10 @@ class MainWindow(QMainWindow):
 
             self.analysis = AnalysisWindow(parent=None)
             self.analysis.set_sweeps(self.recording.sweeps, self._prep_defaults())
+            self.analysis.import_finished.connect(self._imported)
+            if self._pending_imported:
+                self.analysis.add_imported(self._pending_imported)
+                self._pending_imported = []
             if self._pending_pins:
                 self.analysis.restore_pins(self._pending_pins)
                 self._pending_pins = None
@@ -1141,19 +1152,21 @@ class MainWindow(QMainWindow):
         win.show()
         win.raise_()
 
-    def import_recording(self, path=None) -> list:
+    def import_recording(self, path=None) -> FileJob | None:
         """Open a real recording (ABF, ATF, NWB) in the analysis workspace, beside the
-        model's sweeps (asks for the file when ``path`` is None)."""
+        model's sweeps (asks for the file when ``path`` is None); the file is read off the
+        GUI thread (:meth:`AnalysisWindow.import_recording`). Returns the running read."""
         self.open_analysis()
         assert self.analysis is not None
-        found = self.analysis.import_recording(path)
+        return self.analysis.import_recording(path)
+
+    def _imported(self, found: list) -> None:
         if found:
             self.show_message(
                 self.tr("Imported {n} sweeps of {f} into the analysis window.").format(
                     n=len(found), f=found[0].label
                 )
             )
-        return found
 
     def _analysis_changed(self) -> None:
         """The recording changed: refresh the workspace soon (many sweeps, one refresh)."""
@@ -1221,23 +1234,76 @@ class MainWindow(QMainWindow):
 
         export_plot_dialog(self, self.scope.glw.ci)  # the whole scope: Vm and Im
 
-    def save_experiment(self, path=None):
-        """Save settings, protocol and recordings to a ``.vlab`` file (asks if no path)."""
+    def save_experiment(self, path=None) -> FileJob | None:
+        """Save settings, protocol, recordings and imported recordings to a ``.vlab`` file
+        (asks if no path); returns the running write, or None if none was started.
+
+        What is saved is taken now, in the GUI thread, and cheaply: the settings and
+        references to the sweeps' read-only arrays (:func:`snapshot_session`). The file is
+        written atomically in a worker thread (:class:`~vlab.gui.file_job.FileJob`, with
+        progress and Cancel) while the rig goes on; sweeps recorded meanwhile stay unsaved.
+        :attr:`experiment_save_finished` tells the outcome. A failure (full or read-only
+        disk...) says why in a dialog; the recordings stay in vlab and an existing file is
+        left as it was.
+        """
+        if self.saving is not None:
+            self.show_message(self.tr("Still saving {}…").format(self.saving.path.name))
+            return None
+        from vlab.gui.dialogs import export as dialogs  # not part of the start-up
+
+        target = Path(path) if path is not None else dialogs.choose_experiment_save_file(self)
+        if not target:
+            return None
         state = self.rig.state_dict()
         state["gui"] = {"speed": self.speed, "ui_scale": self.ui_scale}
         pins = self.analysis.pins_state() if self.analysis is not None else self._pending_pins
         if pins:
             state["gui"]["analysis_pins"] = pins
-        kwargs = {"path": path} if path is not None else {}
-        from vlab.gui.dialogs.export import save_experiment_dialog
+        imported = self.analysis.imported if self.analysis is not None else self._pending_imported
+        saved = tuple(self.recording.sweeps)
+        try:
+            snapshot = snapshot_session(
+                target, state, Recording(saved, self.recording.metadata, imported)
+            )
+        except SessionError as exc:
+            dialogs.show_error(self, self.tr("Saving the experiment failed"), exc)
+            self.experiment_save_finished.emit(False)
+            return None
+        job = FileJob(
+            self,
+            lambda p, progress: write_session(p, snapshot, progress),
+            target,
+            text=self.tr("Saving {}…"),
+            title=self.tr("Saving"),
+            error_title=self.tr("Saving the experiment failed"),
+        )
+        job.succeeded.connect(lambda _r: self._save_done(target, saved))
+        job.failed.connect(lambda _text: self._save_ended(False))
+        job.cancelled.connect(self._save_cancelled)
+        self.saving = job
+        return job.start()
 
-        target = save_experiment_dialog(self, state, self.recording, **kwargs)
-        if target:
-            self.show_message(self.tr("Experiment saved to {}").format(target))
-            self._remember("experiments", target)
-            self._saved_count = len(self.recording)
-            self.journal.mark("saved", path=str(target))
-        return target
+    def _save_done(self, target: Path, saved: tuple) -> None:
+        self.show_message(self.tr("Experiment saved to {}").format(target))
+        self._remember("experiments", target)
+        ids = {id(s) for s in saved}
+        self._saved_count = sum(1 for s in self.recording.sweeps if id(s) in ids)
+        self.journal.mark("saved", path=str(target))
+        for s in self.recording.sweeps:  # recorded during the save: still to recover
+            if id(s) not in ids and s.kept:
+                self.journal.sweep(s)
+        self._save_ended(True)
+
+    def _save_cancelled(self) -> None:
+        self.show_message(self.tr("Saving cancelled; the file on disk was not changed."))
+        self._save_ended(False)
+
+    def _save_ended(self, ok: bool) -> None:
+        self.saving = None
+        close, self._close_after_save = self._close_after_save, False
+        self.experiment_save_finished.emit(ok)
+        if close and ok:
+            self.close()
 
     def _remember(self, kind: str, path) -> None:
         """Add a file to the recent list in the user's settings folder."""
@@ -1255,11 +1321,11 @@ class MainWindow(QMainWindow):
             act = self.recent_menu.addAction(p)
             act.triggered.connect(lambda _c=False, p=p: self.open_experiment(p))
 
-    def open_experiment(self, path=None) -> FileLoad | None:
+    def open_experiment(self, path=None) -> FileJob | None:
         """Reopen a ``.vlab`` file (asks if no path); returns the running read, or None.
 
         The file is read and checked in a worker thread with a progress dialog and Cancel
-        (:class:`vlab.gui.loading.FileLoad`); the window stays live. When it has been read,
+        (:class:`vlab.gui.file_job.FileJob`); the window stays live. When it has been read,
         :meth:`apply_experiment` takes it over; :attr:`experiment_open_finished` tells the
         outcome. On any problem a message, and nothing changes.
         """
@@ -1271,10 +1337,10 @@ class MainWindow(QMainWindow):
         target = path if path is not None else choose_experiment_file(self)
         if not target:
             return None
-        load = FileLoad(
+        load = FileJob(
             self, load_session, target, error_title=self.tr("Opening the experiment failed")
         )
-        load.loaded.connect(self._open_loaded)
+        load.succeeded.connect(self._open_loaded)
         load.failed.connect(self._open_failed)
         load.cancelled.connect(self._open_cancelled)
         self.loading = load
@@ -1337,11 +1403,16 @@ class MainWindow(QMainWindow):
             self.budget.enforce(self.recording)
             self.journal.mark("cleared")
         pins = gui.get("analysis_pins") if isinstance(gui, dict) else None
+        imported = list(recording.imported) if recording is not None else []
+        if recording is not None:
+            recording.imported = []  # the imported recordings live in the analysis workspace
         if self.analysis is not None:
             self._refresh_analysis()
+            self.analysis.add_imported(imported)
             self.analysis.restore_pins(pins or {})
         else:
             self._pending_pins = pins if isinstance(pins, dict) else None
+            self._pending_imported = imported
         if path is not None:
             self._remember("experiments", path)
         if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
@@ -1469,10 +1540,19 @@ class MainWindow(QMainWindow):
         return box.clickedButton() is restore
 
     def shutdown(self) -> None:
-        """Stop the worker thread, a file being read and the timers (idempotent)."""
+        """Stop the worker thread, a file being read or written and the timers (idempotent).
+
+        A save still running is cancelled: the file on disk stays as it was (closing the
+        window waits for a save instead, :meth:`closeEvent`)."""
         if self.loading is not None:
             self.loading.abort()
             self.loading = None
+        if self.saving is not None:
+            self.saving.abort()
+            self.saving = None
+        if self.analysis is not None and self.analysis.importing is not None:
+            self.analysis.importing.abort()
+            self.analysis.importing = None
         self._worker_pending = False  # a window closed before its first paint never starts it
         self._slow_timer.stop()
         self.scope.stop_timer()
@@ -1509,10 +1589,17 @@ class MainWindow(QMainWindow):
         return "cancel"
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.saving is not None:  # close once the file is safely written
+            self._close_after_save = True
+            self.show_message(self.tr("Closing when {} is saved…").format(self.saving.path.name))
+            event.ignore()
+            return
         n = self.unsaved_sweeps()
         if n:
             answer = self.ask_unsaved(n)
-            if answer == "cancel" or (answer == "save" and not self.save_experiment()):
+            if answer == "save" and self.save_experiment() is not None:
+                self._close_after_save = True  # closes when saved; stays open if it fails
+            if answer != "discard":
                 event.ignore()
                 return
         self.shutdown()

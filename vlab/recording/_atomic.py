@@ -3,7 +3,8 @@
 Any failure removes the temp file, leaves an existing target untouched and is re-raised
 as the caller's :class:`~vlab.recording.errors.RecordingFileError` subclass with a
 plain-language message (:func:`vlab.atomic.describe_write_failure`). An export
-cancelled through :mod:`vlab.recording.progress` stops just before the rename.
+cancelled through :mod:`vlab.recording.progress` stops just before the rename; a
+:class:`vlab.safe_read.ReadCancelled` (a background save cancelled) passes through.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from vlab import atomic
 from vlab.atomic import describe_write_failure
 from vlab.recording.errors import ExportError, RecordingFileError
 from vlab.recording.progress import commit_point
+from vlab.safe_read import ReadCancelled
 
 __all__ = ["atomic_open", "atomic_path", "describe_write_failure"]
 
@@ -34,7 +36,7 @@ def atomic_path(
         with atomic.atomic_path(where) as tmp:
             yield tmp
             commit_point()  # a cancelled export stops here: the temp file is removed
-    except RecordingFileError:
+    except (RecordingFileError, ReadCancelled):  # a cancelled job is not a failed write
         raise
     except Exception as exc:
         raise error_cls(describe_write_failure(exc, where), where) from exc

@@ -31,15 +31,18 @@ FORMAT = "vlab-npz"
 VERSION = 1
 
 
-def pack_sweeps(sweeps: list[Sweep]) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
-    """Arrays keyed ``sweep{k}_{channel}`` and per-sweep JSON metadata with an ``arrays`` map."""
+def pack_sweeps(
+    sweeps: list[Sweep], prefix: str = "sweep"
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+    """Arrays keyed ``{prefix}{k}_{channel}`` and per-sweep JSON metadata with an ``arrays``
+    map (the arrays are the sweeps' own, not copies)."""
     arrays: dict[str, np.ndarray] = {}
     metas = []
     for k, s in enumerate(sweeps):
         meta = s.to_meta()
         names = {}
         for j, (name, arr) in enumerate(s.channels.items()):
-            key = f"sweep{k}_{name}" if name.isidentifier() else f"sweep{k}_ch{j}"
+            key = f"{prefix}{k}_{name}" if name.isidentifier() else f"{prefix}{k}_ch{j}"
             names[name] = key
             arrays[key] = arr
         meta["arrays"] = names

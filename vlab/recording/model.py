@@ -311,14 +311,21 @@ class Recording:
     metadata
         JSON-serialisable experiment-level information (preparation, area_cm2,
         student name...), written into exports alongside the sweeps.
+    imported
+        Sweeps of real cells' recordings (ABF, ATF, NWB) opened beside the model's for
+        comparison, each marked ``provenance["imported"]`` with its ``source_file``. They
+        travel with the experiment file but are not part of :attr:`sweeps` (not counted,
+        iterated, exported or shown on the scope).
     """
 
     sweeps: list[Sweep] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
+    imported: list[Sweep] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sweeps = list(self.sweeps)
-        for s in self.sweeps:
+        self.imported = list(self.imported)
+        for s in self.sweeps + self.imported:
             _check_sweep(s)
         try:
             self.metadata = to_jsonable(dict(self.metadata or {}), "metadata")

@@ -9,11 +9,15 @@ Members of the (deflated) zip container:
     drugs, solutions...): any JSON-serialisable dict.
 ``sweeps.json``
     ``{"metadata": recording metadata, "sweeps": [per-sweep index, dt (s), t0 (s),
-    kept, label, provenance, arrays]}``.
+    kept, label, provenance, arrays], "imported": [the same, for the real recordings
+    imported beside the model's (:attr:`Recording.imported`); absent when none]}``.
 ``sweeps.npz``
-    The SI float64 arrays, named ``sweep{k}_{channel}`` (see :mod:`.export_npz`).
+    The SI arrays (float64, or float32 as recorded), named ``sweep{k}_{channel}`` and
+    ``imported{k}_{channel}`` (see :mod:`.export_npz`).
 
-Saving is atomic. Loading checks everything before returning anything (through
+Saving is atomic, and split so that a GUI can write off its thread:
+:func:`snapshot_session` takes the settings and references to the (read-only) sweep
+arrays at one moment, and :func:`write_session` writes them, with progress and cancel. Loading checks everything before returning anything (through
 :mod:`vlab.safe_read`: sizes from the zip directory, known members only, array headers
 against member sizes, JSON depth), and any problem is a :class:`SessionError` naming
 the file and what is wrong.
@@ -22,13 +26,13 @@ the file and what is wrong.
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import json
 import os
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 
@@ -49,7 +53,16 @@ from vlab.safe_read import (
     read_npz_bytes,
 )
 
-__all__ = ["SESSION_EXTENSION", "SESSION_FORMAT", "SESSION_VERSION", "load_session", "save_session"]
+__all__ = [
+    "SESSION_EXTENSION",
+    "SESSION_FORMAT",
+    "SESSION_VERSION",
+    "SessionSnapshot",
+    "load_session",
+    "save_session",
+    "snapshot_session",
+    "write_session",
+]
 
 SESSION_FORMAT = "vlab-session"
 SESSION_VERSION = 1
@@ -61,6 +74,7 @@ _MEMBER_LIMITS = {  # largest uncompressed size of each member (bytes)
     "sweeps.json": 64 * 2**20,
     "sweeps.npz": MAX_ARRAY_BYTES,
 }
+_CHUNK = 2**20  # bytes written between progress reports
 _MAX_FILE_BYTES = MAX_ARRAY_BYTES + 2**30  # the container itself (compressed)
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -73,13 +87,147 @@ _SIGNATURES = {
 }
 
 
-def save_session(
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What :func:`write_session` writes, taken at one moment (:func:`snapshot_session`).
+
+    Holds references to the sweeps' read-only arrays (no sample is copied) and fresh
+    copies of everything else, so the recording may go on changing (sweeps added, marks
+    and labels edited, the budget dropping sweeps) while a worker thread writes it.
+
+    Attributes
+    ----------
+    state_json
+        The settings, already serialised (JSON text).
+    metadata
+        Experiment metadata (JSON types).
+    sweeps, imported
+        Per-sweep metadata (:meth:`Sweep.to_meta` plus an ``arrays`` map) of the recorded
+        sweeps and of the imported real recordings.
+    arrays
+        Array name -> read-only 1-D array (SI units).
+    """
+
+    state_json: str
+    metadata: dict[str, Any]
+    sweeps: list[dict[str, Any]]
+    imported: list[dict[str, Any]]
+    arrays: dict[str, np.ndarray]
+
+    @property
+    def n_sweeps(self) -> int:
+        """Number of recorded sweeps (imported ones not counted)."""
+        return len(self.sweeps)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of sample data (what :func:`write_session`'s progress counts)."""
+        return sum(a.nbytes for a in self.arrays.values())
+
+
+def snapshot_session(
     path: str | os.PathLike[str], state: dict[str, Any], recording: Recording | None
+) -> SessionSnapshot:
+    """Take what :func:`write_session` will save: cheap (no samples copied), so a GUI
+    thread can call it and hand the result to a worker.
+
+    ``path`` only names the file in an error message.
+
+    Raises
+    ------
+    SessionError
+        If ``state`` cannot be stored as JSON.
+    """
+    recording = recording if recording is not None else Recording()
+    try:
+        state_json = dumps(dict(state or {}), indent=1)
+    except (TypeError, ValueError) as exc:
+        raise SessionError(f"The experiment settings cannot be saved: {exc}.", path) from exc
+    arrays, metas = pack_sweeps(recording.sweeps)
+    imported_arrays, imported = pack_sweeps(recording.imported, prefix="imported")
+    for meta in metas + imported:
+        meta["provenance"] = dict(meta["provenance"])
+    return SessionSnapshot(
+        state_json, dict(recording.metadata), metas, imported, arrays | imported_arrays
+    )
+
+
+def write_session(
+    path: str | os.PathLike[str],
+    snapshot: SessionSnapshot,
+    progress: Callable[[float], None] | None = None,
 ) -> None:
-    """Save rig/GUI ``state`` and ``recording`` to an experiment file, atomically.
+    """Write ``snapshot`` to an experiment file, atomically (any thread).
 
     Deflate level 1: simulated noise does not compress further at higher
     levels, which only cost time (about 20 MB/s instead of 55 MB/s).
+
+    Parameters
+    ----------
+    progress
+        Optional ``progress(fraction)``, called with the fraction of the sample data
+        written (0 to 1) after every MiB; it may raise
+        :class:`vlab.safe_read.ReadCancelled` to stop, which propagates, and then the
+        file at ``path`` is left as it was. The last call (1.0) comes just before the
+        new file replaces the old one, the last moment to cancel.
+
+    Raises
+    ------
+    SessionError
+        If writing fails (disk full, no permission...); an existing file at ``path``
+        is then left untouched.
+    """
+    meter = ReadMeter(progress, snapshot.nbytes) if progress is not None else None
+    if meter is not None:
+        meter.add(0)
+    doc = {"metadata": snapshot.metadata, "sweeps": snapshot.sweeps}
+    if snapshot.imported:
+        doc["imported"] = snapshot.imported
+    manifest = {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "vlab_version": _VLAB_VERSION,
+        "saved": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "n_sweeps": snapshot.n_sweeps,
+    }
+    with (
+        atomic_open(path, SessionError) as fh,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+    ):
+        zf.writestr("manifest.json", json.dumps(manifest, indent=1))
+        zf.writestr("state.json", snapshot.state_json)
+        zf.writestr("sweeps.json", dumps(doc))
+        with zf.open("sweeps.npz", "w", force_zip64=True) as member:
+            _write_npz(member, snapshot.arrays, meter)
+        if meter is not None:
+            meter.callback(1.0)  # the last moment to cancel: nothing has been replaced
+
+
+def _write_npz(fh: IO[bytes], arrays: dict[str, np.ndarray], meter: ReadMeter | None) -> None:
+    """Stream ``arrays`` into ``fh`` as an uncompressed ``.npz`` (what ``np.savez``
+    makes), one MiB at a time: no copy of the data in memory."""
+    fmt = np.lib.format
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as npz:
+        for name, arr in arrays.items():
+            data = np.ascontiguousarray(arr)
+            with npz.open(f"{name}.npy", "w", force_zip64=True) as member:
+                fmt.write_array_header_1_0(member, fmt.header_data_from_array_1_0(data))
+                raw = memoryview(data.reshape(-1)).cast("B")
+                for start in range(0, len(raw), _CHUNK):
+                    chunk = raw[start : start + _CHUNK]
+                    member.write(chunk)
+                    if meter is not None:
+                        meter.add(len(chunk))
+
+
+def save_session(
+    path: str | os.PathLike[str],
+    state: dict[str, Any],
+    recording: Recording | None,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Save rig/GUI ``state`` and ``recording`` (with its imported recordings) to an
+    experiment file, atomically: :func:`snapshot_session` then :func:`write_session`.
 
     Parameters
     ----------
@@ -89,6 +237,8 @@ def save_session(
         JSON-serialisable settings (numpy values and enums are converted).
     recording
         The sweeps and experiment metadata; may be empty or None.
+    progress
+        As in :func:`write_session`.
 
     Raises
     ------
@@ -96,31 +246,7 @@ def save_session(
         If ``state`` cannot be stored, or writing fails (disk full, no
         permission...); an existing file at ``path`` is then left untouched.
     """
-    recording = recording if recording is not None else Recording()
-    try:
-        state_json = dumps(dict(state or {}), indent=1)
-    except (TypeError, ValueError) as exc:
-        raise SessionError(f"The experiment settings cannot be saved: {exc}.", path) from exc
-    arrays, metas = pack_sweeps(recording.sweeps)
-    sweeps_json = dumps({"metadata": recording.metadata, "sweeps": metas})
-    manifest = {
-        "format": SESSION_FORMAT,
-        "version": SESSION_VERSION,
-        "vlab_version": _VLAB_VERSION,
-        "saved": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "n_sweeps": len(metas),
-    }
-    buf = io.BytesIO()
-    np.savez(buf, allow_pickle=False, **arrays)
-    with (
-        atomic_open(path, SessionError) as fh,
-        zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
-    ):
-        zf.writestr("manifest.json", json.dumps(manifest, indent=1))
-        zf.writestr("state.json", state_json)
-        zf.writestr("sweeps.json", sweeps_json)
-        with zf.open("sweeps.npz", "w", force_zip64=True) as member:
-            member.write(buf.getbuffer())
+    write_session(path, snapshot_session(path, state, recording), progress)
 
 
 def _foreign_description(head: bytes) -> str:
@@ -151,7 +277,7 @@ def load_session(
     state : dict
         The saved settings.
     recording : Recording
-        The sweeps (SI arrays) and experiment metadata.
+        The sweeps (SI arrays), experiment metadata and imported recordings.
 
     Raises
     ------
@@ -251,12 +377,14 @@ def _read_container(
         not isinstance(state, dict)
         or not isinstance(doc, dict)
         or not isinstance(doc.get("sweeps"), list)
+        or not isinstance(doc.get("imported", []), list)
     ):
         raise SessionError(_damaged(name, "unexpected content"), path)
     data = read_member(zf, "sweeps.npz", name, path, meter=meter)
     arrays = read_npz_bytes(data, f"{name}: sweeps.npz", meter=meter)
     del data
     sweeps = unpack_sweeps(arrays, doc["sweeps"])
+    imported = unpack_sweeps(arrays, doc.get("imported") or [])
     if meter is not None:
         meter.callback(1.0)
-    return state, Recording(sweeps, doc.get("metadata") or {})
+    return state, Recording(sweeps, doc.get("metadata") or {}, imported)

@@ -33,7 +33,6 @@ from vlab.recording import (
     Sweep,
     default_export_name,
     export_sweeps,
-    save_session,
 )
 
 log = logging.getLogger(__name__)
@@ -41,11 +40,11 @@ log = logging.getLogger(__name__)
 __all__ = [
     "IMAGE_FORMATS",
     "choose_experiment_file",
+    "choose_experiment_save_file",
     "export_plot",
     "export_plot_dialog",
     "export_sweeps_dialog",
     "file_filter",
-    "save_experiment_dialog",
     "show_error",
 ]
 
@@ -229,34 +228,23 @@ def export_plot_dialog(
 
 
 # ---------------------------------------------------------------------------- experiments
-def save_experiment_dialog(
-    parent: QWidget | None,
-    state: dict,
-    recording: Recording | None,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    directory: str | os.PathLike[str] = "",
+def choose_experiment_save_file(
+    parent: QWidget | None, directory: str | os.PathLike[str] = ""
 ) -> Path | None:
-    """Save settings ``state`` and ``recording`` to a ``.vlab`` experiment file (atomic)."""
-    if path is None:
-        start = str(Path(directory) / f"experiment{SESSION_EXTENSION}")
-        chosen, _ = QFileDialog.getSaveFileName(
-            parent,
-            _t("Save experiment"),
-            start,
-            file_filter(SESSION_EXTENSION, _t("vlab experiment")),
-        )
-        if not chosen:
-            return None
-        target = _with_ext(chosen, SESSION_EXTENSION)
-    else:
-        target = Path(path)
-    try:
-        save_session(target, state, recording)
-    except (SessionError, OSError) as exc:
-        show_error(parent, _t("Saving the experiment failed"), exc)
-        return None
-    return target
+    """Ask where to save a ``.vlab`` experiment file (the extension added); None if the
+    student cancelled.
+
+    The writing itself runs off the GUI thread (:meth:`MainWindow.save_experiment`:
+    :class:`vlab.gui.file_job.FileJob` with :func:`vlab.recording.session.write_session`).
+    """
+    start = str(Path(directory) / f"experiment{SESSION_EXTENSION}")
+    chosen, _ = QFileDialog.getSaveFileName(
+        parent,
+        _t("Save experiment"),
+        start,
+        file_filter(SESSION_EXTENSION, _t("vlab experiment")),
+    )
+    return _with_ext(chosen, SESSION_EXTENSION) if chosen else None
 
 
 def choose_experiment_file(
@@ -264,7 +252,7 @@ def choose_experiment_file(
 ) -> Path | None:
     """Ask for a ``.vlab`` file to open; None if the student cancelled.
 
-    The reading itself runs off the GUI thread (:class:`vlab.gui.loading.FileLoad` with
+    The reading itself runs off the GUI thread (:class:`vlab.gui.file_job.FileJob` with
     :func:`vlab.recording.load_session`).
     """
     chosen, _ = QFileDialog.getOpenFileName(

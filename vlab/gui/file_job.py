@@ -1,24 +1,27 @@
-"""Reading a file off the GUI thread, with a progress dialog and Cancel (issue 11).
+"""Reading or writing a file off the GUI thread, with a progress dialog and Cancel (issue 11).
 
-:class:`FileLoad` runs a Qt-free reader, ``reader(path, progress) -> result`` (for example
-:func:`vlab.recording.load_session`), in its own ``QThread``. The reader calls
-``progress(fraction)`` as it goes; the fraction reaches the dialog through a queued signal,
-and Cancel makes the next ``progress`` call raise :class:`vlab.safe_read.ReadCancelled`.
-Every outcome is delivered in the GUI thread, exactly once, as one of
+:class:`FileJob` runs a Qt-free job, ``work(path, progress) -> result`` (a reader such as
+:func:`vlab.recording.load_session` or :func:`vlab.recording.importers.read_sweeps`, or a
+writer such as :func:`vlab.recording.session.write_session` given a snapshot taken in the
+GUI thread), in its own ``QThread``. The job calls ``progress(fraction)`` as it goes; the
+fraction reaches the dialog through a queued signal, and Cancel makes the next
+``progress`` call raise :class:`vlab.safe_read.ReadCancelled` (an atomic writer then
+removes its temporary file: the file on disk stays as it was). Every outcome is
+delivered in the GUI thread, exactly once, as one of
 
-* :attr:`FileLoad.loaded` ``(result)``;
-* :attr:`FileLoad.failed` ``(message)``, after the one clear error dialog
+* :attr:`FileJob.succeeded` ``(result)``;
+* :attr:`FileJob.failed` ``(message)``, after the one clear error dialog
   (:func:`vlab.gui.dialogs.export.show_error`; a bad file's ``ValueError`` message, or an
   ``OSError``'s reason; anything unexpected is logged with its traceback and reported too);
-* :attr:`FileLoad.cancelled` ``()``;
+* :attr:`FileJob.cancelled` ``()``;
 
-followed by :attr:`FileLoad.finished` ``(ok)``. The progress dialog appears only when a read
-lasts longer than :data:`SHOW_AFTER_MS`, so small files open without a flash.
+followed by :attr:`FileJob.finished` ``(ok)``. The progress dialog appears only when a job
+lasts longer than :data:`SHOW_AFTER_MS`, so small files open or save without a flash.
 
 The window's event loop keeps running meanwhile (the scope streams, the window repaints,
 the student can go on working); the dialog is not modal, so the caller refuses a second
-read while one runs. Use it from any window that opens a file (sessions here; imported
-recordings).
+job of the same kind while one runs. Use it from any window that opens or saves a file
+(experiments in the rig window; imported recordings in the analysis window).
 """
 
 from __future__ import annotations
@@ -39,31 +42,31 @@ from vlab.safe_read import ReadCancelled
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SHOW_AFTER_MS", "FileLoad", "Reader"]
+__all__ = ["SHOW_AFTER_MS", "FileJob", "Work"]
 
-Reader = Callable[[Path, Callable[[float], None]], Any]
-"""A Qt-free reader: ``reader(path, progress) -> result``; raises ValueError/OSError."""
+Work = Callable[[Path, Callable[[float], None]], Any]
+"""A Qt-free job: ``work(path, progress) -> result``; raises ValueError/OSError."""
 
 SHOW_AFTER_MS = 400
-"""The progress dialog appears if the read is still running after this long (ms)."""
+"""The progress dialog appears if the job is still running after this long (ms)."""
 
 _STEPS = 1000  # progress resolution (the dialog's maximum)
 
 
 def _t(text: str) -> str:
-    return QCoreApplication.translate("FileLoad", text)
+    return QCoreApplication.translate("FileJob", text)
 
 
-class _ReadThread(QThread):
-    """Runs the reader; its signals are emitted in this thread and queued to the GUI."""
+class _JobThread(QThread):
+    """Runs the job; its signals are emitted in this thread and queued to the GUI."""
 
     step = Signal(int)  # 0.._STEPS
-    outcome = Signal(str, object)  # "loaded" / "failed" / "cancelled", result or exception
+    outcome = Signal(str, object)  # "succeeded" / "failed" / "cancelled", result or exception
 
-    def __init__(self, reader: Reader, path: Path) -> None:
+    def __init__(self, work: Work, path: Path) -> None:
         super().__init__()
-        self.setObjectName("vlab-file-read")
-        self._reader: Reader | None = reader
+        self.setObjectName("vlab-file-job")
+        self._work: Work | None = work
         self._path = path
         self._stop = threading.Event()
         self._last = -1
@@ -80,20 +83,20 @@ class _ReadThread(QThread):
             self.step.emit(step)
 
     def run(self) -> None:  # noqa: D102 - QThread API; runs in the new thread
-        reader, self._reader = self._reader, None
+        work, self._work = self._work, None
         try:
-            assert reader is not None
-            result = reader(self._path, self._progress)
+            assert work is not None
+            result = work(self._path, self._progress)
         except ReadCancelled:
             self.outcome.emit("cancelled", None)
         except (ValueError, OSError) as exc:
             self.outcome.emit("failed", exc)
         except Exception as exc:  # noqa: BLE001 - reported in a dialog, never lost
-            log.exception("reading %s failed unexpectedly", self._path)
+            log.exception("a file job on %s failed unexpectedly", self._path)
             self.outcome.emit(
                 "failed",
                 RuntimeError(
-                    f"{self._path.name} could not be read because of an error in vlab "
+                    f"{self._path.name}: an error in vlab stopped this "
                     f"({type(exc).__name__}: {str(exc)[:200]}); please report it."
                 ),
             )
@@ -101,25 +104,32 @@ class _ReadThread(QThread):
             if self._stop.is_set():
                 self.outcome.emit("cancelled", None)
             else:
-                self.outcome.emit("loaded", result)
+                self.outcome.emit("succeeded", result)
 
 
-class FileLoad(QObject):
-    """One file read in a worker thread, with a progress dialog owned by ``parent``.
+class FileJob(QObject):
+    """One file read or written in a worker thread, with a progress dialog owned by ``parent``.
 
     Parameters
     ----------
     parent
-        The window that opens the file (the dialog's parent; errors are shown over it).
-    reader
-        ``reader(path, progress) -> result``, Qt-free; called in the worker thread.
+        The window that opens or saves the file (the dialog's parent; errors are shown
+        over it).
+    work
+        ``work(path, progress) -> result``, Qt-free; called in the worker thread. It must
+        not touch anything the GUI thread changes (a writer gets a snapshot).
     path
         The file.
+    text
+        The progress dialog's text, with ``{}`` for the file name ("Saving {}…");
+        default "Opening {}…".
+    title
+        The progress dialog's title; default "Opening".
     error_title
         Title of the error dialog ("Opening the experiment failed").
     """
 
-    loaded = Signal(object)
+    succeeded = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
     finished = Signal(bool)
@@ -127,22 +137,24 @@ class FileLoad(QObject):
     def __init__(
         self,
         parent: QWidget,
-        reader: Reader,
+        work: Work,
         path: str | os.PathLike[str],
         *,
         error_title: str,
+        text: str | None = None,
+        title: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.path = Path(path)
         self.error_title = error_title
         self._parent = parent
-        self._thread: _ReadThread | None = _ReadThread(reader, self.path)
+        self._thread: _JobThread | None = _JobThread(work, self.path)
         self._thread.step.connect(self._on_step, Qt.ConnectionType.QueuedConnection)
         self._thread.outcome.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
         self.dialog = QProgressDialog(
-            _t("Opening {}…").format(self.path.name), _t("Cancel"), 0, _STEPS, parent
+            (text or _t("Opening {}…")).format(self.path.name), _t("Cancel"), 0, _STEPS, parent
         )
-        self.dialog.setWindowTitle(_t("Opening"))
+        self.dialog.setWindowTitle(title or _t("Opening"))
         # not modal: a modal QProgressDialog runs processEvents() inside setValue(), so the
         # outcome (and the window's whole reaction to it) would run inside _on_step
         self.dialog.setWindowModality(Qt.WindowModality.NonModal)
@@ -158,8 +170,8 @@ class FileLoad(QObject):
         """True until the outcome has been delivered."""
         return not self._done
 
-    def start(self) -> FileLoad:
-        gc_guard.install()  # a collection in the reader thread must never free Qt objects
+    def start(self) -> FileJob:
+        gc_guard.install()  # a collection in the job's thread must never free Qt objects
         assert self._thread is not None
         track_thread(self._thread)
         self.dialog.setValue(0)  # starts the dialog's show-after timer
@@ -168,7 +180,7 @@ class FileLoad(QObject):
 
     @Slot()
     def cancel(self) -> None:
-        """Stop the read at its next progress report (the outcome is then ``cancelled``)."""
+        """Stop the job at its next progress report (the outcome is then ``cancelled``)."""
         self.was_cancelled = True
         if self._thread is not None:
             self._thread.cancel()
@@ -193,8 +205,8 @@ class FileLoad(QObject):
             return
         self._done = True
         self._end()
-        if kind == "loaded":
-            self.loaded.emit(value)
+        if kind == "succeeded":
+            self.succeeded.emit(value)
         elif kind == "cancelled":
             self.cancelled.emit()
         else:
@@ -203,7 +215,7 @@ class FileLoad(QObject):
             assert isinstance(value, BaseException)
             dialogs.show_error(self._parent, self.error_title, value)
             self.failed.emit(str(value))
-        self.finished.emit(kind == "loaded")
+        self.finished.emit(kind == "succeeded")
         self.deleteLater()
 
     def _end(self) -> None:
