@@ -281,4 +281,3 @@ def test_imported_recordings_round_trip_marked_with_their_source(tmp_path, ic_sw
     # a file without imports has none
     save_session(tmp_path / "none.vlab", {}, Recording(ic_sweeps))
     assert load_session(tmp_path / "none.vlab")[1].imported == []
-
