@@ -212,9 +212,9 @@ def _write_npz(fh: IO[bytes], arrays: dict[str, np.ndarray], meter: ReadMeter | 
             data = np.ascontiguousarray(arr)
             with npz.open(f"{name}.npy", "w", force_zip64=True) as member:
                 fmt.write_array_header_1_0(member, fmt.header_data_from_array_1_0(data))
-                raw = memoryview(data.reshape(-1)).cast("B")
+                raw = data.reshape(-1).view(np.uint8)
                 for start in range(0, len(raw), _CHUNK):
-                    chunk = raw[start : start + _CHUNK]
+                    chunk = raw[start : start + _CHUNK].data  # a memoryview, not a copy
                     member.write(chunk)
                     if meter is not None:
                         meter.add(len(chunk))
