@@ -92,9 +92,7 @@ class BadFileError(ValueError):
 
 
 class ReadCancelled(Exception):
-    """Raised by a progress callback to stop a read (or a save run as a background file job,
-    :func:`vlab.recording.session.write_session`); readers, loaders and that writer let it
-    through (the writer's temporary file is removed, the old file kept).
+    """Raised by a progress callback to stop a read; readers and loaders let it through.
 
     Deliberately not a ``ValueError``/``OSError``: no loader converts it into a file error.
     """
