@@ -62,3 +62,28 @@ def test_saved_or_closed_sessions_offer_nothing(qtbot, tmp_path, monkeypatch, sa
     assert find_orphans(other.journal.folder) == []  # the finished journal was removed
     other.close()
     assert not other.journal.path.exists()
+
+
+def test_a_start_shows_one_dialog_at_a_time(qtbot, monkeypatch):
+    """The recovery offer and the welcome were both opened at start, one over the other."""
+    first = _window(qtbot)
+    first.stimulator.load("vc_step_family")
+    first.run_protocol_now()
+    first.journal.close(delete=False)  # what kill -9 leaves
+    first.shutdown()
+
+    second = _window(qtbot)
+    second.settings.set("show_welcome", True)
+    asked = []
+    monkeypatch.setattr(second, "ask_restore", lambda found: asked.append(found) or True)
+    second.greet()
+    assert len(asked) == 1 and second.welcome is None  # restored work: no welcome on top
+    second.shutdown()
+
+    third = _window(qtbot)
+    third.settings.set("show_welcome", True)
+    monkeypatch.setattr(third, "ask_restore", lambda found: pytest.fail("nothing to restore"))
+    third.greet()
+    assert third.welcome is not None and third.welcome.isVisible()
+    third.welcome.close()
+    third.shutdown()

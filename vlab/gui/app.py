@@ -187,13 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         splash.finish(win)
     from PySide6.QtCore import QTimer
 
-    from vlab.gui.welcome import should_welcome
-
     # once the event loop runs and the rig window is on screen: a dialog opened on a
     # window that is not yet mapped was left unpainted under openbox
-    QTimer.singleShot(0, win.offer_recovery)  # after a crash: restore unsaved sweeps
-    if should_welcome(win.settings):
-        QTimer.singleShot(0, win.show_welcome)
+    QTimer.singleShot(0, win.greet)  # the recovery offer after a crash, else the welcome
     rc = app.exec()
     win.shutdown()
     return int(rc)

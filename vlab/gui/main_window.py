@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.loading: FileJob | None = None  # an experiment file being read off the GUI thread
         self.saving: FileJob | None = None  # an experiment file being written off the GUI thread
         self._close_after_save = False  # the student closed the window during a save
+        self.welcome: WelcomeDialog | None = None  # the welcome, once opened
         self.settings = Settings()
         self.last_error: str | None = None
         self.speed = 1.0
@@ -796,6 +797,15 @@ class MainWindow(QMainWindow):
         QApplication.setFont(font)
         self.scope.set_ui_font(font)
         self.fit_docks()
+
+    def greet(self) -> None:
+        """What a start shows, one dialog at a time: the crash-recovery offer if a session
+        ended abnormally, otherwise the welcome (unless the user turned it off). A student
+        returning to restored work is not also asked how to begin."""
+        from vlab.gui.welcome import should_welcome
+
+        if not self.offer_recovery() and should_welcome(self.settings):
+            self.show_welcome()
 
     def show_welcome(self) -> WelcomeDialog:
         """Open the welcome (practical or free play); returns it (non-modal)."""
