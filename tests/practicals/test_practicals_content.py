@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from practical_toml import practical_toml
 
 from vlab.practicals import (
     PracticalSession,
@@ -89,25 +90,18 @@ def test_recording_check_uses_the_engine_data():
     from vlab.practicals import parse_practical
 
     p = parse_practical(
-        """
-name = "ttx_check"
-title = "t"
-summary = "s"
-[[steps]]
-id = "a"
-title = "a"
-text = "a"
-[steps.preset]
-preparation = "squid"
-mode = "CC"
-protocol = "strong_pulse"
-drugs = { TTX = "1 uM" }
-[[steps.questions]]
-id = "r"
-kind = "recording"
-prompt = "p"
-require = ["drug(TTX) >= 10 nM", "max(Vm) < 0 mV", "mode == CC"]
-""",
+        practical_toml(
+            "ttx_check",
+            preset={"protocol": "strong_pulse", "drugs": {"TTX": "1 uM"}},
+            questions=[
+                {
+                    "id": "r",
+                    "kind": "recording",
+                    "prompt": "p",
+                    "require": ["drug(TTX) >= 10 nM", "max(Vm) < 0 mV", "mode == CC"],
+                }
+            ],
+        ),
         source="test",
     )
     s = PracticalSession(p, "x", autosave=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from practical_toml import practical_toml
 
 from vlab.practicals import (
     PracticalError,
@@ -97,16 +98,4 @@ def test_a_step_locks_the_filter_that_would_lower_the_peak():
         parse_practical(_BAD_FILTER, source="bad.toml")
 
 
-_BAD_FILTER = """
-name = "bad"
-title = "t"
-summary = "s"
-[[steps]]
-id = "a"
-title = "a"
-text = "a"
-[steps.preset]
-preparation = "squid"
-mode = "CC"
-filter = "3 kHz"
-"""
+_BAD_FILTER = practical_toml("bad", preset={"protocol": None, "filter": "3 kHz"}, questions=[])

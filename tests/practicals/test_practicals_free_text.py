@@ -7,6 +7,7 @@ import csv
 import io
 
 import pytest
+from practical_toml import practical_toml
 
 from vlab.practicals import PracticalSession, export_report, load_practical
 from vlab.practicals.classes import create_class
@@ -15,30 +16,24 @@ from vlab.practicals.grade import TO_MARK, grade_folder, gradebook_csv
 from vlab.practicals.loader import parse_practical
 from vlab.practicals.model import TEXT_MAX_CHARS
 
-_FILE = """
-name = "mine"
-title = "t"
-summary = "s"
-[[steps]]
-id = "a"
-title = "a"
-text = "a"
-[steps.preset]
-preparation = "squid"
-mode = "CC"
-protocol = "single_pulse"
-[[steps.questions]]
-id = "ek"
-kind = "choice"
-prompt = "p"
-choices = { a = "A", b = "B" }
-correct = "a"
-[[steps.questions]]
-id = "why"
-kind = "text"
-prompt = "Explain why."
-explanation = "A good answer mentions the currents."
-"""
+_FILE = practical_toml(
+    "mine",
+    questions=[
+        {
+            "id": "ek",
+            "kind": "choice",
+            "prompt": "p",
+            "choices": {"a": "A", "b": "B"},
+            "correct": "a",
+        },
+        {
+            "id": "why",
+            "kind": "text",
+            "prompt": "Explain why.",
+            "explanation": "A good answer mentions the currents.",
+        },
+    ],
+)
 
 
 def _mine(**kw) -> PracticalSession:

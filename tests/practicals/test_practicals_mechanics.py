@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from practical_toml import practical_toml
 
 from vlab.practicals import (
     ControlLock,
@@ -188,26 +189,7 @@ def test_cli_list_and_answers(capsys, tmp_path):
 
 
 # ---------------------------------------------------------------------------- validation
-_GOOD = """
-name = "t"
-title = "t"
-summary = "s"
-[[steps]]
-id = "a"
-title = "a"
-text = "a"
-[steps.preset]
-preparation = "squid"
-mode = "CC"
-protocol = "single_pulse"
-[[steps.questions]]
-id = "q"
-kind = "numeric"
-prompt = "p"
-answer = "nernst:K"
-unit = "mV"
-tolerance = "1 mV"
-"""
+_GOOD = practical_toml()
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from practical_toml import NUMERIC_QUESTION, practical_toml
+
 from vlab.practicals import (
     PracticalSession,
     available_practicals,
@@ -10,26 +12,12 @@ from vlab.practicals import (
     user_practicals_dir,
 )
 
-MINE = """
-name = "my_leak"
-title = "My leak practical"
-summary = "s"
-[[steps]]
-id = "a"
-title = "a"
-text = "a"
-[steps.preset]
-preparation = "squid"
-mode = "VC"
-protocol = "my_steps"
-[[steps.questions]]
-id = "e"
-kind = "numeric"
-prompt = "E_K?"
-answer = "nernst:K"
-unit = "mV"
-tolerance = "1 mV"
-"""
+MINE = practical_toml(
+    "my_leak",
+    title="My leak practical",
+    preset={"mode": "VC", "protocol": "my_steps"},
+    questions=[{**NUMERIC_QUESTION, "id": "e", "prompt": "E_K?"}],
+)
 
 STEPS = """
 name = "My steps"
