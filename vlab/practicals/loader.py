@@ -29,49 +29,127 @@ from vlab.practicals.model import (
 from vlab.practicals.unknowns import PLACEHOLDER
 from vlab.resources import list_resources
 from vlab.safe_read import BadFileError, loads_toml, read_text
+from vlab.schema import Field, check_fields, is_number
 
 __all__ = ["builtin_practicals", "load_practical", "parse_practical", "validate_deep"]
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-_TOP_KEYS = {
-    "name",
-    "title",
-    "summary",
-    "concepts",
-    "sources",
-    "minutes",
-    "order",
-    "unknowns",
-    "steps",
-    "graded",
-    "attempts",
+
+#: one-line messages the practical reader has always given (``{value!r}`` is the value)
+_TEXT = {"missing": "missing (required)", "kind": "must be text in quotes, not {value!r}"}
+_REQUIRED_TEXT = Field(
+    "text", required=True, non_empty=True, messages={**_TEXT, "empty": "must not be empty"}
+)
+_OPTIONAL_TEXT = Field("text", default="", messages=_TEXT)
+_TEXTS = Field("list", default=[], messages={"kind": "must be a list of texts"})
+_WHOLE = {"kind": "minutes and order must be whole numbers"}
+_ATTEMPTS = Field(
+    "integer",
+    default=0,
+    low=0,
+    high=100,
+    messages={
+        "kind": "{value!r}; a whole number of attempts from 1 to 100",
+        "range": "{value!r}; a whole number of attempts from 1 to 100",
+    },
+)
+
+#: the top level of a practical file
+TOP_FIELDS = {
+    "name": _REQUIRED_TEXT,
+    "title": _REQUIRED_TEXT,
+    "summary": _REQUIRED_TEXT,
+    "concepts": _TEXTS,
+    "sources": _TEXTS,
+    "minutes": Field("integer", default=30, messages=_WHOLE),
+    "order": Field("integer", default=100, messages=_WHOLE),
+    "graded": Field("flag", default=False, messages={"kind": "{value!r}; true or false"}),
+    "attempts": _ATTEMPTS,
+    "unknowns": Field(
+        "table", default={}, messages={"kind": "must be a table of [unknowns.NAME] sections"}
+    ),
+    "steps": Field(
+        "list",
+        required=True,
+        messages={
+            "kind": "missing: a practical needs at least one [[steps]] section",
+            "missing": "missing: a practical needs at least one [[steps]] section",
+        },
+    ),
 }
-_STEP_KEYS = {"id", "title", "text", "preset", "questions", "hide"}
-_PRESET_KEYS = {
-    "preparation",
-    "mode",
-    "protocol",
-    "holding",
-    "parameters",
-    "drugs",
-    "locked",
-    "filter",
+#: one ``[[steps]]`` section
+STEP_FIELDS = {
+    "id": _REQUIRED_TEXT,
+    "title": _REQUIRED_TEXT,
+    "text": _REQUIRED_TEXT,
+    "preset": Field("table", messages={"kind": "must be a table"}),
+    "questions": Field(
+        "list", default=[], messages={"kind": "must be [[steps.questions]] sections"}
+    ),
+    "hide": Field("list", default=[], messages={"kind": "{value!r}; a list of: reversals, ghk"}),
 }
-_Q_KEYS = {
-    "id",
-    "kind",
-    "prompt",
-    "answer",
-    "unit",
-    "tolerance",
-    "choices",
-    "correct",
-    "require",
-    "hint",
-    "explanation",
-    "attempts",
+#: a step's ``[steps.preset]``
+PRESET_FIELDS = {
+    "preparation": _REQUIRED_TEXT,
+    "mode": _REQUIRED_TEXT,
+    "protocol": _OPTIONAL_TEXT,
+    "holding": _OPTIONAL_TEXT,
+    "parameters": Field(
+        "table", default={}, messages={"kind": 'must be a table: {{ K_out = "20 mM" }}'}
+    ),
+    "drugs": Field("table", default={}, messages={"kind": 'must be a table: {{ TTX = "100 nM" }}'}),
+    "locked": Field(
+        "list",
+        default=[],
+        messages={"kind": f"{{value!r}}; a list of: {', '.join(LOCKABLE_CONTROLS)}"},
+    ),
+    "filter": _OPTIONAL_TEXT,
 }
-_U_KEYS = {"kind", "min", "max", "step", "unit", "options"}
+#: one ``[[steps.questions]]`` section (what each kind needs is checked in code)
+QUESTION_FIELDS = {
+    "id": _REQUIRED_TEXT,
+    "kind": Field(
+        "text",
+        required=True,
+        choices=QUESTION_KINDS,
+        messages={**_TEXT, "choice": f"{{value!r}}; allowed: {', '.join(QUESTION_KINDS)}"},
+    ),
+    "prompt": _REQUIRED_TEXT,
+    "answer": _OPTIONAL_TEXT,
+    "unit": _OPTIONAL_TEXT,
+    "tolerance": Field("any"),
+    "choices": Field("any"),
+    "correct": _OPTIONAL_TEXT,
+    "require": Field("any"),
+    "hint": _OPTIONAL_TEXT,
+    "explanation": _OPTIONAL_TEXT,
+    "attempts": _ATTEMPTS,
+}
+#: one ``[unknowns.NAME]`` section
+UNKNOWN_FIELDS = {
+    "kind": Field(
+        "any",
+        required=True,
+        choices=("range", "choice"),
+        messages={
+            "missing": "None; allowed: 'range', 'choice'",
+            "choice": "{value!r}; allowed: 'range', 'choice'",
+        },
+    ),
+    "min": Field("scalar"),
+    "max": Field("scalar"),
+    "step": Field("scalar"),
+    "spacing": Field(
+        "text",
+        default="linear",
+        choices=("linear", "log"),
+        messages={"choice": "{value!r}; allowed: 'linear', 'log' (log: equal ratios, min > 0)"},
+    ),
+    "unit": _OPTIONAL_TEXT,
+    "options": Field("any"),
+}
+#: keys a free-text question may not have: the instructor marks it
+_NOT_FOR_TEXT = ("answer", "unit", "tolerance", "choices", "correct", "require", "attempts")
 
 
 def builtin_practicals() -> dict[str, Path]:
@@ -156,26 +234,19 @@ class _Ctx:
     def fail(self, key: str, msg: str) -> PracticalError:
         return PracticalError(f"{self.source}: {key}: {msg}")
 
-    def text(self, d: dict, key: str, where: str, required: bool = True, default: str = "") -> str:
-        if key not in d:
-            if required:
-                raise self.fail(f"{where}{key}", "missing (required)")
-            return default
-        v = d[key]
-        if not isinstance(v, str):
-            raise self.fail(f"{where}{key}", f"must be text in quotes, not {v!r}")
-        if required and not v.strip():
-            raise self.fail(f"{where}{key}", "must not be empty")
-        return v
-
-    def unknown_keys(self, d: dict, allowed: set[str], where: str) -> None:
+    def fields(self, d, schema: dict[str, Field], where: str) -> dict:
+        """``d`` checked against ``schema`` (unknown keys refused with a did-you-mean):
+        the values, defaults for absent keys."""
+        if not isinstance(d, dict):
+            raise self.fail(where.rstrip("."), "must be a table")
         for k in d:
-            if k not in allowed:
-                close = difflib.get_close_matches(k, allowed, n=1)
+            if k not in schema:
+                close = difflib.get_close_matches(k, schema, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise self.fail(
-                    f"{where}{k}", f"unknown key{hint}; allowed: {', '.join(sorted(allowed))}"
+                    f"{where}{k}", f"unknown key{hint}; allowed: {', '.join(sorted(schema))}"
                 )
+        return check_fields(d, schema, lambda key, msg: self.fail(f"{where}{key}", msg))
 
 
 def _quantity(ctx: _Ctx, key: str, text, dims) -> tuple[float, str]:
@@ -192,55 +263,54 @@ def _quantity(ctx: _Ctx, key: str, text, dims) -> tuple[float, str]:
     return q.value, q.dimension
 
 
-def _unknowns(ctx: _Ctx, table) -> tuple[Unknown, ...]:
-    if not isinstance(table, dict):
-        raise ctx.fail("unknowns", "must be a table of [unknowns.NAME] sections")
+def _range_unknown(ctx: _Ctx, name: str, u: dict, where: str) -> Unknown:
+    """A ``kind = "range"`` unknown: min, max (same unit), an optional grid step or
+    ``spacing = "log"`` (equal ratios between min and max)."""
+    for k in ("min", "max"):
+        if u[k] is None:
+            raise ctx.fail(f"{where}{k}", "missing (a range unknown needs min and max)")
+    if is_number(u["min"]) and is_number(u["max"]):
+        lo, hi, dim, unit = float(u["min"]), float(u["max"]), "number", ""
+        if u["step"] is not None and not is_number(u["step"]):
+            raise ctx.fail(f"{where}step", f"must be a number like min and max, not {u['step']!r}")
+        st = float(u["step"] or 0.0)
+    else:
+        lo, dim = _quantity(ctx, f"{where}min", u["min"], None)
+        hi, _ = _quantity(ctx, f"{where}max", u["max"], dim)
+        st = _range_step(ctx, u["step"], dim, where)
+        unit = u["unit"] or str(u["min"]).split(None, 1)[-1].strip()
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or st < 0:
+        raise ctx.fail(where.rstrip("."), "needs min < max and a step >= 0")
+    if u["spacing"] == "log" and (lo <= 0 or st):
+        raise ctx.fail(f"{where}spacing", "log spacing needs min > 0 and no step")
+    return Unknown(name, "range", lo, hi, st, unit, dim, spacing=u["spacing"])
+
+
+def _range_step(ctx: _Ctx, step, dim: str, where: str) -> float:
+    if step is None:
+        return 0.0
+    if dim != "temperature":
+        return _quantity(ctx, f"{where}step", step, dim)[0]
+    try:  # a temperature step is a difference, not a temperature
+        return float(str(step).split()[0])
+    except ValueError:
+        raise ctx.fail(f"{where}step", 'a temperature step is written "1 degC"') from None
+
+
+def _unknowns(ctx: _Ctx, table: dict) -> tuple[Unknown, ...]:
     out = []
-    for name, u in table.items():
+    for name, raw in table.items():
         where = f"unknowns.{name}."
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
             raise ctx.fail(f"unknowns.{name}", "names are letters, digits and _ (no spaces)")
-        if not isinstance(u, dict):
-            raise ctx.fail(f"unknowns.{name}", "must be a table")
-        ctx.unknown_keys(u, _U_KEYS, where)
-        kind = u.get("kind")
-        if kind == "choice":
-            opts = u.get("options")
-            if (
-                not isinstance(opts, list)
-                or len(opts) < 2
-                or not all(isinstance(o, str) for o in opts)
-            ):
-                raise ctx.fail(
-                    f"{where}options", "a choice unknown needs a list of at least 2 texts"
-                )
-            out.append(Unknown(name, "choice", options=tuple(opts)))
-        elif kind == "range":
-            for k in ("min", "max"):
-                if k not in u:
-                    raise ctx.fail(f"{where}{k}", "missing (a range unknown needs min and max)")
-            if isinstance(u["min"], (int, float)) and isinstance(u["max"], (int, float)):
-                lo, hi, dim = float(u["min"]), float(u["max"]), "number"
-                st = float(u.get("step", 0.0))
-                unit = ""
-            else:
-                lo, dim = _quantity(ctx, f"{where}min", u["min"], None)
-                hi, _ = _quantity(ctx, f"{where}max", u["max"], dim)
-                if dim == "temperature":  # a step is a difference, not a temperature
-                    try:
-                        st = float(str(u.get("step", "0")).split()[0])
-                    except ValueError:
-                        raise ctx.fail(
-                            f"{where}step", 'a temperature step is written "1 degC"'
-                        ) from None
-                else:
-                    st = _quantity(ctx, f"{where}step", u["step"], dim)[0] if "step" in u else 0.0
-                unit = u.get("unit") or str(u["min"]).split(None, 1)[-1].strip()
-            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or st < 0:
-                raise ctx.fail(where.rstrip("."), "needs min < max and a step >= 0")
-            out.append(Unknown(name, "range", lo, hi, st, unit, dim))
-        else:
-            raise ctx.fail(f"{where}kind", f"{kind!r}; allowed: 'range', 'choice'")
+        u = ctx.fields(raw, UNKNOWN_FIELDS, where)
+        if u["kind"] == "range":
+            out.append(_range_unknown(ctx, name, u, where))
+            continue
+        opts = u["options"]
+        if not isinstance(opts, list) or len(opts) < 2 or not all(isinstance(o, str) for o in opts):
+            raise ctx.fail(f"{where}options", "a choice unknown needs a list of at least 2 texts")
+        out.append(Unknown(name, "choice", options=tuple(opts)))
     return tuple(out)
 
 
@@ -253,45 +323,68 @@ def _check_placeholders(ctx: _Ctx, key: str, text: str, names: set[str]) -> None
             )
 
 
-def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
-    from vlab.practicals.rigsetup import practical_protocols
-    from vlab.protocols import builtin_protocols
-    from vlab.sim.cell import PARAMETERS
-    from vlab.sim.drugs import DrugError, get_drug
+def _preset(ctx: _Ctx, raw, where: str, names: set[str]) -> Preset:
     from vlab.sim.preparation import list_preparations
 
-    if not isinstance(d, dict):
-        raise ctx.fail(where.rstrip("."), "must be a table")
-    ctx.unknown_keys(d, _PRESET_KEYS, where)
-    prep = ctx.text(d, "preparation", where)
+    d = ctx.fields(raw, PRESET_FIELDS, where)
     preps = list_preparations()
-    if prep not in preps:
-        raise ctx.fail(f"{where}preparation", f"{prep!r}; available: {', '.join(preps)}")
-    raw_mode = ctx.text(d, "mode", where)
+    if d["preparation"] not in preps:
+        raise ctx.fail(
+            f"{where}preparation", f"{d['preparation']!r}; available: {', '.join(preps)}"
+        )
     try:
-        mode = ClampMode.parse(raw_mode)
+        mode = ClampMode.parse(d["mode"])
     except ValueError:
-        raise ctx.fail(f"{where}mode", f"{raw_mode!r}; allowed: VC, CC, I=0") from None
-    proto = ctx.text(d, "protocol", where, required=False)
-    if proto:
-        known = {**builtin_protocols(), **practical_protocols()}
-        if proto not in known:
-            raise ctx.fail(f"{where}protocol", f"{proto!r}; available: {', '.join(sorted(known))}")
-        from vlab.practicals.rigsetup import load_step_protocol
-
-        p = load_step_protocol(proto)
-        if p.mode is not (ClampMode.VC if mode is ClampMode.VC else ClampMode.CC):
-            raise ctx.fail(
-                f"{where}protocol", f"{proto!r} is a {p.mode.words} protocol but mode is {mode}"
-            )
-    holding = ctx.text(d, "holding", where, required=False)
-    if holding:
+        raise ctx.fail(f"{where}mode", f"{d['mode']!r}; allowed: VC, CC, I=0") from None
+    if d["protocol"]:
+        _preset_protocol(ctx, d["protocol"], mode, where)
+    if d["holding"]:
         if mode is ClampMode.I0:
             raise ctx.fail(f"{where}holding", "I=0 mode has no holding value")
-        _quantity(ctx, f"{where}holding", holding, "voltage" if mode is ClampMode.VC else "current")
-    params = d.get("parameters", {})
-    if not isinstance(params, dict):
-        raise ctx.fail(f"{where}parameters", 'must be a table: { K_out = "20 mM" }')
+        dim = "voltage" if mode is ClampMode.VC else "current"
+        _quantity(ctx, f"{where}holding", d["holding"], dim)
+    _preset_parameters(ctx, d["parameters"], where, names)
+    _preset_drugs(ctx, d["drugs"], where, names)
+    if d["filter"]:
+        from vlab.practicals.rigsetup import filter_hz
+
+        try:
+            filter_hz(d["filter"])
+        except PracticalError as exc:
+            raise ctx.fail(f"{where}filter", str(exc)) from exc
+    if any(x not in LOCKABLE_CONTROLS for x in d["locked"]):
+        raise ctx.fail(
+            f"{where}locked", f"{d['locked']!r}; a list of: {', '.join(LOCKABLE_CONTROLS)}"
+        )
+    return Preset(
+        d["preparation"],
+        mode,
+        d["protocol"],
+        d["holding"],
+        tuple(d["parameters"].items()),
+        tuple(d["drugs"].items()),
+        tuple(d["locked"]),
+        d["filter"],
+    )
+
+
+def _preset_protocol(ctx: _Ctx, proto: str, mode: ClampMode, where: str) -> None:
+    from vlab.practicals.rigsetup import load_step_protocol, practical_protocols
+    from vlab.protocols import builtin_protocols
+
+    known = {**builtin_protocols(), **practical_protocols()}
+    if proto not in known:
+        raise ctx.fail(f"{where}protocol", f"{proto!r}; available: {', '.join(sorted(known))}")
+    p = load_step_protocol(proto)
+    if p.mode is not (ClampMode.VC if mode is ClampMode.VC else ClampMode.CC):
+        raise ctx.fail(
+            f"{where}protocol", f"{proto!r} is a {p.mode.words} protocol but mode is {mode}"
+        )
+
+
+def _preset_parameters(ctx: _Ctx, params: dict, where: str, names: set[str]) -> None:
+    from vlab.sim.cell import PARAMETERS
+
     for k, v in params.items():
         if k not in PARAMETERS:
             raise ctx.fail(
@@ -302,9 +395,11 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
                 f"{where}parameters.{k}", f"must be a value with unit in quotes, not {v!r}"
             )
         _check_placeholders(ctx, f"{where}parameters.{k}", v, names)
-    drugs = d.get("drugs", {})
-    if not isinstance(drugs, dict):
-        raise ctx.fail(f"{where}drugs", 'must be a table: { TTX = "100 nM" }')
+
+
+def _preset_drugs(ctx: _Ctx, drugs: dict, where: str, names: set[str]) -> None:
+    from vlab.sim.drugs import DrugError, get_drug
+
     for k, v in drugs.items():
         _check_placeholders(ctx, f"{where}drugs.{k}", k, names)
         if not PLACEHOLDER.search(k):
@@ -315,148 +410,174 @@ def _preset(ctx: _Ctx, d, where: str, names: set[str]) -> Preset:
         if not isinstance(v, str):
             raise ctx.fail(f"{where}drugs.{k}", f"must be a concentration in quotes, not {v!r}")
         _check_placeholders(ctx, f"{where}drugs.{k}", v, names)
-    filt = ctx.text(d, "filter", where, required=False)
-    if filt:
-        from vlab.practicals.rigsetup import filter_hz
-
-        try:
-            filter_hz(filt)
-        except PracticalError as exc:
-            raise ctx.fail(f"{where}filter", str(exc)) from exc
-    locked = d.get("locked", [])
-    if not isinstance(locked, list) or any(x not in LOCKABLE_CONTROLS for x in locked):
-        raise ctx.fail(f"{where}locked", f"{locked!r}; a list of: {', '.join(LOCKABLE_CONTROLS)}")
-    return Preset(
-        prep,
-        mode,
-        proto,
-        holding,
-        tuple((k, v) for k, v in params.items()),
-        tuple((k, v) for k, v in drugs.items()),
-        tuple(locked),
-        filt,
-    )
 
 
-def _attempts(ctx: _Ctx, d: dict, where: str) -> int:
-    n = d.get("attempts", 0)
-    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 100:
-        raise ctx.fail(f"{where}attempts", f"{n!r}; a whole number of attempts from 1 to 100")
-    return n
+def _question(ctx: _Ctx, raw, where: str, names: set[str]) -> Question:
+    from vlab.practicals.answers import parse_call
 
-
-def _question(ctx: _Ctx, d, where: str, names: set[str]) -> Question:
-    from vlab.practicals.answers import REGISTRY, parse_call
-    from vlab.practicals.checks import parse_condition
-
-    if not isinstance(d, dict):
+    if not isinstance(raw, dict):
         raise ctx.fail(where.rstrip("."), "must be a table ([[steps.questions]])")
-    ctx.unknown_keys(d, _Q_KEYS, where)
-    qid = ctx.text(d, "id", where)
-    if not _ID.match(qid):
+    d = ctx.fields(raw, QUESTION_FIELDS, where)
+    if not _ID.match(d["id"]):
         raise ctx.fail(
-            f"{where}id", f"{qid!r}: use letters, digits, _ and - (starting with a letter)"
+            f"{where}id", f"{d['id']!r}: use letters, digits, _ and - (starting with a letter)"
         )
-    kind = ctx.text(d, "kind", where)
-    if kind not in QUESTION_KINDS:
-        raise ctx.fail(f"{where}kind", f"{kind!r}; allowed: {', '.join(QUESTION_KINDS)}")
-    prompt = ctx.text(d, "prompt", where)
-    hint = ctx.text(d, "hint", where, required=False)
-    expl = ctx.text(d, "explanation", where, required=False)
-    kw: dict = {"attempts": _attempts(ctx, d, where)}
-    answer = ctx.text(d, "answer", where, required=False)
-    if answer:
+    fname = ""
+    if d["answer"]:
         try:
-            fname, args = parse_call(answer)
+            fname, args = parse_call(d["answer"])
         except PracticalError as exc:
             raise ctx.fail(f"{where}answer", str(exc)) from exc
         for a in args:
             _check_placeholders(ctx, f"{where}answer", a, names)
+    kind = d["kind"]
+    kw: dict = {"attempts": d["attempts"]}
     if kind == "numeric":
-        if not answer:
-            raise ctx.fail(
-                f"{where}answer", 'a numeric question needs an answer function, e.g. "nernst:K"'
-            )
-        if REGISTRY[fname].returns != "number":
-            raise ctx.fail(f"{where}answer", f"{fname!r} returns a choice, not a number")
-        unit = ctx.text(d, "unit", where)
-        from vlab.units import UnitError, parse_quantity
-
-        try:
-            dim = "number" if unit == "1" else parse_quantity(f"1 {unit}").dimension
-        except UnitError as exc:
-            raise ctx.fail(f"{where}unit", str(exc)) from exc
-        tol = d.get("tolerance")
-        if isinstance(tol, str) and tol.strip().endswith("%"):
-            try:
-                kw["rel_tolerance"] = float(tol.strip()[:-1]) / 100.0
-            except ValueError:
-                raise ctx.fail(
-                    f"{where}tolerance", f'{tol!r} is not a percentage like "5 %"'
-                ) from None
-        elif dim == "number" and isinstance(tol, (int, float)):
-            kw["tolerance"] = float(tol)
-        elif isinstance(tol, str):
-            kw["tolerance"] = _quantity(ctx, f"{where}tolerance", tol, dim)[0]
-        else:
-            raise ctx.fail(
-                f"{where}tolerance", 'missing: an absolute "2 mV" or a relative "5 %" tolerance'
-            )
-        if not (kw.get("tolerance", 0) >= 0 and kw.get("rel_tolerance", 0) >= 0):
-            raise ctx.fail(f"{where}tolerance", "must not be negative")
-        kw["unit"] = unit
+        kw.update(_numeric(ctx, d, fname, where))
     elif kind == "choice":
-        ch = d.get("choices")
-        if (
-            not isinstance(ch, dict)
-            or len(ch) < 2
-            or not all(isinstance(v, str) for v in ch.values())
-        ):
-            raise ctx.fail(
-                f"{where}choices", 'needs a table of at least 2 choices: { key = "label", ... }'
-            )
-        kw["choices"] = tuple(ch.items())
-        correct = ctx.text(d, "correct", where, required=False)
-        if bool(correct) == bool(answer):
-            raise ctx.fail(
-                where.rstrip("."),
-                "a choice question needs exactly one of 'answer' "
-                "(a function) or 'correct' (a fixed key, for concept questions)",
-            )
-        if correct and correct not in ch:
-            raise ctx.fail(
-                f"{where}correct", f"{correct!r} is not a choice key; keys: {', '.join(ch)}"
-            )
-        if answer and REGISTRY[fname].returns != "choice" and fname != "unknown":
-            raise ctx.fail(f"{where}answer", f"{fname!r} returns a number, not a choice key")
-        kw["correct"] = correct
+        kw.update(_choice(ctx, d, fname, where))
     elif kind == "text":
-        for k in ("answer", "unit", "tolerance", "choices", "correct", "require", "attempts"):
-            if k in d:
+        for k in _NOT_FOR_TEXT:
+            if k in raw:
                 raise ctx.fail(
                     f"{where}{k}",
                     "a free-text question is marked by the instructor: it takes only "
                     "'prompt' and optionally 'hint' and 'explanation'",
                 )
     else:
-        req = d.get("require")
-        if not isinstance(req, list) or not req or not all(isinstance(r, str) for r in req):
+        kw["require"] = _require(ctx, d, where)
+    return Question(
+        d["id"],
+        kind,
+        d["prompt"],
+        answer=d["answer"],
+        hint=d["hint"],
+        explanation=d["explanation"],
+        **kw,
+    )
+
+
+def _returns(fname: str) -> str:
+    from vlab.practicals.answers import REGISTRY
+
+    return REGISTRY[fname].returns
+
+
+def _numeric(ctx: _Ctx, d: dict, fname: str, where: str) -> dict:
+    """A numeric question's unit and tolerance (absolute, SI, or relative)."""
+    from vlab.units import UnitError, parse_quantity
+
+    if not fname:
+        raise ctx.fail(
+            f"{where}answer", 'a numeric question needs an answer function, e.g. "nernst:K"'
+        )
+    if _returns(fname) != "number":
+        raise ctx.fail(f"{where}answer", f"{fname!r} returns a choice, not a number")
+    unit = d["unit"]
+    if not unit.strip():
+        raise ctx.fail(f"{where}unit", "missing (required)")
+    try:
+        dim = "number" if unit == "1" else parse_quantity(f"1 {unit}").dimension
+    except UnitError as exc:
+        raise ctx.fail(f"{where}unit", str(exc)) from exc
+    tol, kw = d["tolerance"], {"unit": unit}
+    if isinstance(tol, str) and tol.strip().endswith("%"):
+        try:
+            kw["rel_tolerance"] = float(tol.strip()[:-1]) / 100.0
+        except ValueError:
+            raise ctx.fail(f"{where}tolerance", f'{tol!r} is not a percentage like "5 %"') from None
+    elif dim == "number" and is_number(tol):
+        kw["tolerance"] = float(tol)
+    elif isinstance(tol, str):
+        kw["tolerance"] = _quantity(ctx, f"{where}tolerance", tol, dim)[0]
+    else:
+        raise ctx.fail(
+            f"{where}tolerance", 'missing: an absolute "2 mV" or a relative "5 %" tolerance'
+        )
+    if not (kw.get("tolerance", 0) >= 0 and kw.get("rel_tolerance", 0) >= 0):
+        raise ctx.fail(f"{where}tolerance", "must not be negative")
+    return kw
+
+
+def _choice(ctx: _Ctx, d: dict, fname: str, where: str) -> dict:
+    """A choice question's choices and its key: a fixed ``correct`` or a function."""
+    ch = d["choices"]
+    if not isinstance(ch, dict) or len(ch) < 2 or not all(isinstance(v, str) for v in ch.values()):
+        raise ctx.fail(
+            f"{where}choices", 'needs a table of at least 2 choices: { key = "label", ... }'
+        )
+    correct = d["correct"]
+    if bool(correct) == bool(fname):
+        raise ctx.fail(
+            where.rstrip("."),
+            "a choice question needs exactly one of 'answer' "
+            "(a function) or 'correct' (a fixed key, for concept questions)",
+        )
+    if correct and correct not in ch:
+        raise ctx.fail(f"{where}correct", f"{correct!r} is not a choice key; keys: {', '.join(ch)}")
+    if fname and _returns(fname) != "choice" and fname != "unknown":
+        raise ctx.fail(f"{where}answer", f"{fname!r} returns a number, not a choice key")
+    return {"choices": tuple(ch.items()), "correct": correct}
+
+
+def _require(ctx: _Ctx, d: dict, where: str) -> tuple[str, ...]:
+    """A recording question's conditions (each parsed here, checked on a sweep later)."""
+    from vlab.practicals.checks import parse_condition
+
+    req = d["require"]
+    if not isinstance(req, list) or not req or not all(isinstance(r, str) for r in req):
+        raise ctx.fail(
+            f"{where}require",
+            "a recording question needs a list of conditions, "
+            'e.g. ["drug(TTX) >= 10 nM", "max(Vm) < 0 mV"]',
+        )
+    for i, r in enumerate(req):
+        try:
+            parse_condition(r)
+        except PracticalError as exc:
+            raise ctx.fail(f"{where}require[{i}]", str(exc)) from exc
+    if d["answer"]:
+        raise ctx.fail(
+            f"{where}answer", "a recording question is checked by 'require', not 'answer'"
+        )
+    return tuple(req)
+
+
+def _step(ctx: _Ctx, raw, i: int, previous: Preset | None, names: set[str]) -> Step:
+    where = f"steps[{i}]."
+    s = ctx.fields(raw, STEP_FIELDS, where)
+    if not _ID.match(s["id"]):
+        raise ctx.fail(f"{where}id", f"{s['id']!r} must be unique and use letters, digits, _ and -")
+    if s["preset"] is not None:
+        preset = _preset(ctx, s["preset"], f"{where}preset.", names)
+    elif previous is None:
+        raise ctx.fail(
+            f"{where}preset", "the first step needs a [steps.preset] (later steps inherit it)"
+        )
+    else:
+        preset = previous
+    if any(h not in HIDEABLE_READOUTS for h in s["hide"]):
+        raise ctx.fail(f"{where}hide", f"{s['hide']!r}; a list of: {', '.join(HIDEABLE_READOUTS)}")
+    questions = tuple(
+        _question(ctx, q, f"{where}questions[{j}].", names) for j, q in enumerate(s["questions"])
+    )
+    return Step(s["id"], s["title"], s["text"], preset, questions, tuple(s["hide"]))
+
+
+def _unique(ctx: _Ctx, steps: list[Step]) -> None:
+    """Step ids and question ids are unique in the practical."""
+    seen_steps: set[str] = set()
+    seen_q: set[str] = set()
+    for i, step in enumerate(steps):
+        if step.id in seen_steps:
             raise ctx.fail(
-                f"{where}require",
-                "a recording question needs a list of conditions, "
-                'e.g. ["drug(TTX) >= 10 nM", "max(Vm) < 0 mV"]',
+                f"steps[{i}].id", f"{step.id!r} must be unique and use letters, digits, _ and -"
             )
-        for i, r in enumerate(req):
-            try:
-                parse_condition(r)
-            except PracticalError as exc:
-                raise ctx.fail(f"{where}require[{i}]", str(exc)) from exc
-        kw["require"] = tuple(req)
-        if answer:
-            raise ctx.fail(
-                f"{where}answer", "a recording question is checked by 'require', not 'answer'"
-            )
-    return Question(qid, kind, prompt, answer=answer, hint=hint, explanation=expl, **kw)
+        seen_steps.add(step.id)
+        for j, q in enumerate(step.questions):
+            if q.id in seen_q:
+                raise ctx.fail(f"steps[{i}].questions[{j}].id", f"{q.id!r} is used twice")
+            seen_q.add(q.id)
 
 
 def parse_practical(
@@ -465,85 +586,38 @@ def parse_practical(
     """Parse and validate a practical from TOML text (see ``docs/practicals.md``)."""
     ctx = _Ctx(source)
     try:
-        d = loads_toml(text, source)
+        raw = loads_toml(text, source)
     except BadFileError as exc:
         raise PracticalError(str(exc)) from None
-    ctx.unknown_keys(d, _TOP_KEYS, "")
-    name = ctx.text(d, "name", "")
+    d = ctx.fields(raw, TOP_FIELDS, "")
+    name = d["name"]
     if not _ID.match(name):
         raise ctx.fail("name", f"{name!r}: use letters, digits, _ and -")
     if expected_name is not None and name != expected_name:
         raise ctx.fail("name", f"{name!r} must equal the file name {expected_name!r}")
-    title = ctx.text(d, "title", "")
-    summary = ctx.text(d, "summary", "")
     for key in ("concepts", "sources"):
-        v = d.get(key, [])
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        if not all(isinstance(x, str) for x in d[key]):
             raise ctx.fail(key, "must be a list of texts")
-    minutes, order = d.get("minutes", 30), d.get("order", 100)
-    if not isinstance(minutes, int) or not isinstance(order, int):
-        raise ctx.fail("minutes", "minutes and order must be whole numbers")
-    graded = d.get("graded", False)
-    if not isinstance(graded, bool):
-        raise ctx.fail("graded", f"{graded!r}; true or false")
-    attempts = _attempts(ctx, d, "")
-    unknowns = _unknowns(ctx, d.get("unknowns", {}))
+    unknowns = _unknowns(ctx, d["unknowns"])
     names = {u.name for u in unknowns}
-    steps_raw = d.get("steps")
-    if not isinstance(steps_raw, list) or not steps_raw:
+    if not d["steps"]:
         raise ctx.fail("steps", "missing: a practical needs at least one [[steps]] section")
-    steps, seen_steps, seen_q = [], set(), set()
-    preset = None
-    for i, s in enumerate(steps_raw):
-        where = f"steps[{i}]."
-        if not isinstance(s, dict):
-            raise ctx.fail(f"steps[{i}]", "must be a table")
-        ctx.unknown_keys(s, _STEP_KEYS, where)
-        sid = ctx.text(s, "id", where)
-        if not _ID.match(sid) or sid in seen_steps:
-            raise ctx.fail(f"{where}id", f"{sid!r} must be unique and use letters, digits, _ and -")
-        seen_steps.add(sid)
-        if "preset" in s:
-            preset = _preset(ctx, s["preset"], f"{where}preset.", names)
-        elif preset is None:
-            raise ctx.fail(
-                f"{where}preset", "the first step needs a [steps.preset] (later steps inherit it)"
-            )
-        qs = s.get("questions", [])
-        if not isinstance(qs, list):
-            raise ctx.fail(f"{where}questions", "must be [[steps.questions]] sections")
-        questions = []
-        for j, q in enumerate(qs):
-            question = _question(ctx, q, f"{where}questions[{j}].", names)
-            if question.id in seen_q:
-                raise ctx.fail(f"{where}questions[{j}].id", f"{question.id!r} is used twice")
-            seen_q.add(question.id)
-            questions.append(question)
-        hide = s.get("hide", [])
-        if not isinstance(hide, list) or any(h not in HIDEABLE_READOUTS for h in hide):
-            raise ctx.fail(f"{where}hide", f"{hide!r}; a list of: {', '.join(HIDEABLE_READOUTS)}")
-        steps.append(
-            Step(
-                sid,
-                ctx.text(s, "title", where),
-                ctx.text(s, "text", where),
-                preset,
-                tuple(questions),
-                tuple(hide),
-            )
-        )
+    steps: list[Step] = []
+    for i, s in enumerate(d["steps"]):
+        steps.append(_step(ctx, s, i, steps[-1].preset if steps else None, names))
+    _unique(ctx, steps)
     return Practical(
         name=name,
-        title=title,
-        summary=summary,
+        title=d["title"],
+        summary=d["summary"],
         steps=tuple(steps),
         unknowns=unknowns,
-        concepts=tuple(d.get("concepts", [])),
-        sources=tuple(d.get("sources", [])),
-        minutes=minutes,
-        order=order,
-        graded=graded,
-        attempts=attempts,
+        concepts=tuple(d["concepts"]),
+        sources=tuple(d["sources"]),
+        minutes=d["minutes"],
+        order=d["order"],
+        graded=d["graded"],
+        attempts=d["attempts"],
         source=source,
     )
 

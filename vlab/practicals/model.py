@@ -74,6 +74,11 @@ class Unknown:
         A :mod:`vlab.units` dimension, or ``"number"``.
     options
         For ``choice``: the possible values (strings, e.g. drug names).
+    spacing
+        For ``range``: ``"linear"`` (uniform between ``low`` and ``high``, on the grid of
+        ``step`` if it is > 0) or ``"log"`` (uniform in log(value): equal ratios, so a
+        relative tolerance separates students as well at ``high`` as at ``low``; values
+        rounded to 3 significant digits).
     """
 
     name: str
@@ -84,6 +89,7 @@ class Unknown:
     unit: str = ""
     dimension: str = "number"
     options: tuple[str, ...] = ()
+    spacing: str = "linear"
 
 
 @dataclass(frozen=True, slots=True)

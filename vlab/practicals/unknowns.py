@@ -65,6 +65,9 @@ def draw_unknown(practical_name: str, u: Unknown, seed: str) -> float | str:
     x = _uniform(practical_name, u.name, seed)
     if u.kind == "choice":
         return u.options[min(int(x * len(u.options)), len(u.options) - 1)]
+    if u.spacing == "log":
+        value = float(f"{u.low * (u.high / u.low) ** x:.3g}")
+        return min(max(value, u.low), u.high)
     if u.step > 0:
         n = int(math.floor((u.high - u.low) / u.step + 1e-9)) + 1
         k = min(int(x * n), n - 1)
