@@ -28,6 +28,8 @@ Exit status 0 when there was no crash, hang or uncaught exception. Figures: docs
 from __future__ import annotations
 
 import argparse
+import collections
+import ctypes
 import json
 import os
 import re
@@ -36,6 +38,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +51,74 @@ def rss_mb(pid: int | str = "self") -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def rss_parts_mb() -> dict[str, float]:
+    """This process's resident memory by kind (anonymous, file-backed, shared), MB."""
+    parts = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            key, _, value = line.partition(":")
+            if key in ("RssAnon", "RssFile", "RssShmem"):
+                parts[key[3:].lower()] = int(value.split()[0]) / 1024
+    return parts
+
+
+def mappings_mb() -> dict[str, float]:
+    """Resident MB by mapping: a file's name, ``[heap]``, or anonymous mappings by size class."""
+    out: dict[str, float] = {}
+    name = ""
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            first = line.split()
+            if "-" in first[0] and ":" not in first[0]:
+                lo, hi = (int(x, 16) for x in first[0].split("-"))
+                size = (hi - lo) >> 20
+                name = first[5] if len(first) > 5 else f"anonymous, {size} MiB mappings"
+                if len(first) <= 5 and size >= 8:
+                    name = "anonymous, >= 8 MiB mappings"
+            elif first[0] == "Rss:":
+                out[name] = out.get(name, 0.0) + int(first[1]) / 1024
+    return out
+
+
+class _MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (glibc >= 2.33): bytes, not pages."""
+
+    _fields_ = [
+        (n, ctypes.c_size_t)
+        for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
+    ]
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        return libc
+    except (OSError, AttributeError):  # not glibc, or glibc < 2.33
+        return None
+
+
+LIBC = _libc()
+
+
+def malloc_mb() -> tuple[float, float]:
+    """(bytes malloc has handed out and not had back, bytes it holds free), MB; NaN without glibc.
+
+    In use growing = something keeps allocating (a leak, or a cache); free growing while in use
+    stays flat = fragmentation (glibc keeps freed memory it cannot give back to the system).
+    """
+    if LIBC is None:
+        return float("nan"), float("nan")
+    m = LIBC.mallinfo2()
+    return (m.uordblks + m.hblkhd) / 2**20, m.fordblks / 2**20
+
+
+def malloc_trim() -> None:
+    """Give glibc's free memory back to the system (``malloc_trim(0)``), if glibc is there."""
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
+
+
 # ------------------------------------------------------------------------------ supervisor
 def supervise(args: argparse.Namespace) -> int:
     sandbox = Path(tempfile.mkdtemp(prefix="vlab-monkey-"))
@@ -58,16 +129,16 @@ def supervise(args: argparse.Namespace) -> int:
     cmd = [sys.executable, str(HERE), "--child", "--sandbox", str(sandbox)]
     cmd += ["--minutes", str(args.minutes), "--seed", str(args.seed), "--every", str(args.every)]
     cmd += ["--interval-ms", str(args.interval_ms), "--budget-mb", str(args.budget_mb)]
-    if args.diagnose:
-        cmd.append("--diagnose")
+    cmd += ["--only", args.only] if args.only else []
+    cmd += [flag for flag, on in (("--diagnose", args.diagnose), ("--trim", args.trim)) if on]
     errlog = sandbox / "child-stderr.txt"
     print(
         f"monkey: seed {args.seed}, {args.minutes:g} min, one action per {args.interval_ms} ms, "
         f"display {env.get('DISPLAY') or 'offscreen'}, sandbox {sandbox}"
     )
     print(
-        "   t/s   RSS/MB  recording/MB  actions  windows  exceptions  log-errors  "
-        "max stall/ms (interval)"
+        "   t/s   RSS/MB  malloc in use/MB  free/MB  recording/MB  actions  windows  QObjects  "
+        "scene items  exceptions  log-errors  max stall/ms (interval)"
     )
     rows: list[dict] = []
     hang = False
@@ -93,8 +164,9 @@ def supervise(args: argparse.Namespace) -> int:
                     row["rss_parent"] = rss_mb(child.pid) if child.poll() is None else None
                     rows.append(row)
                     print(
-                        "{t:6.0f} {rss:8.0f} {recording_mb:13.1f} {actions:8d} {windows:8d} "
-                        "{exceptions:11d} {log_errors:11d} {stall_ms:13.0f}".format(**row),
+                        "{t:6.0f} {rss:8.0f} {in_use:17.1f} {free:8.1f} {recording_mb:13.1f} "
+                        "{actions:8d} {windows:8d} {qobjects:9d} {items:12d} {exceptions:11d} "
+                        "{log_errors:11d} {stall_ms:13.0f}".format(**row),
                         flush=True,
                     )
             elif child.poll() is not None:
@@ -112,12 +184,17 @@ def supervise(args: argparse.Namespace) -> int:
     rss = [r["rss"] for r in rows]
     half = rows[len(rows) // 2 :] or [{"t": 0.0, "rss": float("nan")}]
     later = [r["rss"] for r in half]
-    slope = 0.0  # least-squares RSS trend over the second half, MB per 10 minutes
-    if len(half) > 2:
+
+    def trend(key: str) -> float:
+        """Least-squares trend of ``key`` over the second half, per 10 minutes."""
+        if len(half) < 3:
+            return 0.0
         tm = sum(r["t"] for r in half) / len(half)
-        rm = sum(later) / len(later)
+        vm = sum(r[key] for r in half) / len(half)
         var = sum((r["t"] - tm) ** 2 for r in half)
-        slope = 600 * sum((r["t"] - tm) * (r["rss"] - rm) for r in half) / var if var else 0.0
+        return 600 * sum((r["t"] - tm) * (r[key] - vm) for r in half) / var if var else 0.0
+
+    slope = trend("rss")
     print(
         "summary: {} after {:.0f} s; {} actions; crash: {}; hang: {}; uncaught exceptions: {}; "
         "ERROR log records: {}; longest GUI stall {:.0f} ms; RSS start {:.0f} MB, end {:.0f} MB, "
@@ -138,6 +215,34 @@ def supervise(args: argparse.Namespace) -> int:
             slope,
         )
     )
+    if len(half) > 2:
+        print(
+            "         malloc in use {:.0f} -> {:.0f} MB (trend {:+.1f} MB per 10 min), free "
+            "{:.0f} -> {:.0f} MB; QObjects {} -> {} (trend {:+.0f} per 10 min), scene items "
+            "{} -> {}".format(
+                rows[0]["in_use"],
+                rows[-1]["in_use"],
+                trend("in_use"),
+                rows[0]["free"],
+                rows[-1]["free"],
+                rows[0]["qobjects"],
+                rows[-1]["qobjects"],
+                trend("qobjects"),
+                rows[0]["items"],
+                rows[-1]["items"],
+            )
+        )
+    if "ATTRIBUTION" in stderr:
+        print(stderr[stderr.index("ATTRIBUTION") :].split("DIAGNOSE")[0].split("UNCAUGHT")[0])
+    if rows and "anon" in rows[0]:
+        print(
+            "         resident anonymous {:.0f} -> {:.0f} MB, file-backed {:.0f} -> {:.0f} MB, "
+            "shared {:.0f} -> {:.0f} MB; threads {} -> {}".format(
+                *(rows[i][k] for k in ("anon", "file", "shmem") for i in (0, -1)),
+                rows[0]["threads"],
+                rows[-1]["threads"],
+            )
+        )
     if "DIAGNOSE" in stderr:
         print(stderr[stderr.index("DIAGNOSE") :].split("UNCAUGHT")[0][:6000])
     for ms, what in summary.get("longest", []):
@@ -155,6 +260,20 @@ KEYS = [
     "0", "1", "5", "9", "A", "E", "M", "R", "V", "Period",
 ]  # fmt: skip
 MODIFIERS = ["", "", "", "Control", "Shift", "Alt", "Control+Shift"]
+# Action kinds and their share of the rolls: the roll's interval in [0, 1).
+KINDS = {"click": (0.0, 0.5), "key": (0.5, 0.75), "menu": (0.75, 0.88), "plot": (0.88, 0.96)}
+KINDS["close"] = (0.96, 1.0)
+
+
+def restricted_roll(roll: float, only: list[str]) -> float:
+    """Map a uniform roll in [0, 1) onto the intervals of the ``only`` kinds (all: unchanged)."""
+    spans = [KINDS[k] for k in KINDS if not only or k in only]
+    u = roll * sum(hi - lo for lo, hi in spans)
+    for lo, hi in spans:
+        if u < hi - lo:
+            return lo + u
+        u -= hi - lo
+    return spans[-1][1] - 1e-9
 
 
 def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
@@ -322,15 +441,22 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
         label = text() if callable(text) else ""
         return f"{type(w).__name__} {label[:30]!r}" if label else type(w).__name__
 
+    only = args.only.split(",") if args.only else []
+
     def act() -> None:
         top = active_window()
-        roll = rng.random()
+        roll = restricted_roll(rng.random(), only)
+        extras = extra_windows()
+        if "close" not in only and only and len(extras) > 3:
+            roll = 0.99  # keep the number of windows bounded as the full monkey does
         if QApplication.activePopupWidget() is top and roll < 0.3:
             doing["what"] = "Escape in a menu"
+            doing["kind"] = "Escape in a menu"
             QTest.keyClick(top, Qt.Key.Key_Escape)
         elif roll < 0.5:
             w = rng.choice(controls(top))
             doing["what"] = f"click {name(w)} in {type(top).__name__}"
+            doing["kind"] = doing["what"]
             button = Qt.MouseButton.RightButton if rng.random() < 0.1 else Qt.MouseButton.LeftButton
             if rng.random() < 0.1:
                 QTest.mouseDClick(w, button, Qt.KeyboardModifier.NoModifier, random_point(w))
@@ -345,18 +471,21 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
             key = getattr(Qt.Key, f"Key_{rng.choice(KEYS)}")
             if not (mods & Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_Q):
                 doing["what"] = f"key {key.name} {mods!r} on {type(target).__name__}"
+                doing["kind"] = f"key on {type(target).__name__}"
                 QTest.keyClick(target, key, mods)
         elif roll < 0.88:
             actions = reachable_actions(top)
             if actions:
                 chosen = rng.choice(actions)
                 doing["what"] = f"menu action {chosen.text()!r}"
+                doing["kind"] = doing["what"]
                 chosen.trigger()
         elif roll < 0.96:
             plots = [w for w in top.findChildren(QGraphicsView) if w.isVisible()]
             if plots:
                 view = rng.choice(plots).viewport()
                 doing["what"] = f"wheel or drag on a plot in {type(top).__name__}"
+                doing["kind"] = doing["what"]
                 p = random_point(view)
                 if rng.random() < 0.5:
                     delta = QPoint(0, rng.choice([-240, -120, 120, 240]))
@@ -376,16 +505,29 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
                     QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=p)
                     QTest.mouseMove(view, random_point(view))
                     QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=random_point(view))
-        else:
-            extras = extra_windows()
-            if len(extras) > 3 or (extras and rng.random() < 0.5):
-                chosen_window = rng.choice(extras)
-                doing["what"] = f"close {type(chosen_window).__name__}"
-                chosen_window.close()
+        elif len(extras) > 3 or (extras and rng.random() < 0.5):
+            chosen_window = rng.choice(extras)
+            doing["what"] = f"close {type(chosen_window).__name__}"
+            doing["kind"] = doing["what"]
+            chosen_window.close()
+
+    # Attribution: the change of malloc's bytes in use from one action's start to the next
+    # action's start is put on the first (so work it left for later counts as its own).
+    by_kind: dict[str, list[float]] = {}  # kind -> [actions, MB in use gained]
+
+    def attribute() -> None:
+        in_use, _free = malloc_mb()
+        if "in_use" in doing:
+            entry = by_kind.setdefault(doing.get("kind", "nothing"), [0, 0.0])
+            entry[0] += 1
+            entry[1] += in_use - doing["in_use"]
+        doing["in_use"] = in_use
+        doing["kind"] = "nothing"
 
     def step() -> None:
         try:
             counts["actions"] += 1
+            attribute()
             act()
         except RuntimeError:  # a widget deleted between choosing and acting: the monkey's
             counts["monkey_errors"] += 1  # own race, not the app's
@@ -394,10 +536,47 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
     monkey.timeout.connect(lambda: QTimer.singleShot(0, step))  # must not stop the others
     t0 = time.perf_counter()
 
+    def live_qobjects() -> dict[int, QObject]:
+        """Every QObject under the application and its top-level widgets, by address."""
+        from shiboken6 import getCppPointer
+
+        found: dict[int, QObject] = {}
+        tops = QApplication.topLevelWidgets()
+        for root in [app, *tops]:
+            for o in [root, *root.findChildren(QObject)]:
+                found[getCppPointer(o)[0]] = o
+        return found
+
+    def qt_census() -> collections.Counter:
+        """Live QObjects by class; top-level widgets also as "top-level shown/hidden: Class"."""
+        found = collections.Counter(o.metaObject().className() for o in live_qobjects().values())
+        found.update(
+            f"top-level {'shown' if o.isVisible() else 'hidden'}: {o.metaObject().className()}"
+            for o in QApplication.topLevelWidgets()
+        )
+        return found
+
+    def live_qt() -> tuple[int, int]:
+        """(live QObjects, items in the scenes of every plot)."""
+        tops = QApplication.topLevelWidgets()
+        scenes = {v.scene() for w in tops for v in w.findChildren(QGraphicsView) if v.scene()}
+        return len(live_qobjects()), sum(len(s.items()) for s in scenes)
+
     def report(done: bool = False) -> None:
+        if args.trim:
+            malloc_trim()
+            doing.pop("in_use", None)  # a trim is not an action's doing
+        in_use, free = malloc_mb()
+        qobjects, items = live_qt()
         row = {
+            **rss_parts_mb(),
+            "threads": threading.active_count(),
             "t": time.perf_counter() - t0,
             "rss": rss_mb(),
+            "in_use": in_use,
+            "free": free,
+            "qobjects": qobjects,
+            "items": items,
             "windows": 1 + len(extra_windows()),
             "stall_ms": stall["max"] * 1e3,
             "recording_mb": win.budget.used / 2**20,
@@ -412,7 +591,6 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
 
     def census() -> tuple:
         """Live Python objects by type, and (with --diagnose) tracemalloc's snapshot."""
-        import collections
         import gc
 
         gc.collect()
@@ -423,10 +601,13 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
         return types, snap
 
     def take_baseline() -> None:
+        baseline["maps"] = mappings_mb()
+        baseline["qt"] = qt_census()
         import tracemalloc
 
         baseline["types"], _ = census()
-        tracemalloc.start(1)  # from now on: what is allocated after the warm-up
+        if args.diagnose:
+            tracemalloc.start(1)  # from now on: what is allocated after the warm-up
 
     def diagnosis() -> None:
         types, snap = census()
@@ -439,10 +620,39 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
             for stat in snap.statistics("lineno")[:15]:
                 sys.stderr.write(f"  {stat.size / 1024:10.0f} {stat.traceback}\n")
 
+    def attribution() -> None:
+        total = sum(n for n, _ in by_kind.values()) or 1
+        mean = sum(mb for _, mb in by_kind.values()) / total
+        sys.stderr.write(
+            "ATTRIBUTION malloc bytes in use gained per action kind (over all actions: "
+            f"{mean * 1024:+.1f} kB per action); the 25 largest totals:\n"
+            "   actions   total/MB  per action/kB  kind\n"
+        )
+        ranked = sorted(by_kind.items(), key=lambda kv: -kv[1][1])[:25]
+        for kind, (n, mb) in ranked:
+            sys.stderr.write(f"  {n:8d} {mb:10.1f} {mb / n * 1024:14.1f}  {kind[:90]}\n")
+
+    def qt_growth() -> None:
+        grown = (qt_census() - baseline.get("qt", collections.Counter())).most_common()
+        sys.stderr.write("QOBJECTS grown since the warm-up (count, class):\n")
+        for cls, n in grown[:15] + [(c, n) for c, n in grown[15:] if c.startswith("top-level")]:
+            sys.stderr.write(f"  {n:8d}  {cls}\n")
+
+    def mapping_growth() -> None:
+        now = mappings_mb()
+        start = baseline.get("maps", {})
+        grown = sorted(((now.get(k, 0.0) - start.get(k, 0.0), k) for k in now), reverse=True)
+        sys.stderr.write("MAPPINGS resident MB grown since the warm-up (MB, mapping):\n")
+        for mb, key in grown[:12]:
+            sys.stderr.write(f"  {mb:8.1f}  {key}\n")
+
     def finish() -> None:
         monkey.stop()
         reporter.stop()
         report(done=True)
+        attribution()
+        mapping_growth()
+        qt_growth()
         if args.diagnose and baseline:
             diagnosis()
         finishing["now"] = True
@@ -457,8 +667,8 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
     QTimer.singleShot(1000, lambda: monkey.start(args.interval_ms))  # after the first paint
     QTimer.singleShot(0, report)
     reporter.start(int(args.every * 1000))
-    if args.diagnose:  # the baseline after a warm-up of a fifth of the run (at most 2 min)
-        QTimer.singleShot(int(min(args.minutes * 12_000, 120_000)), take_baseline)
+    # the baseline after a warm-up of a fifth of the run (at most 2 min)
+    QTimer.singleShot(int(min(args.minutes * 12_000, 120_000)), take_baseline)
     QTimer.singleShot(int(args.minutes * 60_000), finish)
     app.exec()
     win.shutdown()
@@ -486,9 +696,20 @@ def main() -> int:
         action="store_true",
         help="trace allocations (tracemalloc, slower) and print what grew after the warm-up",
     )
+    ap.add_argument(
+        "--trim",
+        action="store_true",
+        help="call glibc's malloc_trim(0) before each sample (tells fragmentation from a leak)",
+    )
+    ap.add_argument(
+        "--only",
+        help="comma-separated action kinds to perform, of: " + ", ".join(KINDS),
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sandbox", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.only and not set(args.only.split(",")) <= set(KINDS):
+        ap.error(f"--only takes kinds of: {', '.join(KINDS)}")
     return child(args) if args.child else supervise(args)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
+import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
@@ -86,3 +87,46 @@ def test_closed_about_boxes_are_freed(main, monkeypatch):
         main.about()
     _settle()
     assert _count(AboutDialog) == 0
+
+
+def test_pressing_help_again_raises_the_open_page_instead_of_stacking_windows(main):
+    """The monkey found a help window stacked per F1 / Help menu press (50 in 5 minutes, each
+    with its page and a window-sized X image): the open page is raised instead."""
+    from vlab.gui.help import TOPICS, HelpDialog
+
+    _settle()
+    first = main.show_help("amplifier")
+    for _ in range(2 * N):
+        assert main.show_help("amplifier") is first
+    for topic in TOPICS:
+        main.show_help(topic)
+    _settle()
+    assert _count(HelpDialog) == len(TOPICS)  # one window per page, however often asked
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, HelpDialog):
+            w.close()
+    _settle()
+    assert _count(HelpDialog) == 0  # and closed ones are freed
+    assert main.show_help("amplifier") is not first  # a closed page opens anew
+
+
+def test_export_sweeps_keeps_one_dialog_and_no_old_list_of_sweeps(main):
+    """Each Export sweeps… opened a new non-modal dialog holding its own list of the recording,
+    so stacked dialogs kept sweeps alive that the memory budget had dropped."""
+    from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
+    from vlab.recording import Sweep
+
+    t = np.arange(200) * 1e-4
+    for k in range(3):
+        main.record_sweep(Sweep(index=k, dt=1e-4, channels={"Vm": -0.065 + 0 * t}))
+    _settle()
+    dialogs = [weakref.ref(main.export_sweeps()) for _ in range(2 * N)]
+    _settle()
+    assert _count(ExportSweepsDialog) == 1
+    assert [d() is None for d in dialogs] == [True] * (2 * N - 1) + [False]  # the newest stays
+    main.record_sweep(Sweep(index=3, dt=1e-4, channels={"Vm": -0.065 + 0 * t}))
+    newest = main.export_sweeps()
+    assert len(newest.sweeps) == 4  # a new opening lists today's sweeps
+    newest.close()
+    _settle()
+    assert _count(ExportSweepsDialog) == 0

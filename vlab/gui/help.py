@@ -11,7 +11,14 @@ import logging
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vlab.resources import resource_path
 
@@ -124,10 +131,20 @@ class HelpDialog(QDialog):
 
 
 def show_help(topic: str, parent: QWidget | None = None) -> HelpDialog:
-    """Open (and return) the help window for ``topic`` (e.g. ``"perfusion"``)."""
-    dlg = HelpDialog(topic, parent)
+    """Open (and return) the help window for ``topic`` (e.g. ``"perfusion"``).
+
+    A help window already open on that page is raised instead of a second one: pressing F1
+    again must not stack windows (each holds its page and a window-sized image of itself).
+    """
+    shown = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, HelpDialog) and w.isVisible() and w.topic == _topic(topic)
+    ]
+    dlg = shown[0] if shown else HelpDialog(topic, parent)
     dlg.show()
     dlg.raise_()
+    dlg.activateWindow()
     return dlg
 
 

@@ -1225,12 +1225,23 @@ class MainWindow(QMainWindow):
             )
 
     def export_sweeps(self) -> ExportSweepsDialog | None:
-        """Open the export dialog on every sweep (the kept ones ticked); returns it."""
+        """Open the export dialog on every sweep (the kept ones ticked); returns it.
+
+        One dialog at a time: one that is writing is raised; an idle one is replaced by a
+        new one listing today's sweeps (each dialog holds its own list of the recording, so
+        stacked ones kept sweeps alive that the memory budget had dropped).
+        """
         if not len(self.recording):
             self.show_message(self.tr("Record some sweeps first: there is nothing to export."))
             return None
         from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog  # not at start-up
 
+        for old in self.findChildren(ExportSweepsDialog):
+            if old.running:
+                old.raise_()
+                old.activateWindow()
+                return old
+            old.close()  # deleted on close
         dialog = ExportSweepsDialog(self, list(self.recording))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(
