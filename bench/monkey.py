@@ -234,6 +234,11 @@ def supervise(args: argparse.Namespace) -> int:
         )
     if "ATTRIBUTION" in stderr:
         print(stderr[stderr.index("ATTRIBUTION") :].split("DIAGNOSE")[0].split("UNCAUGHT")[0])
+    if args.trim and rows:
+        trims = sorted(r["trim_ms"] for r in rows)
+        print(
+            f"         malloc_trim took {trims[len(trims) // 2]:.1f} ms (median), {trims[-1]:.1f} max"
+        )
     if rows and "anon" in rows[0]:
         print(
             "         resident anonymous {:.0f} -> {:.0f} MB, file-backed {:.0f} -> {:.0f} MB, "
@@ -563,8 +568,11 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
         return len(live_qobjects()), sum(len(s.items()) for s in scenes)
 
     def report(done: bool = False) -> None:
+        trim_ms = 0.0
         if args.trim:
+            start = time.perf_counter()
             malloc_trim()
+            trim_ms = (time.perf_counter() - start) * 1e3
             doing.pop("in_use", None)  # a trim is not an action's doing
         in_use, free = malloc_mb()
         qobjects, items = live_qt()
@@ -575,6 +583,7 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
             "rss": rss_mb(),
             "in_use": in_use,
             "free": free,
+            "trim_ms": trim_ms,
             "qobjects": qobjects,
             "items": items,
             "windows": 1 + len(extra_windows()),
