@@ -14,7 +14,8 @@
 * **vlab first start, no install-time cache**: what ``pip install`` alone would give
   (the kernels compile), for reference;
 * **vlab run** of 10 s of squid membrane at 10 uA/cm2 (dt 25 us) against **NEURON** doing
-  the same in ``.venv-bench`` (``bash bench/run.sh`` makes it), when it is there.
+  the same in ``.venv-bench`` (``bash bench/run.sh`` makes it) or ``--neuron-python``,
+  when it is there.
 
 Runs are interleaved (case A, B, C, A, B, C, ...) so that load on the shared machine hits
 every case alike; medians and ratios to the bare window (or to NEURON) are printed.
@@ -103,6 +104,12 @@ def timed(cmd: list[str], env: dict, before=None) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument(
+        "--neuron-python",
+        type=Path,
+        default=ROOT / ".venv-bench" / "bin" / "python",
+        help="a Python with NEURON installed (default .venv-bench, made by bench/run.sh)",
+    )
     args = ap.parse_args()
     from vlab.sim.jit import SEED_CACHE
 
@@ -129,7 +136,7 @@ def main() -> int:
         shutil.rmtree(fresh_home, ignore_errors=True)
 
     have_seed = os.path.isdir(SEED_CACHE) and any(os.scandir(SEED_CACHE))
-    neuron_py = ROOT / ".venv-bench" / "bin" / "python"
+    neuron_py = args.neuron_python
     cases: dict[str, tuple[list[str], dict, object]] = {
         "bare window (PySide6 + pyqtgraph)": ([PY, "-c", BARE], env, None),
         "vlab warm, rig painted (--paint-test)": ([*VLAB, "--paint-test"], warm_env, None),
@@ -153,7 +160,8 @@ def main() -> int:
     if neuron_py.is_file():
         cases["NEURON, 10 s squid membrane (same dt)"] = ([str(neuron_py), "-c", NEURON], env, None)
     else:
-        print("(no .venv-bench: `bash bench/run.sh` makes it; NEURON is skipped)")
+        print(f"(no {neuron_py}: `bash bench/run.sh` makes .venv-bench; NEURON is skipped)")
+    load_start = os.getloadavg()[0]
     # warm-up: fill the warm cache and the OS file cache
     for cmd, e, _ in (
         cases["vlab warm, first live frame (--smoke-test)"],
@@ -168,7 +176,9 @@ def main() -> int:
     bare = med["bare window (PySide6 + pyqtgraph)"]
     neuron = med.get("NEURON, 10 s squid membrane (same dt)")
     print(f"Python {sys.version.split()[0]}, {args.runs} runs of each, interleaved")
-    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print(
+        f"load average (1 min) at the start: {load_start:.1f}, at the end: {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'case':55s} {'median':>8s} {'min-max':>13s} {'ratio':>7s}")
     for k, v in times.items():
         if k.startswith(("vlab run", "NEURON")):

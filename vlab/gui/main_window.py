@@ -9,6 +9,7 @@ back through a queued signal; the scope redraws on its own timer.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -1150,10 +1151,9 @@ class MainWindow(QMainWindow):
     def extra_windows(self) -> list[QWidget]:
         """The windows this one opened that still exist: the analysis workspace (kept and
         reused, it holds the pins) and every axon bench not yet closed (freed on close)."""
-        from vlab.gui.axon_view import AxonWindow
-
         found: list[QWidget] = [] if self.analysis is None else [self.analysis]
-        return found + self.findChildren(AxonWindow)
+        axon_view = sys.modules.get("vlab.gui.axon_view")  # not imported: no bench was opened
+        return found if axon_view is None else found + self.findChildren(axon_view.AxonWindow)
 
     def open_analysis(self) -> None:
         """Show the live analysis workspace (one window, fed by the recording)."""
