@@ -72,6 +72,8 @@ find "$DEBROOT" -type d -exec chmod 755 {} +
 INSTALLED_KB=$(du -sk --exclude=DEBIAN "$DEBROOT" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH_DEB/" -e "s/@INSTALLED_SIZE@/$INSTALLED_KB/" \
     packaging/linux/control.in > "$DEBROOT/DEBIAN/control"
+# postinst compiles the kernels into /opt/vlab's install-time cache; prerm deletes it
+install -m 755 packaging/linux/postinst packaging/linux/prerm "$DEBROOT/DEBIAN/"
 DEB="dist/vlab_${VERSION}_${ARCH_DEB}.deb"
 dpkg-deb --build --root-owner-group -Z"$DEB_COMPRESSION" "$DEBROOT" "$DEB" >/dev/null
 echo "$DEB: $(du -h "$DEB" | cut -f1)"

@@ -73,7 +73,13 @@ assert k2["cache_hits"] >= 1 and k2["cache_misses"] == 0, "second start should l
 assert b.get("about_png"), "the About box did not render"
 print(f"ok kernel fires ({a['peak_mV']} mV); compile {a['seconds']} s, cached {b['seconds']} s")
 EOF
-ls "$SCRATCH/selftest/cache/vlab/numba" >/dev/null && echo "ok numba cache in \$XDG_CACHE_HOME/vlab/numba"
+# numba's files, not only the folder vlab.sim.jit made: the bundle once cached under
+# ~/.cache/numba instead, in a folder named after the working directory
+if find "$SCRATCH/selftest/cache/vlab/numba" -name '*.nbi' | grep -q .; then
+    echo "ok numba cache in \$XDG_CACHE_HOME/vlab/numba"
+else
+    echo "no numba cache files in \$XDG_CACHE_HOME/vlab/numba" >&2; exit 1
+fi
 
 echo "== 3. offline"
 if unshare -n true 2>/dev/null; then

@@ -11,6 +11,11 @@ exports to NWB, ABF, CSV and NPZ (pynwb's schema files are bundled), and it repo
 numba's on-disk cache was used. ``packaging/ci-bundle-check.sh`` runs it twice: the first run compiles, the second
 must load the kernel from the cache. It prints one JSON line and exits 0 on success. With
 ``VLAB_SELFTEST_ABOUT_PNG=file.png`` it also renders the About box (offscreen) to that file.
+
+With ``VLAB_BUNDLE_WARMUP=1`` it runs ``vlab.rig.warmup`` (no Qt): every kernel is compiled
+into numba's cache at ``$NUMBA_CACHE_DIR``. The ``.deb``'s post-install script does this at
+the installed path (``packaging/linux/postinst``), because numba's cache is keyed by the
+sources' absolute folder and modification time and so cannot be made at build time.
 """
 
 import multiprocessing
@@ -93,6 +98,10 @@ if __name__ == "__main__":
     multiprocessing.freeze_support()  # harmless on Linux; needed if a worker process is ever used
     if os.environ.get("VLAB_BUNDLE_SELFTEST"):
         sys.exit(bundle_selftest())
+    if os.environ.get("VLAB_BUNDLE_WARMUP"):
+        from vlab.rig.warmup import main as warmup
+
+        sys.exit(warmup([]))
     from vlab.cli import main
 
     sys.exit(main())

@@ -2,7 +2,9 @@
 
 The .deb tests run only when ``packaging/build.sh`` has produced ``dist/vlab_<version>_amd64.deb``
 (the build is too heavy for every test run; see packaging/README.md); they install it with
-``dpkg --root`` into a scratch folder, never into the system.
+``dpkg --root`` into a scratch folder, never into the system. Its maintainer scripts run
+there without chroot (``--force-script-chrootless``, ``$DPKG_ROOT`` set), so the post-install
+kernel compilation happens at the scratch root's ``/opt/vlab``.
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ def deb_root(tmp_path_factory):
             f"--log={root / 'dpkg.log'}",
             "--force-depends",
             "--force-not-root",
+            "--force-script-chrootless",  # postinst and prerm act on $DPKG_ROOT
             "-i",
             str(DEB),
         ],
@@ -221,6 +224,70 @@ def test_installed_vlab_smoke_test(deb_root, tmp_path):
         [str(exe), "--smoke-test"], env=env, capture_output=True, text=True, timeout=180
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _installed_env(tmp_path) -> dict[str, str]:
+    """A new user of the installed copy: empty cache, config and data folders."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+    )
+    for name in ("NUMBA_CACHE_DIR", "VLAB_RESOURCES", "VLAB_NO_JIT", "VLAB_NO_SEED_CACHE"):
+        env.pop(name, None)
+    return env
+
+
+@needs_deb
+def test_deb_scripts_compile_the_kernels_at_install_and_remove_them(tmp_path_factory):
+    """postinst fills /opt/vlab's install-time kernel cache (numba's files are keyed by the
+    installed sources' folder, so they can only be made there); prerm deletes it, and
+    the removal leaves nothing of vlab behind."""
+    out = subprocess.run(
+        ["dpkg-deb", "--ctrl-tarfile", str(DEB)], check=True, capture_output=True
+    ).stdout
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(out)) as tar:
+        scripts = {Path(m.name).name: m.mode for m in tar.getmembers() if m.isfile()}
+    assert scripts.get("postinst", 0) & 0o111 and scripts.get("prerm", 0) & 0o111, scripts
+
+    root = tmp_path_factory.mktemp("debroot-remove")
+    dpkg = ["dpkg", f"--root={root}", "--force-not-root", "--force-script-chrootless"]
+    for d in ("info", "updates", "triggers"):
+        (root / "var" / "lib" / "dpkg" / d).mkdir(parents=True)
+    (root / "var" / "lib" / "dpkg" / "status").touch()
+    r = subprocess.run([*dpkg, "--force-depends", "-i", str(DEB)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    cache = root / "opt" / "vlab" / "_internal" / "share" / "vlab" / "numba-cache"
+    names = [p.name for p in cache.rglob("*") if p.is_file()]
+    assert any(n.endswith(".nbi") for n in names) and any(n.endswith(".nbc") for n in names)
+    # every kernel the rig and the axon bench use was compiled (vlab.rig.warmup)
+    assert any(n.startswith("kernel.") for n in names) and any(
+        n.startswith("cable_kernel.") for n in names
+    )
+    r = subprocess.run([*dpkg, "--purge", "vlab"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not (root / "opt" / "vlab").exists()
+
+
+@needs_deb
+@pytest.mark.slow
+def test_installed_vlab_first_start_loads_the_kernels_compiled_at_install(deb_root, tmp_path):
+    """A new user's first start copies the install-time cache and compiles nothing."""
+    exe = deb_root / "opt" / "vlab" / "vlab"
+    env = dict(_installed_env(tmp_path), VLAB_BUNDLE_SELFTEST="1")
+    r = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    import json
+
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["jit"] and report["peak_mV"] > 0, report
+    advance = report["kernel"]["advance"]
+    assert advance["cache_misses"] == 0 and advance["cache_hits"] >= 1, report
 
 
 @needs_deb

@@ -27,3 +27,25 @@ def test_cache_folder_changes_when_any_simulation_source_changes(tmp_path):
 def test_the_cache_in_use_is_keyed_by_the_present_sources():
     assert jit._CACHE, "the test environment has a writable cache folder"
     assert os.path.basename(os.environ["NUMBA_CACHE_DIR"]) == jit.sources_digest()
+
+
+def _sample(x):
+    return x + 1.0
+
+
+def test_a_kernel_with_a_relative_source_path_is_cached_in_vlabs_cache_folder(
+    tmp_path, monkeypatch
+):
+    """In the PyInstaller bundle code objects carry paths relative to the bundle; numba
+    then looked for the source relative to the working directory, ignored vlab's cache
+    folder (and the .deb's install-time cache) and compiled again in every new folder."""
+    import numba
+
+    _sample.__code__ = _sample.__code__.replace(co_filename="tests/sim/test_jit_cache.py")
+    monkeypatch.chdir(tmp_path)  # started from another folder than the bundle's
+    kernel = jit._compile(numba, _sample)
+    assert _sample.__code__.co_filename == os.path.abspath(__file__)
+    locator = kernel._cache._impl._locator
+    assert type(locator).__name__ == "UserProvidedCacheLocator"
+    assert locator.get_cache_path().startswith(os.environ["NUMBA_CACHE_DIR"])
+    assert kernel(1.0) == 2.0

@@ -169,9 +169,29 @@ def _import_numba() -> types.ModuleType | None:
     return numba
 
 
+def _absolute_source(func):
+    """Give ``func``'s code its source file's absolute path, if it has a relative one.
+
+    PyInstaller's bundle stores code objects with paths relative to the bundle
+    (``vlab/sim/kernel.py``). numba finds the source to cache against through that path,
+    so in the bundle it looked for it relative to the working directory: from any other
+    folder than the bundle's it ignored ``NUMBA_CACHE_DIR`` (the per-user cache and the
+    ``.deb``'s install-time cache) and cached under ``~/.cache/numba``, in a folder named
+    after the working directory, compiling again in every new one.
+    """
+    code = func.__code__
+    if os.path.isabs(code.co_filename):
+        return func
+    path = getattr(sys.modules.get(func.__module__), "__file__", None)
+    if path and os.path.isabs(path) and os.path.isfile(path):
+        func.__code__ = code.replace(co_filename=path)
+    return func
+
+
 def _compile(numba: types.ModuleType | None, func):
     if numba is None:
         return func
+    _absolute_source(func)
     try:
         # nogil: the kernels touch no Python objects, so a worker thread running one
         # never holds up the GUI thread
