@@ -289,8 +289,12 @@ def test_export_writes_the_stimulus_and_both_electrodes(qtbot, win, tmp_path):
     win.rec_lines[1].setValue(4.0)
     run_and_wait(qtbot, win)
     assert win.export_button.isEnabled()
-    target = win.export(str(tmp_path / "bench.abf"))
-    assert target is not None
+    dialog = win.export(str(tmp_path / "bench.abf"))  # written off the GUI thread
+    assert dialog is not None and dialog.fmt() == "abf"
+    with qtbot.waitSignal(dialog.exported, timeout=30000) as done:
+        pass
+    target = done.args[0]
+    assert target == tmp_path / "bench.abf" and "bench.abf" in win.message_label.text()
     abf = pyabf.ABF(str(target))
     assert abf.adcNames[0] == "Im"
     recorded = [n for n in abf.adcNames if n.startswith("Vm@")]

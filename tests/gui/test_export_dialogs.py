@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 import numpy as np
 import pyqtgraph as pg
@@ -61,14 +62,17 @@ def fake_save(monkeypatch, path, chosen_filter=""):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "npz", "abf", "nwb"])
-def test_export_each_format_and_read_back(qtbot, monkeypatch, tmp_path, errors, fmt):
+def test_export_each_format_and_read_back(qtbot, tmp_path, errors, fmt):
+    """Through the Export sweeps dialog (its thread), read back by each format's reader."""
+    from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
+
     sweeps = make_sweeps()
+    dialog = ExportSweepsDialog(None, sweeps)
+    qtbot.addWidget(dialog)
     target = tmp_path / f"out.{fmt}"
-    calls = fake_save(monkeypatch, target)
-    written = dlg.export_sweeps_dialog(None, sweeps, fmt)
-    assert errors == []
-    assert written == target and target.exists()
-    assert calls and f"*.{fmt}" in calls[0][2]
+    with qtbot.waitSignal(dialog.exported, timeout=30000) as done:
+        assert dialog.start_export(target)  # the format from the extension
+    assert errors == [] and done.args[0] == target and dialog.fmt() == fmt
     if fmt == "csv":
         _, back = read_csv(target)
         assert np.allclose(back[1].channels["Im"], sweeps[1].channels["Im"], rtol=1e-6, atol=1e-15)
@@ -91,45 +95,19 @@ def test_export_each_format_and_read_back(qtbot, monkeypatch, tmp_path, errors, 
             assert len(nwb.acquisition) >= 3
 
 
-def test_extension_added_and_format_from_filter(qtbot, monkeypatch, tmp_path, errors):
-    target = tmp_path / "noext"
-    fake_save(monkeypatch, target, "NumPy (*.npz)")
-    written = dlg.export_sweeps_dialog(None, make_sweeps())
-    assert written == tmp_path / "noext.npz"
-    assert written.exists()
-
-
-def test_cancel_does_nothing(qtbot, monkeypatch, tmp_path, errors):
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
-    assert dlg.export_sweeps_dialog(None, make_sweeps(), "csv") is None
-    assert errors == []
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_export_error_shown_and_nothing_lost(qtbot, monkeypatch, tmp_path, errors):
-    sweeps = make_sweeps()
-    target = tmp_path / "missing-folder" / "out.csv"
-    fake_save(monkeypatch, target)
-    assert dlg.export_sweeps_dialog(None, sweeps, "csv") is None
-    assert len(errors) == 1
-    title, text = errors[0]
-    assert "Export failed" in title
-    assert "nothing was lost" in text
-    assert len(sweeps) == 3 and sweeps[0].channels["Im"].size == 1000
-
-
-def test_disk_full_gives_advice(qtbot, monkeypatch, tmp_path, errors):
-    def boom(*a, **k):
-        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.csv"))
-
-    monkeypatch.setattr(dlg, "export_sweeps", boom)
-    assert dlg.export_sweeps_dialog(None, make_sweeps(), "csv", path=tmp_path / "x.csv") is None
-    assert "disk is full" in errors[0][1]
-
-
-def test_empty_selection_is_explained(qtbot, errors):
-    assert dlg.export_sweeps_dialog(None, [], "csv") is None
-    assert "at least one sweep" in errors[0][1]
+@pytest.mark.parametrize(
+    ("code", "advice"),
+    [
+        (errno.ENOSPC, "The disk is full"),
+        (errno.EROFS, "vlab may not write there"),
+        (errno.ENOENT, "The folder does not exist"),
+    ],
+)
+def test_a_failed_file_operation_says_what_to_do(qtbot, errors, code, advice):
+    dlg.show_error(None, "Saving failed", OSError(code, os.strerror(code), "/x/exp.vlab"))
+    ((title, text),) = errors
+    assert title == "Saving failed" and text.startswith(f"/x/exp.vlab: {os.strerror(code)}")
+    assert advice in text and "nothing was lost" in text
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])

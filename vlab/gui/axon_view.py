@@ -46,8 +46,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -102,6 +104,9 @@ from vlab.rig.axon_bench import (
 from vlab.sim.cable import Axon
 from vlab.sim.drugs import get_drug
 from vlab.units import UnitError, parse_quantity
+
+if TYPE_CHECKING:
+    from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog
 
 log = logging.getLogger(__name__)
 
@@ -1038,15 +1043,24 @@ class AxonWindow(QMainWindow):
         self.replaying = False
         self.replay_button.setEnabled(self.sweep is not None)
 
-    def export(self, path: str | None = None):
-        """Export the shown sweep (stimulus and Vm at R1 and R2) through the export dialog;
-        ``path`` writes there without asking. Returns the file written, or None."""
-        from vlab.gui.dialogs.export import export_sweeps_dialog
+    def export(self, path: str | os.PathLike[str] | None = None) -> ExportSweepsDialog | None:
+        """Open the export dialog on the shown sweep (stimulus and Vm at R1 and R2): the
+        student picks channels, format and file, and it is written off the GUI thread with
+        progress and Cancel. ``path`` starts writing there at once (format from its
+        extension). Returns the dialog (its ``exported`` signal carries the file), or None
+        when there is no sweep yet."""
+        from vlab.gui.dialogs.export_sweeps import ExportSweepsDialog  # not at start-up
 
         if self.sweep is None:
             return None
         sites = [line.value() / 100.0 for line in self.rec_lines]
-        return export_sweeps_dialog(self, [sweep_for_export(self.sweep, sites)], path=path)
+        dialog = ExportSweepsDialog(self, [sweep_for_export(self.sweep, sites)])
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exported.connect(lambda p: self._message(self.tr("Sweep exported to {}").format(p)))
+        dialog.show()
+        if path is not None:
+            dialog.start_export(path)
+        return dialog
 
     @Slot()
     def replay(self) -> None:

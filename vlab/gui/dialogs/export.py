@@ -1,13 +1,15 @@
-"""File dialogs for exports and experiment files.
+"""File dialogs for scope images and experiment files, and the one error dialog.
 
-The writing itself lives in :mod:`vlab.recording` (atomic, with plain-language
-errors). These functions only ask for a file name, call the writer, and show
-any failure in a message box that says what to do; the data in memory are never
-touched, so nothing is lost when a write fails.
+Sweeps are exported with :class:`vlab.gui.dialogs.export_sweeps.ExportSweepsDialog`;
+experiment files are read and written off the GUI thread by
+:class:`vlab.gui.file_job.FileJob`, which these choosers feed. The writing itself lives
+in :mod:`vlab.recording` (atomic, with plain-language errors); :func:`show_error` says
+what failed and what to do, and the data in memory are never touched, so nothing is
+lost when a write fails.
 
 Every dialog function returns the path written (or chosen), or ``None`` if the student
-cancelled or the operation failed (after telling them why). Passing ``path=``
-skips the file dialog (used by "Save" after a first "Save as", and by tests).
+cancelled or the operation failed (after telling them why). Passing ``path=`` skips the
+file dialog (used by tests).
 """
 
 from __future__ import annotations
@@ -15,24 +17,15 @@ from __future__ import annotations
 import errno
 import logging
 import os
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from vlab.protocols import protocol_from_provenance
 from vlab.recording import (
-    EXPORT_FORMATS,
     SESSION_EXTENSION,
     ExportError,
-    Recording,
-    RecordingError,
     SessionError,
-    Sweep,
-    default_export_name,
-    export_sweeps,
 )
 
 log = logging.getLogger(__name__)
@@ -43,7 +36,6 @@ __all__ = [
     "choose_experiment_save_file",
     "export_plot",
     "export_plot_dialog",
-    "export_sweeps_dialog",
     "file_filter",
     "show_error",
 ]
@@ -95,66 +87,6 @@ def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
     text += "\n\n" + _t("Your recordings are still in vlab; nothing was lost.")
     log.warning("%s: %s", title, exc)
     QMessageBox.critical(parent, title, text)
-
-
-# ---------------------------------------------------------------------------- sweeps
-def export_sweeps_dialog(
-    parent: QWidget | None,
-    sweeps: Recording | Iterable[Sweep],
-    fmt: str | None = None,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    directory: str | os.PathLike[str] = "",
-    metadata: dict | None = None,
-    **options: Any,
-) -> Path | None:
-    """Ask for a file and export ``sweeps`` to CSV, ABF, NWB or NPZ.
-
-    Parameters
-    ----------
-    fmt
-        ``'csv'``, ``'abf'``, ``'nwb'`` or ``'npz'``; None lets the student pick in the dialog.
-    path
-        Write here without asking.
-    """
-    sweeps = list(sweeps)
-    if not sweeps:
-        QMessageBox.information(parent, _t("Export"), _t("Select at least one sweep to export."))
-        return None
-    keys = [fmt.lower()] if fmt else list(EXPORT_FORMATS)
-    for k in keys:
-        if k not in EXPORT_FORMATS:
-            raise ValueError(
-                f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}"
-            )
-    filters = [file_filter(EXPORT_FORMATS[k].extension, EXPORT_FORMATS[k].name) for k in keys]
-    if path is None:
-        try:
-            suggestion = default_export_name(sweeps, EXPORT_FORMATS[keys[0]].extension)
-        except Exception:  # a name suggestion is a nicety
-            suggestion = "vlab_export" + EXPORT_FORMATS[keys[0]].extension
-        start = str(Path(directory) / suggestion) if directory else suggestion
-        chosen, chosen_filter = QFileDialog.getSaveFileName(
-            parent, _t("Export sweeps"), start, ";;".join(filters)
-        )
-        if not chosen:
-            return None
-        key = keys[filters.index(chosen_filter)] if chosen_filter in filters else keys[0]
-        suffix = Path(chosen).suffix.lower().lstrip(".")
-        if suffix in EXPORT_FORMATS and (fmt is None):
-            key = suffix
-        target = _with_ext(chosen, EXPORT_FORMATS[key].extension)
-    else:
-        target = Path(path)
-        key = fmt.lower() if fmt else target.suffix.lower().lstrip(".")
-    if key == "abf" and "protocol" not in options:  # for the ABF epoch table
-        options["protocol"] = protocol_from_provenance(sweeps[0].provenance)
-    try:
-        export_sweeps(sweeps, target, key, metadata, **options)
-    except (ExportError, RecordingError, OSError, ValueError) as exc:
-        show_error(parent, _t("Export failed"), exc)
-        return None
-    return target
 
 
 # ---------------------------------------------------------------------------- plots

@@ -400,11 +400,17 @@ class ExportSweepsDialog(QDialog):
         return self.worker is not None
 
     def start_export(self, path: str | Path | None = None) -> bool:
-        """Start writing in the export thread; False if the choice cannot be written."""
+        """Start writing in the export thread; False if the choice cannot be written.
+
+        ``path`` (optional) is the file to write; its extension, when it names one of
+        :data:`DIALOG_FORMATS`, chooses the format."""
+        if path is not None:
+            key = Path(path).suffix.lower().lstrip(".")
+            if key in DIALOG_FORMATS:
+                self.set_format(key)
+            self.path_edit.setText(str(path))
         if self.running or self.update_problem() is not None:
             return False
-        if path is not None:
-            self.path_edit.setText(str(path))
         target = self.target()
         if not target.parent.is_dir():
             self.problem_label.setText(
