@@ -119,6 +119,22 @@ def test_nwb_needs_the_response_channel(dialog):
     assert dialog.problem_label.text() == ""
 
 
+def test_nwb_is_refused_before_writing_for_a_sweep_without_the_response(qtbot):
+    """The axon bench's sweep holds Vm at two places (Vm@1cm...) but no clamped Vm: the
+    NWB writer would refuse it, so the dialog says so before Export is pressed."""
+    t = np.arange(100) * 1e-5
+    bench = Sweep(
+        0, 1e-5, {"Im": 1e-9 + 0 * t, "Vm@1cm": -0.065 + 0 * t}, provenance={"mode": "CC"}
+    )
+    d = ExportSweepsDialog(None, [bench])
+    qtbot.addWidget(d)
+    d.set_format("nwb")
+    assert "NWB needs a Vm channel" in d.problem_label.text()
+    assert not d.export_button.isEnabled()
+    d.set_format("atf")
+    assert d.problem_label.text() == "" and d.export_button.isEnabled()
+
+
 def test_cancel_leaves_no_file_and_the_window_stays_responsive(
     qtbot, tmp_path, dialog, monkeypatch
 ):

@@ -89,7 +89,12 @@ def selection_problem(fmt: str, sweeps: Sequence[Sweep], channels: Sequence[str]
     if fmt == "nwb":
         for s in sweeps:
             primary = _PRIMARY[s.mode is ClampMode.VC]
-            if primary in s.channels and primary not in channels:
+            if primary not in s.channels:
+                return (
+                    f"NWB needs a {primary} channel as the response, and sweep {s.index + 1} "
+                    "has none: export CSV, NumPy, ABF or ATF instead."
+                )
+            if primary not in channels:
                 return (
                     f"NWB keeps {primary} as the response of {'voltage' if primary == 'Im' else 'current'}"
                     f"-clamp sweeps: tick the {primary} channel."
