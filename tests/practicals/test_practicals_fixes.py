@@ -26,7 +26,7 @@ def _ctx(name, step, **unknowns):
 @pytest.mark.parametrize("k_out", [10.0, 30.0])
 def test_ohm_leak_fit_gives_the_hh_leak_conductance(k_out):
     """TEA leaves ~1 % of gK: a fit over every point bends; the straight part is the leak."""
-    p, ctx = _ctx("ohm_driving_force", 0, K_out=k_out, gL=G_LEAK)
+    p, ctx = _ctx("ohm_driving_force", 0, K_out=k_out, gL=G_LEAK, area=1e-7)
     area = ctx.cell().values["area"]
     _, g = p.question("g_leak")
     assert evaluate(g.answer, ctx) == pytest.approx(G_LEAK * area, rel=0.02)

@@ -35,8 +35,8 @@ NEURON_KEYS = DATA / "practical_keys" / "practical_keys.csv"
 R, F, T0 = 8.314462618, 96485.33212, 273.15  # CODATA 2018
 #: declared in resources/preparations: mammalian solutions (mM) at 37 degC
 MAMMAL = {"K": (5.0, 140.0), "Na": (145.0, 15.0), "Cl": (120.0, 7.0)}
-#: squid: Na_in, Cl_out (mM) and the membrane patch (cm2)
-SQUID_NA_IN, SQUID_CL_OUT, SQUID_AREA_CM2 = 55.2, 560.0, 1e-3
+#: squid: Na_in and Cl_out (mM)
+SQUID_NA_IN, SQUID_CL_OUT = 55.2, 560.0
 #: squid specific membrane capacitance, 1 uF/cm2 (F/m2)
 SQUID_CM = 1e-2
 
@@ -83,7 +83,7 @@ def expected(name: str, u: dict) -> dict[str, object]:
         return {"ghk": ghk(u["K_out"], u["K_in"], 37.0)}
     if name == "sign_conventions":
         e_cl = nernst(-1, SQUID_CL_OUT, u["Cl_in"], 6.3)
-        g_cl = 1e-3 * SQUID_AREA_CM2  # 1 mS/cm2 on the patch (S)
+        g_cl = 10.0 * u["area"]  # 1 mS/cm2 = 10 S/m2 on the student's patch (S)
         return {
             "ecl": e_cl,
             "icl_zero": g_cl * (0.0 - e_cl),
@@ -94,7 +94,7 @@ def expected(name: str, u: dict) -> dict[str, object]:
     if name == "separate_currents":
         return {"ena_nernst": nernst(1, u["Na_out"], SQUID_NA_IN, 6.3)}
     if name == "ohm_driving_force":
-        return {"g_leak": u["gL"] * 1e-4 * SQUID_AREA_CM2}  # S/m2 -> S/cm2, on the patch
+        return {"g_leak": u["gL"] * u["area"]}  # S/m2 on the student's patch (m2)
     if name == "passive_properties":
         # a pure leak (gNa = gK = 0): R_in = 1/(gL A), tau = Cm/gL, C = Cm A
         g_in = u["gL"] * u["area"]  # S/m2 * m2

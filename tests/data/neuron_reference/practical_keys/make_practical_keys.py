@@ -19,7 +19,8 @@ with the test's fixed secret), written out below as literals. The models are
 - the squid membrane: NEURON's built-in ``hh`` (its rate functions, its Q10 of 3 from
   6.3 degC, E_Na 50 and E_K -77 mV, leak 0.3 mS/cm2 at -54.3 mV), one compartment of
   1e-3 cm2 started at -65 mV with steady-state gates (the squid preparation file's
-  ``v_init``), with the student's temperature and channel densities;
+  ``v_init``), with the student's temperature and channel densities; currents are
+  densities times the student's patch ``area`` where a practical makes it personal;
 - the mammalian cell: ``../pospischil2008`` (Pospischil et al. 2008 regular-spiking cell
   with Ih), outside K+ set to the student's value: E_K by Nernst at 37 degC, and the leak
   split into K+ and Na+ parts that reverse at E_L = -66 mV at 5 mM K+ (the preparation
@@ -74,22 +75,31 @@ STUDENTS = {
         "gamma-01": {"temp": 10.0, "gNa": 1200.0, "gK": 390.0},
     },
     "up_vs_down": {
-        "alpha-01": {"v": -0.01, "temp": 3.5, "gNa": 1140.0, "gK": 370.0},
-        "gamma-01": {"v": -0.02, "temp": 9.5, "gNa": 1220.0, "gK": 370.0},
+        "alpha-01": {"v": -0.01, "temp": 3.5, "gNa": 1140.0, "gK": 370.0, "area": 1.23e-07},
+        "gamma-01": {"v": -0.02, "temp": 9.5, "gNa": 1220.0, "gK": 370.0, "area": 2.57e-07},
     },
     "negative_slope": {
-        "alpha-01": {"gNa": 1220.0, "Na_out": 290.0},
-        "gamma-01": {"gNa": 1220.0, "Na_out": 280.0},
+        "alpha-01": {"gNa": 1220.0, "Na_out": 210.0, "area": 2.57e-07},
+        "gamma-01": {"gNa": 1220.0, "Na_out": 200.0, "area": 4.17e-07},
     },
     "ttx_driving_force": {
-        "alpha-01": {"ttx": 7.5e-06, "Na_out": 460.0},
-        "gamma-01": {"ttx": 3.5e-06, "Na_out": 260.0},
+        "alpha-01": {"ttx": 1.4e-05, "Na_out": 440.0},
+        "gamma-01": {"ttx": 4.5e-06, "Na_out": 170.0},
     },
     "mystery_blocker": {
-        "alpha-01": {"drug": "TTX", "gNa": 1280.0, "gK": 340.0},
-        "gamma-01": {"drug": "TEA", "gNa": 940.0, "gK": 320.0},
+        "alpha-01": {"drug": "TTX", "gNa": 1280.0, "gK": 340.0, "area": 1.01e-07},
+        "gamma-01": {"drug": "TEA", "gNa": 940.0, "gK": 320.0, "area": 4.87e-07},
+    },
+    "separate_currents": {
+        "alpha-01": {"Na_out": 180.0, "gK": 420.0, "area": 5.1e-08},
+        "gamma-01": {"Na_out": 460.0, "gK": 420.0, "area": 2.63e-07},
     },
 }
+
+
+def to_amperes(i_density, u):
+    """A current density (uA/cm2) on the student's patch (``area``, m2) in A."""
+    return i_density * u["area"] * 1e4 * 1e-6
 
 
 def integrate(v0, tstop, order=2):
@@ -160,11 +170,11 @@ class Squid:
     def vc_family(self):
         """vc_step_family: from -65 mV, 20 ms steps to -100..+60 mV (10 mV apart) after
         5 ms. Per step the ionic current (uA/cm2) most inward, most outward and of
-        largest size during the step."""
+        largest size during the step; ``self.steady`` its mean over the step's last 10 %."""
         h.celsius = self.celsius
         seg = self.sec(0.5)
         levels = np.arange(-100.0, 60.5, 10.0)
-        inward, outward, peak = [], [], []
+        inward, outward, peak, steady = [], [], [], []
         for level in levels:
             clamp = h.SEClamp(seg)
             clamp.rs = 1e-5  # megohm: tau = rs * C = 0.01 us, an ideal clamp
@@ -183,7 +193,9 @@ class Squid:
             inward.append(step.min())
             outward.append(step.max())
             peak.append(step[int(np.argmax(np.abs(step)))])
+            steady.append(i[(t > 23.0) & (t <= 25.0)].mean())  # the step's last 10 %
             del clamp
+        self.steady = np.array(steady)
         return levels, np.array(inward), np.array(outward), np.array(peak)
 
 
@@ -277,10 +289,9 @@ def up_vs_down_keys(u):
     kp = int(np.argmax(v))
     up = int(np.nonzero((v[:kp] < x) & (v[1 : kp + 1] >= x))[0][-1]) + 1
     down = kp + int(np.nonzero((v[kp:-1] > x) & (v[kp + 1 :] <= x))[0][0]) + 1
-    to_a = SQUID_AREA_CM2 * 1e-6  # uA/cm2 -> A
     return {
-        "i_up": i[up] * to_a,
-        "i_down": i[down] * to_a,
+        "i_up": to_amperes(i[up], u),
+        "i_down": to_amperes(i[down], u),
         "h_down": float(cell.h_gate[down]),
     }
 
@@ -290,7 +301,7 @@ def negative_slope_keys(u):
     v, inward, _, _ = cell.vc_family()
     return {
         "v_min": v[int(np.argmin(inward))] * 1e-3,
-        "i_min": inward.min() * SQUID_AREA_CM2 * 1e-6,  # A
+        "i_min": to_amperes(inward.min(), u),
         "e_early": zero_crossing(v, inward) * 1e-3,
     }
 
@@ -309,6 +320,24 @@ def ttx_driving_force_keys(u):
         "e_control": zero_crossing(v, pk_control) * 1e-3,
         "fraction": inward_partial[at0] / inward_undrugged[at0],
         "e_ttx": zero_crossing(v, pk_partial) * 1e-3,
+    }
+
+
+def separate_currents_keys(u):
+    """With TTX 1 uM (gNa left 5.1 / 1005.1): the steady current at the end of the step to
+    +20 mV on the student's patch (A); with internal TEA 50 mM (gK left 0.4 / 50.4): where
+    the peak I-V crosses zero (V). The student's gK and bath Na+ (E_Na and the leak's
+    reversal follow it)."""
+    ttx = 1 - 1000e-6 / (1000e-6 + 5.1e-6)  # mol/m3
+    tea = 1 - 50.0 / (50.0 + 0.4)
+    with_ttx = Squid(6.3, 120.0 * ttx, u["gK"] / 10.0, na_out=u["Na_out"])
+    v, _, _, _ = with_ttx.vc_family()
+    with_tea = Squid(6.3, 120.0, u["gK"] / 10.0 * tea, na_out=u["Na_out"])
+    _, _, _, pk_tea = with_tea.vc_family()
+    at20 = int(np.argmin(np.abs(v - 20.0)))
+    return {
+        "ik_20": to_amperes(with_ttx.steady[at20], u),
+        "ena_measured": zero_crossing(v, pk_tea) * 1e-3,
     }
 
 
@@ -455,7 +484,8 @@ DRUG = {
 
 
 def mystery_blocker_keys(u):
-    """Steady Iion at the end of the 20 ms step to +40 mV (closed-form steady state)."""
+    """Steady Iion at the end of the 20 ms step to +40 mV (closed-form steady state) on
+    the student's patch."""
     keep_na, keep_k, inactivates = DRUG[u["drug"]]
     v = 40.0
     m, hh_, n = hh_rates(v)
@@ -466,7 +496,7 @@ def mystery_blocker_keys(u):
         + u["gK"] / 10.0 * keep_k * n**4 * (v + 77.0)
         + 0.3 * (v + 54.3)
     )  # uA/cm2 (mS/cm2 * mV)
-    return {"ik_remaining": i * SQUID_AREA_CM2 * 1e-6}  # A
+    return {"ik_remaining": to_amperes(i, u)}
 
 
 KEYS = {
@@ -479,6 +509,7 @@ KEYS = {
     "negative_slope": negative_slope_keys,
     "ttx_driving_force": ttx_driving_force_keys,
     "up_vs_down": up_vs_down_keys,
+    "separate_currents": separate_currents_keys,
 }
 
 
