@@ -49,7 +49,7 @@ def test_vc_evidence_figure_spans_the_ionic_current_not_the_transient(name, qid)
     # the transient reaches far beyond the ionic current: a min..max figure is flattened
     assert max(im.max() - hi, lo - im.min()) > span
     page = render_report(s.progress, session=s)
-    fig = page[page.index("<figure>") : page.index("</figure>")]
+    fig = page[page.index('<div class="fig">') :]
     first_svg = fig[: fig.index("</svg>")]
     ticks = _ticks(first_svg)
     assert len(ticks) >= 2

@@ -35,7 +35,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:2px solid
 .mark{background:#fff4d6;color:#8a5a00}blockquote.free{margin:.4em 0;padding:.4em .8em;border-left:3px solid #d9b44a;background:#fffdf5;white-space:normal}
 .ok{background:#dcf5e3;color:#1a7f37}.no{background:#fde4e1;color:#b42318}.todo{background:#eceff4;color:#566074}
 table.prov{border-collapse:collapse;font-size:.85em;margin:.4em 0}table.prov td{border:1px solid #d7dde6;padding:.15em .5em}
-figure{margin:.5em 0}figcaption{font-size:.85em;color:#566074}
+.fig{margin:.5em 0}.plot{margin:.3em 0;line-height:100%}.caption{font-size:.85em;color:#566074;margin:.2em 0}
 footer{margin-top:2em;font-size:.8em;color:#7a8599}
 @media print{body{margin:0}.q{break-inside:avoid}}
 """
@@ -342,7 +342,10 @@ def _figure(ev: dict, caption: str) -> str:
                         else _evidence_masks(ev, [ev["traces"][ch]], False),
                     )
                 )
-    return f"<figure>{''.join(out)}<figcaption>{html.escape(caption)}</figcaption></figure>"
+    # plain blocks, not <figure>/<figcaption>: Qt's rich text (the in-app report view and
+    # its PDF) knows neither and ran the plots into the line of the badge before them
+    plots = "".join(f'<div class="plot">{svg}</div>' for svg in out)
+    return f'<div class="fig">{plots}<p class="caption">{html.escape(caption)}</p></div>'
 
 
 #: id of the ``<script type="application/json">`` element holding the progress
