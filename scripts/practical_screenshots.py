@@ -2,10 +2,14 @@
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/practical_screenshots.py``
 Writes ``docs/screenshots/practical_graded.png``, ``practical_report.png`` and
-``practical_gradebook.png`` (a small synthetic class in a temporary folder), and at
+``practical_gradebook.png`` (a small synthetic class in a temporary folder: two
+practicals, one with a written answer, so the gradebook has a free-text column), and at
 1024x768 ``practical_free_text.png`` (graded mode, a written answer) and
 ``practical_report_vc.png`` and ``practical_report_text.png`` (a voltage-clamp family
-scaled to its ionic current; a written answer in the report).
+scaled to its ionic current; a written answer in the report), as Qt's rich text draws
+them (the in-app view and its PDF). Where Chromium is installed (``apt-get install
+chromium``) it also writes ``practical_report_browser.png``: the same report as a
+browser draws it (students open the HTML file in one).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import copy
 import csv
 import io
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -103,6 +109,7 @@ def main() -> int:
         "channels open and the voltage shoots up before inactivation and K+ catch up.",
     )
     html = render_report(s.progress, session=s)
+    _browser_shot(html, tmp, OUT / "practical_report_browser.png")
     html = re.sub(r"<svg.*?</svg>", lambda m: _svg_to_img(m.group(0)), html, flags=re.S)
     view = QTextBrowser()
     view.setHtml(html)
@@ -157,20 +164,64 @@ def main() -> int:
             app.processEvents()
             view.grab().save(str(OUT / "practical_report.png"))
             view.close()
+    # ... and passive_properties, with a written answer (left blank by two students)
+    p = load_practical("passive_properties")
+    words = [
+        "The bilayer is equally thick everywhere, so C per area stays 1 uF/cm2.",
+        "Capacitance depends on the area, not on the channels.",
+        "",
+        "More channels lower R, not C: tau halves because R halves.",
+        "",
+        "=SUM(A1:A9)",  # shown with an apostrophe, never as a formula
+    ]
+    for sid, text in zip(roster[:6], words, strict=True):
+        s = PracticalSession(p, sid, klass=pack, autosave=False)
+        for i, step in enumerate(p.steps):
+            for q in step.questions:
+                if q.kind == "recording":
+                    s.check_recording(q.id, simulate_sweeps(s.preset(i), tag=s.recording_tag(i)))
+                elif q.kind == "text":
+                    if text:
+                        s.submit(q.id, text)
+                elif q.kind == "choice":
+                    s.submit(q.id, str(s.key(q.id)))
+                else:
+                    s.submit(q.id, format_answer(q, s.key(q.id)).split()[0])
+        export_report(s.progress, reports / f"{sid}-passive.html", session=s)
 
     # 3. the gradebook as a spreadsheet
     rows = list(csv.reader(io.StringIO(gradebook_csv(grade_folder(klass, reports), klass))))
-    # shown with the flags beside the scores (the CSV keeps them last)
-    order = [0, 1, 2, len(rows[0]) - 2] + list(range(3, len(rows[0]) - 2)) + [len(rows[0]) - 1]
+    # shown with the scores, the written answers and the flags first (the CSV keeps the
+    # flags last and the per-question columns in between)
+    head = rows[0]
+    first = [
+        "student_id",
+        "threshold score",
+        "threshold max",
+        "passive_properties score",
+        "passive_properties max",
+        "passive_properties:explain_same_c (to mark by instructor)",
+        "flags",
+    ]
+    order = [head.index(c) for c in first]
+    order += [i for i in range(len(head)) if i not in order]
     rows = [[row[i] for i in order] for row in rows]
     table = QTableWidget(len(rows) - 1, len(rows[0]))
-    table.setHorizontalHeaderLabels(rows[0])
+    # headers on two lines, so that the score columns stay narrow
+    table.setHorizontalHeaderLabels(
+        [
+            h.replace(" score", "\nscore").replace(" max", "\nmax").replace(" (", "\n(")
+            for h in rows[0]
+        ]
+    )
     for r, row in enumerate(rows[1:]):
         for c, cell in enumerate(row):
             table.setItem(r, c, QTableWidgetItem(cell))
     table.resizeColumnsToContents()
-    table.setColumnWidth(3, 760)
-    table.resize(1360, 330)
+    table.setColumnWidth(5, 400)  # the written answers
+    table.setColumnWidth(6, 470)  # the flags, wrapped
+    table.resizeRowsToContents()
+    table.resize(1360, 240)
     table.show()
     app.processEvents()
     table.grab().save(str(OUT / "practical_gradebook.png"))
@@ -180,6 +231,38 @@ def main() -> int:
         "practical_free_text.png, practical_report_vc.png, practical_report_text.png"
     )
     return 0
+
+
+def _browser_shot(html: str, tmp: Path, out: Path) -> None:
+    """The report as Chromium draws it (headless), if Chromium is installed."""
+    exe = next(
+        (
+            shutil.which(n)
+            for n in ("chromium", "chromium-browser", "google-chrome")
+            if shutil.which(n)
+        ),
+        None,
+    )
+    if exe is None:
+        print(f"no Chromium on PATH: {out.name} not made (apt-get install chromium)")
+        return
+    page = tmp / "report.html"
+    page.write_text(html, encoding="utf-8")
+    subprocess.run(
+        [
+            exe,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1024,1100",
+            f"--screenshot={out}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 if __name__ == "__main__":
