@@ -216,14 +216,18 @@ class Rig:
         A report about a bath the rig has since set afresh (an older ``epoch``) is
         ignored. Targets stay the rig's (a drug applied since is not forgotten); the
         concentrations at the cell, binding and pronase damage become the report's.
-        Listeners get ``("bath", report)``.
+        Listeners get ``("bath", report)`` only when the perfusion changed since the last
+        report taken (the simulation reports with every block, ~100 a second, and an
+        equilibrated bath stays the same: nothing for the GUI to redraw).
         """
         if report.epoch != self._bath_epoch or self._bath_set:
             return
+        changed = report != self._bath_report
         self._bath_report = report
         self.bath.follow(dict(report.state))
         self.sync_drugs_to_cell()
-        self._emit("bath", report)
+        if changed:
+            self._emit("bath", report)
 
     # ------------------------------------------------------------------ instructor locks
     LOCK_LABELS = {
