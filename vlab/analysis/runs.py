@@ -89,6 +89,7 @@ class Run:
     sweeps : the sweeps, in order
     first : the recording-wide number (1-based) of its first sweep
     repeat_cycle : the Repeat cycle (None for a single run)
+    numbers : the recording-wide number (1-based) of each sweep
     """
 
     number: int
@@ -99,6 +100,7 @@ class Run:
     first: int
     sweeps: list = field(default_factory=list)
     repeat_cycle: int | None = None
+    numbers: list[int] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -108,12 +110,29 @@ class Run:
 
 
 def group_runs(
-    sweeps: Sequence, defaults: Mapping[str, Mapping[str, float]] | None = None
+    sweeps: Sequence,
+    defaults: Mapping[str, Mapping[str, float]] | None = None,
+    previous: Sequence[Run] = (),
 ) -> list[Run]:
-    """The recording's runs in order; ``defaults`` maps preparation -> its concentrations."""
+    """The recording's runs in order; ``defaults`` maps preparation -> its concentrations.
+
+    Runs and sweeps are numbered 1, 2, 3, … in recording order. ``previous`` are the runs
+    of an earlier call on the same recording: the runs and sweeps still in it keep their
+    numbers and new ones continue after the highest, so when the memory budget drops the
+    oldest sweeps the others are not renumbered (sweep #1203 stays #1203).
+    """
+    old_sweeps = {
+        id(s): n for run in previous for s, n in zip(run.sweeps, run.numbers, strict=True)
+    }
+    old_runs = {_identity(run.key, run.sweeps[0]): run.number for run in previous if run.sweeps}
+    here = {id(s) for s in sweeps}
+    next_sweep = 1 + max((n for i, n in old_sweeps.items() if i in here), default=0)
+    next_run = 1 + max(
+        (run.number for run in previous if any(id(s) in here for s in run.sweeps)), default=0
+    )
     runs: list[Run] = []
     by_key: dict[tuple, Run] = {}
-    for number, s in enumerate(sweeps, start=1):
+    for s in sweeps:
         key = run_key(s)
         run = by_key.get(key)
         if run is None or (runs and runs[-1] is not run and not key[0]):
@@ -124,16 +143,31 @@ def group_runs(
             except ValueError:
                 mode = "?"
             repeat = int(prov.get("cycle", 0) or 0) if prov.get("repeat") else None
+            number = old_runs.get(_identity(key, s)) if id(s) in old_sweeps else None
+            if number is None:
+                number, next_run = next_run, next_run + 1
             run = Run(
-                number=len(runs) + 1,
+                number=number,
                 key=key,
                 mode=mode,
                 protocol=str(prov.get("protocol_name", "") or getattr(s, "label", "") or "?"),
                 condition=condition_of(s, prep_defaults),
-                first=number,
+                first=0,
                 repeat_cycle=repeat,
             )
             runs.append(run)
             by_key[key] = run
+        n = old_sweeps.get(id(s))
+        if n is None:
+            n, next_sweep = next_sweep, next_sweep + 1
         run.sweeps.append(s)
+        run.numbers.append(n)
+    for run in runs:
+        run.first = run.numbers[0]
     return runs
+
+
+def _identity(key: tuple, first_sweep) -> tuple:
+    """What names a run between calls: its run id and cycle, or (sweeps made outside the
+    rig, which have none) its key and first sweep."""
+    return key if key[0] else (key, id(first_sweep))

@@ -6,6 +6,7 @@ pipeline the CLI and the practicals use too); this module draws the results.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import os
@@ -149,6 +150,72 @@ def _sweep_key(sweep) -> list:
     return [str(prov.get("run_id", "")), int(prov.get("cycle", 0) or 0), int(sweep.index)]
 
 
+def _filling(run) -> bool:
+    """True for a cycle of a Repeat run that does not yet hold all its sweeps."""
+    need = int(run.sweeps[0].provenance.get("n_sweeps", 0) or 0)
+    return run.repeat_cycle is not None and len(run.sweeps) < need
+
+
+def _same_run(a, b) -> bool:
+    """True when sweeps ``a`` and ``b`` were recorded by one press of Run (one run id)."""
+    rid = a.provenance.get("run_id")
+    return rid is not None and rid == b.provenance.get("run_id")
+
+
+def _same_sweeps(a: list, b: list) -> bool:
+    """True when ``a`` and ``b`` hold the same sweep objects in the same order."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+class _RunRow:
+    """A run's item in the sweep tree, its sweeps' items and what they show."""
+
+    def __init__(self, item: QTreeWidgetItem) -> None:
+        self.item = item
+        self.leaves: list[tuple[QTreeWidgetItem, object]] = []  # (item, sweep)
+        self._shown: tuple = ()
+
+    def _what(self, run, ticks: tuple) -> tuple:
+        return (run.number, run.title, tuple(run.numbers), ticks)
+
+    def shows(self, run, ticks: tuple) -> bool:
+        """True when the items show ``run`` with these ticks already (nothing to do)."""
+        return (
+            len(self.leaves) == len(run.sweeps)
+            and all(sw is s for (_, sw), s in zip(self.leaves, run.sweeps, strict=True))
+            and self._shown == self._what(run, ticks)
+        )
+
+    def remember(self, run, ticks: tuple) -> None:
+        self._shown = self._what(run, ticks)
+
+
+def _set_text(item: QTreeWidgetItem, text: str, tip: str) -> None:
+    """Set an item's text and tool tip where they changed (each set repaints the row)."""
+    if item.text(0) != text:
+        item.setText(0, text)
+    if item.toolTip(0) != tip:
+        item.setToolTip(0, tip)
+
+
+def _sync_children(parent: QTreeWidgetItem, want: list[QTreeWidgetItem]) -> None:
+    """Make ``want`` the children of ``parent``, in order, moving as few items as possible
+    (those kept stay the same objects, with their expansion)."""
+    keep = {id(w) for w in want}
+    for i in range(parent.childCount() - 1, -1, -1):
+        if id(parent.child(i)) not in keep:
+            parent.takeChild(i)
+    for i, item in enumerate(want):
+        if i < parent.childCount() and parent.child(i) is item:
+            continue
+        old = item.parent() or (
+            item.treeWidget().invisibleRootItem() if item.treeWidget() is not None else None
+        )
+        if old is not None:
+            old.takeChild(old.indexOfChild(item))
+        parent.insertChild(i, item)
+
+
 # ============================================================================ widgets
 def _plot(title: str, xlabel: str, xunit: str, ylabel: str, yunit: str) -> pg.PlotWidget:
     w = pg.PlotWidget(background="w")
@@ -257,6 +324,12 @@ class AnalysisWindow(QMainWindow):
         self.last_error = ""
         self.runs: list = []
         self._leaves: list = []
+        self._cond_items: dict[str, QTreeWidgetItem] = {}  # the tree's items, kept between
+        self._run_rows: dict[tuple, _RunRow] = {}  # refreshes (_build_tree)
+        #: work done, for tests (counted, not timed): tree items created, analyses redone
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._computed_for: list = []  # the ticked sweeps the analyses were computed from
+        self._ticked: list | None = []  # ticked_sweeps(), None when to be read from the tree
         self.control: list = []
         self.drug: list = []
         self.iv: IVResult | None = None
@@ -505,12 +578,16 @@ class AnalysisWindow(QMainWindow):
             self._defaults = defaults
         self.recorded = list(sweeps)
         self.sweeps = self.recorded + self.imported
-        self.runs = group_runs(self.sweeps, getattr(self, "_defaults", None))
+        self.runs = group_runs(self.sweeps, getattr(self, "_defaults", None), self.runs)
         if fresh or self.follow_box.isChecked():
             newest: dict[str, list] = {}
             for run in self.runs:
-                if not _is_imported(run.sweeps[0]):
-                    newest[run.mode] = run.sweeps
+                if _is_imported(run.sweeps[0]):
+                    continue
+                shown = newest.get(run.mode)
+                if shown is not None and _filling(run) and _same_run(shown[0], run.sweeps[0]):
+                    continue  # a Repeat cycle still filling: keep its last whole cycle
+                newest[run.mode] = run.sweeps
             wanted = {id(s) for ss in newest.values() for s in ss}
             wanted |= {id(s) for s in self.imported if id(s) in old_ticked}
         else:
@@ -519,7 +596,8 @@ class AnalysisWindow(QMainWindow):
         if fresh:  # a fresh set of sweeps gets automatic windows
             self.iv_window.manual = False
             self.fi_window.manual = False
-        self.recompute()
+        if fresh or not _same_sweeps(self.ticked_sweeps(), self._computed_for):
+            self.recompute()  # else nothing the analyses show has changed
         if fresh:
             vc = bool(family(self.sweeps, is_vc))
             cc = bool(family(self.sweeps, is_cc))
@@ -604,7 +682,7 @@ class AnalysisWindow(QMainWindow):
         ticked = self.ticked_sweeps()
         self.imported.extend(found)
         self.sweeps = self.recorded + self.imported
-        self.runs = group_runs(self.sweeps, getattr(self, "_defaults", None))
+        self.runs = group_runs(self.sweeps, getattr(self, "_defaults", None), self.runs)
         self._build_tree({id(s) for s in ticked + found})
         if family(found, is_vc) and _sources(ticked, is_vc):
             self.iv_normalise.setChecked(True)  # pA beside the model's nA–µA: compare shapes
@@ -614,48 +692,94 @@ class AnalysisWindow(QMainWindow):
         return found
 
     def _build_tree(self, ticked_ids: set) -> None:
+        """Bring the sweep tree up to date with :attr:`runs`, ticking exactly ``ticked_ids``.
+
+        Incremental: items of runs and sweeps already shown are kept (their expansion,
+        and their objects), new ones are added, those no longer in the recording removed;
+        texts and ticks are set only where they changed. A Repeat run at 10x adds a few
+        sweeps per refresh to a tree of ~1,000 (rebuilding it all took ~100 ms a refresh).
+        """
         tree = self.sweep_tree
         self._building = True
         b = tree.blockSignals(True)
-        tree.clear()
-        self._leaves: list[tuple[QTreeWidgetItem, object]] = []
-        conditions: dict[str, QTreeWidgetItem] = {}
+        try:
+            self._sync_tree(ticked_ids)
+        finally:
+            tree.blockSignals(b)
+            self._building = False
+
+    def _sync_tree(self, ticked_ids: set) -> None:
         flags = Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
         auto = Qt.ItemFlag.ItemIsAutoTristate
+        checked, unchecked = Qt.CheckState.Checked, Qt.CheckState.Unchecked
+        sweep_word = self.tr("sweep")
+        conditions: dict[str, list[QTreeWidgetItem]] = {}  # condition -> its run items
+        rows: dict[tuple, _RunRow] = {}
+        self._leaves = []
         for run in self.runs:
-            cond = conditions.get(run.condition)
-            if cond is None:
-                cond = QTreeWidgetItem(tree, [run.condition])
+            if run.condition not in self._cond_items:
+                cond = QTreeWidgetItem([run.condition])
                 cond.setFlags(flags | auto)
                 cond.setToolTip(0, self.tr("Tick to take every run recorded in this condition."))
-                conditions[run.condition] = cond
+                self._cond_items[run.condition] = cond
+            # a run id names one run (with its Repeat cycle); sweeps made outside the rig
+            # have none, and are told apart by their first sweep
+            key = (run.condition, run.key if run.key[0] else (run.key, id(run.sweeps[0])))
+            ticks = tuple(id(sw) in ticked_ids for sw in run.sweeps)
+            row = self._run_rows.get(key)
+            if row is not None and row.shows(run, ticks):
+                rows[key] = row  # unchanged: not a single Qt call
+                conditions.setdefault(run.condition, []).append(row.item)
+                self._leaves.extend(row.leaves)
+                continue
+            if row is None:
+                row = _RunRow(QTreeWidgetItem())
+                row.item.setFlags(flags | auto)
+                self.counts["items_created"] += 1
+            rows[key] = row
+            conditions.setdefault(run.condition, []).append(row.item)
             text = self.tr("Run {n} \u00b7 {m} \u00b7 {k} sweeps").format(
                 n=run.number, m=run.mode, k=len(run.sweeps)
             )
             if run.repeat_cycle is not None:
                 text += " " + self.tr("(repeat {})").format(run.repeat_cycle + 1)
-            item = QTreeWidgetItem(cond, [text])
-            item.setToolTip(0, run.title)
-            item.setFlags(flags | auto)
-            for k, sw in enumerate(run.sweeps):
-                leaf = QTreeWidgetItem(
-                    item, [f"#{run.first + k} · {self.tr('sweep')} {sw.index + 1}"]
+            _set_text(row.item, text, run.title)
+            old = {id(sw): leaf for leaf, sw in row.leaves}
+            row.leaves = []
+            for sw, number, tick in zip(run.sweeps, run.numbers, ticks, strict=True):
+                leaf = old.get(id(sw))
+                if leaf is None:
+                    leaf = QTreeWidgetItem()
+                    leaf.setFlags(flags)
+                    leaf.setCheckState(0, unchecked)  # a check box (unset shows none)
+                    self.counts["items_created"] += 1
+                _set_text(
+                    leaf,
+                    f"#{number} · {sweep_word} {sw.index + 1}",
+                    f"{run.title} · {sweep_word} {sw.index + 1}",
                 )
-                leaf.setFlags(flags)
-                leaf.setCheckState(
-                    0, Qt.CheckState.Checked if id(sw) in ticked_ids else Qt.CheckState.Unchecked
-                )
-                leaf.setToolTip(0, f"{run.title} · {self.tr('sweep')} {sw.index + 1}")
-                self._leaves.append((leaf, sw))
-            item.setExpanded(False)
-        for cond in conditions.values():
-            cond.setExpanded(True)
-        tree.blockSignals(b)
-        self._building = False
+                state = checked if tick else unchecked
+                if leaf.checkState(0) != state:
+                    leaf.setCheckState(0, state)
+                row.leaves.append((leaf, sw))
+            _sync_children(row.item, [leaf for leaf, _ in row.leaves])
+            row.remember(run, ticks)
+            self._leaves.extend(row.leaves)
+        for name in [n for n in self._cond_items if n not in conditions]:
+            del self._cond_items[name]
+        fresh = [c for c in self._cond_items.values() if c.treeWidget() is None]
+        _sync_children(self.sweep_tree.invisibleRootItem(), list(self._cond_items.values()))
+        for cond in fresh:
+            cond.setExpanded(True)  # new conditions open (their runs stay folded)
+        for name, items in conditions.items():
+            _sync_children(self._cond_items[name], items)
+        self._run_rows = rows
+        self._ticked = [sw for _, sw in self._leaves if id(sw) in ticked_ids]
 
     def _tree_changed(self, *_: object) -> None:
         if self._building:
             return
+        self._ticked = None
         self.follow_box.setChecked(False)  # the student chose: keep their ticks
         self._recompute_timer.start()
 
@@ -664,11 +788,14 @@ class AnalysisWindow(QMainWindow):
         self.set_sweeps(self.recorded + list(sweeps))
 
     def ticked_sweeps(self) -> list:
-        return [
-            sw
-            for leaf, sw in getattr(self, "_leaves", [])
-            if leaf.checkState(0) == Qt.CheckState.Checked
-        ]
+        """The sweeps ticked in the tree, in tree order."""
+        if self._ticked is None:  # a tick changed in the tree since _build_tree
+            self._ticked = [
+                sw
+                for leaf, sw in getattr(self, "_leaves", [])
+                if leaf.checkState(0) == Qt.CheckState.Checked
+            ]
+        return list(self._ticked)
 
     def set_ticked(self, sweeps: Iterable) -> None:
         """Tick exactly ``sweeps`` (others unticked)."""
@@ -728,6 +855,8 @@ class AnalysisWindow(QMainWindow):
         overlaid on the I–V and f–I plots with its own colour, named by its file.
         """
         ticked = self.ticked_sweeps()
+        self._computed_for = ticked
+        self.counts["recomputed"] += 1
         self.errors = {}
         iv_sets = _sources(ticked, is_vc)
         model = self.tr("model")
