@@ -48,6 +48,25 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _owner(stack: traceback.StackSummary) -> str:
+    """Whose code a stalled GUI thread was in: the outermost vlab function under the event
+    loop (what the event loop called), with the innermost vlab function, or "event loop"
+    when no Python code of vlab was running (Qt's own work, or waiting for a CPU)."""
+    mine = [f for f in stack if f"{os.sep}vlab{os.sep}" in f.filename]
+    if not mine:
+        inner = stack[-1] if stack else None
+        if inner is None or os.path.basename(inner.filename) == "bench_soak.py":
+            return "event loop (no Python code running)"
+        return f"{os.path.basename(inner.filename)} {inner.name} (not vlab)"
+    outer, inner = mine[0], mine[-1]
+    name = f"{_short(outer)}"
+    return name if inner is outer else f"{name} > {_short(inner)}"
+
+
+def _short(f: traceback.FrameSummary) -> str:
+    return f"{os.path.basename(f.filename)}:{f.name}"
+
+
 class StallWatch:
     """GUI-thread stall meter: a 5 ms GUI timer plus a watchdog thread that, every 10 ms
     of a stall (no tick for ``STALL_MS``), records where the GUI thread is."""
@@ -60,7 +79,15 @@ class StallWatch:
         self.interval_max = 0.0  # longest gap since the last sample, s
         self.overall_max = 0.0
         self.count = 0  # stalls longer than STALL_MS
+        # the GUI thread's own CPU time between two ticks: the stall its work alone makes
+        # (what is left on an idle machine; the wall-clock gap adds waiting for a CPU
+        # or for the GIL)
+        self.last_cpu = time.thread_time()
+        self.interval_work = 0.0
+        self.overall_work = 0.0
+        self.work_count = 0
         self.sites: collections.Counter[str] = collections.Counter()
+        self.owners: collections.Counter[str] = collections.Counter()  # see _owner
         self._stop = threading.Event()
         self.timer = QTimer()
         self.timer.timeout.connect(self.tick)
@@ -72,6 +99,12 @@ class StallWatch:
         now = time.perf_counter()
         gap = now - self.last
         self.last = now
+        cpu = time.thread_time()
+        work, self.last_cpu = cpu - self.last_cpu, cpu
+        self.interval_work = max(self.interval_work, work)
+        self.overall_work = max(self.overall_work, work)
+        if work * 1e3 > STALL_MS:
+            self.work_count += 1
         if gap > self.interval_max:
             self.interval_max = gap
         if gap > self.overall_max:
@@ -79,9 +112,11 @@ class StallWatch:
         if gap * 1e3 > STALL_MS:
             self.count += 1
 
-    def reset_interval(self) -> float:
+    def reset_interval(self) -> tuple[float, float]:
+        """(longest gap, longest CPU work between ticks) since the last call, s."""
         worst, self.interval_max = self.interval_max, 0.0
-        return worst
+        work, self.interval_work = self.interval_work, 0.0
+        return worst, work
 
     def _watch(self) -> None:
         while not self._stop.wait(0.01):
@@ -90,11 +125,13 @@ class StallWatch:
             frame = sys._current_frames().get(self.gui_ident)
             if frame is None:
                 continue
-            stack = traceback.extract_stack(frame)[-6:]
+            whole = traceback.extract_stack(frame)
+            stack = whole[-6:]
             where = " < ".join(
                 f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in reversed(stack)
             )
             self.sites[where] += 1
+            self.owners[_owner(whole)] += 1
 
     def stop(self) -> None:
         self._stop.set()
@@ -113,7 +150,18 @@ def main() -> int:
     )
     ap.add_argument("--every", type=float, default=10.0, help="sampling interval, s")
     ap.add_argument("--out", metavar="FILE", help="write the table and summary here too")
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="profile the GUI thread (cProfile; slows it) and write the stats here "
+        "(read with python -m pstats FILE)",
+    )
     args = ap.parse_args()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -153,14 +201,15 @@ def main() -> int:
         lines = [header, ""]
         lines.append(
             "| t (s) | RSS (MB) | recording (MB) | sweeps in memory | dropped | speed (x) "
-            "| longest GUI stall in interval (ms) | load avg | recovery journal on disk (MB) |"
+            "| longest GUI stall in interval (ms) | longest GUI-thread CPU work between ticks (ms) "
+            "| load avg "
+            "| recovery journal on disk (MB) |"
         )
-        lines.append("|---|---|---|---|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
         for r in state["rows"]:
             lines.append(
-                "| {:.0f} | {:.0f} | {:.1f} | {:d} | {:d} | {:.2f} | {:.0f} | {:.1f} | {:.0f} |".format(
-                    *r
-                )
+                "| {:.0f} | {:.0f} | {:.1f} | {:d} | {:d} | {:.2f} | {:.0f} | {:.0f} | {:.1f} "
+                "| {:.0f} |".format(*r)
             )
         if final:
             lines += ["", final]
@@ -172,6 +221,12 @@ def main() -> int:
                 "",
             ]
             lines += [f"- {n} x {site}" for site, n in watch.sites.most_common(12)]
+            lines += [
+                "",
+                "The same samples by whose code it was (outermost > innermost vlab function):",
+                "",
+            ]
+            lines += [f"- {n} x {who}" for who, n in watch.owners.most_common(15)]
         return "\n".join(lines) + "\n"
 
     def write(final: str = "") -> None:
@@ -189,20 +244,25 @@ def main() -> int:
 
     def begin() -> None:
         watch.reset_interval()
-        watch.overall_max = 0.0
-        watch.count = 0
+        watch.overall_max = watch.overall_work = 0.0
+        watch.count = watch.work_count = 0
         watch.sites.clear()
+        watch.owners.clear()
+        if profiler is not None:
+            profiler.enable()
         state["t0"] = time.perf_counter()
         state["rss0"] = rss_mb()
         state["recorded0"] = len(win.recording) + win.budget.dropped
         print(header, flush=True)
         print(
-            "   t/s   RSS/MB  recording/MB  in-memory  dropped  speed  stall/ms  load  journal/MB"
+            "   t/s   RSS/MB  recording/MB  in-memory  dropped  speed  stall/ms  cpu/ms  load"
+            "  journal/MB"
         )
         sampler.start(int(args.every * 1000))
         QTimer.singleShot(int(args.minutes * 60_000), finish)
 
     def sample() -> None:
+        stall, work = watch.reset_interval()
         row = (
             time.perf_counter() - state["t0"],
             rss_mb(),
@@ -210,17 +270,25 @@ def main() -> int:
             len(win.recording),
             win.budget.dropped,
             win._status_info.get("speed", float("nan")),
-            watch.reset_interval() * 1e3,
+            stall * 1e3,
+            work * 1e3,
             os.getloadavg()[0],
             journal_mb(),
         )
         state["rows"].append(row)
-        print("{:6.0f} {:8.0f} {:13.1f} {:10d} {:8d} {:6.2f} {:9.0f} {:5.1f} {:8.0f}".format(*row))
+        print(
+            "{:6.0f} {:8.0f} {:13.1f} {:10d} {:8d} {:6.2f} {:9.0f} {:7.0f} {:5.1f} {:8.0f}".format(
+                *row
+            )
+        )
         sys.stdout.flush()
         write()
 
     def finish() -> None:
         sampler.stop()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         sample()
         win.stop_protocol()
         rows = state["rows"]
@@ -233,7 +301,10 @@ def main() -> int:
             f"{max(r[1] for r in half):.0f} MB over the second half, {rows[-1][1]:.0f} MB at "
             f"the end; recording {rows[-1][2]:.0f} MB of {win.budget.limit / 2**20:.0f} MB; "
             f"longest GUI stall {watch.overall_max * 1e3:.0f} ms, {watch.count} stalls over "
-            f"{STALL_MS:.0f} ms; worker waited for the GUI in "
+            f"{STALL_MS:.0f} ms; longest GUI-thread CPU work between two ticks "
+            f"{watch.overall_work * 1e3:.0f} ms, {watch.work_count} over {STALL_MS:.0f} ms; "
+            f"load average {min(r[8] for r in rows):.1f}-{max(r[8] for r in rows):.1f}; "
+            "worker waited for the GUI in "
             f"{win.host.worker.held_ticks} ticks."
         )
         print(final)

@@ -33,11 +33,11 @@ def test_driving_force_na(view):
     df = view.driving_forces()
     assert df["Na"] == pytest.approx(-0.115)
     assert df["K"] == pytest.approx(0.012)
+    view.flush()  # curves and readouts are drawn by a timer; draw now
     assert "\u2212115 mV" in view.readout["Na"].text()
     assert "12 mV" in view.readout["K"].text()
     assert "\u22121 nA" in view.current_readout["Na"].text()
     assert "2 nA" in view.current_readout["K"].text()
-    view.flush()  # curves are drawn by a timer; draw now
     x, y = view.curves["dNa"].getData()
     assert np.allclose(y, -0.115)
 
@@ -82,3 +82,16 @@ def test_with_real_simulator(qtbot, view):
     rig.bath.apply("TTX", 1e-3, equilibrated=True)
     view.add_block(sim.step(0.005))
     assert view.driving_forces()["Na"] == pytest.approx(-0.115, abs=0.002)
+
+
+def test_readouts_are_set_once_a_frame_not_once_a_block(view, monkeypatch):
+    """A Repeat run at 10x delivers ~100 blocks a second: the numbers follow the frames."""
+    view.show()
+    calls = []
+    monkeypatch.setattr(view, "_update_readout", lambda: calls.append(1))
+    for k in range(20):
+        view.add_block(make_block(t0=k * 1e-3, n=100, dt=1e-5))
+    assert calls == []
+    view._on_timer()  # the draw timer's tick
+    view._on_timer()  # nothing new since: nothing to set
+    assert calls == [1]

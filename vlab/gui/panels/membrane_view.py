@@ -351,8 +351,7 @@ class MembraneView(QWidget):
         for k in _CURRENT_OF.values():
             if k in data:
                 self._latest[k] = float(np.asarray(data[k])[-1])
-        self._dirty = True
-        self._update_readout()  # numbers are cheap; curves are redrawn by the timer
+        self._dirty = True  # curves and numbers are drawn by the timer, once a frame
         if getattr(block, "sweep", None) is None:
             self._watch_for_spike(t, vm)
 
@@ -437,10 +436,14 @@ class MembraneView(QWidget):
         )
 
     def _on_timer(self) -> None:
-        """Redraw at most ~25 times a second, and only when new data arrived."""
+        """Redraw at most ~25 times a second, and only when new data arrived.
+
+        The readouts too: a Repeat run at 10x delivers ~100 blocks a second, and setting
+        nine labels for each was work nobody could see."""
         if self._dirty and self.isVisible():
             self._dirty = False
             self._redraw()
+            self._update_readout()
 
     def flush(self) -> None:
         """Draw pending data now (tests, screenshots)."""
