@@ -108,3 +108,18 @@ def test_ticks_the_student_made_are_kept_and_recompute_once(qtbot, cycles):
     win.set_sweeps(rec + cycles(2))
     assert win.counts["recomputed"] == done  # nothing ticked changed
     assert set(map(id, win.ticked_sweeps())) == set(map(id, rec))
+
+
+def test_a_recompute_redraws_into_the_same_curves(qtbot, cycles):
+    win = AnalysisWindow()
+    qtbot.addWidget(win)
+    win.set_sweeps(cycles(0))
+    curves = win.iv_plot.getPlotItem().listDataItems()
+    legend = [label.text for _, label in win.iv_plot.getPlotItem().legend.items]
+    made = win.counts["plot_items_created"]
+    win.set_sweeps(cycles(0) + cycles(1))  # the next whole cycle: every analysis redone
+    assert win.counts["recomputed"] == 3 and win.counts["plot_items_created"] == made
+    again = win.iv_plot.getPlotItem().listDataItems()
+    assert len(again) == len(curves) and all(a is b for a, b in zip(again, curves, strict=True))
+    assert [label.text for _, label in win.iv_plot.getPlotItem().legend.items] == legend
+    assert len(win.phase_plot.getPlotItem().listDataItems()) == 4  # one loop per sweep

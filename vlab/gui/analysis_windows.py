@@ -329,6 +329,8 @@ class AnalysisWindow(QMainWindow):
         #: work done, for tests (counted, not timed): tree items created, analyses redone
         self.counts: collections.Counter[str] = collections.Counter()
         self._computed_for: list = []  # the ticked sweeps the analyses were computed from
+        self._items: dict[int, list] = {}  # id(plot) -> [(curve, its style)] (_draw)
+        self._drawn: dict[int, int] = {}  # id(plot) -> curves drawn since _begin
         self._ticked: list | None = []  # ticked_sweeps(), None when to be read from the tree
         self.control: list = []
         self.drug: list = []
@@ -857,6 +859,18 @@ class AnalysisWindow(QMainWindow):
         ticked = self.ticked_sweeps()
         self._computed_for = ticked
         self.counts["recomputed"] += 1
+        plots = [
+            w.getPlotItem() for w in (self.iv_plot, self.gv_plot, self.fi_plot, self.phase_plot)
+        ]
+        for p in plots:
+            self._begin(p)
+        try:
+            self._recompute(ticked)
+        finally:
+            for p in plots:
+                self._finish(p)
+
+    def _recompute(self, ticked: list) -> None:
         self.errors = {}
         iv_sets = _sources(ticked, is_vc)
         model = self.tr("model")
@@ -897,7 +911,8 @@ class AnalysisWindow(QMainWindow):
                 continue
             self.iv_overlays[name] = iv
             scale = self._iv_scale(iv)
-            p.plot(
+            self._draw(
+                p,
                 iv.v,
                 iv.peak * scale,
                 pen=pg.mkPen(colour, width=2),
@@ -908,7 +923,8 @@ class AnalysisWindow(QMainWindow):
                 name=self.tr("{f} peak").format(f=name),
             )
             if self.iv_show_steady.isChecked():
-                p.plot(
+                self._draw(
+                    p,
                     iv.v,
                     iv.steady * scale,
                     pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
@@ -947,7 +963,8 @@ class AnalysisWindow(QMainWindow):
             order = np.argsort(fi.currents)
             brief = fi.window[1] - fi.window[0] < BRIEF_STEP
             y = fi.counts if brief else fi.rates
-            p.plot(
+            self._draw(
+                p,
                 fi.currents[order],
                 y[order],
                 pen=pg.mkPen(colour, width=2),
@@ -963,7 +980,6 @@ class AnalysisWindow(QMainWindow):
 
     def _update_iv(self, source: str, vc: list) -> None:
         p = self.iv_plot.getPlotItem()
-        self._clear_plot(p)
         self.iv = None
         if len(vc) < 2:
             self.iv_label.setText(
@@ -985,7 +1001,8 @@ class AnalysisWindow(QMainWindow):
         if not self.iv_window.manual:
             self.iv_window.set_window(iv.window)
         scale = self._iv_scale(iv)
-        p.plot(
+        self._draw(
+            p,
             iv.v,
             iv.peak * scale,
             pen=pg.mkPen(SERIES[1], width=2),
@@ -996,7 +1013,8 @@ class AnalysisWindow(QMainWindow):
             name=_named(source, self.tr("peak")),
         )
         if self.iv_show_steady.isChecked():
-            p.plot(
+            self._draw(
+                p,
                 iv.v,
                 iv.steady * scale,
                 pen=pg.mkPen(SERIES[0], width=2),
@@ -1022,7 +1040,6 @@ class AnalysisWindow(QMainWindow):
 
     def _update_gv(self) -> None:
         p = self.gv_plot.getPlotItem()
-        self._clear_plot(p)
         self.gv = None
         if self.iv is None:
             self.gv_label.setText(
@@ -1048,7 +1065,8 @@ class AnalysisWindow(QMainWindow):
             b = self.gv_erev.blockSignals(True)
             self.gv_erev.setValue(gv.e_rev * 1e3)
             self.gv_erev.blockSignals(b)
-        p.plot(
+        self._draw(
+            p,
             gv.v,
             gv.g,
             pen=None,
@@ -1060,7 +1078,8 @@ class AnalysisWindow(QMainWindow):
         )
         if math.isfinite(gv.v_half):
             vv = np.linspace(float(np.nanmin(self.iv.v)), float(np.nanmax(self.iv.v)), 200)
-            p.plot(
+            self._draw(
+                p,
                 vv,
                 A.boltzmann(vv, gv.v_half, gv.k, gv.gmax),
                 pen=pg.mkPen("#000000", width=2),
@@ -1078,7 +1097,6 @@ class AnalysisWindow(QMainWindow):
 
     def _update_fi(self, source: str, cc: list) -> None:
         p = self.fi_plot.getPlotItem()
-        self._clear_plot(p)
         self.fi = None
         if len(cc) < 2:
             self.fi_label.setText(
@@ -1106,7 +1124,8 @@ class AnalysisWindow(QMainWindow):
             units=None if brief else "Hz",
         )
         order = np.argsort(fi.currents)
-        p.plot(
+        self._draw(
+            p,
             fi.currents[order],
             y[order],
             pen=pg.mkPen(SERIES[0], width=2),
@@ -1129,7 +1148,6 @@ class AnalysisWindow(QMainWindow):
 
     def _update_phase(self, ticked: list) -> None:
         p = self.phase_plot.getPlotItem()
-        self._clear_plot(p)
         with_vm = [s for s in ticked if "Vm" in s.channels]
         cc = [s for s in with_vm if is_cc(s)] or with_vm
         if not cc:
@@ -1140,7 +1158,8 @@ class AnalysisWindow(QMainWindow):
         shown = cc[:12]
         for k, s in enumerate(shown):
             v, dvdt = A.phase_plane(_time(s), np.asarray(s.channels["Vm"], dtype=float))
-            p.plot(
+            self._draw(
+                p,
                 v,
                 dvdt,
                 pen=pg.mkPen(SERIES[k % len(SERIES)], width=1.5),
@@ -1159,8 +1178,15 @@ class AnalysisWindow(QMainWindow):
         )
         tp = self.cmp_trace_plot.getPlotItem()
         cp = self.cmp_curve_plot.getPlotItem()
-        self._clear_plot(tp)
-        self._clear_plot(cp)
+        self._begin(tp)
+        self._begin(cp)
+        try:
+            self._compare(tp, cp)
+        finally:
+            self._finish(tp)
+            self._finish(cp)
+
+    def _compare(self, tp: pg.PlotItem, cp: pg.PlotItem) -> None:
         self.compare_result: dict = {}
         if not self.control and not self.drug:
             self.cmp_label.setText(
@@ -1185,7 +1211,8 @@ class AnalysisWindow(QMainWindow):
         for name, ss, colour in sets:
             for k, s in enumerate(ss):
                 if chan in s.channels:
-                    tp.plot(
+                    self._draw(
+                        tp,
                         _time(s),
                         np.asarray(s.channels[chan]),
                         pen=pg.mkPen(colour, width=1),
@@ -1199,7 +1226,8 @@ class AnalysisWindow(QMainWindow):
                     except (ValueError, RuntimeError) as exc:
                         lines.append(f"{name}: {exc}")
                         continue
-                    cp.plot(
+                    self._draw(
+                        cp,
                         iv.v,
                         iv.peak,
                         pen=pg.mkPen(colour, width=2),
@@ -1225,7 +1253,8 @@ class AnalysisWindow(QMainWindow):
                         lines.append(f"{name}: {exc}")
                         continue
                     o = np.argsort(fi.currents)
-                    cp.plot(
+                    self._draw(
+                        cp,
                         fi.currents[o],
                         fi.rates[o],
                         pen=pg.mkPen(colour, width=2),
@@ -1267,13 +1296,15 @@ class AnalysisWindow(QMainWindow):
             return self.tr("Drug-sensitive current: {e}").format(e=exc)
         pen = pg.mkPen(DIFFERENCE_COLOUR, width=1)
         for k, s in enumerate(diff):
-            tp.plot(
+            self._draw(
+                tp,
                 _time(s),
                 s.channels["Im"],
                 pen=pen,
                 name=self.tr("control − drug") if k == 0 else None,
             )
-        cp.plot(
+        self._draw(
+            cp,
             iv.v,
             iv.peak,
             pen=pg.mkPen(DIFFERENCE_COLOUR, width=2),
@@ -1299,9 +1330,50 @@ class AnalysisWindow(QMainWindow):
             text += self.tr("; it reverses at {e}").format(e=_si(rev.e_rev, "V"))
         return text + "."
 
-    @staticmethod
-    def _clear_plot(p: pg.PlotItem) -> None:
-        for item in list(p.listDataItems()):
+    # ------------------------------------------------------------------ drawing
+    # The plots' curves are reused between recomputes (new data, same items): making
+    # and removing pyqtgraph items, and their legend rows, was most of a recompute
+    # (~100 ms for the I–V family's tabs, each time a Repeat cycle completed).
+    def _begin(self, p: pg.PlotItem) -> None:
+        """Start drawing ``p`` afresh (its items are reused by :meth:`_draw`)."""
+        self._drawn[id(p)] = 0
+
+    def _draw(self, p: pg.PlotItem, *xy, name: str | None = None, **style) -> pg.PlotDataItem:
+        """Like ``p.plot(x, y, name=..., **style)``, reusing the item drawn there before."""
+        items = self._items.setdefault(id(p), [])
+        k = self._drawn[id(p)]
+        self._drawn[id(p)] = k + 1
+        if k < len(items) and items[k][1] == style:
+            item = items[k][0]
+            item.setData(*xy, name=name)
+            return item
+        if k < len(items):
+            p.removeItem(items[k][0])
+        item = pg.PlotDataItem(*xy, **style)
+        item.opts["name"] = name
+        p.addItem(item)
+        self.counts["plot_items_created"] += 1
+        if k < len(items):
+            items[k] = (item, style)
+        else:
+            items.append((item, style))
+        return item
+
+    def _finish(self, p: pg.PlotItem) -> None:
+        """Remove what was not drawn again; name the drawn curves in the legend."""
+        items = self._items.setdefault(id(p), [])
+        n = self._drawn.pop(id(p), 0)
+        for item, _ in items[n:]:
             p.removeItem(item)
-        if p.legend is not None:
-            p.legend.clear()
+        del items[n:]
+        legend = p.legend
+        if legend is None:
+            return
+        want = [(item, item.name()) for item, _ in items if item.name()]
+        have = [(sample.item, label.text) for sample, label in legend.items]
+        if len(want) != len(have) or any(
+            a is not b or x != y for (a, x), (b, y) in zip(want, have, strict=True)
+        ):
+            legend.clear()
+            for item, text in want:
+                legend.addItem(item, text)
