@@ -111,7 +111,7 @@ def main() -> int:
         help="a Python with NEURON installed (default .venv-bench, made by bench/run.sh)",
     )
     args = ap.parse_args()
-    from vlab.sim.jit import SEED_CACHE
+    from vlab.sim.jit import SEED_CACHE, sources_digest
 
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     # an installed vlab has its bytecode cached like any installed package (the warm-up
@@ -135,7 +135,10 @@ def main() -> int:
     def empty_cache() -> None:
         shutil.rmtree(fresh_home, ignore_errors=True)
 
-    have_seed = os.path.isdir(SEED_CACHE) and any(os.scandir(SEED_CACHE))
+    # the install-time cache of these sources (setup-env makes it when it installs; after
+    # editing vlab/sim: NUMBA_CACHE_DIR=.venv/share/vlab/numba-cache python -m vlab.rig.warmup)
+    seed = os.path.join(SEED_CACHE, sources_digest())
+    have_seed = os.path.isdir(seed) and any(os.scandir(seed))
     neuron_py = args.neuron_python
     cases: dict[str, tuple[list[str], dict, object]] = {
         "bare window (PySide6 + pyqtgraph)": ([PY, "-c", BARE], env, None),
@@ -156,7 +159,7 @@ def main() -> int:
     }
     if not have_seed:
         del cases["vlab new user, rig painted"], cases["vlab new user, first live frame"]
-        print(f"(no install-time cache at {SEED_CACHE}: run scripts/setup-env)")
+        print(f"(no install-time cache at {seed}: run vlab.rig.warmup as the comment says)")
     if neuron_py.is_file():
         cases["NEURON, 10 s squid membrane (same dt)"] = ([str(neuron_py), "-c", NEURON], env, None)
     else:
