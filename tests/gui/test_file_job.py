@@ -275,6 +275,10 @@ def test_saving_runs_in_a_worker_while_the_window_goes_on(
     for a, b in zip(idle_window.recording.sweeps[:3], back, strict=True):
         assert np.array_equal(a["Vm"], b["Vm"])
     assert idle_window.unsaved_sweeps() == 1  # the sweep recorded during the save
+    # ... and crash recovery still has it: journalled again after the "saved" marker
+    from vlab.recording.journal import read_journal
+
+    assert [s.index for s in read_journal(idle_window.journal.path).sweeps] == [9]
 
 
 def test_cancelling_a_save_keeps_the_previous_file(
