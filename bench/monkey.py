@@ -366,9 +366,13 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
 
     class KeepOpen(QObject):
         def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-            return event.type() == QEvent.Type.Close and not finishing["now"]
+            if event.type() == QEvent.Type.Close and not finishing["now"]:
+                event.ignore()  # a filtered close event is still accepted: refuse it
+                return True
+            return False
 
     keep_open = KeepOpen()
+    app.setQuitOnLastWindowClosed(False)  # the run ends at finish(), not when a window closes
     win.installEventFilter(keep_open)
 
     stall = {"max": 0.0, "last": time.perf_counter()}
@@ -634,10 +638,12 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
         mean = sum(mb for _, mb in by_kind.values()) / total
         sys.stderr.write(
             "ATTRIBUTION malloc bytes in use gained per action kind (over all actions: "
-            f"{mean * 1024:+.1f} kB per action); the 25 largest totals:\n"
+            f"{mean * 1024:+.1f} kB per action); the 25 largest totals and the 5 smallest:\n"
             "   actions   total/MB  per action/kB  kind\n"
         )
-        ranked = sorted(by_kind.items(), key=lambda kv: -kv[1][1])[:25]
+        ranked = sorted(by_kind.items(), key=lambda kv: -kv[1][1])
+        if len(ranked) > 30:
+            ranked = ranked[:25] + ranked[-5:]  # and the 5 that freed most
         for kind, (n, mb) in ranked:
             sys.stderr.write(f"  {n:8d} {mb:10.1f} {mb / n * 1024:14.1f}  {kind[:90]}\n")
 

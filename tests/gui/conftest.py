@@ -82,6 +82,7 @@ def window(qtbot, rig):
     assert not win.host.thread.isRunning()
     assert not win.scope._timer.isActive()
     assert not win._slow_timer.isActive()
+    assert not win._heap_timer.isActive()
 
 
 def ring_vm(win, since: float | None = None):

@@ -33,6 +33,7 @@ from vlab.gui.geometry import (
     panel_scroll_area,
     show_placed,
 )
+from vlab.gui.heap import release_free_heap
 from vlab.gui.help import install_help_shortcut
 from vlab.gui.help import show_help as _show_help
 from vlab.gui.panels.amplifier import AmplifierPanel
@@ -64,6 +65,7 @@ __all__ = ["MainWindow", "UI_SCALES"]
 
 UI_SCALES = (1.0, 1.25, 1.5, 2.0)
 DEFAULT_SIZE = QSize(1280, 800)
+HEAP_TRIM_MS = 30_000  # how often free C-heap memory is handed back, if enough is free
 COLUMN_SHARE = 0.42  # of the window width for the panel column, if its panels fit in it
 
 
@@ -235,6 +237,9 @@ class MainWindow(QMainWindow):
         self._slow_timer = QTimer(self)
         self._slow_timer.timeout.connect(self._refresh_slow)
         self._slow_timer.start(250)
+        self._heap_timer = QTimer(self)  # freed memory back to the system (gui/heap.py)
+        self._heap_timer.timeout.connect(lambda: release_free_heap())
+        self._heap_timer.start(HEAP_TRIM_MS)
         self.resize(DEFAULT_SIZE)
         scale = self.settings.get("ui_scale", 1.0)
         if start_worker and scale in UI_SCALES and scale != 1.0:  # a projector set-up persists
@@ -1576,6 +1581,7 @@ class MainWindow(QMainWindow):
             self.analysis.importing = None
         self._worker_pending = False  # a window closed before its first paint never starts it
         self._slow_timer.stop()
+        self._heap_timer.stop()
         self.scope.stop_timer()
         self.host.shutdown()
         for receiver in (self, self.amplifier, self.stimulator):
