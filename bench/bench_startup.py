@@ -118,6 +118,9 @@ def main() -> int:
     # run writes it); with PYTHONDONTWRITEBYTECODE set (as on the build machines) every
     # start would recompile vlab's ~100 modules from source (~1.5 s under load)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # importing vlab.sim.jit (above) set NUMBA_CACHE_DIR to this process's own warm cache:
+    # passed on, every case (the "new user" ones too) would load the kernels from it
+    env.pop("NUMBA_CACHE_DIR", None)
     work = Path(tempfile.mkdtemp(prefix="vlab-startup-"))
     protocol = work / "squid10s.toml"
     protocol.write_text(PROTOCOL)
