@@ -87,3 +87,18 @@ def test_a_start_shows_one_dialog_at_a_time(qtbot, monkeypatch):
     assert third.welcome is not None and third.welcome.isVisible()
     third.welcome.close()
     third.shutdown()
+
+
+def test_settings_without_sweeps_are_offered_as_settings(qtbot, monkeypatch):
+    """A crashed session with changed settings but no sweeps said "Restored 0 unsaved sweeps"."""
+    first = _window(qtbot)
+    first.stimulator.load("vc_step_family")  # a settings change, journaled; nothing recorded
+    first.journal.close(delete=False)
+    first.shutdown()
+
+    second = _window(qtbot)
+    monkeypatch.setattr(second, "ask_restore", lambda found: True)
+    assert second.offer_recovery()
+    assert second.statusBar().currentMessage().startswith("Restored the rig settings from")
+    assert second.rig.protocol.name == load_protocol("vc_step_family").name
+    second.shutdown()

@@ -112,3 +112,23 @@ def test_the_manual_pulse_has_the_protocol_limits(panel, rig, qtbot, mode, text,
     panel.amplitude_edit.setText("-" + limit)  # the limit itself is allowed
     panel.stimulate()
     assert len(fired) == 1
+
+
+def test_the_chooser_names_a_protocol_that_came_back_from_a_file(panel, rig):
+    """A protocol restored from an experiment file (or a crash journal) keeps its text but not
+    its file; the chooser said "(choose a protocol)" over the restored step family."""
+    from vlab.protocols import protocol_to_toml
+
+    rig.set_protocol(load_protocol("vc_step_family"))
+    state = rig.state_dict()
+    rig.load_state(state)  # what reopening an experiment does
+    assert panel.protocol_combo.currentData() == "vc_step_family"
+
+    state["protocol_toml"] = protocol_to_toml(load_protocol("vc_step_family")).replace(
+        "Voltage-step family (I-V)", "My steps"
+    )
+    rig.load_state(state)
+    assert panel.protocol_combo.currentIndex() == 0
+    assert panel.protocol_combo.currentText() == "My steps (own protocol)"
+    rig.set_protocol(None)
+    assert panel.protocol_combo.currentText() == "(choose a protocol)"

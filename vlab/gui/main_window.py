@@ -1540,9 +1540,14 @@ class MainWindow(QMainWindow):
             if isinstance(gui.get("speed"), (int, float)) and gui["speed"] in SPEEDS:
                 self.set_speed(float(gui["speed"]))
             found.discard()
+            what = (
+                self.tr("{} unsaved sweeps and the rig settings").format(len(found.sweeps))
+                if found.sweeps
+                else self.tr("the rig settings")
+            )
             self.show_message(
-                self.tr("Restored {} unsaved sweeps from the session that ended {}.").format(
-                    len(found.sweeps), found.started or self.tr("unexpectedly")
+                self.tr("Restored {} from the session that ended {}.").format(
+                    what, found.started or self.tr("unexpectedly")
                 )
             )
             return True
@@ -1553,11 +1558,15 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(self.tr("Recover unsaved work"))
+        what = (
+            self.tr("{} unsaved sweep(s) and the rig settings").format(len(found.sweeps))
+            if found.sweeps
+            else self.tr("The rig settings (no unsaved sweeps)")
+        )
         box.setText(
-            self.tr(
-                "vlab did not close normally last time ({}). {} unsaved sweep(s) and the rig "
-                "settings can be restored."
-            ).format(found.started or "?", len(found.sweeps))
+            self.tr("vlab did not close normally last time ({}). {} can be restored.").format(
+                found.started or "?", what
+            )
         )
         restore = box.addButton(self.tr("Restore"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(self.tr("Discard"), QMessageBox.ButtonRole.DestructiveRole)

@@ -336,6 +336,7 @@ class StimulatorPanel(QWidget):
             w.setEnabled(enabled)
         self.save_button.setEnabled(enabled and self.path is not None)
         if p is None:
+            self.protocol_combo.setItemText(0, self.tr("(choose a protocol)"))
             self.protocol_combo.setCurrentIndex(0)
             self.table.setRowCount(0)
             self.description.setText(self.tr("No protocol loaded."))
@@ -369,9 +370,7 @@ class StimulatorPanel(QWidget):
                             )
                         )
                     self.table.setItem(r, c, item)
-            key = Path(getattr(p, "source", "")).stem
-            idx = self.protocol_combo.findData(key)
-            self.protocol_combo.setCurrentIndex(max(idx, 0))
+            self._show_in_chooser(p)
             acq = "gap-free" if p.acquisition == "gap-free" else None
             if acq:
                 self.acquisition_combo.setCurrentIndex(0)
@@ -431,6 +430,21 @@ class StimulatorPanel(QWidget):
             self.amplitude_edit.setText(DEFAULT_CC_PULSE)
 
     # ------------------------------------------------------------------ choosing / files
+    def _show_in_chooser(self, p) -> None:
+        """Select the loaded protocol in the chooser: the built-in it was loaded from (by its
+        file, or by its title when it came back from an experiment file or a crash journal,
+        which keep the protocol but not its file); a protocol of the user's own shows its
+        name in the first entry instead of "(choose a protocol)"."""
+        idx = self.protocol_combo.findData(Path(getattr(p, "source", "")).stem)
+        if idx < 1:
+            idx = self.protocol_combo.findText(p.name, Qt.MatchFlag.MatchExactly)
+        if idx < 1:
+            self.protocol_combo.setItemText(0, self.tr("{} (own protocol)").format(p.name))
+            idx = 0
+        else:
+            self.protocol_combo.setItemText(0, self.tr("(choose a protocol)"))
+        self.protocol_combo.setCurrentIndex(idx)
+
     def _on_builtin_chosen(self, i: int) -> None:
         name = self.protocol_combo.itemData(i)
         if name:
