@@ -99,6 +99,20 @@ def test_settings_without_sweeps_are_offered_as_settings(qtbot, monkeypatch):
     second = _window(qtbot)
     monkeypatch.setattr(second, "ask_restore", lambda found: True)
     assert second.offer_recovery()
-    assert second.statusBar().currentMessage().startswith("Restored the rig settings from")
+    shown = second.statusBar().currentMessage()
+    assert shown.startswith("Restored the rig settings from the session started at ")
+    assert len(shown) < 70  # it was cut off by the speed read-out at 1024 px
     assert second.rig.protocol.name == load_protocol("vc_step_family").name
     second.shutdown()
+
+
+def test_the_start_time_reads_as_a_time():
+    import datetime as dt
+
+    from vlab.gui.main_window import _when
+
+    now = dt.datetime.now().astimezone().replace(hour=5, minute=30, second=0, microsecond=0)
+    assert _when(now.isoformat()) == "at 05:30"
+    earlier = now - dt.timedelta(days=40)
+    assert _when(earlier.isoformat()) == f"on {earlier.day} {earlier:%b} at 05:30"
+    assert _when("") == "earlier" and _when("garbage") == "garbage"

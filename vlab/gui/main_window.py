@@ -1546,8 +1546,8 @@ class MainWindow(QMainWindow):
                 else self.tr("the rig settings")
             )
             self.show_message(
-                self.tr("Restored {} from the session that ended {}.").format(
-                    what, found.started or self.tr("unexpectedly")
+                self.tr("Restored {} from the session started {}.").format(
+                    what, _when(found.started)
                 )
             )
             return True
@@ -1564,9 +1564,9 @@ class MainWindow(QMainWindow):
             else self.tr("The rig settings (no unsaved sweeps)")
         )
         box.setText(
-            self.tr("vlab did not close normally last time ({}). {} can be restored.").format(
-                found.started or "?", what
-            )
+            self.tr(
+                "vlab did not close normally last time (started {}). {} can be restored."
+            ).format(_when(found.started), what)
         )
         restore = box.addButton(self.tr("Restore"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(self.tr("Discard"), QMessageBox.ButtonRole.DestructiveRole)
@@ -1645,3 +1645,17 @@ class MainWindow(QMainWindow):
         if self.ui_scale != 1.0:  # the projector font belongs to this window's session
             QApplication.setFont(self._base_font)
         super().closeEvent(event)
+
+
+def _when(iso: str) -> str:
+    """A journal's ISO start time as a student reads it: "at 05:30" today, else
+    "on 2 Dec at 05:30" (local time); the text as it is if it is not a time."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(iso).astimezone()
+    except (TypeError, ValueError):
+        return iso or "earlier"
+    if t.date() == dt.datetime.now().astimezone().date():
+        return t.strftime("at %H:%M")
+    return f"on {t.day} {t.strftime('%b')} at {t.strftime('%H:%M')}"
