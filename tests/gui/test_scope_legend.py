@@ -31,3 +31,35 @@ def test_legend_names_the_newest_sweeps_and_reuses_its_rows(qtbot):
     assert [id(x) for row in after for x in row] == [id(x) for row in rows for x in row]
     assert scope.legend.isVisible()
     win.shutdown()
+
+
+def test_fading_old_sweeps_changes_their_pens_not_their_data(qtbot, monkeypatch):
+    """Every new sweep fades the older ones; PlotDataItem.setPen would pass each whole
+    trace to its curve again (a new path per faded sweep, for every sweep at 10x)."""
+    import numpy as np
+    import pyqtgraph as pg
+
+    from vlab.gui.scope import Scope
+
+    scope = Scope()
+    qtbot.addWidget(scope)
+    t = np.linspace(0.0, 0.03, 3000)
+    for k in range(5):
+        scope._new_sweep(k)
+        sw = scope.sweeps[-1]
+        sw.vm_item.setData(t, np.sin(t + k))
+        sw.im_item.setData(t, np.cos(t + k))
+    oldest = scope.sweeps[0].vm_item
+    alpha = oldest.curve.opts["pen"].color().alpha()
+    updates = []
+    real = pg.PlotDataItem.updateItems
+    monkeypatch.setattr(
+        pg.PlotDataItem,
+        "updateItems",
+        lambda self, *a, **k: (updates.append(self), real(self, *a, **k)),
+    )
+    faded = {id(it) for sw in scope.sweeps for it in (sw.vm_item, sw.im_item)}
+    scope._new_sweep(5)  # fades the five before it (and makes its own curves)
+    assert [u for u in updates if id(u) in faded] == []
+    assert oldest.curve.opts["pen"].color().alpha() < alpha  # ... which did fade
+    assert oldest.opts["pen"].color().alpha() < alpha

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -142,6 +142,14 @@ class _Sweep:
             e = np.zeros(0)
             return e, e, e
         return self.t[0], self.vm[0], self.im[0]
+
+
+def _restyle(item: pg.PlotDataItem, pen: QPen) -> None:
+    """Give a curve a new pen without redoing its data: ``PlotDataItem.setPen`` passes the
+    whole trace to its curve again (a new path for each of the ~13 sweeps faded at every
+    new sweep of a Repeat run, measured in bench/bench_soak.py)."""
+    item.opts["pen"] = pen
+    item.curve.setPen(pen)
 
 
 def _style_plot(plot: pg.PlotItem) -> None:
@@ -512,8 +520,8 @@ class Scope(QWidget):
             colour = QColor(SWEEP_COLOURS[sw.index % len(SWEEP_COLOURS)])
             colour.setAlpha(alpha)
             pen = pg.mkPen(colour, width=1)
-            sw.vm_item.setPen(pen)
-            sw.im_item.setPen(pen)
+            _restyle(sw.vm_item, pen)
+            _restyle(sw.im_item, pen)
 
     def _clear_sweeps(self) -> None:
         for sw in self.sweeps:
