@@ -52,7 +52,10 @@ def _owner(stack: traceback.StackSummary) -> str:
     """Whose code a stalled GUI thread was in: the outermost vlab function under the event
     loop (what the event loop called), with the innermost vlab function, or "event loop"
     when no Python code of vlab was running (Qt's own work, or waiting for a CPU)."""
-    mine = [f for f in stack if f"{os.sep}vlab{os.sep}" in f.filename]
+    import vlab
+
+    here = os.path.dirname(os.path.abspath(vlab.__file__)) + os.sep
+    mine = [f for f in stack if os.path.abspath(f.filename).startswith(here)]
     if not mine:
         inner = stack[-1] if stack else None
         if inner is None or os.path.basename(inner.filename) == "bench_soak.py":
