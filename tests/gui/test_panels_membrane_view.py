@@ -95,3 +95,24 @@ def test_readouts_are_set_once_a_frame_not_once_a_block(view, monkeypatch):
     view._on_timer()  # the draw timer's tick
     view._on_timer()  # nothing new since: nothing to set
     assert calls == [1]
+
+
+def test_a_resting_cell_is_not_magnified_into_numerical_dust(qtbot):
+    """At rest the view zoomed to 0.4 mV of Vm and tens of fA of net current (the settling
+    after a spike), making noise look like a signal: spans have a floor from C = cm x area."""
+    from vlab.rig.rig import Rig
+
+    rig = Rig("squid")
+    c = 0.01 * 1e-7  # squid: 1 uF/cm2 = 0.01 F/m2 over 1e-3 cm2 = 1e-7 m2 -> 1 nF
+    w = MembraneView(rig)
+    qtbot.addWidget(w)
+    w.show()
+    for k in range(5):
+        w.add_block(make_block(t0=k * 1e-3, n=100, dt=1e-5, vm=-0.065 + 1e-6 * k, Iion=3e-14 * k))
+    w.flush()
+    for plot in (0, 1, 4, 5):
+        w.plots[plot].getViewBox().autoRange()
+    lo, hi = w.plots[0].viewRange()[1]
+    assert hi - lo >= 0.020 * 0.999 and lo < -0.065 < hi
+    lo, hi = w.plots[1].viewRange()[1]
+    assert hi - lo >= c * 1.0 * 0.999

@@ -79,6 +79,24 @@ def _fmt(value: float, unit: str, digits: int = 3) -> str:
     return pg.siFormat(value, precision=digits, suffix=unit).replace("-", "\u2212")
 
 
+#: the smallest voltage span a voltage plot shows (V): a resting trace is a flat line, not
+#: a few microvolts of settling magnified to fill the plot
+MIN_VOLTAGE_SPAN = 0.020
+#: the smallest current span, as the rate of change of Vm it would cause through the
+#: membrane capacitance (V/s; 1 V/s = 1 mV/ms): net ionic current is -C dV/dt, so a
+#: current too small to move Vm by a visible amount is not blown up to femtoamperes
+MIN_CURRENT_RATE = 1.0
+
+
+def membrane_capacitance(rig) -> float | None:
+    """The cell's whole capacitance (F) = specific capacitance (F/m^2) x area (m^2)."""
+    prep = getattr(getattr(rig, "cell", None), "prep", None)
+    try:
+        return float(prep.cm) * float(prep.area)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 class MembraneView(QWidget):
     """Live view of what happens inside the membrane (see module docstring).
 
@@ -110,6 +128,7 @@ class MembraneView(QWidget):
         self._spike_t: float | None = None
         self._prev_vm: float | None = None
         self._syncing = False
+        self._spans_for: float | None = None  # the capacitance the minimum spans were set for
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -466,9 +485,22 @@ class MembraneView(QWidget):
             self._t = self._t[start:]
             self._buf = {k: v[start:] for k, v in self._buf.items()}
 
+    def _apply_minimum_spans(self) -> None:
+        """Keep the voltage and current plots from zooming into numerical dust at rest
+        (MIN_VOLTAGE_SPAN, MIN_CURRENT_RATE); redone when the preparation changes."""
+        c = membrane_capacitance(self.rig)
+        if c is None or c == self._spans_for:
+            return
+        self._spans_for = c
+        for k in (0, 5):  # Vm, V - E
+            self.plots[k].getViewBox().setLimits(minYRange=MIN_VOLTAGE_SPAN)
+        for k in (1, 4):  # net ionic current, ionic currents
+            self.plots[k].getViewBox().setLimits(minYRange=c * MIN_CURRENT_RATE)
+
     def _redraw(self) -> None:
         if self._t.size == 0:
             return
+        self._apply_minimum_spans()
         for name, c in self.curves.items():
             y = self._buf.get(name)
             if y is None or not np.any(np.isfinite(y)):
