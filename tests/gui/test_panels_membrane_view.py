@@ -116,3 +116,22 @@ def test_a_resting_cell_is_not_magnified_into_numerical_dust(qtbot):
     assert hi - lo >= 0.020 * 0.999 and lo < -0.065 < hi
     lo, hi = w.plots[1].viewRange()[1]
     assert hi - lo >= c * 1.0 * 0.999
+
+
+def test_axes_are_blitted_not_replayed(qtbot):
+    """Replaying pyqtgraph's axis pictures (text and all) at every repaint was the largest
+    stall site of the idle 30-minute soak (AxisItem.paint, docs/performance.md); the axes of
+    the scope and the membrane view are kept as pixmaps instead."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from vlab.gui.scope import Scope
+
+    scope = Scope()
+    view = MembraneView(None)
+    qtbot.addWidget(scope)
+    qtbot.addWidget(view)
+    plots = [scope.vm_plot, scope.im_plot, *view.plots]
+    for p in plots:
+        for name in ("left", "bottom"):
+            mode = p.getAxis(name).cacheMode()
+            assert mode == QGraphicsItem.CacheMode.DeviceCoordinateCache, (p, name)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from vlab.analysis.cursors import between_cursors_each
 from vlab.gui.palette import ION_COLOURS, OKABE_ITO
-from vlab.gui.time_axis import TimeAxis
+from vlab.gui.time_axis import TimeAxis, cache_axes
 from vlab.units import format_si
 
 __all__ = ["OKABE_ITO", "RingBuffer", "Scope"]
@@ -160,6 +160,7 @@ def _style_plot(plot: pg.PlotItem) -> None:
     # chart repaints every frame (measured: about a fifth of a core)
     plot.setMenuEnabled(True)
     plot.hideButtons()
+    cache_axes(plot)
 
 
 class Scope(QWidget):

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from vlab.gui.palette import ION_COLOURS, OKABE_ITO
-from vlab.gui.time_axis import TimeAxis
+from vlab.gui.time_axis import TimeAxis, cache_axes
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,7 @@ class MembraneView(QWidget):
             p.setMenuEnabled(False)
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
+            cache_axes(p)
             legend = p.addLegend(
                 offset=(-5, 5),
                 labelTextColor="#222222",
