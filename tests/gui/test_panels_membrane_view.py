@@ -98,8 +98,10 @@ def test_readouts_are_set_once_a_frame_not_once_a_block(view, monkeypatch):
 
 
 def test_a_resting_cell_is_not_magnified_into_numerical_dust(qtbot):
-    """At rest the view zoomed to 0.4 mV of Vm and tens of fA of net current (the settling
-    after a spike), making noise look like a signal: spans have a floor from C = cm x area."""
+    """At rest pyqtgraph's auto-range put a flat Vm on a +-0.5 V axis, and once Vm moved by
+    microvolts it zoomed to 0.4 mV of Vm and tens of fA of net current (the settling after a
+    spike), making noise look like a signal. Spans now have a floor: 20 mV for voltages,
+    C x 1 mV/ms for currents (C = cm x area); a spike still fits."""
     from vlab.rig.rig import Rig
 
     rig = Rig("squid")
@@ -107,15 +109,21 @@ def test_a_resting_cell_is_not_magnified_into_numerical_dust(qtbot):
     w = MembraneView(rig)
     qtbot.addWidget(w)
     w.show()
-    for k in range(5):
+    w.add_block(make_block(t0=0.0, n=100, dt=1e-5, vm=-0.065))  # perfectly flat
+    w.flush()
+    lo, hi = w.plots[0].viewRange()[1]
+    assert 0.020 <= hi - lo <= 0.030 and lo < -0.065 < hi
+    for k in range(1, 5):
         w.add_block(make_block(t0=k * 1e-3, n=100, dt=1e-5, vm=-0.065 + 1e-6 * k, Iion=3e-14 * k))
     w.flush()
-    for plot in (0, 1, 4, 5):
-        w.plots[plot].getViewBox().autoRange()
     lo, hi = w.plots[0].viewRange()[1]
-    assert hi - lo >= 0.020 * 0.999 and lo < -0.065 < hi
+    assert 0.020 <= hi - lo <= 0.030 and lo < -0.065 < hi
     lo, hi = w.plots[1].viewRange()[1]
-    assert hi - lo >= c * 1.0 * 0.999
+    assert c <= hi - lo <= 1.5 * c and lo < 0 < hi
+    w.add_block(make_block(t0=5e-3, n=100, dt=1e-5, vm=+0.040))  # a spike's peak
+    w.flush()
+    lo, hi = w.plots[0].viewRange()[1]
+    assert lo < -0.065 and hi > 0.040
 
 
 def test_axes_are_blitted_not_replayed(qtbot):

@@ -128,7 +128,6 @@ class MembraneView(QWidget):
         self._spike_t: float | None = None
         self._prev_vm: float | None = None
         self._syncing = False
-        self._spans_for: float | None = None  # the capacitance the minimum spans were set for
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -191,7 +190,8 @@ class MembraneView(QWidget):
                 p.setXLink(self.plots[0])
             self.plots.append(p)
         self.plots[GATES].setYRange(0, 1, padding=0.02)
-        self.plots[GATES].enableAutoRange(axis="y", enable=False)
+        for k in (GATES, 0, 1, 4, 5):  # the others are fitted in _fit_y
+            self.plots[k].enableAutoRange(axis="y", enable=False)
         for k in (1, 4, 5):  # zero lines: net ionic current, currents, driving forces
             self.plots[k].addLine(y=0, pen=pg.mkPen("#777777", width=1))
         # two cursors on every plot, linked to the scope's (same time base)
@@ -486,22 +486,43 @@ class MembraneView(QWidget):
             self._t = self._t[start:]
             self._buf = {k: v[start:] for k, v in self._buf.items()}
 
-    def _apply_minimum_spans(self) -> None:
-        """Keep the voltage and current plots from zooming into numerical dust at rest
-        (MIN_VOLTAGE_SPAN, MIN_CURRENT_RATE); redone when the preparation changes."""
+    def _minimum_span(self, plot: int) -> float:
+        """The smallest y span of a voltage or current plot (V or A; see MIN_*)."""
+        if plot in (0, 5):
+            return MIN_VOLTAGE_SPAN
         c = membrane_capacitance(self.rig)
-        if c is None or c == self._spans_for:
-            return
-        self._spans_for = c
-        for k in (0, 5):  # Vm, V - E
-            self.plots[k].getViewBox().setLimits(minYRange=MIN_VOLTAGE_SPAN)
-        for k in (1, 4):  # net ionic current, ionic currents
-            self.plots[k].getViewBox().setLimits(minYRange=c * MIN_CURRENT_RATE)
+        return c * MIN_CURRENT_RATE if c is not None else 0.0
+
+    def _fit_y(self) -> None:
+        """Set the y range of the voltage and current plots from the data shown, at least
+        their minimum span, and only when the data left the range or fills under a third of
+        it (an unchanged axis is not redrawn). pyqtgraph's own auto-range blew a flat
+        resting Vm up to +-0.5 V around it, and zoomed into microvolts once it moved."""
+        rows: dict[int, list[np.ndarray]] = {}
+        for name, (row, *_rest) in _CURVES.items():
+            y = self._buf.get(name)
+            if y is not None and self.curves[name].scene() is not None:
+                rows.setdefault(row + 2, []).append(y)
+        for k in (0, 1, 4, 5):
+            ys = [y[np.isfinite(y)] for y in rows.get(k, [])]
+            ys = [y for y in ys if y.size]
+            if not ys:
+                continue
+            lo = min(float(y.min()) for y in ys)
+            hi = max(float(y.max()) for y in ys)
+            if k in (1, 4, 5):  # the zero line is part of the picture
+                lo, hi = min(lo, 0.0), max(hi, 0.0)
+            half = max(hi - lo, self._minimum_span(k), 1e-15) * 0.55
+            mid = 0.5 * (lo + hi)
+            cur_lo, cur_hi = self.plots[k].getViewBox().viewRange()[1]
+            if cur_lo <= lo and hi <= cur_hi and (cur_hi - cur_lo) <= 3 * 2 * half:
+                continue
+            self.plots[k].setYRange(mid - half, mid + half, padding=0)
 
     def _redraw(self) -> None:
         if self._t.size == 0:
             return
-        self._apply_minimum_spans()
+        self._fit_y()
         for name, c in self.curves.items():
             y = self._buf.get(name)
             if y is None or not np.any(np.isfinite(y)):
