@@ -107,17 +107,25 @@ def received():
         r.deleteLater()
 
 
+def _file_job_waiter(qtbot, start: str, finished: str):
+    """``run(window, path) -> bool``: call ``window.<start>(path)``, which starts a background
+    file job, and wait (on the window's ``<finished>(bool)`` signal, emitted in the GUI thread)
+    until it has succeeded (True) or failed or was cancelled (False)."""
+
+    def run(window, path, timeout: int = 20000) -> bool:
+        with qtbot.waitSignal(getattr(window, finished), timeout=timeout) as blocker:
+            assert getattr(window, start)(path) is not None
+        return bool(blocker.args[0])
+
+    return run
+
+
 @pytest.fixture
 def open_experiment(qtbot):
     """``open_experiment(window, path) -> bool``: open a ``.vlab`` file in a rig window and
     wait (on a signal emitted in the GUI thread) until it has opened (True) or failed."""
 
-    def run(window, path, timeout: int = 20000) -> bool:
-        with qtbot.waitSignal(window.experiment_open_finished, timeout=timeout) as blocker:
-            assert window.open_experiment(path) is not None
-        return bool(blocker.args[0])
-
-    return run
+    return _file_job_waiter(qtbot, "open_experiment", "experiment_open_finished")
 
 
 @pytest.fixture
@@ -126,12 +134,7 @@ def save_experiment(qtbot):
     ``.vlab`` file and wait (on a signal emitted in the GUI thread) until it has been
     written (True) or failed or was cancelled (False)."""
 
-    def run(window, path, timeout: int = 20000) -> bool:
-        with qtbot.waitSignal(window.experiment_save_finished, timeout=timeout) as blocker:
-            assert window.save_experiment(path) is not None
-        return bool(blocker.args[0])
-
-    return run
+    return _file_job_waiter(qtbot, "save_experiment", "experiment_save_finished")
 
 
 @pytest.fixture

@@ -210,18 +210,13 @@ def test_installed_vlab_runs(deb_root):
 @pytest.mark.slow
 def test_installed_vlab_smoke_test(deb_root, tmp_path):
     """The installed copy starts and paints its first frame (offscreen, first start)."""
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-    )
-    env.pop("NUMBA_CACHE_DIR", None)
-    env.pop("VLAB_RESOURCES", None)
     exe = deb_root / "opt" / "vlab" / "vlab"
     r = subprocess.run(
-        [str(exe), "--smoke-test"], env=env, capture_output=True, text=True, timeout=180
+        [str(exe), "--smoke-test"],
+        env=_installed_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert r.returncode == 0, r.stdout + r.stderr
 
