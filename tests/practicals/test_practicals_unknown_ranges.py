@@ -28,3 +28,20 @@ def test_every_corner_of_the_unknowns_gives_a_stable_rest(name):
             if "drug_names" in preset.locked or preset.drugs:
                 continue  # drugs that take away the stable rest are part of those steps
             assert build_cell(preset).rest().stable, (name, step.id, unknowns)
+
+
+@pytest.mark.parametrize(
+    ("step", "spacing"), [(0.0, "linear"), (0.5, "linear"), (0.0, "log")], ids=str
+)
+def test_draws_stay_in_the_declared_range_and_fill_it(step, spacing):
+    """Every student's value lies in [low, high] and 200 students reach both ends of it
+    (a draw outside the range would give a cell the practical's author never checked)."""
+    from vlab.practicals.model import Unknown
+    from vlab.practicals.unknowns import draw_unknown, practice_seed
+
+    u = Unknown(name="x", kind="range", low=2.0, high=12.0, step=step, spacing=spacing)
+    values = [draw_unknown("p", u, practice_seed(f"s{k}")) for k in range(200)]
+    assert all(2.0 <= v <= 12.0 for v in values)
+    assert min(values) < 2.5 and max(values) > 11.0
+    if step:
+        assert all((v - 2.0) / 0.5 == pytest.approx(round((v - 2.0) / 0.5)) for v in values)
