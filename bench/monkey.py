@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import ctypes
 import json
 import os
 import re
@@ -80,43 +79,22 @@ def mappings_mb() -> dict[str, float]:
     return out
 
 
-class _MallInfo2(ctypes.Structure):
-    """glibc's ``struct mallinfo2`` (glibc >= 2.33): bytes, not pages."""
-
-    _fields_ = [
-        (n, ctypes.c_size_t)
-        for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
-    ]
-
-
-def _libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-        return libc
-    except (OSError, AttributeError):  # not glibc, or glibc < 2.33
-        return None
-
-
-LIBC = _libc()
-
-
 def malloc_mb() -> tuple[float, float]:
-    """(bytes malloc has handed out and not had back, bytes it holds free), MB; NaN without glibc.
+    """(MB malloc has handed out, MB it holds free): :func:`vlab.gui.heap.heap_bytes`; NaN
+    without glibc."""
+    from vlab.gui.heap import heap_bytes
 
-    In use growing = something keeps allocating (a leak, or a cache); free growing while in use
-    stays flat = fragmentation (glibc keeps freed memory it cannot give back to the system).
-    """
-    if LIBC is None:
+    both = heap_bytes()
+    if both is None:
         return float("nan"), float("nan")
-    m = LIBC.mallinfo2()
-    return (m.uordblks + m.hblkhd) / 2**20, m.fordblks / 2**20
+    return both[0] / 2**20, both[1] / 2**20
 
 
 def malloc_trim() -> None:
     """Give glibc's free memory back to the system (``malloc_trim(0)``), if glibc is there."""
-    if LIBC is not None:
-        LIBC.malloc_trim(0)
+    from vlab.gui.heap import release_free_heap
+
+    release_free_heap(above=0)
 
 
 # ------------------------------------------------------------------------------ supervisor

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
-__all__ = ["TRIM_ABOVE", "free_heap_bytes", "release_free_heap"]
+__all__ = ["TRIM_ABOVE", "free_heap_bytes", "heap_bytes", "release_free_heap"]
 
 #: bytes free in malloc's heaps above which :func:`release_free_heap` trims
 TRIM_ABOVE = 32 * 2**20
@@ -47,11 +47,22 @@ def _glibc() -> ctypes.CDLL | None:
 _LIBC = _glibc()
 
 
-def free_heap_bytes() -> int | None:
-    """Bytes free inside malloc's heaps (all arenas); None where that is not known."""
+def heap_bytes() -> tuple[int, int] | None:
+    """(bytes malloc has handed out and not had back, including its mmapped blocks; bytes
+    free inside its heaps, all arenas); None where that is not known.
+
+    In use growing = something keeps allocating (a leak, or a cache); free growing while in
+    use stays flat = fragmentation (memory glibc keeps and cannot give back by itself)."""
     if _LIBC is None:
         return None
-    return int(_LIBC.mallinfo2().fordblks)
+    m = _LIBC.mallinfo2()
+    return int(m.uordblks + m.hblkhd), int(m.fordblks)
+
+
+def free_heap_bytes() -> int | None:
+    """Bytes free inside malloc's heaps (all arenas); None where that is not known."""
+    both = heap_bytes()
+    return None if both is None else both[1]
 
 
 def release_free_heap(above: int = TRIM_ABOVE) -> bool:
