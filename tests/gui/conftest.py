@@ -78,7 +78,31 @@ def window(qtbot, rig):
     win.show()
     qtbot.waitUntil(lambda: len(win.scope.ring) > 0, timeout=15000)
     yield win
+    _close_and_check(win)
+
+
+@pytest.fixture
+def idle_window(qtbot, rig):
+    """The rig window without its simulation thread (nothing streams: a test runs protocols
+    with ``run_protocol_now`` or feeds blocks itself), shown on the ``rig`` fixture's rig;
+    closed as a student closes it, and checked."""
+    from vlab.gui.main_window import MainWindow
+
+    win = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    _close_and_check(win)
+
+
+def _close_and_check(win) -> None:
+    """Close a rig window the way a student does (``close()``: :meth:`MainWindow.shutdown`
+    stops the worker thread, file jobs and timers, then the crash journal is deleted, the
+    window's analysis/axon windows close and the projector font is restored), without the
+    unsaved-sweeps question, and check that nothing is left running."""
+    win._saved_count = len(win.recording)  # no "unsaved sweeps" question on close
     win.close()
+    assert not win.isVisible(), "the window refused to close (a save still running?)"
     assert not win.host.thread.isRunning()
     assert not win.scope._timer.isActive()
     assert not win._slow_timer.isActive()

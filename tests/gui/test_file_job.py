@@ -23,18 +23,6 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def idle_window(qtbot):
-    from vlab.gui.main_window import MainWindow
-    from vlab.rig import Rig
-
-    win = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-
-
-@pytest.fixture
 def critical(monkeypatch):
     """Error dialogs shown (title, text), instead of a modal box."""
     shown: list[tuple[str, str]] = []

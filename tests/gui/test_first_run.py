@@ -9,17 +9,6 @@ from vlab.gui.welcome import WelcomeDialog, should_welcome
 from vlab.settings import Settings
 
 
-@pytest.fixture
-def still_window(qtbot, rig):
-    from vlab.gui.main_window import MainWindow
-
-    win = MainWindow(rig, start_worker=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-
-
 def test_the_welcome_shows_until_the_student_says_no(qtbot, tmp_path):
     s = Settings(tmp_path / "settings.json")
     assert should_welcome(s)
@@ -39,8 +28,8 @@ def test_closing_the_welcome_without_ticking_keeps_it(qtbot, tmp_path):
     assert should_welcome(Settings(tmp_path / "settings.json"))
 
 
-def test_choosing_a_practical_opens_the_practical_tab(qtbot, still_window):
-    win = still_window
+def test_choosing_a_practical_opens_the_practical_tab(qtbot, idle_window):
+    win = idle_window
     dlg = win.show_welcome()
     assert dlg.isVisible()
     with qtbot.waitSignal(dlg.destroyed, timeout=5000):  # closed (and deleted)
@@ -50,18 +39,18 @@ def test_choosing_a_practical_opens_the_practical_tab(qtbot, still_window):
     assert practical.isVisible() and not practical.visibleRegion().isEmpty()
 
 
-def test_free_play_says_what_to_press(still_window):
-    win = still_window
+def test_free_play_says_what_to_press(idle_window):
+    win = idle_window
     win.show_welcome().free_button.click()
     assert "Space" in win.statusBar().currentMessage()
 
 
-def test_getting_started_is_first_in_the_help_menu(still_window):
+def test_getting_started_is_first_in_the_help_menu(idle_window):
     from PySide6.QtWidgets import QDialog, QMenu
 
     from vlab.gui.help import help_markdown
 
-    menus = still_window.menuBar().findChildren(QMenu)
+    menus = idle_window.menuBar().findChildren(QMenu)
     menu = next(m for m in menus if m.title() == "&Help")
     first = menu.actions()[0]
     assert first.text() == "Getting started"
@@ -74,10 +63,10 @@ def test_getting_started_is_first_in_the_help_menu(still_window):
         w.close()
 
 
-def test_protocols_are_listed_by_title(still_window):
+def test_protocols_are_listed_by_title(idle_window):
     from vlab.protocols import builtin_protocols, load_protocol
 
-    combo = still_window.stimulator.protocol_combo
+    combo = idle_window.stimulator.protocol_combo
     shown = [combo.itemText(i) for i in range(1, combo.count())]
     titles = [load_protocol(k).name for k in builtin_protocols()]
     assert sorted(shown) == sorted(titles)
@@ -85,7 +74,7 @@ def test_protocols_are_listed_by_title(still_window):
     i = combo.findText("Voltage-step family (I-V)")
     combo.setCurrentIndex(i)
     combo.activated.emit(i)
-    assert still_window.rig.protocol.name == "Voltage-step family (I-V)"
+    assert idle_window.rig.protocol.name == "Voltage-step family (I-V)"
     assert combo.currentText() == "Voltage-step family (I-V)"
 
 
@@ -105,10 +94,10 @@ def test_the_status_bar_says_the_simulator_is_starting(qtbot, rig):
     win.close()
 
 
-def test_opening_a_practical_moves_the_e_lines_at_once(still_window):
+def test_opening_a_practical_moves_the_e_lines_at_once(idle_window):
     """The practical puts the mammalian cell on the rig: the scope's E lines must show its
     reversal potentials straight away, not the squid's until the next data block."""
-    win = still_window
+    win = idle_window
     squid_ek = win.scope.e_lines["K"].value()
     win.practical.open_practical("hyperkalaemia", "s1")
     assert win.rig.cell.prep.name == "mammalian"
@@ -118,12 +107,12 @@ def test_opening_a_practical_moves_the_e_lines_at_once(still_window):
     assert win.scope.e_lines["K"].value() != pytest.approx(squid_ek)
 
 
-def test_the_resting_potential_is_found_when_the_solutions_tab_is_shown(still_window):
+def test_the_resting_potential_is_found_when_the_solutions_tab_is_shown(idle_window):
     """Solving for the resting potential (scipy) is not part of the start-up: the hidden
     Solutions tab finds it when first shown."""
     from vlab.gui.panels.solutions import format_mv
 
-    win = still_window
+    win = idle_window
     panel = win.side_panels["solutions"]
     QApplication.processEvents()
     assert panel.visibleRegion().isEmpty() and panel.rest_label.text() == "\u2026"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vlab.rig import Rig
 from vlab.rig.simulator import GAP_FREE_DT, RigSimulator
 
 pytestmark = pytest.mark.gui
@@ -15,14 +14,8 @@ STIMULI = (0.3, 0.8, 1.1)  # s: MainWindow.stream_now's manual pulses
 
 
 @pytest.fixture
-def win(qtbot):
-    from vlab.gui.main_window import MainWindow
-
-    w = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(w)
-    yield w
-    w._saved_count = len(w.recording)  # no "unsaved sweeps" question on close
-    w.close()
+def win(idle_window):
+    return idle_window
 
 
 def _spikes(vm: np.ndarray) -> int:

@@ -24,17 +24,6 @@ BUILDERS = [
 SETTINGS_ONLY = [hostile.wrong_types_session, hostile.long_name_session]
 
 
-@pytest.fixture
-def idle_window(qtbot):
-    from vlab.gui.main_window import MainWindow
-    from vlab.rig import Rig
-
-    win = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(win)
-    yield win
-    win.close()
-
-
 def test_hostile_experiments_give_a_dialog_and_change_nothing(
     qtbot, tmp_path, monkeypatch, idle_window, open_experiment
 ):

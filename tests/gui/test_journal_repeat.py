@@ -10,18 +10,13 @@ import pytest
 from vlab.protocols import load_protocol
 from vlab.recording.budget import MemoryBudget
 from vlab.recording.journal import read_journal
-from vlab.rig import Rig
 from vlab.rig.simulator import RigSimulator
 
 pytestmark = pytest.mark.gui
 
 
-def test_repeat_sweeps_are_journalled_when_kept(qtbot):
-    from vlab.gui.main_window import MainWindow
-
-    rig = Rig("squid")
-    win = MainWindow(rig, start_worker=False)
-    qtbot.addWidget(win)
+def test_repeat_sweeps_are_journalled_when_kept(idle_window, rig):
+    win = idle_window
     p = load_protocol("single_pulse")  # one sweep per cycle
     win.budget = MemoryBudget(limit=10 * 2**20)
     sim = RigSimulator(rig)
@@ -38,4 +33,3 @@ def test_repeat_sweeps_are_journalled_when_kept(qtbot):
     assert len(kept) == 1 and win.journal.sweeps_written == 1
     back = read_journal(win.journal.path)
     assert [s.provenance["cycle"] for s in back.sweeps] == [kept[0].provenance["cycle"]]
-    win.shutdown()

@@ -20,18 +20,13 @@ LAPTOPS = {"1024x768": QSize(1024, 700), "1366x768": QSize(1366, 700)}
 
 
 @pytest.fixture
-def still_window(qtbot, rig):
+def still_window(idle_window, rig):
     """The rig window without its simulation thread, after a VC family (full tables)."""
-    from vlab.gui.main_window import MainWindow
     from vlab.protocols import load_protocol
 
-    win = MainWindow(rig, start_worker=False)
-    qtbot.addWidget(win)
-    win.show()
     rig.set_protocol(load_protocol("vc_step_family"))
-    win.run_protocol_now()
-    yield win
-    win.close()
+    idle_window.run_protocol_now()
+    return idle_window
 
 
 def _each_panel(win):

@@ -12,20 +12,14 @@ import numpy as np
 import pytest
 
 from vlab.protocols import load_protocol
-from vlab.rig import Rig
 from vlab.rig.simulator import RigSimulator
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def win(qtbot):
-    from vlab.gui.main_window import MainWindow
-
-    w = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(w)
-    yield w
-    w.shutdown()
+def win(idle_window):
+    return idle_window
 
 
 def _feed(win, protocol, chunk: float = 0.004) -> None:

@@ -14,20 +14,13 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def win(qtbot):
-    from vlab.gui.main_window import MainWindow
+def win(idle_window):
+    """The idle rig window after one sweep (closing it closes the windows a test opened)."""
     from vlab.protocols import load_protocol
-    from vlab.rig import Rig
 
-    w = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(w)
-    w.run_protocol_now(load_protocol("single_pulse"))
-    assert len(w.kept_sweeps()) == 1
-    yield w
-    for other in w.extra_windows():
-        other.close()
-    w._saved_count = len(w.recording)  # no "unsaved sweeps" question on close
-    w.close()
+    idle_window.run_protocol_now(load_protocol("single_pulse"))
+    assert len(idle_window.kept_sweeps()) == 1
+    return idle_window
 
 
 @pytest.fixture

@@ -75,15 +75,11 @@ def test_time_axis_says_seconds_not_kiloseconds(view):
     assert axis.labelUnitPrefix == "" and axis.autoSIPrefixScale == 1.0
 
 
-def test_cursors_are_linked_to_the_scope(qtbot):
-    from vlab.gui.main_window import MainWindow
-
-    win = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(win)
+def test_cursors_are_linked_to_the_scope(idle_window):
+    win = idle_window
     mv = win.membrane_view
     win.scope.set_cursors(0.004, 0.012)
     assert mv.cursor_positions() == pytest.approx((0.004, 0.012))
     mv.cursor_lines[2][1].setValue(0.015)  # drag cursor 2 on the gates plot
     assert win.scope.cursor_positions() == pytest.approx((0.004, 0.015))
     assert mv.cursor_lines[0][1].value() == pytest.approx(0.015)  # every plot follows
-    win.shutdown()

@@ -61,12 +61,8 @@ def test_host_acknowledges_each_delivery_after_its_receivers_ran(qtbot):
     assert host.worker.in_flight == 0  # then it was acknowledged
 
 
-def test_repeat_recording_stays_inside_its_budget_and_keeps_the_last_cycle(qtbot):
-    from vlab.gui.main_window import MainWindow
-
-    rig = Rig("squid")
-    win = MainWindow(rig, start_worker=False)
-    qtbot.addWidget(win)
+def test_repeat_recording_stays_inside_its_budget_and_keeps_the_last_cycle(idle_window, rig):
+    win = idle_window
     p = load_protocol("single_pulse")  # one 30 ms sweep per cycle
     per_sweep = 16 * p.n_samples * 4  # 16 channels, float32
     win.budget = MemoryBudget(limit=5 * per_sweep)
@@ -90,4 +86,3 @@ def test_repeat_recording_stays_inside_its_budget_and_keeps_the_last_cycle(qtbot
     win._on_episode_finished()  # the run was stopped
     assert [s.kept for s in win.recording] == [False] * 4 + [True]
     assert "kept" in win.statusBar().currentMessage()
-    win.shutdown()

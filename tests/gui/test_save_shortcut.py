@@ -8,30 +8,24 @@ from PySide6.QtGui import QAction, QKeySequence
 pytestmark = pytest.mark.gui
 
 
-def test_ctrl_s_is_save_experiment(qtbot):
-    from vlab.gui.main_window import MainWindow
-    from vlab.rig import Rig
-
-    win = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(win)
+def test_ctrl_s_is_save_experiment(idle_window):
+    win = idle_window
     ctrl_s = QKeySequence(QKeySequence.StandardKey.Save)
     owners = [a.text() for a in win.findChildren(QAction) if a.shortcut() == ctrl_s]
     assert len(owners) == 1 and owners[0].startswith("Save experiment"), owners
     protocol = [a for a in win.findChildren(QAction) if a.text() == "Save protocol"]
     assert protocol and protocol[0].shortcut() == QKeySequence("Ctrl+Alt+S")
-    win.shutdown()
 
 
-def test_the_ctrl_s_action_saves_the_recording_to_the_file_chosen(qtbot, tmp_path, monkeypatch):
+def test_the_ctrl_s_action_saves_the_recording_to_the_file_chosen(
+    qtbot, tmp_path, monkeypatch, idle_window
+):
     import numpy as np
     from PySide6.QtWidgets import QFileDialog
 
-    from vlab.gui.main_window import MainWindow
     from vlab.recording import Sweep, load_session
-    from vlab.rig import Rig
 
-    win = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(win)
+    win = idle_window
     win.recording.append(Sweep(0, 1e-4, {"Vm": np.linspace(-0.07, 0.03, 50)}))
     asked: list[str] = []
 
@@ -48,4 +42,3 @@ def test_the_ctrl_s_action_saves_the_recording_to_the_file_chosen(qtbot, tmp_pat
     assert state["preparation"] == win.rig.state_dict()["preparation"]
     assert np.array_equal(rec[0]["Vm"], np.linspace(-0.07, 0.03, 50))
     assert not list(tmp_path.glob("*.toml"))  # not the protocol
-    win.shutdown()

@@ -9,14 +9,10 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
-def test_legend_names_the_newest_sweeps_and_reuses_its_rows(qtbot):
-    from vlab.gui.main_window import MainWindow
+def test_legend_names_the_newest_sweeps_and_reuses_its_rows(idle_window):
     from vlab.protocols import load_protocol
-    from vlab.rig import Rig
 
-    win = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = idle_window
     scope = win.scope
     scope.keep_box.setChecked(True)  # overlay both runs
     win.run_protocol_now(load_protocol("threshold_search"))  # 12 sweeps
@@ -30,7 +26,6 @@ def test_legend_names_the_newest_sweeps_and_reuses_its_rows(qtbot):
     assert [sample.item for sample, _ in after] == [sw.vm_item for sw in scope.sweeps[-n:]]
     assert [id(x) for row in after for x in row] == [id(x) for row in rows for x in row]
     assert scope.legend.isVisible()
-    win.shutdown()
 
 
 def test_fading_old_sweeps_changes_their_pens_not_their_data(qtbot, monkeypatch):

@@ -20,14 +20,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def win(qtbot):
-    from vlab.gui.main_window import MainWindow
-
-    w = MainWindow(Rig("squid"), start_worker=False)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.shutdown()
+def win(idle_window):
+    return idle_window
 
 
 class Clicks:
