@@ -28,10 +28,11 @@ import os
 import re
 import stat
 import sys
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -53,6 +54,7 @@ __all__ = [
     "loads_toml",
     "read_bytes",
     "read_npz_bytes",
+    "read_npz_member",
     "read_text",
 ]
 
@@ -453,8 +455,73 @@ def read_npz_bytes(
     BadFileError
         Anything that is not a plain numeric ``.npz`` within the limits.
     """
+    return _read_npz(io.BytesIO(data), source, total_limit, path, meter)
+
+
+class _SpoolFull(OSError):
+    """Writing a member to its temporary file failed (the temporary folder is full)."""
+
+
+def _spool(zf: zipfile.ZipFile, name: str, out: IO[bytes], meter: ReadMeter | None) -> None:
+    with zf.open(name) as fh:
+        while chunk := fh.read(_CHUNK):  # the CRC is checked when the end is read
+            try:
+                out.write(chunk)
+            except OSError as exc:
+                raise _SpoolFull from exc
+            if meter is not None:
+                meter.add(len(chunk))
+
+
+def read_npz_member(
+    zf: zipfile.ZipFile,
+    name: str,
+    source: str,
+    path: object = None,
+    *,
+    total_limit: int = MAX_ARRAY_BYTES,
+    meter: ReadMeter | None = None,
+) -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` held in member ``name`` of ``zf`` (checked as in
+    :func:`read_npz_bytes`), without its bytes in memory beside the arrays.
+
+    The member is inflated chunk by chunk into an anonymous temporary file, from which
+    the arrays are read one by one: memory beyond the arrays stays at about a MiB however
+    large the file (a copy of the whole member in memory would double the peak of opening
+    a large experiment). If the temporary folder cannot take it (full, read-only), the
+    member is read into memory instead. ``meter`` counts the inflated bytes, then the
+    array bytes copied.
+    """
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        try:
+            spool: IO[bytes] = tempfile.TemporaryFile()
+        except OSError:  # no usable temporary folder
+            spool = io.BytesIO()
+        try:
+            _spool(zf, name, spool, meter)
+        except _SpoolFull:  # the temporary folder is full: read the member into memory
+            spool.close()
+            spool = io.BytesIO()
+            _spool(zf, name, spool, None)
+        except BaseException:
+            spool.close()
+            raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
+        raise BadFileError(
+            f"{source}: {name} is damaged or incomplete ({_first_line(exc)}).", path
+        ) from None
+    except NotImplementedError:  # pragma: no cover - refused by check_zip_members
+        raise BadFileError(f"{source}: {name} uses an unsupported compression.", path) from None
+    with spool:
+        spool.seek(0)
+        return _read_npz(spool, f"{source}: {name}", total_limit, path, meter)
+
+
+def _read_npz(
+    fh: IO[bytes], source: str, total_limit: int, path: object, meter: ReadMeter | None
+) -> dict[str, np.ndarray]:
+    try:
+        zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise BadFileError(
             f"{source}: not a valid array archive ({_first_line(exc)}).", path

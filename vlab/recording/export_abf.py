@@ -167,8 +167,8 @@ def _start_datetime(sweep: Sweep) -> _dt.datetime:
         return _dt.datetime.now()
 
 
-def _command(items: list[Sweep]) -> tuple[str, float, np.ndarray] | None:
-    """(display unit, factor, commands in display units) when every sweep has one kind."""
+def _command(items: list[Sweep]) -> tuple[str, float] | None:
+    """(display unit, factor) of the command when every sweep has one kind."""
     if any("command" not in s.channels for s in items):
         return None
     try:
@@ -177,8 +177,16 @@ def _command(items: list[Sweep]) -> tuple[str, float, np.ndarray] | None:
         return None
     if len(modes) != 1:
         return None
-    label, factor = ABF_UNITS["V" if modes.pop() else "A"]
-    return label, factor, np.vstack([s.channels["command"] * factor for s in items])
+    return ABF_UNITS["V" if modes.pop() else "A"]
+
+
+def _commands(items: list[Sweep], factor: float) -> np.ndarray:
+    """Every sweep's command in display units, shape (sweeps, samples)."""
+    dtype = np.result_type(*(s.channels["command"] for s in items))
+    out = np.empty((len(items), items[0].n_samples), dtype=dtype)
+    for k, s in enumerate(items):
+        out[k] = s.channels["command"] * factor
+    return out
 
 
 def _sample_interval_us(dt: float, n_channels: int) -> float:
@@ -237,14 +245,14 @@ def write_abf(
             "An ABF file needs sweeps of equal length and sample rate: "
             "select sweeps from a single protocol run."
         )
-    data: list[np.ndarray] = []
+    sources: list[tuple[str, float]] = []  # per file channel: (sweep channel, factor)
     units: list[str] = []
     for name in names:
         kinds = {s.unit(name) for s in items}
         if len(kinds) != 1:
             raise ExportError(f"The {name} channel has different units in different sweeps.")
         label, factor = ABF_UNITS[kinds.pop()]
-        data.append(np.vstack([s.channels[name] * factor for s in items]))
+        sources.append((name, factor))
         units.append(label)
 
     command = _command(items)
@@ -252,32 +260,34 @@ def write_abf(
     holding = 0.0
     dac_unit = "mV"
     if command is not None:
-        dac_unit, factor, cmds = command
-        holding = float(np.median(cmds[:, 0]))
-        if protocol is not None:
+        dac_unit, factor = command
+        holding = float(np.median(np.array([s.channels["command"][0] * factor for s in items])))
+        if protocol is not None:  # the one copy made: the command, to find its epochs
+            cmds = _commands(items, factor)
             span = float(np.ptp(cmds)) or 1.0
             rows = epoch_table(protocol, cmds, holding, atol=1e-6 * max(span, abs(holding)))
+            del cmds
         if rows is None and "command" not in names:
             names.append(COMMAND_CHANNEL)
-            data.append(cmds)
+            sources.append(("command", factor))
             units.append(dac_unit)
     if len(names) > ABF_ADC_COUNT:
         raise ExportError(f"An ABF file holds at most {ABF_ADC_COUNT} channels; choose fewer.")
-    for name, block in zip(names, data, strict=True):
-        if float(np.max(np.abs(block))) > 1e30:
+    steps, scales, dtypes = [], [], []
+    for name, (channel, factor) in zip(names, sources, strict=True):
+        dtypes.append(np.result_type(*(s.channels[channel] for s in items)))  # float32 or 64
+        # the largest magnitude in display units, sweep by sweep: no copy of the data
+        peak = max(float(np.abs(s.channels[channel]).max() * factor) for s in items)
+        if peak > 1e30:
             raise ExportError(f"The {name} values are too large to store in an ABF file.")
-
-    n_ch = len(names)
-    scales, raw = [], np.empty((len(items), n, n_ch), dtype="<i2")
-    for j, block in enumerate(data):
-        report(j / n_ch)
-        scale = np.float32(_ADC_RANGE / (_ADC_RESOLUTION * abf_quantum(float(np.abs(block).max()))))
-        step32 = _ADC_RANGE / (_ADC_RESOLUTION * float(scale))  # what readers will use
-        raw[:, :, j] = np.clip(np.rint(block / step32), -32767, 32767)
+        scale = np.float32(_ADC_RANGE / (_ADC_RESOLUTION * abf_quantum(peak)))
+        steps.append(_ADC_RANGE / (_ADC_RESOLUTION * float(scale)))  # what readers will use
         scales.append(float(scale))
 
+    n_ch = len(names)
     samples_per_episode = n * n_ch
-    data_blocks = -(-raw.nbytes // ABF_BLOCK)
+    n_values = len(items) * samples_per_episode
+    data_blocks = -(-(2 * n_values) // ABF_BLOCK)
     data_ptr = ABF_HEADER_SIZE // ABF_BLOCK
     synch_ptr = data_ptr + data_blocks
     t0 = [s.t0 for s in items]
@@ -317,7 +327,7 @@ def write_abf(
             "fHeaderVersionNumber": ABF_VERSION,
             "nOperationMode": 5,  # episodic stimulation
             "nFileType": 1,
-            "lActualAcqLength": raw.size,
+            "lActualAcqLength": n_values,
             "lActualEpisodes": len(items),
             "lFileStartDate": when.year * 10000 + when.month * 100 + when.day,
             "lFileStartTime": when.hour * 3600 + when.minute * 60 + when.second,
@@ -390,10 +400,17 @@ def write_abf(
             "nCreatorBugfixVersion": bugfix,
         }
     )
-    body = raw.tobytes()
     with atomic_open(path) as fh:
         fh.write(header)
-        fh.write(body)
-        fh.write(b"\0" * (data_blocks * ABF_BLOCK - len(body)))
+        episode = np.empty((n, n_ch), dtype="<i2")  # one sweep at a time: bounded memory
+        for k, s in enumerate(items):
+            report(k / len(items))
+            for j, ((channel, factor), step, dtype) in enumerate(
+                zip(sources, steps, dtypes, strict=True)
+            ):
+                values = np.asarray(s.channels[channel] * factor, dtype=dtype)
+                episode[:, j] = np.clip(np.rint(values / step), -32767, 32767)
+            fh.write(episode.data)
+        fh.write(b"\0" * (data_blocks * ABF_BLOCK - 2 * n_values))
         fh.write(synch.tobytes())
     return names

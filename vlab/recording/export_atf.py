@@ -39,7 +39,10 @@ from vlab.recording.progress import report
 
 __all__ = ["write_atf"]
 
-_CHUNK = 20_000  # rows formatted at a time
+#: values formatted at a time: the rows of one block (all sweeps side by side) are built
+#: from the sweeps and written, so memory beyond the data is bounded (~100 bytes a value
+#: while formatting) whatever the number of sweeps
+_CELLS = 100_000
 
 
 def _quoted(text: str) -> str:
@@ -84,7 +87,7 @@ def write_atf(
             "An ATF file needs sweeps of equal length and sample rate: "
             "select sweeps from a single protocol run."
         )
-    labels, units, columns = [], [], []
+    labels, units, factors = [], [], []
     for name in names:
         kinds = {s.unit(name) for s in items}
         if len(kinds) != 1:
@@ -92,9 +95,12 @@ def write_atf(
         unit, factor = ABF_UNITS[kinds.pop()]
         labels.append("Cmd" if name == "command" else name)
         units.append(unit)
-        columns.append([s.channels[name] * factor for s in items])
-    tops = [max(float(c.max()) for c in col) for col in columns]
-    bottoms = [min(float(c.min()) for c in col) for col in columns]
+        factors.append(factor)
+    tops, bottoms = [], []
+    for name, factor in zip(names, factors, strict=True):
+        ends = [(s.channels[name].min() * factor, s.channels[name].max() * factor) for s in items]
+        tops.append(max(float(v) for pair in ends for v in pair))
+        bottoms.append(min(float(v) for pair in ends for v in pair))
     starts = ",".join(f"{(s.t0 - items[0].t0) * 1e3:.3f}" for s in items)
     n_cols = 1 + len(items) * len(names)
     protocol = str(items[0].provenance.get("protocol_name", ""))
@@ -114,16 +120,17 @@ def write_atf(
         ),
     ]
     t = np.arange(n) * dt
-    table = np.empty((n, n_cols))
-    table[:, 0] = t
-    for k in range(len(items)):
-        for j in range(len(names)):
-            table[:, 1 + k * len(names) + j] = columns[j][k]
+    rows = max(1, _CELLS // n_cols)  # rows formatted at a time
     with atomic_open(path) as fh:
         fh.write(("\n".join(header) + "\n").encode("ascii", "replace"))
-        for a in range(0, n, _CHUNK):
+        for a in range(0, n, rows):
             report(a / n)
-            block = table[a : a + _CHUNK]
+            b = min(n, a + rows)
+            block = np.empty((b - a, n_cols))
+            block[:, 0] = t[a:b]
+            for k, s in enumerate(items):
+                for j, (name, factor) in enumerate(zip(names, factors, strict=True)):
+                    block[:, 1 + k * len(names) + j] = s.channels[name][a:b] * factor
             text = "\n".join("\t".join(f"{v:.9g}" for v in row) for row in block) + "\n"
             fh.write(text.encode("ascii"))
     return ["Cmd" if x == "command" else x for x in names]

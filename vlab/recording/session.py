@@ -50,7 +50,7 @@ from vlab.safe_read import (
     loads_json,
     open_regular,
     read_member,
-    read_npz_bytes,
+    read_npz_member,
 )
 
 __all__ = [
@@ -380,9 +380,7 @@ def _read_container(
         or not isinstance(doc.get("imported", []), list)
     ):
         raise SessionError(_damaged(name, "unexpected content"), path)
-    data = read_member(zf, "sweeps.npz", name, path, meter=meter)
-    arrays = read_npz_bytes(data, f"{name}: sweeps.npz", meter=meter)
-    del data
+    arrays = read_npz_member(zf, "sweeps.npz", name, path, meter=meter)
     sweeps = unpack_sweeps(arrays, doc["sweeps"])
     imported = unpack_sweeps(arrays, doc.get("imported") or [])
     if meter is not None:
