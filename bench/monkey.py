@@ -97,6 +97,19 @@ def malloc_trim() -> None:
     release_free_heap(above=0)
 
 
+def held_data_mb(win) -> float:
+    """MB of sweep samples the window holds for the student: the recording (kept sweeps
+    beyond the budget included), its imported recordings and the last discard (kept for
+    *Restore*), each sweep counted once."""
+    from vlab.recording.budget import sweep_nbytes
+
+    sweeps = {id(s): s for s in (*win.recording.sweeps, *win.recording.imported)}
+    discarded = getattr(win, "_discarded", None)
+    for s in discarded[0] if discarded else ():
+        sweeps[id(s)] = s
+    return sum(sweep_nbytes(s) for s in sweeps.values()) / 2**20
+
+
 # ------------------------------------------------------------------------------ supervisor
 def supervise(args: argparse.Namespace) -> int:
     sandbox = Path(tempfile.mkdtemp(prefix="vlab-monkey-"))
@@ -115,7 +128,7 @@ def supervise(args: argparse.Namespace) -> int:
         f"display {env.get('DISPLAY') or 'offscreen'}, sandbox {sandbox}"
     )
     print(
-        "   t/s   RSS/MB  malloc in use/MB  free/MB  recording/MB  actions  windows  QObjects  "
+        "   t/s   RSS/MB  malloc in use/MB  free/MB  recording/MB  held/MB  actions  windows  QObjects  "
         "scene items  exceptions  log-errors  max stall/ms (interval)"
     )
     rows: list[dict] = []
@@ -143,6 +156,7 @@ def supervise(args: argparse.Namespace) -> int:
                     rows.append(row)
                     print(
                         "{t:6.0f} {rss:8.0f} {in_use:17.1f} {free:8.1f} {recording_mb:13.1f} "
+                        "{data_mb:9.1f} "
                         "{actions:8d} {windows:8d} {qobjects:9d} {items:12d} {exceptions:11d} "
                         "{log_errors:11d} {stall_ms:13.0f}".format(**row),
                         flush=True,
@@ -208,6 +222,30 @@ def supervise(args: argparse.Namespace) -> int:
                 trend("qobjects"),
                 rows[0]["items"],
                 rows[-1]["items"],
+            )
+        )
+    if len(half) > 2 and "data_mb" in rows[0]:
+        for r in rows:
+            r["rss_apart"] = r["rss"] - r["data_mb"]
+            r["in_use_apart"] = r["in_use"] - r["data_mb"]
+        apart = [r["rss_apart"] for r in half]
+        print(
+            "         apart from the sweep data held (recording incl. kept sweeps, imported, last "
+            "discard: {:.0f} -> {:.0f} MB, max {:.0f}): RSS {:.0f} -> {:.0f} MB, max {:.0f}, "
+            "second half {:.0f}-{:.0f} MB, trend {:+.1f} MB per 10 min; malloc in use "
+            "{:.0f} -> {:.0f} MB, trend {:+.1f} MB per 10 min".format(
+                rows[0]["data_mb"],
+                rows[-1]["data_mb"],
+                max(r["data_mb"] for r in rows),
+                rows[0]["rss_apart"],
+                rows[-1]["rss_apart"],
+                max(r["rss_apart"] for r in rows),
+                min(apart),
+                max(apart),
+                trend("rss_apart"),
+                rows[0]["in_use_apart"],
+                rows[-1]["in_use_apart"],
+                trend("in_use_apart"),
             )
         )
     if "ATTRIBUTION" in stderr:
@@ -571,6 +609,7 @@ def child(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - one script
             "windows": 1 + len(extra_windows()),
             "stall_ms": stall["max"] * 1e3,
             "recording_mb": win.budget.used / 2**20,
+            "data_mb": held_data_mb(win),
             "done": done,
             "longest": longest,
             **counts,
