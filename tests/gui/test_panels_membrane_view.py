@@ -143,3 +143,70 @@ def test_axes_are_blitted_not_replayed(qtbot):
         for name in ("left", "bottom"):
             mode = p.getAxis(name).cacheMode()
             assert mode == QGraphicsItem.CacheMode.DeviceCoordinateCache, (p, name)
+    for legend in view.legends:  # repainted with the curves under them at every frame
+        assert legend.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def _repeat_family_blocks(cycles: int):
+    """The blocks of a Repeat run of the voltage-step family (17 sweeps of 30 ms), each
+    sweep in two chunks as at 10x, grouped by cycle."""
+    from vlab.protocols import load_protocol
+    from vlab.rig.rig import Rig
+    from vlab.rig.simulator import RigSimulator
+
+    rig = Rig("squid")
+    protocol = load_protocol("vc_step_family")
+    sim = RigSimulator(rig)
+    sim.start_episode(protocol, repeat=True)
+    out: list[list] = [[] for _ in range(cycles)]
+    cycle = 0
+    while cycle < cycles:
+        b = sim.step(0.02 if not out[cycle] or out[cycle][-1].sweep_done else 0.1)
+        if b is None:
+            continue
+        out[cycle].append(b)
+        if b.episode_done:
+            cycle += 1
+    return rig, out
+
+
+def test_repeat_sweeps_leave_the_axes_standing(qtbot, monkeypatch):
+    """At 10x Repeat the view drew a new time axis every frame (its range followed the
+    newest sample) and re-fitted its y axes to every sweep: each change redraws an axis,
+    text and all, and that was most of its painting (bench/bench_soak.py). A sweep now
+    fills a page of the window's width, and the y ranges of a protocol's sweeps only grow,
+    so from the second cycle on no axis changes; the curves still show the newest sweep."""
+    rig, cycles = _repeat_family_blocks(2)
+    w = MembraneView(rig)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    changes: list[str] = []
+    for k, p in enumerate(w.plots):
+        for side in ("left", "bottom"):
+            axis = p.getAxis(side)
+            real = axis.setRange
+            monkeypatch.setattr(
+                axis,
+                "setRange",
+                lambda a, b, real=real, n=f"{k}.{side}": (changes.append(n), real(a, b)),
+            )
+    for b in cycles[0]:
+        w.add_block(b)
+        w.flush()
+    assert w.plots[0].viewRange()[0] == pytest.approx([0.0, w.window])
+    first = list(changes)
+    # the first data (and the layout settling), not once per frame (34 frames)
+    assert sum(n.endswith("bottom") for n in first) <= 2 * len(w.plots)
+    changes.clear()
+    for b in cycles[1]:
+        w.add_block(b)
+        w.flush()
+        x, y = w.curves["Vm"].getOriginalDataset()
+        assert x[-1] == pytest.approx(b.t[-1]) and y[-1] == pytest.approx(b.data["Vm"][-1])
+    assert changes == []
+    # the newest sweep (+60 mV step) is in sight on every fitted plot
+    for k, name in ((0, "Vm"), (1, "Iion"), (3, "gK"), (4, "IK"), (5, "dNa")):
+        lo, hi = w.plots[k].viewRange()[1]
+        y = w._buf[name]
+        assert lo <= y.min() and y.max() <= hi, name

@@ -24,6 +24,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGraphicsItem,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -128,6 +129,16 @@ class MembraneView(QWidget):
         self._spike_t: float | None = None
         self._prev_vm: float | None = None
         self._syncing = False
+        #: where the chart's time axis starts (s): a page from here to here + window, so
+        #: the axis stands still while a sweep fills it (an axis that moves every frame is
+        #: redrawn every frame, text and all); it scrolls only once the data pass its end
+        self._page_start: float | None = None
+        #: the protocol whose sweeps are shown (its number of sweeps) while episodic: the
+        #: y ranges then only grow, like the scope's, so a Repeat run's later cycles leave
+        #: the axes alone; None in gap-free
+        self._run: int | None = None
+        self._extent: dict[int, tuple[float, float]] = {}  # plot -> data range fitted, SI
+        self._empty: set[str] = set(_CURVES)  # curves drawn with no data
 
         lay = QHBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -181,6 +192,7 @@ class MembraneView(QWidget):
                 colCount=2,  # narrow plots at 1024 px: wrap rather than overflow
                 labelTextSize="7pt",
             )
+            legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # a blit
             self.legends.append(legend)
             if row < n_plots - 3:
                 p.getAxis("bottom").setStyle(showValues=False)
@@ -190,8 +202,8 @@ class MembraneView(QWidget):
                 p.setXLink(self.plots[0])
             self.plots.append(p)
         self.plots[GATES].setYRange(0, 1, padding=0.02)
-        for k in (GATES, 0, 1, 4, 5):  # the others are fitted in _fit_y
-            self.plots[k].enableAutoRange(axis="y", enable=False)
+        for p in self.plots:  # the gates span 0..1; the others are fitted in _fit_y
+            p.enableAutoRange(axis="y", enable=False)
         for k in (1, 4, 5):  # zero lines: net ionic current, currents, driving forces
             self.plots[k].addLine(y=0, pen=pg.mkPen("#777777", width=1))
         # two cursors on every plot, linked to the scope's (same time base)
@@ -315,8 +327,12 @@ class MembraneView(QWidget):
         self._t = np.empty(0)
         self._buf = {}
         self._latest = {}
+        self._page_start = None
+        self._run = None
+        self._extent = {}
         for c in self.curves.values():
             c.setData([], [])
+        self._empty = set(_CURVES)
         for lab in (*self.readout.values(), *self.current_readout.values()):
             lab.setText("\u2014")
         self.vm_label.clear()
@@ -358,7 +374,14 @@ class MembraneView(QWidget):
             # time went back: a new episodic sweep (or a reset); start a fresh chart
             self._t = np.empty(0)
             self._buf = {}
+        run = (
+            getattr(block, "n_sweeps", None) if getattr(block, "sweep", None) is not None else None
+        )
+        if run != self._run:  # another protocol, or gap-free: fit the y ranges afresh
+            self._run = run
+            self._extent = {}
         if self._t.size == 0:
+            self._page_start = float(t[0])
             self._t = t.copy()
             self._buf = {k: v.copy() for k, v in new.items()}
         else:
@@ -487,36 +510,52 @@ class MembraneView(QWidget):
             self._buf = {k: v[start:] for k, v in self._buf.items()}
 
     def _minimum_span(self, plot: int) -> float:
-        """The smallest y span of a voltage or current plot (V or A; see MIN_*)."""
+        """The smallest y span of a voltage or current plot (V or A; see MIN_*); none for
+        the conductances."""
         if plot in (0, 5):
             return MIN_VOLTAGE_SPAN
+        if plot == 3:
+            return 0.0
         c = membrane_capacitance(self.rig)
         return c * MIN_CURRENT_RATE if c is not None else 0.0
 
     def _fit_y(self) -> None:
-        """Set the y range of the voltage and current plots from the data shown, at least
-        their minimum span, and only when the data left the range or fills under a third of
-        it (an unchanged axis is not redrawn). pyqtgraph's own auto-range blew a flat
-        resting Vm up to +-0.5 V around it, and zoomed into microvolts once it moved."""
+        """Set the y range of the voltage, current and conductance plots from the data
+        shown, at least their minimum span, and only when the data left the range or (in
+        gap-free) fill under a third of it: an unchanged axis is not redrawn. While a
+        protocol's sweeps are shown the ranges only grow (like the scope's), so the sweeps
+        of a family are drawn to one scale and a Repeat run's axes settle after its first
+        cycle. pyqtgraph's own auto-range blew a flat resting Vm up to +-0.5 V around it,
+        and zoomed into microvolts once it moved."""
         rows: dict[int, list[np.ndarray]] = {}
         for name, (row, *_rest) in _CURVES.items():
             y = self._buf.get(name)
             if y is not None and self.curves[name].scene() is not None:
                 rows.setdefault(row + 2, []).append(y)
-        for k in (0, 1, 4, 5):
+        for k in (0, 1, 3, 4, 5):
             ys = [y[np.isfinite(y)] for y in rows.get(k, [])]
             ys = [y for y in ys if y.size]
             if not ys:
                 continue
             lo = min(float(y.min()) for y in ys)
             hi = max(float(y.max()) for y in ys)
-            if k in (1, 4, 5):  # the zero line is part of the picture
+            if k in (1, 3, 4, 5):  # the zero line (no conductance) is part of the picture
                 lo, hi = min(lo, 0.0), max(hi, 0.0)
+            grow_only = self._run is not None
+            if grow_only and k in self._extent:
+                lo, hi = min(lo, self._extent[k][0]), max(hi, self._extent[k][1])
             half = max(hi - lo, self._minimum_span(k), 1e-15) * 0.55
             mid = 0.5 * (lo + hi)
             cur_lo, cur_hi = self.plots[k].getViewBox().viewRange()[1]
-            if cur_lo <= lo and hi <= cur_hi and (cur_hi - cur_lo) <= 3 * 2 * half:
+            fitted = k in self._extent  # else the range is the plot's first, not the data's
+            if (
+                fitted
+                and cur_lo <= lo
+                and hi <= cur_hi
+                and (grow_only or cur_hi - cur_lo <= 6 * half)
+            ):
                 continue
+            self._extent[k] = (lo, hi)
             self.plots[k].setYRange(mid - half, mid + half, padding=0)
 
     def _redraw(self) -> None:
@@ -525,13 +564,17 @@ class MembraneView(QWidget):
         self._fit_y()
         for name, c in self.curves.items():
             y = self._buf.get(name)
-            if y is None or not np.any(np.isfinite(y)):
-                c.setData([], [])
+            if y is None or c.scene() is None or not np.any(np.isfinite(y)):
+                if name not in self._empty:  # hidden or without data: no new path
+                    c.setData([], [])
+                    self._empty.add(name)
             else:
                 c.setData(self._t, y)
+                self._empty.discard(name)
         t1 = self._t[-1]
-        t0 = max(self._t[0], t1 - self.window)
-        self.plots[0].setXRange(t0, max(t1, t0 + 1e-9), padding=0)
+        start = self._page_start if self._page_start is not None else self._t[0]
+        x0 = max(start, t1 - self.window)  # the page, until the data pass its end
+        self.plots[0].setXRange(x0, x0 + self.window, padding=0)
         self._update_cursor_readout()
 
     def _update_readout(self) -> None:
