@@ -710,16 +710,23 @@ def _slope_sign(ctx, voltage, channel="Iion"):
 @answer_function(
     "remaining",
     "number",
-    "CHANNEL,VOLTAGE",
-    "peak inward CHANNEL current at step VOLTAGE with the preset's drugs over that without drugs (fraction)",
+    "CHANNEL,VOLTAGE[,DRUG]",
+    "peak inward CHANNEL current at step VOLTAGE with the preset's drugs over that without DRUG, the others kept (default: without any drug) (fraction)",
     2,
+    3,
 )
-def _remaining(ctx, channel, voltage):
+def _remaining(ctx, channel, voltage, drug=""):
     from dataclasses import replace
 
-    with_drug = _iv_peak(ctx, channel, "inward", voltage)
     saved = ctx.step
-    ctx.step = replace(saved, preset=replace(saved.preset, drugs=()))
+    names = [name for name, _ in saved.preset.drugs]
+    if drug and drug not in names:
+        raise PracticalError(
+            f"remaining: {drug!r} is not among the step's drugs ({', '.join(names) or 'none'})"
+        )
+    control_drugs = tuple(d for d in saved.preset.drugs if drug and d[0] != drug)
+    with_drug = _iv_peak(ctx, channel, "inward", voltage)
+    ctx.step = replace(saved, preset=replace(saved.preset, drugs=control_drugs))
     try:
         control = _iv_peak(ctx, channel, "inward", voltage)
     finally:
