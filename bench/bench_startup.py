@@ -138,8 +138,8 @@ def main() -> int:
     def empty_cache() -> None:
         shutil.rmtree(fresh_home, ignore_errors=True)
 
-    # the install-time cache of these sources (setup-env makes it when it installs; after
-    # editing vlab/sim: NUMBA_CACHE_DIR=.venv/share/vlab/numba-cache python -m vlab.rig.warmup)
+    # the install-time cache of these sources (scripts/setup-env makes it, again whenever
+    # vlab/sim changes; or NUMBA_CACHE_DIR=.venv/share/vlab/numba-cache python -m vlab.rig.warmup)
     seed = os.path.join(SEED_CACHE, sources_digest())
     have_seed = os.path.isdir(seed) and any(os.scandir(seed))
     neuron_py = args.neuron_python
@@ -162,7 +162,7 @@ def main() -> int:
     }
     if not have_seed:
         del cases["vlab new user, rig painted"], cases["vlab new user, first live frame"]
-        print(f"(no install-time cache at {seed}: run vlab.rig.warmup as the comment says)")
+        print(f"(no install-time cache at {seed}: run scripts/setup-env or vlab.rig.warmup)")
     if neuron_py.is_file():
         cases["NEURON, 10 s squid membrane (same dt)"] = ([str(neuron_py), "-c", NEURON], env, None)
     else:

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "setup-env"
-TOOLS = ("bash", "awk", "grep", "cat", "cut", "sha1sum", "dirname", "rm", "mkdir", "env")
+TOOLS = ("bash", "awk", "grep", "cat", "cut", "sha1sum", "dirname", "rm", "mkdir", "mv", "env")
 
 QT_LIBS = (
     "libgl1 libegl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 "
@@ -76,6 +76,8 @@ def fake(tmp_path):
     (repo / "scripts").mkdir(parents=True)
     shutil.copy(SCRIPT, repo / "scripts" / "setup-env")
     shutil.copy(ROOT / "pyproject.toml", repo / "pyproject.toml")
+    (repo / "vlab" / "sim").mkdir(parents=True)
+    (repo / "vlab" / "sim" / "kernel.py").write_text("def advance(): pass\n")
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     for tool in TOOLS + ("cp", "printf"):
@@ -213,3 +215,19 @@ def test_an_unknown_option_is_refused(fake):
     r = fake.run("--sytem-only")
     assert r.returncode == 2
     assert "unknown option" in r.stderr
+
+
+def test_the_install_time_kernels_are_compiled_again_when_the_engine_changes(fake):
+    """A `git pull` that changes vlab/sim leaves pyproject.toml alone: the install-time
+    kernel cache (looked up by a digest of vlab/sim) must still be rebuilt, or every new
+    user's first start compiles for 10-20 s (docs/performance.md, "Start-up")."""
+    glib = fake.env["FAKE_INSTALLED"] + " libglib2.0-0"
+    assert fake.run(FAKE_INSTALLED=glib).returncode == 0
+    assert fake.calls().count("warmup") == 1
+    fake.log.write_text("")
+    assert fake.run(FAKE_INSTALLED=glib).returncode == 0
+    assert fake.calls() == []  # nothing changed
+    (fake.repo / "vlab" / "sim" / "kernel.py").write_text("def advance(): return 1\n")
+    r = fake.run(FAKE_INSTALLED=glib)
+    assert r.returncode == 0, r.stderr
+    assert fake.calls() == ["warmup"]  # the kernels again, not the install

@@ -49,3 +49,43 @@ def test_a_kernel_with_a_relative_source_path_is_cached_in_vlabs_cache_folder(
     assert type(locator).__name__ == "UserProvidedCacheLocator"
     assert locator.get_cache_path().startswith(os.environ["NUMBA_CACHE_DIR"])
     assert kernel(1.0) == 2.0
+
+
+REFUSAL_PROBE = """
+import json, sys, threading
+from vlab.sim import jit
+out = {}
+with jit._without_scipy_linalg():
+    try:
+        import scipy.linalg
+        out["here"] = "imported"
+    except ImportError:
+        out["here"] = "refused"
+    other = threading.Thread(target=lambda: out.update(other=bool(__import__("scipy.linalg"))))
+    other.start()
+    other.join()
+import scipy.linalg
+out["after"] = "scipy.linalg" in sys.modules
+out["finders_left"] = [type(f).__name__ for f in sys.meta_path if "Refuse" in type(f).__name__]
+print(json.dumps(out))
+"""
+
+
+def test_scipy_linalg_is_refused_only_in_the_loading_thread_and_only_while_it_loads():
+    """The first kernel call builds numba's CPU target without numba's BLAS probe
+    importing scipy.linalg (docs/performance.md, "Start-up"); the analysis, in other
+    threads or later, must still import it. A fresh process: this one has scipy in."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", REFUSAL_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "here": "refused",
+        "other": True,
+        "after": True,
+        "finders_left": [],
+    }

@@ -15,8 +15,10 @@ sub-folder named by a digest of every ``vlab/sim`` source, so any change starts 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib.abc
 import logging
 import os
 import shutil
@@ -149,13 +151,53 @@ class _Lazy:
         self.target: Any = None  # the dispatcher (or func itself if numba is unavailable)
 
     def __call__(self, *args, **kwargs):
-        target = self.target if self.target is not None else _resolve(self)
-        return target(*args, **kwargs)
+        if self.target is not None:
+            return self.target(*args, **kwargs)
+        target = _resolve(self)
+        with _without_scipy_linalg():  # the first call builds numba's CPU target
+            return target(*args, **kwargs)
 
     def __getattr__(self, name: str):  # dispatcher attributes (stats, signatures...)
         if name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.target if self.target is not None else _resolve(self), name)
+
+
+class _RefuseInThisThread(importlib.abc.MetaPathFinder):
+    """Refuses to find ``names`` (``ModuleNotFoundError``), only in the thread that
+    installed it; other threads import them as usual."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+        self.thread = threading.get_ident()
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.names and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError(f"{fullname} is not needed here", name=fullname)
+        return None
+
+
+@contextlib.contextmanager
+def _without_scipy_linalg():
+    """While the first kernel call builds numba's CPU target, ``scipy.linalg`` cannot be
+    imported in this thread.
+
+    Building the target imports ``numba.np.arraymath``, which imports ``scipy.linalg``
+    (0.2–0.5 s, the largest part of a new user's wait for the first live frame) only to
+    learn whether ``np.dot`` in compiled code can call BLAS; vlab's kernels use no BLAS,
+    and numba falls back to its own loops when the import fails. Other threads, and this
+    one afterwards, import ``scipy.linalg`` as usual (the analysis uses it);
+    ``tests/gui/test_first_paint.py`` checks it is not imported before the first frame.
+    """
+    if "scipy.linalg" in sys.modules:
+        yield
+        return
+    finder = _RefuseInThisThread(frozenset({"scipy.linalg"}))
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def _import_numba() -> types.ModuleType | None:
