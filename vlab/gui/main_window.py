@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from vlab.analysis.runs import group_runs
 from vlab.gui.about import AboutDialog
 from vlab.gui.file_job import FileJob
+from vlab.gui.frame_pacer import FramePacer
 from vlab.gui.gap_free_recording import GapFreeRecording
 from vlab.gui.geometry import (
     dock_content_size,
@@ -227,10 +228,16 @@ class MainWindow(QMainWindow):
         self.stimulator.stop_requested.connect(self.stop_protocol)
         self.stimulator.stimulate_requested.connect(self.stimulate)
         self.stimulator.acquisition_changed.connect(self.set_acquisition)
+        # the live views redraw in turns, one per tick, so that no paint event draws them
+        # all at once (vlab/gui/frame_pacer.py; the membrane view joins when built)
+        self.pacer = FramePacer(self)
+        self.scope.pace(self.pacer)
         self._analysis_timer = QTimer(self)  # the workspace follows the recording at <= 4 Hz
         self._analysis_timer.setSingleShot(True)
         self._analysis_timer.setInterval(250)
-        self._analysis_timer.timeout.connect(self._refresh_analysis)
+        self._analysis_timer.timeout.connect(self._analysis_due)
+        self._analysis_pending = False
+        self.pacer.add("analysis", self._paced_analysis, 4.0)
         perfusion = self.side_panels.get("perfusion")
         if perfusion is not None:
             perfusion.comparison_requested.connect(self._on_comparison_requested)
@@ -273,6 +280,7 @@ class MainWindow(QMainWindow):
 
             mv = self._membrane_view = MembraneView(self.rig)
             mv.hidden_readouts = self._membrane_hidden
+            mv.pace(self.pacer)
             mv.cursors_moved.connect(self.scope.set_cursors)  # same time base as the scope
             dock = self.docks["membrane_view"]
             placeholder = dock.widget()
@@ -1188,6 +1196,16 @@ class MainWindow(QMainWindow):
         if self.analysis is not None and not self._analysis_timer.isActive():
             self._analysis_timer.start()
 
+    def _analysis_due(self) -> None:
+        self._analysis_pending = True  # refreshed at the workspace's next turn
+
+    def _paced_analysis(self) -> bool:
+        if not self._analysis_pending:
+            return False
+        self._analysis_pending = False
+        self._refresh_analysis()
+        return True
+
     def _refresh_analysis(self) -> None:
         if self.analysis is not None:
             self.analysis.set_sweeps(self.recording.sweeps, self._prep_defaults())
@@ -1591,6 +1609,7 @@ class MainWindow(QMainWindow):
         self._worker_pending = False  # a window closed before its first paint never starts it
         self._slow_timer.stop()
         self._heap_timer.stop()
+        self.pacer.stop()
         self.scope.stop_timer()
         self.host.shutdown()
         for receiver in (self, self.amplifier, self.stimulator):

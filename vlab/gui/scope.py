@@ -559,10 +559,17 @@ class Scope(QWidget):
             x = x[:, x[0] >= x[0, -1] - self.window_s]
         return x
 
-    def redraw(self) -> None:
-        """Push new data into the curves (called by the REDRAW_HZ timer; cheap when idle)."""
+    def pace(self, pacer) -> None:
+        """Redraw in turns with the window's other views (:mod:`vlab.gui.frame_pacer`)
+        instead of on the scope's own timer."""
+        self._timer.stop()
+        pacer.add("scope", self.redraw, self.REDRAW_HZ)
+
+    def redraw(self) -> bool:
+        """Push new data into the curves (called by the REDRAW_HZ timer; cheap when idle).
+        Returns whether there was anything new to draw."""
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         if self.display == "gap-free":
             t, vm, im = self._window()
@@ -604,6 +611,7 @@ class Scope(QWidget):
             self._frames = 0
             self._fps_t0 = now
         self.frame_painted.emit()
+        return True
 
     def set_reversal(self, reversal: dict[str, float]) -> None:
         """Show these reversal potentials (V) now (after undo, a preparation switch...)."""

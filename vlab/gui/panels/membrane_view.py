@@ -110,6 +110,7 @@ class MembraneView(QWidget):
     """
 
     WINDOWS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+    REDRAW_HZ = 25
     cursors_moved = Signal(float, float)  # dragged here: s (the scope follows)
 
     def __init__(self, rig=None, parent: QWidget | None = None, window: float = 0.05) -> None:
@@ -121,7 +122,7 @@ class MembraneView(QWidget):
         self._dirty = False
         self._draw_timer = QTimer(self)
         self._draw_timer.timeout.connect(self._on_timer)
-        self._draw_timer.start(40)
+        self._draw_timer.start(1000 // self.REDRAW_HZ)
         self._buf: dict[str, np.ndarray] = {}
         self._seen_nonzero: set[str] = set()
         self._latest: dict[str, float] = {}
@@ -478,8 +479,15 @@ class MembraneView(QWidget):
             )
         )
 
-    def _on_timer(self) -> None:
-        """Redraw at most ~25 times a second, and only when new data arrived.
+    def pace(self, pacer) -> None:
+        """Redraw in turns with the window's other views (:mod:`vlab.gui.frame_pacer`)
+        instead of on the view's own timer."""
+        self._draw_timer.stop()
+        pacer.add("membrane view", self._on_timer, self.REDRAW_HZ)
+
+    def _on_timer(self) -> bool:
+        """Redraw at most REDRAW_HZ times a second, and only when new data arrived;
+        returns whether it drew.
 
         The readouts too: a Repeat run at 10x delivers ~100 blocks a second, and setting
         nine labels for each was work nobody could see."""
@@ -487,6 +495,8 @@ class MembraneView(QWidget):
             self._dirty = False
             self._redraw()
             self._update_readout()
+            return True
+        return False
 
     def flush(self) -> None:
         """Draw pending data now (tests, screenshots)."""

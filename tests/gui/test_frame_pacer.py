@@ -1,0 +1,92 @@
+"""The live views redraw in turns (vlab/gui/frame_pacer.py): Qt painted the scope, the
+membrane view and the analysis window in one paint event whenever their own timers met
+in one turn of the event loop, and that was the longest stretch of GUI-thread work of the
+10x Repeat soak (bench/bench_soak.py, docs/performance.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vlab.gui.frame_pacer import FramePacer
+
+pytestmark = pytest.mark.gui
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_one_client_draws_per_tick_in_turns_at_most_at_its_rate(qapp):
+    clock = Clock()
+    pacer = FramePacer(hz=60, clock=clock)
+    pacer.stop()  # driven by hand
+    drawn: list[str] = []
+    busy = {"a": True, "b": True, "c": False}
+
+    def client(name):
+        def redraw() -> bool:
+            if busy[name]:
+                drawn.append(name)
+            return busy[name]
+
+        return redraw
+
+    pacer.add("a", client("a"), hz=60)
+    pacer.add("b", client("b"), hz=10)
+    pacer.add("c", client("c"), hz=60)
+    names = []
+    for _ in range(12):  # 12 ticks 1/60 s apart
+        names.append(pacer.tick())
+        clock.now += 1 / 60
+    assert drawn == [n for n in names if n is not None]  # one frame per tick at most
+    assert names[:2] == ["a", "b"]  # turns go round
+    assert pacer.frames("b") == 2  # 10 Hz over 0.2 s, not every other tick
+    assert pacer.frames("a") == 10 and pacer.frames("c") == 0  # an idle client gives way
+    busy["c"] = True
+    assert pacer.tick() == "c"  # it is asked first after "a" drew
+
+
+def test_the_rig_window_paces_its_views(qtbot):
+    """In the rig window the scope and the membrane view have no timers of their own; with
+    new data for both, one tick redraws one of them and the next tick the other."""
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols import load_protocol
+    from vlab.rig import Rig
+    from vlab.rig.simulator import RigSimulator
+
+    rig = Rig("squid")
+    win = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.docks["membrane_view"].show()
+    mv = win.membrane_view
+    win.pacer.stop()  # driven by hand
+    clock = win.pacer.clock = Clock()
+    assert not win.scope._timer.isActive() and not mv._draw_timer.isActive()
+    sim = RigSimulator(rig)
+    sim.start_episode(load_protocol("vc_step_family"))
+    win.scope.begin_episode(0.03)
+    blocks = []
+    while len(blocks) < 3:
+        b = sim.step(0.01)
+        if b is not None:
+            blocks.append(b)
+    views = {"scope": win.scope.redraw, "membrane view": mv._on_timer}
+    for b in blocks:
+        win.on_blocks([b])  # new data for both views
+        turns = []
+        for _ in range(2):
+            clock.now += 1.0  # every view is due
+            name = win.pacer.tick()
+            assert name in views
+            assert not views[name]()  # it drew at its turn: nothing left for it
+            turns.append(name)
+        assert sorted(turns) == ["membrane view", "scope"]  # one per tick, both in two
+    x, _ = mv.curves["Vm"].getOriginalDataset()
+    assert x[-1] == pytest.approx(blocks[-1].t[-1])  # nothing lost: the newest data shown
+    win.shutdown()
+    assert not win.pacer.timer.isActive()

@@ -1,0 +1,81 @@
+"""Views take turns to redraw: at most one per tick of one timer (:class:`FramePacer`).
+
+The rig window's live views (the scope, *Inside the membrane*, the analysis workspace)
+each redrew on its own timer. Qt paints every widget of a window that changed in one
+paint event, so when their timers fell in the same turn of the event loop, the GUI thread
+drew all of them back to back: at 10x Repeat that was the longest stretch of GUI work in
+``bench/bench_soak.py`` (the scope's 17 sweeps, the membrane view's six plots and the
+analysis window, 60-100 ms of CPU). Through a pacer, one view redraws per tick and is
+painted before the next tick gives another view its turn, so the longest stretch is one
+view's frame.
+
+A client is a callable that redraws if it has something new and returns whether it did
+(an idle client costs nothing and gives its turn away), with the most frames a second it
+wants. Turns go round: after a client drew, the others are asked first at the next tick.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer
+
+__all__ = ["FramePacer"]
+
+
+@dataclass
+class _Client:
+    name: str
+    redraw: Callable[[], bool]
+    period: float  # s between two frames of this client, at least
+    due: float = 0.0  # perf_counter time of its next allowed frame
+    frames: int = 0
+
+
+class FramePacer(QObject):
+    """One timer ticking at ``hz``; at each tick the next due client with something new
+    redraws (see module docstring). ``clock`` gives seconds (tests pass a fake one)."""
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        hz: float = 60.0,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        super().__init__(parent)
+        self._clients: list[_Client] = []
+        self._next = 0
+        self.clock = clock
+        self.timer = QTimer(self)
+        self.timer.setObjectName("vlab-frame-pacer")
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(max(1, round(1000 / hz)))
+
+    def add(self, name: str, redraw: Callable[[], bool], hz: float) -> None:
+        """Let ``redraw`` (returns True when it drew) take turns, at most ``hz`` a second."""
+        self._clients.append(_Client(name, redraw, 1.0 / hz))
+
+    def frames(self, name: str) -> int:
+        """How many frames the client ``name`` drew through the pacer."""
+        return sum(c.frames for c in self._clients if c.name == name)
+
+    def tick(self) -> str | None:
+        """Give one due client its frame; return its name (None: nobody had anything new)."""
+        now = self.clock()
+        n = len(self._clients)
+        for i in range(n):
+            k = (self._next + i) % n
+            c = self._clients[k]
+            if now < c.due:
+                continue
+            if c.redraw():
+                c.due = now + c.period
+                c.frames += 1
+                self._next = (k + 1) % n
+                return c.name
+        return None
+
+    def stop(self) -> None:
+        self.timer.stop()
