@@ -49,11 +49,37 @@ def test_the_rig_window_trims_on_a_timer(qtbot, monkeypatch):
 
     calls = []
     monkeypatch.setattr(main_window, "release_free_heap", lambda: calls.append(1) or True)
+    monkeypatch.setattr(main_window, "fix_mmap_threshold", lambda: calls.append(0) or True)
     win = main_window.MainWindow(Rig("squid"), start_worker=False)
     qtbot.addWidget(win)
+    assert calls == [0]  # the threshold is fixed when the window starts
+    calls.clear()
     assert win._heap_timer.isActive() and win._heap_timer.interval() == main_window.HEAP_TRIM_MS
     win._heap_timer.timeout.emit()
     assert calls == [1]
     win._saved_count = len(win.recording)
     win.close()
     assert not win._heap_timer.isActive()
+
+
+def test_large_buffers_stay_out_of_the_heaps_after_a_larger_one_was_freed():
+    """glibc raises its mmap threshold to the size of each mapped block freed (up to
+    32 MiB), so after one 16 MiB buffer a 1 MiB one would be carved from the heap, where
+    freed memory stays resident; with the fixed threshold it is mapped on its own."""
+    import ctypes
+
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    assert heap.fix_mmap_threshold()
+    big = libc.malloc(16 * MB)
+    assert heap.mapped_bytes() >= 16 * MB  # above any threshold: mapped
+    libc.free(big)  # the dynamic rule would now raise the threshold to 16 MiB
+    before = heap.mapped_bytes()
+    block = libc.malloc(MB)
+    try:
+        assert heap.mapped_bytes() - before >= MB
+    finally:
+        libc.free(block)
+    assert heap.mapped_bytes() == before

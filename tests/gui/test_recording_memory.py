@@ -86,3 +86,19 @@ def test_repeat_recording_stays_inside_its_budget_and_keeps_the_last_cycle(idle_
     win._on_episode_finished()  # the run was stopped
     assert [s.kept for s in win.recording] == [False] * 4 + [True]
     assert "kept" in win.statusBar().currentMessage()
+
+
+def test_kept_sweeps_beyond_the_budget_are_kept_and_the_student_is_told(idle_window):
+    """Kept data is never dropped, so memory grows with it: the budget says it is full."""
+    from vlab.recording import Sweep
+
+    win = idle_window
+    t = np.arange(1000) * 1e-4
+    per_sweep = t.size * 4  # one float32 channel
+    win.budget = MemoryBudget(limit=2 * per_sweep)
+    for k in range(3):
+        win.record_sweep(Sweep(index=k, dt=1e-4, channels={"Vm": -0.065 + 0 * t}))
+    assert len(win.recording) == 3 and win.budget.over  # nothing dropped
+    assert "budget full" in win.statusBar().currentMessage()
+    win._update_memory_label()
+    assert "full" in win.memory_label.text()

@@ -8,6 +8,11 @@ monkey run (bench/monkey.py, docs/reliability.md) 90-140 MB sat free in malloc's
 ``malloc_trim(0)`` hands every whole free page back (glibc >= 2.8); it is cheap (a few ms
 for ~100 MB free) and is called only when enough is free to be worth it.
 
+Large buffers are kept out of the heaps altogether (:func:`fix_mmap_threshold`, called
+when the rig window starts): glibc's own rule moves its mmap threshold up to the size of
+every large block freed, so after one export or reopened experiment, buffers of up to
+32 MiB came from the heaps and stranded there what they freed.
+
 Elsewhere than glibc (musl, macOS, Windows) these functions do nothing.
 """
 
@@ -16,10 +21,23 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
-__all__ = ["TRIM_ABOVE", "free_heap_bytes", "heap_bytes", "release_free_heap"]
+__all__ = [
+    "MMAP_THRESHOLD",
+    "TRIM_ABOVE",
+    "fix_mmap_threshold",
+    "free_heap_bytes",
+    "heap_bytes",
+    "mapped_bytes",
+    "release_free_heap",
+]
 
 #: bytes free in malloc's heaps above which :func:`release_free_heap` trims
 TRIM_ABOVE = 32 * 2**20
+
+#: blocks at least this large come from their own ``mmap`` (bytes), see
+#: :func:`fix_mmap_threshold`
+MMAP_THRESHOLD = 128 * 2**10
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 
 
 class _MallInfo2(ctypes.Structure):
@@ -39,6 +57,8 @@ def _glibc() -> ctypes.CDLL | None:
         libc.mallinfo2.restype = _MallInfo2
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
         libc.malloc_trim.restype = ctypes.c_int
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.mallopt.restype = ctypes.c_int
     except (OSError, AttributeError):  # not glibc, or glibc < 2.33
         return None
     return libc
@@ -59,6 +79,12 @@ def heap_bytes() -> tuple[int, int] | None:
     return int(m.uordblks + m.hblkhd), int(m.fordblks)
 
 
+def mapped_bytes() -> int | None:
+    """Bytes of the blocks malloc gave their own ``mmap`` (returned to the system as soon
+    as they are freed); None where that is not known."""
+    return None if _LIBC is None else int(_LIBC.mallinfo2().hblkhd)
+
+
 def free_heap_bytes() -> int | None:
     """Bytes free inside malloc's heaps (all arenas); None where that is not known."""
     both = heap_bytes()
@@ -73,3 +99,18 @@ def release_free_heap(above: int = TRIM_ABOVE) -> bool:
     assert _LIBC is not None
     _LIBC.malloc_trim(0)
     return True
+
+
+def fix_mmap_threshold(nbytes: int = MMAP_THRESHOLD) -> bool:
+    """Make every block of ``nbytes`` or more its own ``mmap``, for the whole process;
+    True if glibc took it.
+
+    glibc starts with this threshold at 128 KiB but raises it, up to 32 MiB, each time a
+    block it mapped is freed, so after the first large buffer of a session (an export, a
+    reopened experiment) later large buffers are carved from the heaps, where what is
+    freed between live blocks stays resident. A fixed threshold keeps them out: freed, they
+    go back to the system at once.
+    """
+    if _LIBC is None:
+        return False
+    return bool(_LIBC.mallopt(_M_MMAP_THRESHOLD, int(nbytes)))

@@ -34,7 +34,7 @@ from vlab.gui.geometry import (
     panel_scroll_area,
     show_placed,
 )
-from vlab.gui.heap import release_free_heap
+from vlab.gui.heap import fix_mmap_threshold, release_free_heap
 from vlab.gui.help import install_help_shortcut
 from vlab.gui.help import show_help as _show_help
 from vlab.gui.panels.amplifier import AmplifierPanel
@@ -244,6 +244,7 @@ class MainWindow(QMainWindow):
         self._slow_timer = QTimer(self)
         self._slow_timer.timeout.connect(self._refresh_slow)
         self._slow_timer.start(250)
+        fix_mmap_threshold()  # large buffers from mmap, never stranded in the heaps
         self._heap_timer = QTimer(self)  # freed memory back to the system (gui/heap.py)
         self._heap_timer.timeout.connect(lambda: release_free_heap())
         self._heap_timer.start(HEAP_TRIM_MS)
@@ -1045,13 +1046,20 @@ class MainWindow(QMainWindow):
         if self._record_role is not None:
             self._role_sweeps.append(kept)
         self._analysis_changed()
-        before = self.budget.dropped
+        before, was_over = self.budget.dropped, self.budget.over
         self.budget.enforce(self.recording)
         if self.budget.dropped and before == 0:
             self.show_message(
                 self.tr(
                     "Memory budget reached: the oldest Repeat sweeps you did not keep are "
                     "being dropped."
+                )
+            )
+        elif self.budget.over and not was_over:  # kept data is never dropped: say so
+            self.show_message(
+                self.tr(
+                    "Memory budget full with sweeps you kept (they are never dropped): "
+                    "export them and discard to free memory."
                 )
             )
 
