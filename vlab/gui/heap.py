@@ -102,8 +102,9 @@ def release_free_heap(above: int = TRIM_ABOVE) -> bool:
 
 
 def fix_mmap_threshold(nbytes: int = MMAP_THRESHOLD) -> bool:
-    """Make every block of ``nbytes`` or more its own ``mmap``, for the whole process;
-    True if glibc took it.
+    """Serve blocks of ``nbytes`` or more from free space already in the heaps or else
+    from their own ``mmap``, never by growing a heap; for the whole process. True if glibc
+    took it.
 
     glibc starts with this threshold at 128 KiB but raises it, up to 32 MiB, each time a
     block it mapped is freed, so after the first large buffer of a session (an export, a
