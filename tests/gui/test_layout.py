@@ -262,3 +262,27 @@ def test_an_open_graded_practical_fits_a_laptop_screen(still_window, screen):
     assert layout_problems(win, check_screen=False) == []
     for b in (win.practical.open_button, win.practical.report_button):
         assert b.isVisible() and b.visibleRegion().boundingRect().width() == b.width()
+
+
+@pytest.mark.parametrize("size", sorted(LAPTOPS))
+def test_membrane_view_legends_inside_their_plots(qtbot, size):
+    """A legend wider than its plot is cut at the plot's edge: at 1024 px the gates' legend
+    ("m (Na+ act.)", "h (Na+ inact.)" side by side) lost its left edge, "m" and all."""
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    win.resize(LAPTOPS[size])
+    win.show()
+    win.docks["membrane_view"].show()
+    mv = win.membrane_view
+    win.run_protocol_now()
+    mv.flush()
+    QApplication.processEvents()
+    for plot, legend in zip(mv.plots, mv.legends, strict=True):
+        view = plot.getViewBox().sceneBoundingRect()
+        r = legend.sceneBoundingRect()
+        assert view.contains(r), f"{plot.titleLabel.text}: legend {r} cut off by {view}"
+    win.shutdown()
+    win.close()

@@ -80,6 +80,8 @@ def _fmt(value: float, unit: str, digits: int = 3) -> str:
     return pg.siFormat(value, precision=digits, suffix=unit).replace("-", "\u2212")
 
 
+#: px between a legend and its plot's top right corner
+LEGEND_MARGIN = 5
 #: the smallest voltage span a voltage plot shows (V): a resting trace is a flat line, not
 #: a few microvolts of settling magnified to fill the plot
 MIN_VOLTAGE_SPAN = 0.020
@@ -187,7 +189,7 @@ class MembraneView(QWidget):
             p.setDownsampling(auto=True, mode="peak")
             cache_axes(p)
             legend = p.addLegend(
-                offset=(-5, 5),
+                offset=(-LEGEND_MARGIN, LEGEND_MARGIN),
                 labelTextColor="#222222",
                 brush=pg.mkBrush(255, 255, 255, 200),
                 colCount=2,  # narrow plots at 1024 px: wrap rather than overflow
@@ -207,6 +209,8 @@ class MembraneView(QWidget):
             p.enableAutoRange(axis="y", enable=False)
         for k in (1, 4, 5):  # zero lines: net ionic current, currents, driving forces
             self.plots[k].addLine(y=0, pen=pg.mkPen("#777777", width=1))
+        for p in self.plots:
+            p.getViewBox().sigResized.connect(lambda *_: self._fit_legends())
         # two cursors on every plot, linked to the scope's (same time base)
         self.cursor_lines: list[tuple[pg.InfiniteLine, pg.InfiniteLine]] = []
         for p in self.plots:
@@ -510,6 +514,16 @@ class MembraneView(QWidget):
                 row = _CURVES[name][0]
                 if self.curves[name].getViewBox() is None:
                     self.plots[row + 2].addItem(self.curves[name])
+        self._fit_legends()
+
+    def _fit_legends(self) -> None:
+        """Two legend columns where they fit in the plot, else one: at 1024 px the gates'
+        legend was wider than its plot and lost its left edge ("m (Na+ act.)" its "m")."""
+        for p, legend in zip(self.plots, self.legends, strict=True):
+            room = p.getViewBox().width() - 2 * LEGEND_MARGIN
+            legend.setColumnCount(2)
+            if legend.width() > room:
+                legend.setColumnCount(1)
 
     def _trim(self) -> None:
         if self._t.size == 0:
