@@ -49,6 +49,7 @@ TESTS_FOR = {
     "vlab/sim/drugs.py": [
         "tests/sim/test_anchor_drugs.py",
         "tests/sim/test_pharmacology.py",
+        "tests/sim/test_perfusion_bath.py",
         "tests/rig/test_settings_snapshot.py",
     ],
     "vlab/sim/cell.py": [
@@ -56,6 +57,7 @@ TESTS_FOR = {
         "tests/sim/test_anchor_drugs.py",
         "tests/sim/test_anchor_gates.py",
         "tests/sim/test_ions_and_rest.py",
+        "tests/sim/test_cell_parameters.py",
     ],
     "vlab/sim/engine.py": ["tests/sim/test_engine_behaviour.py", "tests/sim/test_anchor_clamp.py"],
     "vlab/sim/preparation.py": ["tests/sim/test_ions_and_rest.py", "tests/sim/test_anchor_ions.py"],

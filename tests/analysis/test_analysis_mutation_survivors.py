@@ -88,3 +88,51 @@ def test_an_f_i_curve_with_the_wrong_number_of_currents_says_how_many_sweeps():
     v = np.full((3, 50), -0.065)  # three sweeps of 50 samples
     with pytest.raises(ValueError, match=r"^need one current per sweep \(3\); got \(2,\)$"):
         fi_curve(t, v, [1e-9, 2e-9], (0.0, 40 * DT))
+
+
+def test_an_f_i_curve_of_the_wrong_length_names_the_sweeps_argument():
+    from vlab.analysis.firing import fi_curve
+
+    t = np.arange(50) * DT
+    with pytest.raises(ValueError, match=r"^v_sweeps must have shape \(50,\) or \(n_sweeps, 50\)"):
+        fi_curve(t, np.full((3, 40), -0.065), [1e-9, 2e-9, 3e-9], (0.0, 40 * DT))
+
+
+def test_spike_windows_are_half_open_so_adjacent_windows_count_each_spike_once():
+    """``t0 <= t < t1`` (the documented window): a spike at a bin's edge is in the next bin."""
+    import dataclasses
+
+    from vlab.analysis.firing import spike_count
+    from vlab.analysis.spikes import Spike
+
+    nan = dict.fromkeys((f.name for f in dataclasses.fields(Spike)), math.nan)
+    spikes = [Spike(**{**nan, "t_cross": x}) for x in (0.010, 0.020, 0.025)]
+    assert spike_count(spikes, (0.0, 0.020)) == 1
+    assert spike_count(spikes, (0.020, 0.030)) == 2
+
+
+def test_a_trace_that_starts_on_the_upstroke_has_its_threshold_at_the_lowest_rate():
+    """dV/dt never falls below the 10 V/s criterion before the upstroke: the threshold is
+    "the lowest dV/dt just before the upstroke" (detect_spikes' documentation). Built here:
+    dV/dt = 20 + 22 (t - 1.5 ms)^2 V/s (t in ms) until the peak, lowest (20 V/s) at
+    1.5 ms, where V = -10 mV; then a fall at 100 V/s to -80 mV."""
+    from vlab.analysis.spikes import detect_spikes
+
+    dt = 1e-5
+    t = np.arange(600) * dt
+    s = (t - 1.5e-3) * 1e3  # ms from the slowest point
+    rise = -10.0 + 20.0 * s + 22.0 / 3.0 * s**3  # mV
+    top = int(np.argmax(rise >= 40.0))
+    v = np.concatenate([rise[:top], np.maximum(rise[top] - 100.0 * (s[top:] - s[top]), -80.0)])
+    (spike,) = detect_spikes(t, v * 1e-3)
+    assert spike.t_threshold == pytest.approx(1.5e-3, abs=1e-9)
+    assert spike.v_threshold == pytest.approx(-0.010, abs=1e-9)
+
+
+def test_an_exponential_fit_of_too_few_samples_says_why():
+    from vlab.analysis.passive import fit_exponential
+
+    t = np.arange(10) * DT
+    tau, amp, off, info = fit_exponential(t, np.exp(-t / 3e-4), (0.0, 2 * DT))
+    assert math.isnan(tau) and math.isnan(amp) and math.isnan(off) and not info["success"]
+    assert info["message"] == "need at least 4 samples in the window, got 3"

@@ -102,3 +102,27 @@ def test_pronase_shown_sodium_conductance_ignores_inactivation():
     d = _clamp(cell)
     assert d["h"].min() < 0.2  # h has inactivated, so ignoring it is visible
     np.testing.assert_allclose(d["gNa"], _g_max(cell, "gNa") * d["m"] ** 3, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("drug,prep,side", list(PUBLISHED_KD_MM))
+def test_the_fraction_blocked_shown_is_the_published_occupancy(drug, prep, side):
+    """The perfusion panel's and the status bar's "% blocked" (and the sweep's provenance):
+    c/(c + Kd) at equilibrium, 0 where the publications show no effect."""
+    _, kd = PUBLISHED_KD_MM[(drug, prep, side)]
+    c = 2.0 * min(k for (dr, pr, _), (_, k) in PUBLISHED_KD_MM.items() if (dr, pr) == (drug, prep))
+    expected = 0.0 if kd == NO_EFFECT else c / (c + kd)
+    cell = Cell(prep)
+    cell.set_drug(drug, c, side)
+    assert cell.fraction_blocked(drug) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_a_membrane_reset_under_lidocaine_starts_bound_at_rest_and_stays_there():
+    """Modulated receptor at rest: the bound fraction solves db/dt = k_on c (1 - b) - k_off b
+    = 0, so a cell reset at rest under lidocaine and held there keeps it (0 < b < 1)."""
+    cell = Cell("squid")
+    cell.set_drug("lidocaine", 1.0)  # 1 mM
+    mem = Membrane(cell)
+    mem.reset(v0=-0.065)
+    b = mem.advance("voltage-clamp", np.full(501, -0.065), 20e-6)["lido_bound"][0]
+    assert 0.0 < b[0] < 1.0
+    np.testing.assert_allclose(b, b[0], rtol=1e-9)

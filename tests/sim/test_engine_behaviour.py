@@ -224,6 +224,13 @@ def test_nan_command_is_refused():
         mem.advance("current-clamp", cmd, 10e-6)
 
 
+@pytest.mark.parametrize("interval,shown", [(20e-3, "20000"), (5e-8, "0.05")])
+def test_a_sample_interval_out_of_range_is_refused_in_microseconds(interval, shown):
+    with pytest.raises(SimulationError) as err:
+        Membrane(Cell("squid")).advance("current-clamp", np.zeros(11), interval)
+    assert str(err.value) == f"sample interval {shown} us refused (allowed 0.1 us to 10 ms)"
+
+
 def test_unstable_step_size_is_refused():
     with pytest.raises(SimulationError, match="refused"):
         Membrane(Cell("squid"), dt_max=1e-3)
@@ -251,6 +258,19 @@ def test_mammalian_neuron_fires_with_adaptation():
     isi = np.diff(sp)
     assert isi[-1] > 1.2 * isi[0]  # M-current: intervals lengthen
     assert v.max() > 0.030
+
+
+def test_the_memory_refusal_says_what_the_run_needs_and_what_is_allowed():
+    from vlab.sim.engine import check_memory
+
+    check_memory(1, 2**28, 1)  # exactly 2 GiB: allowed
+    with pytest.raises(SimulationError) as err:
+        check_memory(1000, 1_000_000, 1)  # 8e9 bytes = 7.45 GiB
+    assert str(err.value) == (
+        "this run would need 7.5 GB of memory (1000 sweeps x 1000000 samples x 1 traces); "
+        "at most 2 GB is allowed. Use fewer sweeps, a shorter sweep, a longer sample "
+        "interval, or record fewer variables."
+    )
 
 
 def test_a_run_too_large_for_memory_is_refused_before_it_starts():

@@ -89,3 +89,18 @@ def test_ghk_estimate_leaves_out_chloride_while_gcl_is_zero():
         / (v["K_in"] + 0.04 * v["Na_in"] + 0.45 * v["Cl_out"])
     )
     assert cell.ghk_estimate() == pytest.approx(with_cl, abs=1e-12)
+
+
+def test_a_passive_membrane_rests_at_e_l_and_relaxes_with_tau_cm_over_gl():
+    """Leak only: C dV/dt = -gL (V - E_L), so rest is E_L and the Jacobian's voltage
+    eigenvalue is -gL/Cm (here 1 mS/cm2 / 2 uF/cm2 = 500/s); the gates, carrying no
+    current, add only their own relaxation rates."""
+    cell = Cell("squid")
+    for name in ("gNa", "gK", "gM", "gH", "gCl"):
+        cell.set(name, 0.0)
+    cell.set("gL", "1 mS/cm2")
+    cell.set("Cm", "2 uF/cm2")
+    rest = cell.rest()
+    assert rest.stable and rest.v == pytest.approx(cell.get("E_L"), abs=1e-9)
+    closest = rest.eigenvalues[np.argmin(np.abs(rest.eigenvalues + 500.0))]
+    assert closest == pytest.approx(-500.0, rel=1e-6)
