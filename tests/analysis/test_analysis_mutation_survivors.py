@@ -136,3 +136,44 @@ def test_an_exponential_fit_of_too_few_samples_says_why():
     tau, amp, off, info = fit_exponential(t, np.exp(-t / 3e-4), (0.0, 2 * DT))
     assert math.isnan(tau) and math.isnan(amp) and math.isnan(off) and not info["success"]
     assert info["message"] == "need at least 4 samples in the window, got 3"
+
+
+def test_exponential_fit_errors_carry_the_units_of_the_data():
+    """Data 1000x larger: amplitude, offset and their standard errors 1000x, tau the same."""
+    from vlab.analysis.passive import fit_exponential
+
+    t = np.arange(400) * DT
+    noise = np.random.default_rng(3).normal(0.0, 0.02, t.size)
+    y = 0.5 + np.exp(-t / 5e-3) + noise
+    tau, amp, off, info = fit_exponential(t, y)
+    tau_k, amp_k, off_k, info_k = fit_exponential(t, 1e3 * y)
+    assert tau_k == pytest.approx(tau, rel=1e-6)
+    assert (amp_k, off_k) == pytest.approx((1e3 * amp, 1e3 * off), rel=1e-6)
+    err, err_k = info["stderr"], info_k["stderr"]
+    assert err["amplitude"] > 0 and err["offset"] > 0 and err["tau"] > 0
+    assert err_k["tau"] == pytest.approx(err["tau"], rel=1e-6)
+    assert err_k["amplitude"] == pytest.approx(1e3 * err["amplitude"], rel=1e-6)
+    assert err_k["offset"] == pytest.approx(1e3 * err["offset"], rel=1e-6)
+
+
+def test_no_zero_crossing_names_the_tested_range_to_a_tenth_of_a_millivolt():
+    r = reversal_potential(np.array([-0.020, 0.060]), np.array([1e-9, 2e-9]))
+    assert r.reason == (
+        "no zero crossing: all currents are outward (positive) between -20.0 and 60.0 mV, "
+        "so the reversal potential lies outside the tested range"
+    )
+
+
+def test_a_failed_point_is_dropped_from_the_reversal_not_breaking_the_crossing():
+    """NaNs are dropped (documented): -2 nA at -20 mV and +2 nA at +20 mV cross at 0 mV."""
+    v = np.array([-0.020, 0.0, 0.020])
+    r = reversal_potential(v, np.array([-2e-9, math.nan, 2e-9]))
+    assert r.e_rev == pytest.approx(0.0, abs=1e-12)
+
+
+def test_an_iv_curve_with_the_wrong_number_of_steps_says_how_many_sweeps():
+    from vlab.analysis.clamp import iv_curve
+
+    t = np.arange(50) * DT
+    with pytest.raises(ValueError, match=r"^need one step potential per sweep \(3\); got \(2,\)$"):
+        iv_curve(t, np.zeros((3, 50)), [-0.02, 0.0], (0.0, 40 * DT))

@@ -3,6 +3,8 @@ collision, myelin, local block."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -263,3 +265,36 @@ def test_preparation_defaults_are_values_a_student_may_set():
         for key, value in (prep.cable or {}).items():
             lo, hi = CABLE_PARAMETERS[key][2:4]
             assert lo <= value <= hi, (name, key)
+
+
+@pytest.mark.parametrize("name,value", [("diameter", "-5 um"), ("Ri", "0 ohm*cm")])
+def test_an_axon_no_one_could_build_is_refused(name, value):
+    """A negative diameter or an axoplasm that does not resist are refused, not simulated."""
+    from vlab.sim.cell import ParameterError
+
+    axon = Axon("squid_axon")
+    with pytest.raises(
+        ParameterError, match=f"^{name} = '{re.escape(value)}' is outside the allowed range"
+    ):
+        axon.set(name, value)
+
+
+def test_a_protocol_stimulates_the_axon_with_its_density_times_the_area():
+    """single_pulse: 10 uA/cm2 for 1 ms, on the preparation's stimulated area (I = J A);
+    well above threshold, so the spike reaches 3 cm."""
+    from vlab.protocols import load_protocol
+
+    axon = Axon("squid_axon")
+    r = axon.run(load_protocol("single_pulse"), record={"x": 0.03})
+    assert r.command.max() == pytest.approx(10e-6 * axon.cell.get("area") * 1e4, rel=1e-12)
+    assert r.traces["x"].max() > 0.0
+
+
+def test_first_crossing_is_the_first_upward_crossing_at_or_after_the_given_time():
+    from vlab.sim.cable import first_crossing
+
+    t = np.arange(8) * 1e-3
+    v = np.array([-0.07, 0.01, 0.02, -0.07, -0.07, -0.03, 0.01, -0.07])
+    assert first_crossing(t, v, 0.0) == pytest.approx(0.875e-3)  # 0.07/0.08 of a sample
+    # from 1.5 ms the trace is already above 0 V: the next *upward* crossing, at 5.75 ms
+    assert first_crossing(t, v, 0.0, after=1.5e-3) == pytest.approx(5.75e-3)
