@@ -112,3 +112,20 @@ def test_remaining_fraction_compares_with_the_steps_own_control():
     assert evaluate(q.answer, ctx) == pytest.approx(5.1 / (5.1 + 1.3), abs=0.02)
     with pytest.raises(PracticalError, match="not among the step's drugs"):
         evaluate("remaining:Iion,0 mV,4-AP", ctx)
+
+
+def test_passive_recording_check_needs_the_current_step():
+    """The passive step's check once asked for min(Vm) < -56 mV, which the sweep's first
+    sample (v_init -65 mV) met in every recording, step or no step."""
+    from dataclasses import replace
+
+    from vlab.practicals.checks import check_sweep, parse_condition
+
+    p = load_practical("passive_properties")
+    s = PracticalSession(p, "p1", autosave=False)
+    (q,) = [q for q in p.steps[0].questions if q.kind == "recording"]
+    conditions = [parse_condition(c) for c in q.require]
+    (sweep,) = simulate_sweeps(s.preset(0))
+    assert all(met for _, met, _ in check_sweep(conditions, sweep).results)
+    no_step = replace(sweep, channels={**sweep.channels, "Im": 0.0 * sweep.channels["Im"]})
+    assert not all(met for _, met, _ in check_sweep(conditions, no_step).results)
