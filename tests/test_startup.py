@@ -13,43 +13,45 @@ def _tree(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def test_a_new_user_gets_the_install_time_cache(tmp_path, monkeypatch):
+def test_a_new_user_gets_the_install_time_cache_of_these_sources(tmp_path, monkeypatch):
     seed = tmp_path / "seed"
-    (seed / "vlab_sim").mkdir(parents=True)
-    (seed / "vlab_sim" / "kernel.step-77.py311.nbi").write_bytes(b"index")
-    (seed / "vlab_sim" / "kernel.step-77.py311.1.nbc").write_bytes(b"code")
+    (seed / "d1" / "vlab_sim").mkdir(parents=True)
+    (seed / "d1" / "vlab_sim" / "kernel.step-77.py311.nbi").write_bytes(b"index")
+    (seed / "d1" / "vlab_sim" / "kernel.step-77.py311.1.nbc").write_bytes(b"code")
+    (seed / "d0").mkdir()  # the kernels of other (older) sources: never looked up
+    (seed / "d0" / "kernel.step-70.py311.nbi").write_bytes(b"stale")
     monkeypatch.setattr(jit, "SEED_CACHE", str(seed))
     monkeypatch.delenv("VLAB_NO_SEED_CACHE", raising=False)
     user = tmp_path / "user"
     user.mkdir()
-    jit._seed(str(user))
-    assert _tree(user) == _tree(seed)
+    jit._seed(str(user), "d1")
+    assert _tree(user) == [p for p in _tree(seed) if p.startswith("d1/")] and _tree(user)
 
 
 def test_the_users_own_cache_files_are_kept(tmp_path, monkeypatch):
     seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "a.py310.nbi").write_bytes(b"seed 3.10")
-    (seed / "a.py311.nbi").write_bytes(b"seed 3.11")
+    (seed / "d1").mkdir(parents=True)
+    (seed / "d1" / "a.py310.nbi").write_bytes(b"seed 3.10")
+    (seed / "d1" / "a.py311.nbi").write_bytes(b"seed 3.11")
     monkeypatch.setattr(jit, "SEED_CACHE", str(seed))
     monkeypatch.delenv("VLAB_NO_SEED_CACHE", raising=False)
     user = tmp_path / "user"
-    user.mkdir()
-    (user / "a.py311.nbi").write_bytes(b"the user's own, newer")
-    jit._seed(str(user))
-    assert (user / "a.py311.nbi").read_bytes() == b"the user's own, newer"
-    assert (user / "a.py310.nbi").read_bytes() == b"seed 3.10"  # another Python: copied
+    (user / "d1").mkdir(parents=True)
+    (user / "d1" / "a.py311.nbi").write_bytes(b"the user's own, newer")
+    jit._seed(str(user), "d1")
+    assert (user / "d1" / "a.py311.nbi").read_bytes() == b"the user's own, newer"
+    assert (user / "d1" / "a.py310.nbi").read_bytes() == b"seed 3.10"  # another Python
 
 
 def test_no_seed_when_asked_not_to(tmp_path, monkeypatch):
     seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "x.nbi").write_bytes(b"x")
+    (seed / "d1").mkdir(parents=True)
+    (seed / "d1" / "x.nbi").write_bytes(b"x")
     monkeypatch.setattr(jit, "SEED_CACHE", str(seed))
     monkeypatch.setenv("VLAB_NO_SEED_CACHE", "1")
     user = tmp_path / "user"
     user.mkdir()
-    jit._seed(str(user))
+    jit._seed(str(user), "d1")
     assert _tree(user) == []
 
 

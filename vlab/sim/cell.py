@@ -439,8 +439,10 @@ class Cell:
         if P is None:
             P = self.kernel_params()
         c = P[kernel.P_LIDO_C]
-        on = kernel.lido_on_rate(P, m, h, c)
-        b = on / (on + P[kernel.P_LIDO_KOFF]) if c > 0 else 0.0
+        b = 0.0
+        if c > 0:  # (no local anaesthetic: its rate kernel need not even be loaded)
+            on = kernel.lido_on_rate(P, m, h, c)
+            b = on / (on + P[kernel.P_LIDO_KOFF])
         return m, h, n, p, b, q
 
     def anaesthetic_block_at_rest(self, c: float, v: float) -> float:

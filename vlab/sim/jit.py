@@ -39,15 +39,17 @@ __all__ = ["njit", "JIT_ENABLED"]
 SEED_CACHE = os.path.join(sys.prefix, "share", "vlab", "numba-cache")
 
 
-def _seed(path: str) -> None:
-    """Copy into the per-user cache folder the install-time cache files it lacks (a new
-    user, or a Python the user has not run vlab with); the user's own files are kept."""
+def _seed(path: str, digest: str) -> None:
+    """Copy into the per-user cache folder ``path`` the install-time cache files of these
+    sources (sub-folder ``digest``) it lacks (a new user, or a Python the user has not run
+    vlab with); the user's own files are kept."""
     if os.environ.get("VLAB_NO_SEED_CACHE") == "1" or not os.path.isdir(SEED_CACHE):
         return  # (VLAB_NO_SEED_CACHE=1: bench/bench_startup.py measures a start without it)
     if os.path.abspath(path) == os.path.abspath(SEED_CACHE):
         return
+    seed = os.path.join(SEED_CACHE, digest)
     try:
-        for folder, _dirs, files in os.walk(SEED_CACHE):
+        for folder, _dirs, files in os.walk(seed):
             rel = os.path.relpath(folder, SEED_CACHE)
             target = os.path.normpath(os.path.join(path, rel))
             for name in files:
@@ -115,7 +117,7 @@ def _cache_dir() -> str | None:
     for base in candidates:
         path = os.path.join(base, digest)
         if _writable(path):
-            _seed(base)  # the install-time cache holds the same <digest> sub-folder
+            _seed(base, digest)  # the install-time cache holds the same sub-folder
             return path
     return None
 
