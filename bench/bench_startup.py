@@ -18,13 +18,16 @@
   when it is there.
 
 Runs are interleaved (case A, B, C, A, B, C, ...) so that load on the shared machine hits
-every case alike; medians and ratios to the bare window (or to NEURON) are printed.
+every case alike; medians and ratios to the bare window (or to NEURON) are printed, and
+the median CPU time (user + system) of each case's process, which load changes far less
+than the wall-clock time (compare work done before and after a change with it).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -90,15 +93,18 @@ print(len(v))
 """
 
 
-def timed(cmd: list[str], env: dict, before=None) -> float:
+def timed(cmd: list[str], env: dict, before=None) -> tuple[float, float]:
+    """(wall-clock s, CPU s of the process: user + system) of one run of ``cmd``."""
     if before is not None:
         before()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     took = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} failed:\n{r.stdout}\n{r.stderr}")
-    return took
+    return took, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
 
 
 def main() -> int:
@@ -175,9 +181,12 @@ def main() -> int:
     ):
         timed(cmd, e)
     times: dict[str, list[float]] = {k: [] for k in cases}
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(args.runs):
         for name, (cmd, e, before) in cases.items():
-            times[name].append(timed(cmd, e, before))
+            wall, used = timed(cmd, e, before)
+            times[name].append(wall)
+            cpu[name].append(used)
     med = {k: statistics.median(v) for k, v in times.items()}
     bare = med["bare window (PySide6 + pyqtgraph)"]
     neuron = med.get("NEURON, 10 s squid membrane (same dt)")
@@ -185,7 +194,7 @@ def main() -> int:
     print(
         f"load average (1 min) at the start: {load_start:.1f}, at the end: {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'case':55s} {'median':>8s} {'min-max':>13s} {'ratio':>7s}")
+    print(f"{'case':55s} {'median':>8s} {'min-max':>13s} {'ratio':>7s} {'':>10s} {'CPU':>6s}")
     for k, v in times.items():
         if k.startswith(("vlab run", "NEURON")):
             ref, ref_name = neuron, "NEURON"
@@ -194,7 +203,7 @@ def main() -> int:
         ratio = f"{med[k] / ref:.2f}x" if ref else "-"
         print(
             f"{k:55s} {med[k]:7.2f}s {min(v):5.2f}-{max(v):5.2f}s {ratio:>7s}"
-            f" {'' if ref is None else 'of ' + ref_name}"
+            f" {'' if ref is None else 'of ' + ref_name:10s} {statistics.median(cpu[k]):5.2f}s"
         )
     shutil.rmtree(work, ignore_errors=True)
     return 0
