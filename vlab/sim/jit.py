@@ -165,18 +165,32 @@ class _Lazy:
         return getattr(self.target if self.target is not None else _resolve(self), name)
 
 
-class _RefuseInThisThread(importlib.abc.MetaPathFinder):
-    """Refuses to find ``names`` (``ModuleNotFoundError``), only in the thread that
-    installed it; other threads import them as usual."""
+class _Refuser(importlib.abc.MetaPathFinder):
+    """Refuses to find the modules a thread named in ``refused`` (``ModuleNotFoundError``),
+    in that thread only; other threads import them as usual.
 
-    def __init__(self, names: frozenset[str]) -> None:
-        self.names = names
-        self.thread = threading.get_ident()
+    Put first in ``sys.meta_path`` once and never taken out: removing a finder while
+    another thread's import walks that list could make it skip the next finder."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def refused(self) -> frozenset[str]:
+        return getattr(self._local, "refused", frozenset())
+
+    @refused.setter
+    def refused(self, names: frozenset[str]) -> None:
+        self._local.refused = names
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname in self.names and threading.get_ident() == self.thread:
+        if fullname in self.refused:
             raise ModuleNotFoundError(f"{fullname} is not needed here", name=fullname)
         return None
+
+
+_refuser: _Refuser | None = None
+_refuser_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -185,21 +199,26 @@ def _without_scipy_linalg():
     imported in this thread.
 
     Building the target imports ``numba.np.arraymath``, which imports ``scipy.linalg``
-    (0.2–0.5 s, the largest part of a new user's wait for the first live frame) only to
-    learn whether ``np.dot`` in compiled code can call BLAS; vlab's kernels use no BLAS,
-    and numba falls back to its own loops when the import fails. Other threads, and this
-    one afterwards, import ``scipy.linalg`` as usual (the analysis uses it);
-    ``tests/gui/test_first_paint.py`` checks it is not imported before the first frame.
+    (0.1–0.7 s, the largest part of a new user's wait for the first live frame after
+    numba's own import) only to learn whether ``np.dot`` in compiled code can call BLAS;
+    vlab's kernels use no BLAS, and numba falls back to its own loops when the import
+    fails. Other threads, and this one afterwards, import ``scipy.linalg`` as usual (the
+    analysis uses it); ``tests/gui/test_first_paint.py`` checks it is not imported before
+    the first frame.
     """
+    global _refuser
     if "scipy.linalg" in sys.modules:
         yield
         return
-    finder = _RefuseInThisThread(frozenset({"scipy.linalg"}))
-    sys.meta_path.insert(0, finder)
+    with _refuser_lock:
+        if _refuser is None:
+            _refuser = _Refuser()
+            sys.meta_path.insert(0, _refuser)
+    _refuser.refused = frozenset({"scipy.linalg"})
     try:
         yield
     finally:
-        sys.meta_path.remove(finder)
+        _refuser.refused = frozenset()
 
 
 def _import_numba() -> types.ModuleType | None:
