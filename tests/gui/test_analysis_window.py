@@ -182,3 +182,44 @@ def test_compute_iv_synthetic():
         )
     iv = compute_iv(sweeps)
     assert iv.peak_inward[1] == pytest.approx(0.0, abs=0.021)
+
+
+def test_the_workspace_loads_the_fitting_library_off_the_gui_thread(qtbot, monkeypatch):
+    """The first G-V fit imported scipy.optimize in the GUI thread: a 0.3-0.7 s freeze in
+    the first seconds of bench/bench_soak.py. Opening the workspace now starts loading it
+    in another thread; with everything loaded it starts nothing."""
+    import threading
+
+    import vlab.gui.analysis_windows as aw
+
+    loaded = []
+    monkeypatch.setattr(aw, "FIT_MODULES", ("vlab_not_loaded_yet",))
+    monkeypatch.setattr(
+        aw, "_import", lambda name: loaded.append((name, threading.current_thread()))
+    )
+    w = aw.AnalysisWindow()
+    qtbot.addWidget(w)
+    assert w.loading_fitting is not None
+    w.loading_fitting.join(10)
+    assert [name for name, _ in loaded] == ["vlab_not_loaded_yet"]
+    assert loaded[0][1] is not threading.main_thread()
+    monkeypatch.setattr(aw, "FIT_MODULES", ("sys",))
+    assert aw.prefetch_fitting() is None
+
+
+def test_the_workspace_axes_are_blitted_not_replayed(qtbot):
+    """The workspace repaints at every refresh of a Repeat run (4 Hz); replaying its axis
+    pictures, grids and text, was most of that paint (docs/performance.md)."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from vlab.gui.analysis_windows import AnalysisWindow
+
+    w = AnalysisWindow()
+    qtbot.addWidget(w)
+    plots = w.findChildren(pg.PlotWidget)
+    assert len(plots) >= 5
+    for pw in plots:
+        for name in ("left", "bottom"):
+            mode = pw.getPlotItem().getAxis(name).cacheMode()
+            assert mode == QGraphicsItem.CacheMode.DeviceCoordinateCache

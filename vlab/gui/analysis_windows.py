@@ -7,9 +7,12 @@ pipeline the CLI and the practicals use too); this module draws the results.
 from __future__ import annotations
 
 import collections
+import importlib
 import logging
 import math
 import os
+import sys
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -56,6 +59,7 @@ from vlab.analysis.family import (
 from vlab.analysis.family import sweep_time as _time
 from vlab.analysis.runs import group_runs
 from vlab.gui.panels.membrane_view import OKABE_ITO
+from vlab.gui.time_axis import cache_axes
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +233,7 @@ def _plot(title: str, xlabel: str, xunit: str, ylabel: str, yunit: str) -> pg.Pl
     p.setLabel("bottom", xlabel, units=xunit or None)
     p.setLabel("left", ylabel, units=yunit or None)
     p.addLegend(offset=(10, 10), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+    cache_axes(p)  # blitted at the workspace's repaints while a Repeat run feeds it
     return w
 
 
@@ -294,6 +299,33 @@ class _WindowControls(QWidget):
         return (a, b) if b > a else None
 
 
+#: what the analyses import on first use and takes long to load: scipy.optimize (the
+#: G–V fit's curve_fit) took 0.3-0.7 s of the GUI thread at the first fit, a freeze
+#: (bench/bench_soak.py, docs/performance.md); the workspace loads it in the background
+FIT_MODULES = ("scipy.optimize",)
+_import = importlib.import_module
+
+
+def prefetch_fitting() -> threading.Thread | None:
+    """Import :data:`FIT_MODULES` not yet loaded in a background thread (None: all loaded).
+
+    A fit that comes first waits for the import, as it would have done anyway."""
+    missing = [name for name in FIT_MODULES if name not in sys.modules]
+    if not missing:
+        return None
+
+    def load() -> None:
+        for name in missing:
+            try:
+                _import(name)
+            except Exception:  # noqa: BLE001 - the fit will say what is missing
+                log.exception("cannot load %s ahead of the first fit", name)
+
+    thread = threading.Thread(target=load, name="vlab-load-fitting", daemon=True)
+    thread.start()
+    return thread
+
+
 class AnalysisWindow(QMainWindow):
     """Analyses of recorded sweeps, one tab each: I–V, G–V, f–I, phase plane, compare.
 
@@ -328,6 +360,7 @@ class AnalysisWindow(QMainWindow):
         self._run_rows: dict[tuple, _RunRow] = {}  # refreshes (_build_tree)
         #: work done, for tests (counted, not timed): tree items created, analyses redone
         self.counts: collections.Counter[str] = collections.Counter()
+        self.loading_fitting = prefetch_fitting()  # the thread, or None when loaded
         self._computed_for: list = []  # the ticked sweeps the analyses were computed from
         self._items: dict[int, list] = {}  # id(plot) -> [(curve, its style)] (_draw)
         self._drawn: dict[int, int] = {}  # id(plot) -> curves drawn since _begin
