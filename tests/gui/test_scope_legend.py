@@ -58,3 +58,31 @@ def test_fading_old_sweeps_changes_their_pens_not_their_data(qtbot, monkeypatch)
     assert [u for u in updates if id(u) in faded] == []
     assert oldest.curve.opts["pen"].color().alpha() < alpha  # ... which did fade
     assert oldest.opts["pen"].color().alpha() < alpha
+
+
+def test_the_legend_is_named_once_a_frame_not_once_a_sweep(qtbot, monkeypatch):
+    """At 10x Repeat several sweeps arrive between two frames; the legend was relabelled
+    for each, in the delivery of the blocks, outside the views' turns (frame_pacer)."""
+    from vlab.gui.scope import Scope
+    from vlab.protocols import load_protocol
+    from vlab.rig import Rig
+    from vlab.rig.simulator import RigSimulator
+
+    rig = Rig("squid")
+    sim = RigSimulator(rig)
+    blocks = sim.run_episode(load_protocol("vc_step_family").with_changes(sweeps=3))
+    scope = Scope()
+    qtbot.addWidget(scope)
+    scope.stop_timer()  # frames by hand
+    named = []
+    real = scope._update_legend
+    monkeypatch.setattr(scope, "_update_legend", lambda: (named.append(1), real()))
+    first = [b for b in blocks if b.sweep == 0]
+    scope.add_blocks(first)  # a new run: the old names go at once
+    scope.redraw()
+    named.clear()
+    scope.add_blocks(blocks[len(first) :])  # two more sweeps before the next frame
+    assert named == []
+    scope.redraw()
+    assert named == [1]
+    assert [label.text for _, label in scope.legend.items] == ["sweep 1", "sweep 2", "sweep 3"]

@@ -185,6 +185,7 @@ class Scope(QWidget):
         self._frames = 0
         self._fps_t0 = time.perf_counter()
         self._dirty = False
+        self._legend_due = False
         self._autoscale_pending = True
         self._expand_pending = False
         self._fit: dict[int, tuple[float, float]] = {}
@@ -484,7 +485,9 @@ class Scope(QWidget):
         self._pool.append((sw.vm_item, sw.im_item))
 
     def _update_legend(self) -> None:
-        """Name the newest LEGEND_MAX sweeps in the legend.
+        """Name the newest LEGEND_MAX sweeps in the legend (at a frame, :meth:`redraw`:
+        relabelling it in :meth:`add_block` for every sweep of a Repeat run at 10x was GUI
+        work outside the views' turns, bench/bench_soak.py).
 
         Its rows are re-pointed at the new sweeps rather than rebuilt: clearing and
         re-adding every row for each sweep of a Repeat run at 10x was a measurable share
@@ -509,7 +512,7 @@ class Scope(QWidget):
         self.legend.setVisible(self.display == "episodic" and bool(shown))
 
     def _fade(self) -> None:
-        self._update_legend()
+        self._legend_due = True  # named at the next frame: once however many sweeps came
         n = len(self.sweeps)
         for age, sw in enumerate(reversed(self.sweeps)):
             alpha = 255 if age == 0 else max(70, int(230 - 12 * age))
@@ -571,6 +574,9 @@ class Scope(QWidget):
         if not self._dirty:
             return False
         self._dirty = False
+        if self._legend_due:
+            self._legend_due = False
+            self._update_legend()
         if self.display == "gap-free":
             t, vm, im = self._window()
             if t.size:
