@@ -111,20 +111,26 @@ def test_spike_windows_are_half_open_so_adjacent_windows_count_each_spike_once()
     assert spike_count(spikes, (0.020, 0.030)) == 2
 
 
-def test_a_trace_that_starts_on_the_upstroke_has_its_threshold_at_the_lowest_rate():
-    """dV/dt never falls below the 10 V/s criterion before the upstroke: the threshold is
-    "the lowest dV/dt just before the upstroke" (detect_spikes' documentation). Built here:
-    dV/dt = 20 + 22 (t - 1.5 ms)^2 V/s (t in ms) until the peak, lowest (20 V/s) at
-    1.5 ms, where V = -10 mV; then a fall at 100 V/s to -80 mV."""
-    from vlab.analysis.spikes import detect_spikes
-
-    dt = 1e-5
-    t = np.arange(600) * dt
+def _spike_rising_from_the_start() -> tuple[np.ndarray, np.ndarray]:
+    """(t s, V volts), 10 us samples: dV/dt = 20 + 22 (t - 1.5 ms)^2 V/s (t in ms) from
+    -64.75 mV up to +40 mV, lowest (20 V/s) at 1.5 ms where V = -10 mV; then a fall at
+    100 V/s to -80 mV."""
+    t = np.arange(600) * 1e-5
     s = (t - 1.5e-3) * 1e3  # ms from the slowest point
     rise = -10.0 + 20.0 * s + 22.0 / 3.0 * s**3  # mV
     top = int(np.argmax(rise >= 40.0))
     v = np.concatenate([rise[:top], np.maximum(rise[top] - 100.0 * (s[top:] - s[top]), -80.0)])
-    (spike,) = detect_spikes(t, v * 1e-3)
+    return t, v * 1e-3
+
+
+def test_a_trace_that_starts_on_the_upstroke_has_its_threshold_at_the_lowest_rate():
+    """dV/dt never falls below the 10 V/s criterion before the upstroke: the threshold is
+    "the lowest dV/dt just before the upstroke" (detect_spikes' documentation): 1.5 ms,
+    -10 mV in the trace built here."""
+    from vlab.analysis.spikes import detect_spikes
+
+    t, v = _spike_rising_from_the_start()
+    (spike,) = detect_spikes(t, v)
     assert spike.t_threshold == pytest.approx(1.5e-3, abs=1e-9)
     assert spike.v_threshold == pytest.approx(-0.010, abs=1e-9)
 
@@ -177,3 +183,60 @@ def test_an_iv_curve_with_the_wrong_number_of_steps_says_how_many_sweeps():
     t = np.arange(50) * DT
     with pytest.raises(ValueError, match=r"^need one step potential per sweep \(3\); got \(2,\)$"):
         iv_curve(t, np.zeros((3, 50)), [-0.02, 0.0], (0.0, 40 * DT))
+
+
+def _table_cells(text: str) -> list[list[str]]:
+    import re
+
+    return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if "--" not in line]
+
+
+def test_the_analyse_table_shows_every_column_in_its_unit_and_resolution():
+    """`vlab run --analyse`: voltages in mV to 0.1 mV, spike times in ms to 0.01 ms, the
+    half-width to 1 us, currents in nA to 1 pA, rates in Hz to 0.1 Hz (SI rows converted
+    by hand here)."""
+    from vlab.analysis.table import format_table
+
+    cc = {
+        "sweep": 0,
+        "n_spikes": 3,
+        "rate": 12.345,
+        "first_spike": 0.0123456,
+        "latency": 0.0023456,
+        "threshold": -0.05234,
+        "peak": 0.03123,
+        "ahp": -0.07123,
+        "half_width": 0.00123456,
+    }
+    assert _table_cells(format_table([cc])) == [
+        ["sweep", "spikes", "rate (Hz)", "1st spike (ms)", "latency (ms)", "threshold (mV)"]
+        + ["peak (mV)", "AHP (mV)", "half-width (ms)"],
+        ["1", "3", "12.3", "12.35", "2.35", "-52.3", "31.2", "-71.2", "1.235"],
+    ]
+    vc = {
+        "sweep": 1,
+        "peak_inward": -1.23456e-9,
+        "t_peak_inward": 0.0105,
+        "peak_outward": 2.5e-9,
+        "t_peak_outward": 0.0212,
+        "steady_state": 2.25e-9,
+    }
+    assert _table_cells(format_table([vc])) == [
+        ["sweep", "peak inward (nA)", "t inward (ms)", "peak outward (nA)", "t outward (ms)"]
+        + ["steady state (nA)"],
+        ["2", "-1.235", "10.50", "2.500", "21.20", "2.250"],
+    ]
+
+
+def test_spike_latency_in_the_table_is_from_the_stimulus_onset_given():
+    """Latency = first crossing - stimulus onset: the onset given, else the window's start,
+    else none (NaN) when neither is given."""
+    from vlab.analysis.table import summarise_sweeps
+
+    t, v = _spike_rising_from_the_start()  # crosses 0 mV near 2 ms
+    (row,) = summarise_sweeps(t, v, "CC")
+    assert math.isnan(row["latency"])
+    (given,) = summarise_sweeps(t, v, "CC", window=(1e-3, 5e-3), stim_onset=0.5e-3)
+    assert given["latency"] == pytest.approx(given["first_spike"] - 0.5e-3, abs=1e-12)
+    (start,) = summarise_sweeps(t, v, "CC", window=(1e-3, 5e-3))
+    assert start["latency"] == pytest.approx(start["first_spike"] - 1e-3, abs=1e-12)

@@ -104,3 +104,24 @@ def test_a_passive_membrane_rests_at_e_l_and_relaxes_with_tau_cm_over_gl():
     assert rest.stable and rest.v == pytest.approx(cell.get("E_L"), abs=1e-9)
     closest = rest.eigenvalues[np.argmin(np.abs(rest.eigenvalues + 500.0))]
     assert closest == pytest.approx(-500.0, rel=1e-6)
+
+
+def test_a_preparation_file_listing_a_permeant_ion_no_channel_carries_leaves_it_out(tmp_path):
+    """A teacher's preparation with a Ca2+ permeability but no Ca2+ conductance: the GHK
+    estimate is Hodgkin & Katz's K+/Na+ expression (Cl- also has no open channel)."""
+    from vlab.resources import resource_path
+
+    text = resource_path("preparations", "squid.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'Cl_out = "560 mM"', 'Cl_out = "560 mM"\nCa_in = "0.0001 mM"\nCa_out = "10 mM"'
+    )
+    text = text.replace("Cl = 0.45", "Cl = 0.45\nCa = 0.1")
+    path = tmp_path / "squid_with_calcium.toml"
+    path.write_text(text, encoding="utf-8")
+    cell = Cell(str(path))
+    assert "Ca" not in cell.ghk_permeabilities()
+    v = cell.values
+    k_na = _rt_f(v["temperature"]) * math.log(
+        (v["K_out"] + 0.04 * v["Na_out"]) / (v["K_in"] + 0.04 * v["Na_in"])
+    )
+    assert cell.ghk_estimate() == pytest.approx(k_na, abs=1e-12)
