@@ -90,12 +90,16 @@ def test_an_f_i_curve_with_the_wrong_number_of_currents_says_how_many_sweeps():
         fi_curve(t, v, [1e-9, 2e-9], (0.0, 40 * DT))
 
 
-def test_an_f_i_curve_of_the_wrong_length_names_the_sweeps_argument():
-    from vlab.analysis.firing import fi_curve
+def test_f_i_and_refractory_sweeps_of_the_wrong_length_name_the_sweeps_argument():
+    from vlab.analysis.firing import fi_curve, refractory_analysis
 
     t = np.arange(50) * DT
-    with pytest.raises(ValueError, match=r"^v_sweeps must have shape \(50,\) or \(n_sweeps, 50\)"):
-        fi_curve(t, np.full((3, 40), -0.065), [1e-9, 2e-9, 3e-9], (0.0, 40 * DT))
+    v = np.full((3, 40), -0.065)  # 40 samples, t has 50
+    message = r"^v_sweeps must have shape \(50,\) or \(n_sweeps, 50\)"
+    with pytest.raises(ValueError, match=message):
+        fi_curve(t, v, [1e-9, 2e-9, 3e-9], (0.0, 40 * DT))
+    with pytest.raises(ValueError, match=message):
+        refractory_analysis(t, v, [1e-3, 2e-3, 3e-3], 5 * DT)
 
 
 def test_spike_windows_are_half_open_so_adjacent_windows_count_each_spike_once():
@@ -240,3 +244,16 @@ def test_spike_latency_in_the_table_is_from_the_stimulus_onset_given():
     assert given["latency"] == pytest.approx(given["first_spike"] - 0.5e-3, abs=1e-12)
     (start,) = summarise_sweeps(t, v, "CC", window=(1e-3, 5e-3))
     assert start["latency"] == pytest.approx(start["first_spike"] - 1e-3, abs=1e-12)
+
+
+def test_the_d2v_threshold_of_a_logistic_upstroke_is_where_its_curvature_peaks():
+    """V = V0 + A / (1 + exp(-(t - tc)/s)): d2V/dt2 peaks at tc - s ln(2 + sqrt(3)). The
+    upstroke accelerates from the trace's start, so the look-back stops at the start."""
+    from vlab.analysis.spikes import detect_spikes
+
+    t = np.arange(500) * 1e-5
+    tc, s = 2e-3, 0.1e-3
+    v = -0.070 + 0.100 / (1.0 + np.exp(-(t - tc) / s))
+    v = np.where(t > 2.6e-3, np.maximum(v[260] - 100.0 * (t - 2.6e-3), -0.080), v)
+    (spike,) = detect_spikes(t, v, threshold_method="d2v")
+    assert spike.t_threshold == pytest.approx(tc - s * math.log(2.0 + math.sqrt(3.0)), abs=1.5e-5)

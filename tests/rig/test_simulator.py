@@ -336,3 +336,43 @@ def test_a_repeat_run_starts_every_cycle_at_the_first_sweep(rig):
     cmd = p.command(rig.cell.values["area"])
     np.testing.assert_allclose(done[3].record["command"], cmd[0])
     sim.stop_episode()
+
+
+def test_gap_free_chunks_follow_each_other_at_the_sample_interval(rig):
+    """Streaming is continuous: each chunk starts one 20 us sample after the last one
+    ended, and the rig's clock has advanced by exactly the samples delivered."""
+    sim = RigSimulator(rig)
+    first, second = sim.step(0.01), sim.step(0.01)
+    assert first.n == second.n == 500
+    assert second.t[0] == pytest.approx(first.t[-1] + 20e-6, abs=1e-12)
+    assert sim.time == pytest.approx(0.02, abs=1e-12)
+
+
+@pytest.mark.parametrize("gain", [1, 10])
+def test_recorded_vm_is_quantised_by_a_16_bit_plus_minus_10_v_digitiser(rig, gain):
+    """docs/gui.md: a 16-bit +-10 V digitiser behind the Vm output of 10 mV/mV x gain, so
+    one step of the recorded Vm is 20 V / 2^16 / (10 x gain) of membrane potential."""
+    rig.set_gain(gain)
+    sim = RigSimulator(rig)
+    sim.stimulate(10e-6 * 1e-3, 1e-3)  # a spike: many levels
+    vm = np.concatenate([b.data["Vm"] for b in _run(sim, 0.02)])
+    lsb = 20.0 / 2**16 / (10.0 * gain)
+    steps = vm / lsb
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)
+    assert np.unique(np.round(steps)).size > 50
+
+
+def test_the_rig_clock_runs_forward_through_a_sweep_by_its_duration(rig):
+    """The experiment clock (the worker's speed readout, the pacing of the next sweep)
+    advances with every sample recorded: one sweep of a protocol takes its duration."""
+    from dataclasses import replace
+
+    p = replace(load_protocol("vc_step_family"), sweeps=1)
+    sim = RigSimulator(rig)
+    sim.start_episode(p)
+    clock = [sim.time]
+    while sim.episodic:
+        sim.step(0.005)
+        clock.append(sim.time)
+    assert np.all(np.diff(clock) > 0)
+    assert sim.time == pytest.approx(p.sweep_duration, abs=p.sample_interval)
