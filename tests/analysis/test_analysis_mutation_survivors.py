@@ -257,3 +257,21 @@ def test_the_d2v_threshold_of_a_logistic_upstroke_is_where_its_curvature_peaks()
     v = np.where(t > 2.6e-3, np.maximum(v[260] - 100.0 * (t - 2.6e-3), -0.080), v)
     (spike,) = detect_spikes(t, v, threshold_method="d2v")
     assert spike.t_threshold == pytest.approx(tc - s * math.log(2.0 + math.sqrt(3.0)), abs=1.5e-5)
+
+
+def test_an_exponential_fit_of_the_minimum_four_samples_recovers_tau():
+    """Four exact samples of 1 + 2 exp(-t / 0.2 ms) (three parameters): the fit is exact."""
+    from vlab.analysis.passive import fit_exponential
+
+    t = np.arange(4) * DT
+    tau, amp, off, info = fit_exponential(t, 1.0 + 2.0 * np.exp(-t / 2e-4))
+    assert info["success"] and info["n"] == 4
+    assert (tau, amp, off) == pytest.approx((2e-4, 2.0, 1.0), rel=1e-5)
+
+
+def test_columns_the_table_does_not_know_are_printed_as_they_are():
+    """format_table: unknown keys under their own name, with 4 significant digits."""
+    from vlab.analysis.table import format_table
+
+    text = format_table([{"sweep": 0, "pulses": 3, "ratio": 0.123456}])
+    assert _table_cells(text) == [["sweep", "pulses", "ratio"], ["1", "3", "0.1235"]]
