@@ -81,8 +81,8 @@ STUDENTS = {
         "gamma-01": {"v": -0.02, "temp": 9.5, "gNa": 1220.0, "gK": 370.0, "area": 2.57e-07},
     },
     "negative_slope": {
-        "alpha-01": {"gNa": 1220.0, "Na_out": 190.0, "area": 2.57e-07},
-        "gamma-01": {"gNa": 1220.0, "Na_out": 181.0, "area": 4.17e-07},
+        "alpha-01": {"gNa": 1220.0, "Na_out": 115.0, "area": 2.57e-07},
+        "gamma-01": {"gNa": 1220.0, "Na_out": 107.0, "area": 4.17e-07},
     },
     "ttx_driving_force": {
         "alpha-01": {"ttx": 1.44e-05, "Na_out": 416.0},
@@ -93,8 +93,8 @@ STUDENTS = {
         "gamma-01": {"drug": "TEA", "gNa": 940.0, "gK": 320.0, "area": 4.87e-07},
     },
     "separate_currents": {
-        "alpha-01": {"Na_out": 167.0, "gK": 420.0, "area": 5.1e-08},
-        "gamma-01": {"Na_out": 436.0, "gK": 420.0, "area": 2.63e-07},
+        "alpha-01": {"Na_out": 50.2, "gK": 420.0, "area": 5.1e-08},
+        "gamma-01": {"Na_out": 391.0, "gK": 420.0, "area": 2.63e-07},
     },
 }
 
