@@ -90,3 +90,28 @@ def test_the_rig_window_paces_its_views(qtbot):
     assert x[-1] == pytest.approx(blocks[-1].t[-1])  # nothing lost: the newest data shown
     win.shutdown()
     assert not win.pacer.timer.isActive()
+
+
+def test_garbage_collection_takes_a_turn_of_its_own(qtbot, monkeypatch):
+    """A full collection (gc_guard, ~40 ms in the soak) falling into the turn of a view's
+    paint made one stall of both; the window's pacer gives it a tick of its own."""
+    from vlab.gui import gc_guard
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    win.pacer.stop()
+    clock = win.pacer.clock = Clock()
+    collected = []
+    monkeypatch.setattr(gc_guard, "installed", lambda: True)
+    monkeypatch.setattr(gc_guard, "due", lambda: not collected)
+    monkeypatch.setattr(gc_guard, "collect_due", lambda: collected.append(1) or 0)
+    win.scope._dirty = True  # a frame waiting too
+    names = []
+    for _ in range(3):
+        clock.now += 1.0
+        names.append(win.pacer.tick())
+    assert collected == [1]
+    assert sorted(n for n in names if n) == ["garbage collection", "scope"]  # apart
+    win.shutdown()

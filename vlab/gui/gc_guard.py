@@ -22,7 +22,7 @@ import gc
 
 from PySide6.QtCore import QCoreApplication, QThread, QTimer
 
-__all__ = ["install", "installed", "collect_due"]
+__all__ = ["install", "installed", "collect_due", "due"]
 
 #: how often the GUI thread looks at the collector's counters (ms)
 INTERVAL_MS = 250
@@ -59,6 +59,12 @@ def install() -> None:
     _timer.setObjectName("vlab-gc")
     _timer.timeout.connect(collect_due)
     _timer.start(INTERVAL_MS)
+
+
+def due() -> bool:
+    """True when :func:`collect_due` would collect (a generation passed its threshold)."""
+    counts = gc.get_count()
+    return any(c > t for c, t in zip(counts, _thresholds, strict=True))
 
 
 def collect_due() -> int:

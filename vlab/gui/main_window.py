@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from vlab.analysis.runs import group_runs
+from vlab.gui import gc_guard
 from vlab.gui.about import AboutDialog
 from vlab.gui.file_job import FileJob
 from vlab.gui.frame_pacer import FramePacer
@@ -238,6 +239,9 @@ class MainWindow(QMainWindow):
         self._analysis_timer.timeout.connect(self._analysis_due)
         self._analysis_pending = False
         self.pacer.add("analysis", self._paced_analysis, 4.0)
+        # cyclic garbage collection (gc_guard, a full one ~40 ms) takes a turn of its own
+        # too, rather than falling into a view's; gc_guard's timer stays as the fallback
+        self.pacer.add("garbage collection", self._paced_gc, 10.0)
         perfusion = self.side_panels.get("perfusion")
         if perfusion is not None:
             perfusion.comparison_requested.connect(self._on_comparison_requested)
@@ -1203,6 +1207,13 @@ class MainWindow(QMainWindow):
         """The recording changed: refresh the workspace soon (many sweeps, one refresh)."""
         if self.analysis is not None and not self._analysis_timer.isActive():
             self._analysis_timer.start()
+
+    @staticmethod
+    def _paced_gc() -> bool:
+        if not gc_guard.installed() or not gc_guard.due():
+            return False
+        gc_guard.collect_due()
+        return True
 
     def _analysis_due(self) -> None:
         self._analysis_pending = True  # refreshed at the workspace's next turn
