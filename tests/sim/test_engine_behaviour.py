@@ -279,3 +279,35 @@ def test_a_run_too_large_for_memory_is_refused_before_it_starts():
     )
     with pytest.raises(SimulationError, match="GB of memory"):
         run_protocol(Cell("squid"), proto)
+
+
+def test_the_plausibility_notes_name_the_potential_reached_and_the_limit():
+    """Beyond -150 mV or +100 mV (PLAUSIBLE_V) a run is kept with a note saying so."""
+    from vlab.sim.engine import plausibility_note
+
+    assert plausibility_note(np.array([-0.149, 0.099])) is None
+    assert plausibility_note(np.array([-0.2004, -0.07])) == (
+        "Vm reached -200 mV: real cells are rarely held below -150 mV, where membranes "
+        "start to break down; these are the model's values, not a cell's. Use a smaller "
+        "hyperpolarising current."
+    )
+    assert plausibility_note(np.array([-0.07, 0.6004])) == (
+        "Vm reached 600 mV: no action potential or real depolarisation goes above +100 mV; "
+        "these are the model's values, not a cell's."
+    )
+
+
+def test_a_divergence_counts_from_when_the_current_began_in_an_earlier_chunk():
+    """1 ms at rest, then 20 uA from t = 1 ms streamed in a short chunk that survives and a
+    longer one that diverges: the message counts from 1 ms, not from the failing chunk."""
+    from vlab.sim.engine import DivergenceError
+
+    mem = Membrane(Cell("squid"))
+    mem.advance("current-clamp", np.zeros(101), 10e-6)
+    mem.advance("current-clamp", np.full(3, 2e-5), 10e-6)  # 1.00-1.02 ms
+    with pytest.raises(DivergenceError, match="injected current is too large") as err:
+        mem.advance("current-clamp", np.full(101, 2e-5), 10e-6)
+    msg = str(err.value)
+    t = float(msg.split("t = ")[1].split(" ms")[0])
+    after = float(msg.split("mV ")[1].split(" ms after current injection began")[0])
+    assert t > 1.02 and after == pytest.approx(t - 1.0, abs=1e-9)
