@@ -85,8 +85,8 @@ STUDENTS = {
         "gamma-01": {"gNa": 1220.0, "Na_out": 107.0, "area": 4.17e-07},
     },
     "ttx_driving_force": {
-        "alpha-01": {"ttx": 1.44e-05, "Na_out": 416.0},
-        "gamma-01": {"ttx": 1.3e-06, "Na_out": 164.0},
+        "alpha-01": {"ttx": 1.44e-05, "Na_in": 86.6},
+        "gamma-01": {"ttx": 1.3e-06, "Na_in": 48.0},
     },
     "mystery_blocker": {
         "alpha-01": {"drug": "TTX", "gNa": 1280.0, "gK": 340.0, "area": 1.01e-07},
@@ -119,7 +119,7 @@ def integrate(v0, tstop, order=2):
 class Squid:
     """One hh compartment; currents in uA/cm2 of stimulus, ms, mV."""
 
-    def __init__(self, celsius=6.3, gna=120.0, gk=36.0, na_out=None):
+    def __init__(self, celsius=6.3, gna=120.0, gk=36.0, na_out=None, na_in=None):
         self.sec = h.Section(name="squid")
         self.sec.L = 100.0
         self.sec.diam = SQUID_AREA_CM2 / (math.pi * 100e-4) * 1e4  # um, so area = 1e-3 cm2
@@ -132,11 +132,13 @@ class Squid:
         seg.hh.gl = 0.3e-3
         seg.hh.el = -54.3
         self.sec.ena, self.sec.ek = 50.0, -77.0
-        if na_out is not None:
-            # a changed Na_out releases the pinned E_Na: it moves from 50 mV the way the
-            # gradient moved (Nernst at 6.3 degC from the default 440 mM), and the leak's
-            # Na+ share (fixed so that the leak reverses at -54.3 mV by default) follows it
-            self.sec.ena = 50.0 + nernst(1, na_out, 440.0, 6.3)
+        if na_out is not None or na_in is not None:
+            # a changed Na_out (Na_in) releases the pinned E_Na: it moves from 50 mV the way
+            # the gradient moved (Nernst at 6.3 degC from the default 440 mM outside,
+            # 55.2 mM inside), and the leak's Na+ share (fixed so that the leak reverses
+            # at -54.3 mV by default) follows it
+            self.sec.ena = 50.0 + nernst(1, na_out or 440.0, 440.0, 6.3)
+            self.sec.ena += nernst(1, 55.2, na_in or 55.2, 6.3)
             f_k = (-54.3 - 50.0) / (-77.0 - 50.0)
             seg.hh.el = f_k * -77.0 + (1.0 - f_k) * self.sec.ena
         self.celsius = celsius
@@ -169,13 +171,13 @@ class Squid:
         self.h_gate = np.array(hg)
         return t, v, i_ion, stim
 
-    def vc_family(self):
+    def vc_family(self, top=60.0):
         """vc_step_family: from -65 mV, 20 ms steps to -100..+60 mV (10 mV apart) after
-        5 ms. Per step the ionic current (uA/cm2) most inward, most outward and of
+        5 ms (vc_step_family_wide: up to ``top`` = +100 mV). Per step the ionic current (uA/cm2) most inward, most outward and of
         largest size during the step; ``self.steady`` its mean over the step's last 10 %."""
         h.celsius = self.celsius
         seg = self.sec(0.5)
-        levels = np.arange(-100.0, 60.5, 10.0)
+        levels = np.arange(-100.0, top + 0.5, 10.0)
         inward, outward, peak, steady = [], [], [], []
         for level in levels:
             clamp = h.SEClamp(seg)
@@ -311,10 +313,10 @@ def negative_slope_keys(u):
 def ttx_driving_force_keys(u):
     tea = 1 - 50.0 / (50.0 + 0.4)  # gK left by 50 mM internal TEA (Kd 0.4 mM)
     ttx = 1 - u["ttx"] / (u["ttx"] + 5.1e-6)  # gNa left by TTX (Kd 5.1 nM; mol/m3)
-    control = Squid(6.3, 120.0, 36.0 * tea, na_out=u["Na_out"])
-    partial = Squid(6.3, 120.0 * ttx, 36.0 * tea, na_out=u["Na_out"])
-    v, inward_control, _, pk_control = control.vc_family()
-    _, inward_partial, _, pk_partial = partial.vc_family()
+    control = Squid(6.3, 120.0, 36.0 * tea, na_in=u["Na_in"])
+    partial = Squid(6.3, 120.0 * ttx, 36.0 * tea, na_in=u["Na_in"])
+    v, inward_control, _, pk_control = control.vc_family(top=100.0)
+    _, inward_partial, _, pk_partial = partial.vc_family(top=100.0)
     at0 = int(np.argmin(np.abs(v)))
     return {
         "e_control": zero_crossing(v, pk_control) * 1e-3,
