@@ -103,11 +103,13 @@ _BAD_FILTER = practical_toml("bad", preset={"protocol": None, "filter": "3 kHz"}
 
 def test_remaining_fraction_compares_with_the_steps_own_control():
     """ttx_driving_force's control is the TEA step: the fraction left by TTX is the
-    unblocked share Kd / (Kd + c) of gNa (Kd 5.1 nM, resources/drugs), also in a bath low
-    in Na+ where the K+ current once shrank a drug-free "control" and the key came out ~1."""
+    unblocked share Kd / (Kd + c) of gNa (Kd 5.1 nM, resources/drugs), also for the
+    smallest Na+ gradient (the most internal Na+), where the K+ current once shrank a
+    drug-free "control" and the key came out ~1."""
     p = load_practical("ttx_driving_force")
     step = p.steps[1]
-    ctx = AnswerContext(p, step, {"ttx": 1.3e-6, "Na_out": 150.0})  # mol/m3 = mM
+    (na_in,) = [u for u in p.unknowns if u.name == "Na_in"]
+    ctx = AnswerContext(p, step, {"ttx": 1.3e-6, "Na_in": na_in.high})  # mol/m3 = mM
     (q,) = [q for q in step.questions if q.id == "fraction"]
     assert evaluate(q.answer, ctx) == pytest.approx(5.1 / (5.1 + 1.3), abs=0.02)
     with pytest.raises(PracticalError, match="not among the step's drugs"):
