@@ -311,3 +311,18 @@ def test_a_divergence_counts_from_when_the_current_began_in_an_earlier_chunk():
     t = float(msg.split("t = ")[1].split(" ms")[0])
     after = float(msg.split("mV ")[1].split(" ms after current injection began")[0])
     assert t > 1.02 and after == pytest.approx(t - 1.0, abs=1e-9)
+
+
+def test_a_warm_membrane_needs_finer_steps_in_current_clamp_only():
+    """At 40 degC (Q10 3: gates ~40x faster than at 6.3 degC) the current-clamp step is cut
+    below the 10 us sample interval; voltage clamp is exact at any step, so it keeps one
+    step per sample (the integration step a run reports, RunResult.dt)."""
+    from dataclasses import replace
+
+    cell = Cell("squid")
+    cell.set("temperature", "40 degC")
+    vc = replace(load_protocol("vc_step_family"), sweeps=1)
+    cc = load_protocol("single_pulse")
+    assert vc.sample_interval == cc.sample_interval == pytest.approx(10e-6)
+    assert run_protocol(cell, vc).dt == pytest.approx(10e-6, rel=1e-12)
+    assert run_protocol(cell, cc).dt < 5e-6
