@@ -210,3 +210,24 @@ def test_repeat_sweeps_leave_the_axes_standing(qtbot, monkeypatch):
         lo, hi = w.plots[k].viewRange()[1]
         y = w._buf[name]
         assert lo <= y.min() and y.max() <= hi, name
+
+
+def test_a_new_run_gets_y_ranges_of_its_own(qtbot):
+    """The ranges only grow within a run (its Repeat cycles share one scale); a new run of
+    the same protocol starts from its own first sweep, as the scope does."""
+    rig, cycles = _repeat_family_blocks(1)
+    w = MembraneView(rig)
+    qtbot.addWidget(w)
+    w.show()
+    for b in cycles[0]:  # the family: steps from -100 to +60 mV
+        w.add_block(b)
+        w.flush()
+    assert w.plots[0].viewRange()[1][1] > 0.060
+    w.begin_run()
+    for b in cycles[0]:
+        w.add_block(b)
+        w.flush()
+        if b.sweep_done:
+            break  # the new run's first sweep: a step to -100 mV from -65 mV
+    lo, hi = w.plots[0].viewRange()[1]
+    assert lo < -0.100 and -0.065 < hi < 0.0

@@ -739,6 +739,8 @@ class MainWindow(QMainWindow):
         if self.stimulator.acquisition_combo.currentIndex() != 1:
             self.stimulator.acquisition_combo.setCurrentIndex(1)  # emits -> set_acquisition
         self.scope.begin_episode(p.sweep_duration)
+        if self._membrane_view is not None:
+            self._membrane_view.begin_run()
         self.protocol_running = True
         self.host.run_protocol.emit(p, bool(repeat))
         self.show_message(self.tr("Running {}").format(p.name))
@@ -1512,6 +1514,8 @@ class MainWindow(QMainWindow):
         self.acquisition = "episodic"
         self.acquisition_actions["episodic"].setChecked(True)
         self.scope.begin_episode(p.sweep_duration)
+        if self._membrane_view is not None:
+            self._membrane_view.begin_run()
         blocks = sim.run_episode(p)
         self.on_blocks(blocks)
         self.scope.redraw()

@@ -137,8 +137,8 @@ class MembraneView(QWidget):
         #: redrawn every frame, text and all); it scrolls only once the data pass its end
         self._page_start: float | None = None
         #: the protocol whose sweeps are shown (its number of sweeps) while episodic: the
-        #: y ranges then only grow, like the scope's, so a Repeat run's later cycles leave
-        #: the axes alone; None in gap-free
+        #: y ranges then only grow until the next run (begin_run), like the scope's, so a
+        #: Repeat run's later cycles leave the axes alone; None in gap-free
         self._run: int | None = None
         self._extent: dict[int, tuple[float, float]] = {}  # plot -> data range fitted, SI
         self._empty: set[str] = set(_CURVES)  # curves drawn with no data
@@ -341,6 +341,11 @@ class MembraneView(QWidget):
         for lab in (*self.readout.values(), *self.current_readout.values()):
             lab.setText("\u2014")
         self.vm_label.clear()
+
+    def begin_run(self) -> None:
+        """A protocol run starts: its sweeps get y ranges of their own (the cycles of a
+        Repeat run share one scale; so did every run of the same protocol before)."""
+        self._extent = {}
 
     def add_block(self, block) -> None:
         """Append a simulator block (``t`` s, ``data`` SI arrays, ``reversal`` V) and redraw."""
