@@ -326,3 +326,32 @@ def test_a_warm_membrane_needs_finer_steps_in_current_clamp_only():
     assert vc.sample_interval == cc.sample_interval == pytest.approx(10e-6)
     assert run_protocol(cell, vc).dt == pytest.approx(10e-6, rel=1e-12)
     assert run_protocol(cell, cc).dt < 5e-6
+
+
+def test_the_too_stiff_refusal_names_the_gate_and_charging_times():
+    """HH at 45 degC (Q10 3 from 6.3 degC) with Cm 0.01 uF/cm2: the fastest gate rate is
+    m's alpha + beta at -100 mV (the scan's end) times the Q10 factor; full conductance
+    charges the membrane at (120 + 36 + 0.3) mS/cm2 / Cm; the step is 120 / (gate rate x
+    min(charging rate, 5000)) ms (ACCURACY_K, R_MEMBRANE_CAP)."""
+    import math
+
+    from vlab.sim.engine import TooStiffError
+
+    phi = 3.0 ** ((45.0 - 6.3) / 10.0)
+    v = -100.0
+    alpha_m = 0.1 * (v + 40.0) / (1.0 - math.exp(-(v + 40.0) / 10.0))
+    beta_m = 4.0 * math.exp(-(v + 65.0) / 18.0)
+    r_gate = phi * (alpha_m + beta_m)  # 1/ms
+    r_mem = (120.0 + 36.0 + 0.3) / 0.01  # 1/ms
+    dt_ns = 120.0 / (r_gate * min(r_mem, 5000.0)) * 1e6
+    cell = Cell("squid")
+    cell.set("temperature", "45 degC")
+    cell.set("Cm", "0.01 uF/cm2")
+    with pytest.raises(TooStiffError) as err:
+        Membrane(cell).advance("current-clamp", np.zeros(11), 10e-6)
+    assert str(err.value).startswith(
+        f"these settings are too fast to simulate accurately: at 45 degC (Q10 3) the fastest "
+        f"gate relaxes in {1e6 / r_gate:.3g} ns and with Cm 0.01 uF/cm2 the membrane charges "
+        f"in {1e6 / r_mem:.3g} ns at full conductance, which would need steps of "
+        f"{dt_ns:.2g} ns (the limit is 25 ns)."
+    )
