@@ -81,8 +81,8 @@ STUDENTS = {
         "gamma-01": {"v": -0.02, "temp": 9.5, "gNa": 1220.0, "gK": 370.0, "area": 2.57e-07},
     },
     "negative_slope": {
-        "alpha-01": {"gNa": 1220.0, "Na_out": 115.0, "area": 2.57e-07},
-        "gamma-01": {"gNa": 1220.0, "Na_out": 107.0, "area": 4.17e-07},
+        "alpha-01": {"gNa": 1060.0, "Na_in": 48.9, "area": 2.57e-07},
+        "gamma-01": {"gNa": 1060.0, "Na_in": 84.6, "area": 4.17e-07},
     },
     "ttx_driving_force": {
         "alpha-01": {"ttx": 1.44e-05, "Na_in": 86.6},
@@ -301,8 +301,8 @@ def up_vs_down_keys(u):
 
 
 def negative_slope_keys(u):
-    cell = Squid(6.3, u["gNa"] / 10.0, 36.0, na_out=u["Na_out"])
-    v, inward, _, _ = cell.vc_family()
+    cell = Squid(6.3, u["gNa"] / 10.0, 36.0, na_in=u["Na_in"])
+    v, inward, _, _ = cell.vc_family(top=100.0)
     return {
         "v_min": v[int(np.argmin(inward))] * 1e-3,
         "i_min": to_amperes(inward.min(), u),
