@@ -46,3 +46,9 @@ def test_shares_of_pairs_with_one_and_with_half_the_questions_wrong(bench):
         [False, False, False, True],
     ]
     assert bench.copied_sheets(wrong) == (0.75, 0.5)
+
+
+def test_half_of_an_even_number_of_questions_counts_as_half(bench):
+    # 2 variable questions x 3 pairs with 0, 1 and 2 wrong: exactly half (1 of 2) counts.
+    wrong = [[False, True, True], [False, False, True]]
+    assert bench.copied_sheets(wrong) == (2 / 3, 2 / 3)
