@@ -22,6 +22,7 @@ CLI exits with status 2 and the GUI shows a dialog).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import numpy as np
@@ -416,15 +417,19 @@ def read_member(
 
     With a ``meter``, the member is inflated in chunks and each chunk's size reported.
     """
-    try:
+    with _member_errors(source, name, path):
         if meter is None:
             return zf.read(name)
         out = io.BytesIO()
-        with zf.open(name) as fh:
-            while chunk := fh.read(_CHUNK):  # the CRC is checked when the end is read
-                out.write(chunk)
-                meter.add(len(chunk))
+        _spool(zf, name, out, meter)
         return out.getvalue()
+
+
+@contextlib.contextmanager
+def _member_errors(source: str, name: str, path: object) -> Iterator[None]:
+    """Reading member ``name`` of a zip: every failure of it as one BadFileError."""
+    try:
+        yield
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
         raise BadFileError(
             f"{source}: {name} is damaged or incomplete ({_first_line(exc)}).", path
@@ -492,7 +497,7 @@ def read_npz_member(
     member is read into memory instead. ``meter`` counts the inflated bytes, then the
     array bytes copied.
     """
-    try:
+    with _member_errors(source, name, path):
         try:
             spool: IO[bytes] = tempfile.TemporaryFile()
         except OSError:  # no usable temporary folder
@@ -506,12 +511,6 @@ def read_npz_member(
         except BaseException:
             spool.close()
             raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
-        raise BadFileError(
-            f"{source}: {name} is damaged or incomplete ({_first_line(exc)}).", path
-        ) from None
-    except NotImplementedError:  # pragma: no cover - refused by check_zip_members
-        raise BadFileError(f"{source}: {name} uses an unsupported compression.", path) from None
     with spool:
         spool.seek(0)
         return _read_npz(spool, f"{source}: {name}", total_limit, path, meter)
