@@ -90,3 +90,26 @@ def test_reopening_holds_the_arrays_and_not_the_file_beside_them(tmp_path):
     )
     assert held[1] - held[0] > 0.9 * added  # the result holds the arrays: the measure works
     assert peaks[1] - peaks[0] < 1.25 * added, (peaks, added)
+
+
+def test_atf_written_in_many_blocks_reads_back_in_pyabf(tmp_path, monkeypatch):
+    """The streamed ATF writer, forced to format a few rows at a time (block edges inside
+    every sweep), read by pyABF: every sample of every sweep and channel as given, in the
+    file's units (mV, pA), to the text's precision."""
+    import pyabf
+
+    import vlab.recording.export_atf as export_atf
+
+    monkeypatch.setattr(export_atf, "_CELLS", 70)  # 10 columns: 7 rows a block
+    sweeps = _sweeps(3, 500)
+    path = tmp_path / "blocks.atf"
+    write_atf(sweeps, path)
+    atf = pyabf.ATF(str(path))
+    assert atf.sweepCount == 3
+    scale = {"Vm": 1e3, "Im": 1e12, "command": 1e3}  # V -> mV, A -> pA
+    for channel, name in enumerate(["Vm", "Im", "command"]):
+        for k, sweep in enumerate(sweeps):
+            atf.setSweep(k, channel=channel)
+            expected = np.asarray(sweep.channels[name], dtype=float) * scale[name]
+            assert atf.sweepY.size == expected.size
+            np.testing.assert_allclose(atf.sweepY, expected, rtol=1e-5, atol=1e-6)
