@@ -117,3 +117,33 @@ def test_garbage_collection_takes_a_turn_of_its_own(qtbot, monkeypatch):
     assert collected == [1]
     assert sorted(n for n in names if n) == ["garbage collection", "scope"]  # apart
     win.shutdown()
+
+
+def test_the_open_workspace_follows_the_recording_at_its_turns(qtbot):
+    """Sweeps recorded while the analysis workspace is open reach it at its next turn of
+    the pacer, many sweeps in one refresh, and not again until another sweep arrives."""
+    import numpy as np
+
+    from vlab.gui.main_window import MainWindow
+    from vlab.recording import Sweep
+    from vlab.rig import Rig
+
+    def make_sweep(k):
+        v = np.full(200, -0.065)
+        return Sweep(k, 2e-5, {"Vm": v, "Im": 0 * v}, provenance={"mode": "VC"})
+
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    win.pacer.stop()
+    clock = win.pacer.clock = Clock()
+    win.open_analysis()
+    for k in range(3):
+        win.record_sweep(make_sweep(k))
+    assert len(win.analysis.sweeps) == 0  # not yet: at the workspace's turn
+    turns = []
+    for _ in range(4):
+        clock.now += 1.0
+        turns.append(win.pacer.tick())
+    assert turns.count("analysis") == 1  # three sweeps, one refresh
+    assert len(win.analysis.sweeps) == 3
+    win.shutdown()

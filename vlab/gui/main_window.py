@@ -233,11 +233,7 @@ class MainWindow(QMainWindow):
         # all at once (vlab/gui/frame_pacer.py; the membrane view joins when built)
         self.pacer = FramePacer(self)
         self.scope.pace(self.pacer)
-        self._analysis_timer = QTimer(self)  # the workspace follows the recording at <= 4 Hz
-        self._analysis_timer.setSingleShot(True)
-        self._analysis_timer.setInterval(250)
-        self._analysis_timer.timeout.connect(self._analysis_due)
-        self._analysis_pending = False
+        self._analysis_pending = False  # the workspace follows the recording at <= 4 Hz
         self.pacer.add("analysis", self._paced_analysis, 4.0)
         # cyclic garbage collection (gc_guard, a full one ~40 ms) takes a turn of its own
         # too, rather than falling into a view's; gc_guard's timer stays as the fallback
@@ -1206,9 +1202,10 @@ class MainWindow(QMainWindow):
             )
 
     def _analysis_changed(self) -> None:
-        """The recording changed: refresh the workspace soon (many sweeps, one refresh)."""
-        if self.analysis is not None and not self._analysis_timer.isActive():
-            self._analysis_timer.start()
+        """The recording changed: refresh the workspace at its next turn of the pacer (at
+        most 4 a second: many sweeps, one refresh)."""
+        if self.analysis is not None:
+            self._analysis_pending = True
 
     @staticmethod
     def _paced_gc() -> bool:
@@ -1216,9 +1213,6 @@ class MainWindow(QMainWindow):
             return False
         gc_guard.collect_due()
         return True
-
-    def _analysis_due(self) -> None:
-        self._analysis_pending = True  # refreshed at the workspace's next turn
 
     def _paced_analysis(self) -> bool:
         if not self._analysis_pending:
