@@ -8,9 +8,11 @@ is counted here (tree items created, analyses redone), not timed.
 from __future__ import annotations
 
 import copy
+import gc
 
 import pytest
 from PySide6.QtCore import Qt
+from shiboken6 import isValid
 
 from vlab.gui.analysis_windows import AnalysisWindow, sweeps_from_run
 from vlab.protocols import load_protocol
@@ -123,3 +125,39 @@ def test_a_recompute_redraws_into_the_same_curves(qtbot, cycles):
     assert len(again) == len(curves) and all(a is b for a, b in zip(again, curves, strict=True))
     assert [label.text for _, label in win.iv_plot.getPlotItem().legend.items] == legend
     assert len(win.phase_plot.getPlotItem().listDataItems()) == 4  # one loop per sweep
+
+
+def _live_tree_items() -> int:
+    from PySide6.QtWidgets import QTreeWidgetItem
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, QTreeWidgetItem) and isValid(o))
+
+
+def test_the_items_of_dropped_runs_are_freed(qtbot, cycles):
+    """PySide6's takeChild leaves a taken item owned by its old parent: the soak's tree
+    kept every run the memory budget had dropped (18 items a cycle), and its upkeep grew
+    with them for as long as the Repeat run lasted."""
+    win = AnalysisWindow()
+    qtbot.addWidget(win)
+    rec = [s for c in range(3) for s in cycles(c)]
+    win.set_sweeps(rec)
+    first_run = win.sweep_tree.topLevelItem(0).child(0)
+    first_leaf = _leaf(win, rec[0])
+    base = _live_tree_items()
+    for c in range(3, 13):  # ten more cycles, the budget keeps three runs
+        rec = rec[4:] + cycles(c)
+        win.set_sweeps(rec)
+    assert not isValid(first_run) and not isValid(first_leaf)  # freed, with its sweeps
+    assert win.sweep_tree.topLevelItem(0).childCount() == 3
+    assert _live_tree_items() == base  # 3 runs of 4 sweeps and their condition, still
+
+
+def test_a_partly_dropped_run_frees_only_its_dropped_sweeps(qtbot, cycles):
+    win = AnalysisWindow()
+    qtbot.addWidget(win)
+    rec = [s for c in range(2) for s in cycles(c)]
+    win.set_sweeps(rec)
+    gone, kept = _leaf(win, rec[0]), _leaf(win, rec[1])
+    win.set_sweeps(rec[1:])  # the budget dropped one sweep of run 1
+    assert not isValid(gone) and isValid(kept) and _leaf(win, rec[1]) is kept

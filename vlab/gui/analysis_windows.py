@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import delete, isValid
 
 from vlab import analysis as A
 
@@ -202,13 +203,16 @@ def _set_text(item: QTreeWidgetItem, text: str, tip: str) -> None:
         item.setToolTip(0, tip)
 
 
-def _sync_children(parent: QTreeWidgetItem, want: list[QTreeWidgetItem]) -> None:
+def _sync_children(
+    parent: QTreeWidgetItem, want: list[QTreeWidgetItem], taken: list[QTreeWidgetItem]
+) -> None:
     """Make ``want`` the children of ``parent``, in order, moving as few items as possible
-    (those kept stay the same objects, with their expansion)."""
+    (those kept stay the same objects, with their expansion). The children taken out are
+    appended to ``taken``: see :func:`_free_orphans`."""
     keep = {id(w) for w in want}
     for i in range(parent.childCount() - 1, -1, -1):
         if id(parent.child(i)) not in keep:
-            parent.takeChild(i)
+            taken.append(parent.takeChild(i))
     for i, item in enumerate(want):
         if i < parent.childCount() and parent.child(i) is item:
             continue
@@ -218,6 +222,20 @@ def _sync_children(parent: QTreeWidgetItem, want: list[QTreeWidgetItem]) -> None
         if old is not None:
             old.takeChild(old.indexOfChild(item))
         parent.insertChild(i, item)
+
+
+def _free_orphans(taken: list[QTreeWidgetItem]) -> None:
+    """Delete the items in ``taken`` that were not put back into the tree.
+
+    PySide6 (6.10) leaves an item taken out with ``takeChild`` owned by its old parent,
+    so it and its children stay alive for as long as that parent does. A Repeat run
+    drops a run of 17 items each cycle: they piled up under their condition's item and
+    the tree's upkeep grew with them, ~1 ms a refresh per 100 cycles (the soak's GUI work
+    grew from 27 to 46 ms over 30 minutes; docs/performance.md).
+    """
+    for item in taken:
+        if isValid(item) and item.parent() is None and item.treeWidget() is None:
+            delete(item)  # with its children
 
 
 # ============================================================================ widgets
@@ -750,6 +768,7 @@ class AnalysisWindow(QMainWindow):
         sweep_word = self.tr("sweep")
         conditions: dict[str, list[QTreeWidgetItem]] = {}  # condition -> its run items
         rows: dict[tuple, _RunRow] = {}
+        taken: list[QTreeWidgetItem] = []
         self._leaves = []
         for run in self.runs:
             if run.condition not in self._cond_items:
@@ -797,18 +816,19 @@ class AnalysisWindow(QMainWindow):
                 if leaf.checkState(0) != state:
                     leaf.setCheckState(0, state)
                 row.leaves.append((leaf, sw))
-            _sync_children(row.item, [leaf for leaf, _ in row.leaves])
+            _sync_children(row.item, [leaf for leaf, _ in row.leaves], taken)
             row.remember(run, ticks)
             self._leaves.extend(row.leaves)
         for name in [n for n in self._cond_items if n not in conditions]:
             del self._cond_items[name]
         fresh = [c for c in self._cond_items.values() if c.treeWidget() is None]
-        _sync_children(self.sweep_tree.invisibleRootItem(), list(self._cond_items.values()))
+        _sync_children(self.sweep_tree.invisibleRootItem(), list(self._cond_items.values()), taken)
         for cond in fresh:
             cond.setExpanded(True)  # new conditions open (their runs stay folded)
         for name, items in conditions.items():
-            _sync_children(self._cond_items[name], items)
+            _sync_children(self._cond_items[name], items, taken)
         self._run_rows = rows
+        _free_orphans(taken)
         self._ticked = [sw for _, sw in self._leaves if id(sw) in ticked_ids]
 
     def _tree_changed(self, *_: object) -> None:
