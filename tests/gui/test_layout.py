@@ -286,3 +286,51 @@ def test_membrane_view_legends_inside_their_plots(qtbot, size):
         assert view.contains(r), f"{plot.titleLabel.text}: legend {r} cut off by {view}"
     win.shutdown()
     win.close()
+
+
+@pytest.mark.parametrize("screen", sorted(LAPTOPS))
+@pytest.mark.parametrize(
+    "preparation,protocol",
+    [
+        ("squid", "vc_step_family"),
+        ("squid", "threshold_search"),
+        ("mammalian", "fi_steps"),
+        ("mammalian", "vc_step_family"),
+    ],
+)
+def test_the_sweep_legend_leaves_the_reversal_labels_readable(qtbot, screen, preparation, protocol):
+    """The scope names its newest sweeps in a legend. Inside the Vm plot (bottom right) it
+    hid the traces under it and, at 1024 px, reached E_K's or E_Cl's label: it now sits in
+    a strip above the plot, which closes when there is no legend (gap-free)."""
+    from vlab.gui.main_window import MainWindow
+    from vlab.protocols import load_protocol
+    from vlab.rig import Rig
+
+    rig = Rig(preparation)
+    rig.set_protocol(load_protocol(protocol))
+    win = MainWindow(rig, start_worker=False)
+    qtbot.addWidget(win)
+    win.resize(LAPTOPS[screen])
+    win.show()
+    win.run_protocol_now()
+    win.scope.autoscale()
+    win.scope.redraw()
+    QApplication.processEvents()
+    legend = win.scope.legend
+    assert legend.isVisible() and len(legend.items) == win.scope.LEGEND_MAX
+    box = legend.sceneBoundingRect()
+    assert win.scope.vm_plot.sceneBoundingRect().contains(box), "legend cut off"
+    assert not box.intersects(win.scope.vm_plot.vb.sceneBoundingRect()), "legend over traces"
+    for ion, r in _label_rects(win.scope).items():
+        assert not box.intersects(r), f"the legend covers E{ion}'s label at {screen}"
+    strip = (
+        win.scope.vm_plot.vb.sceneBoundingRect().top() - win.scope.vm_plot.sceneBoundingRect().top()
+    )
+    win.scope.set_display("gap-free")
+    QApplication.processEvents()
+    assert not legend.isVisible()
+    gap_free = (
+        win.scope.vm_plot.vb.sceneBoundingRect().top() - win.scope.vm_plot.sceneBoundingRect().top()
+    )
+    assert gap_free < strip - box.height() / 2  # the strip closed: the Vm plot has its height back
+    win.close()

@@ -405,3 +405,13 @@ def test_fonts_are_available(qapp):
     from PySide6.QtGui import QFontDatabase
 
     assert QFontDatabase.families()
+
+
+def test_the_redraw_rate_shows_only_while_the_trace_flows(idle_window):
+    """In episodic acquisition the scope redraws when a sweep arrives: between sweeps the
+    rate fell to "2 fps", which read as a slow rig. It is shown in gap-free only."""
+    win = idle_window
+    win.choose_acquisition("episodic")
+    assert win.fps_label.isHidden()
+    win.choose_acquisition("gap-free")
+    assert not win.fps_label.isHidden() and win.fps_label.text().endswith("fps")

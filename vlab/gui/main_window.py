@@ -699,6 +699,7 @@ class MainWindow(QMainWindow):
         act = self.acquisition_actions.get(acquisition)
         if act is not None and not act.isChecked():
             act.setChecked(True)
+        self._update_status_labels()
 
     def choose_acquisition(self, acquisition: str) -> None:
         """Switch acquisition from the menu (through the stimulator's selector)."""
@@ -985,6 +986,10 @@ class MainWindow(QMainWindow):
             self.speed_label.setText(
                 self.tr("{:.2f}× real time (set {}×)").format(sp, f"{self.speed:g}")
             )
+        # the redraw rate means something only while the trace flows (gap-free): in
+        # episodic mode the scope redraws when a sweep arrives, and "2 fps" between
+        # sweeps read as a slow rig
+        self.fps_label.setVisible(self.acquisition == "gap-free")
         if streaming:
             self.fps_label.setText(self.tr("{:.0f} fps").format(self.scope.fps))
         else:

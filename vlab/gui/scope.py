@@ -10,6 +10,7 @@ chart; episodic blocks build one curve pair per sweep, overlaid, older sweeps fa
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -186,6 +187,7 @@ class Scope(QWidget):
         self._fps_t0 = time.perf_counter()
         self._dirty = False
         self._legend_due = False
+        self._legend_strip = -1  # px of the strip above the Vm plot that holds the legend
         self._autoscale_pending = True
         self._expand_pending = False
         self._fit: dict[int, tuple[float, float]] = {}
@@ -217,15 +219,16 @@ class Scope(QWidget):
         self.im_plot.setYRange(-1e-9, 1e-9, padding=0)
         self.vm_plot.setXRange(0, self.window_s, padding=0)
 
-        # which colour is which sweep (newest LEGEND_MAX of the overlay), in the bottom-right
-        # corner of the Vm plot: below any resting or holding level, away from the E labels
-        self.legend = self.vm_plot.addLegend(
-            offset=(-10, -5),
-            colCount=4,
-            labelTextColor="#DDDDDD",
-            brush=pg.mkBrush(16, 20, 24, 150),
+        # which colour is which sweep (newest LEGEND_MAX of the overlay): one row in the Vm
+        # plot's title strip, right-aligned, so that it covers neither a trace nor an E
+        # label (inside the plot, at 1024 px it reached E_K's label); the strip has no
+        # height while the legend is hidden (gap-free, no sweeps)
+        self.legend = pg.LegendItem(
+            offset=(-10, 1), colCount=self.LEGEND_MAX, labelTextColor="#DDDDDD"
         )
-        self.legend.setVisible(False)
+        self.legend.layout.setContentsMargins(0, 0, 0, 0)  # the strip: one 20 px row
+        self.legend.setParentItem(self.vm_plot)
+        self._show_legend(False)
         self.vm_curve = self.vm_plot.plot(pen=pg.mkPen(VM_COLOUR, width=1))
         self.im_curve = self.im_plot.plot(pen=pg.mkPen(IM_COLOUR, width=1))
         for c in (self.vm_curve, self.im_curve):
@@ -448,7 +451,7 @@ class Scope(QWidget):
         for sw in self.sweeps:
             sw.vm_item.setVisible(not gap)
             sw.im_item.setVisible(not gap)
-        self.legend.setVisible(not gap and bool(self.sweeps))
+        self._show_legend(not gap and bool(self.sweeps))
         if gap:
             self.sweep_label.setText("")
             self.ring.clear()
@@ -509,7 +512,15 @@ class Scope(QWidget):
                 resized = True
         if resized:
             self.legend.updateSize()
-        self.legend.setVisible(self.display == "episodic" and bool(shown))
+        self._show_legend(self.display == "episodic" and bool(shown))
+
+    def _show_legend(self, visible: bool) -> None:
+        """Show or hide the sweep legend, opening or closing the strip above the Vm plot."""
+        height = int(math.ceil(self.legend.height())) + 1 if visible else 0
+        if visible != self.legend.isVisible() or height != self._legend_strip:
+            self._legend_strip = height
+            self.legend.setVisible(visible)
+            self.vm_plot.layout.setRowFixedHeight(0, height)
 
     def _fade(self) -> None:
         self._legend_due = True  # named at the next frame: once however many sweeps came
