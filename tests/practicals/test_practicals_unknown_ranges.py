@@ -45,3 +45,23 @@ def test_draws_stay_in_the_declared_range_and_fill_it(step, spacing):
     assert min(values) < 2.5 and max(values) > 11.0
     if step:
         assert all((v - 2.0) / 0.5 == pytest.approx(round((v - 2.0) / 0.5)) for v in values)
+
+
+def test_every_spike_anatomy_axon_fires_once_and_peaks_after_the_pulse():
+    """spike_anatomy's personal internal Na+ and temperature: at every corner the single
+    pulse fires exactly one spike (its recording question asks for one), and the spike
+    peaks after the 1 ms pulse has ended, as its text says ("the pulse is over", so the
+    net ionic current is zero at the peak), below a personal E_Na."""
+    import numpy as np
+
+    from vlab.practicals.answers import AnswerContext, _spikes
+
+    p = load_practical("spike_anatomy")
+    for unknowns in _corners(p):
+        ctx = AnswerContext(p, p.steps[0], unknowns)
+        cell = ctx.cell()
+        res = ctx.run()
+        assert len(_spikes(res, cell)[0]) == 1, unknowns
+        v = res.data["Vm"][0]
+        assert res.t[int(np.argmax(v))] > 6e-3, unknowns  # pulse: 5 to 6 ms
+        assert v.max() < cell.reversal("Na"), unknowns

@@ -73,8 +73,8 @@ STUDENTS = {
         "gamma-01": {"K_normal": 3.8, "K_mild": 6.9, "K_high": 26.5},
     },
     "spike_anatomy": {
-        "alpha-01": {"temp": 5.0, "gNa": 1360.0, "gK": 340.0},
-        "gamma-01": {"temp": 10.0, "gNa": 1200.0, "gK": 390.0},
+        "alpha-01": {"temp": 3.5, "Na_in": 32.6},
+        "gamma-01": {"temp": 9.5, "Na_in": 51.9},
     },
     "up_vs_down": {
         "alpha-01": {"v": -0.01, "temp": 3.5, "gNa": 1140.0, "gK": 370.0, "area": 1.23e-07},
@@ -270,15 +270,17 @@ def threshold_keys(u):
 
 
 def spike_anatomy_keys(u):
-    """single_pulse (10 uA/cm2, 1 ms at 5 ms, 30 ms): peak, E_Na - peak, h at the peak,
-    the lowest voltage after the peak."""
-    cell = Squid(u["temp"], u["gNa"] / 10.0, u["gK"] / 10.0)
+    """single_pulse (10 uA/cm2, 1 ms at 5 ms, 30 ms) on HH's axon (gNa 120, gK 36 mS/cm2)
+    internally perfused with the student's Na+: peak, E_Na - peak, h at the peak, the
+    lowest voltage after the peak."""
+    cell = Squid(u["temp"], 120.0, 36.0, na_in=u["Na_in"])
     t, v, i, _ = cell.run([(5.0, 1.0, 10.0)], 30.0)
     assert len(spikes(t, v, i)) == 1
     k = int(np.argmax(v))
+    assert t[k] > 6.0  # the peak comes after the pulse
     return {
         "peak": v[k] * 1e-3,
-        "peak_vs_ena": (50.0 - v[k]) * 1e-3,
+        "peak_vs_ena": (cell.sec.ena - v[k]) * 1e-3,
         "h_at_peak": float(cell.h_gate[k]),
         "undershoot": v[k:].min() * 1e-3,
     }
