@@ -265,10 +265,14 @@ def test_an_open_graded_practical_fits_a_laptop_screen(still_window, screen):
 
 
 @pytest.mark.parametrize("size", sorted(LAPTOPS))
-def test_membrane_view_legends_inside_their_plots(qtbot, size):
-    """A legend wider than its plot is cut at the plot's edge: at 1024 px the gates' legend
-    ("m (Na+ act.)", "h (Na+ inact.)" side by side) lost its left edge, "m" and all."""
+def test_membrane_view_keys_sit_above_the_curves(qtbot, size):
+    """Each plot's key names its curves above the data, within the plot. Inside the plot a
+    legend hid the curves under it (n's rise at 1024 px), and one wider than its plot lost
+    its left edge ("m (Na+ act.)" its "m")."""
+    import re
+
     from vlab.gui.main_window import MainWindow
+    from vlab.gui.panels.membrane_view import _CURVES
     from vlab.rig import Rig
 
     win = MainWindow(Rig("squid"), start_worker=False)
@@ -280,10 +284,23 @@ def test_membrane_view_legends_inside_their_plots(qtbot, size):
     win.run_protocol_now()
     mv.flush()
     QApplication.processEvents()
-    for plot, legend in zip(mv.plots, mv.legends, strict=True):
+    widths = set()
+    for k, (plot, head) in enumerate(zip(mv.plots, mv.titles, strict=True)):
         view = plot.getViewBox().sceneBoundingRect()
-        r = legend.sceneBoundingRect()
-        assert view.contains(r), f"{plot.titleLabel.text}: legend {r} cut off by {view}"
+        m = head.document().documentMargin()  # the text, without its document's margin
+        r = head.mapRectToScene(head.boundingRect().adjusted(m, m, -m, -m))
+        assert plot.sceneBoundingRect().contains(r), f"title {k} {r} cut off by its plot"
+        assert r.bottom() <= view.top() + 1, f"title {k} {r} over the data {view}"
+        assert r.left() >= view.left() - 1 and r.right() <= view.right() + 1
+        text = re.sub(r"<[^>]+>", "", head.toPlainText())
+        names = [lab for row, _, _, lab in _CURVES.values() if row + 2 == k]
+        shown = [n for n in names if n in _CURVES and mv.curves[n].getViewBox() is not None]
+        for key in (n for n in _CURVES if _CURVES[n][0] + 2 == k):
+            label = re.sub(r"<[^>]+>", "", _CURVES[key][3])
+            if mv.curves[key].getViewBox() is not None and len(shown) > 1:
+                assert label in text, f"{label!r} missing from {text!r}"
+        widths.add(round(view.width()))
+    assert len(widths) == 1, f"the plots' widths differ: {widths}"  # no title squeezes one
     win.shutdown()
     win.close()
 

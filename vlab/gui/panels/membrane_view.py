@@ -21,10 +21,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGraphicsItem,
+    QGraphicsTextItem,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -80,8 +82,17 @@ def _fmt(value: float, unit: str, digits: int = 3) -> str:
     return pg.siFormat(value, precision=digits, suffix=unit).replace("-", "\u2212")
 
 
-#: px between a legend and its plot's top right corner
-LEGEND_MARGIN = 5
+def _key_html(name: str) -> str:
+    """A curve's entry in its plot's key: a line in its colour (dashed where the curve is)
+    and its name, in 7 pt, never broken across lines."""
+    _, colour, dash, label = _CURVES[name]
+    line = "\u254d\u254d" if dash is not None else "\u2501\u2501"  # ╍╍ or ━━
+    return (
+        f'<span style="font-size:7pt"><span style="color:{colour}">'
+        f"{line}</span>&nbsp;{label.replace(' ', '&nbsp;')}</span>"
+    )
+
+
 #: the smallest voltage span a voltage plot shows (V): a resting trace is a flat line, not
 #: a few microvolts of settling magnified to fill the plot
 MIN_VOLTAGE_SPAN = 0.020
@@ -168,15 +179,28 @@ class MembraneView(QWidget):
             self.tr("V \u2212 E"),
         )
         self.plots: list[pg.PlotItem] = []
-        self.legends: list[pg.LegendItem] = []
         axis_pen = pg.mkPen("#333333")
         # a 2 x 3 grid: the view usually sits in a wide, short dock under the scope
         n_plots = len(titles)
-        for row, (title, unit, ylab) in enumerate(zip(titles, units, ylabels, strict=True)):
+        self._titles = titles
+        self.titles: list[QGraphicsTextItem] = []  # one per plot: its title and key
+        self._title_heights: dict[int, int] = {}  # plot -> px of its title strip
+        self._title_src: dict[int, str] = {}  # plot -> the html its title was given
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for row, (unit, ylab) in enumerate(zip(units, ylabels, strict=True)):
             p = self.graphics.addPlot(
                 row=row // 3, col=row % 3, axisItems={"bottom": TimeAxis("bottom")}
             )
-            p.setTitle(title, color="#222222", size="10pt")
+            # the title (with its curves' key) is a text item over the plot's title strip,
+            # not pyqtgraph's title label: that one is as wide as its unwrapped text at
+            # least, which squeezed the gates plot at 1024 px (_fit_titles)
+            head = QGraphicsTextItem(p)
+            head.setDefaultTextColor(QColor("#222222"))
+            font = head.font()
+            font.setPointSizeF(10)
+            head.setFont(font)
+            head.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # a blit
+            self.titles.append(head)
             # no grid: a moving time axis repaints its grid every frame (the dearest part
             # of the picture; measured in bench/bench_soak.py)
             for ax in ("left", "bottom"):
@@ -188,15 +212,6 @@ class MembraneView(QWidget):
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="peak")
             cache_axes(p)
-            legend = p.addLegend(
-                offset=(-LEGEND_MARGIN, LEGEND_MARGIN),
-                labelTextColor="#222222",
-                brush=pg.mkBrush(255, 255, 255, 200),
-                colCount=2,  # narrow plots at 1024 px: wrap rather than overflow
-                labelTextSize="7pt",
-            )
-            legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # a blit
-            self.legends.append(legend)
             if row < n_plots - 3:
                 p.getAxis("bottom").setStyle(showValues=False)
             else:
@@ -210,7 +225,7 @@ class MembraneView(QWidget):
         for k in (1, 4, 5):  # zero lines: net ionic current, currents, driving forces
             self.plots[k].addLine(y=0, pen=pg.mkPen("#777777", width=1))
         for p in self.plots:
-            p.getViewBox().sigResized.connect(lambda *_: self._fit_legends())
+            p.getViewBox().sigResized.connect(lambda *_: self._fit_titles())
         # two cursors on every plot, linked to the scope's (same time base)
         self.cursor_lines: list[tuple[pg.InfiniteLine, pg.InfiniteLine]] = []
         for p in self.plots:
@@ -230,7 +245,6 @@ class MembraneView(QWidget):
                 pair.append(line)
             self.cursor_lines.append((pair[0], pair[1]))
 
-        self.curves: dict[str, pg.PlotDataItem] = {}
         for name, (row, colour, dash, label) in _CURVES.items():
             # width 1: Qt's raster engine draws wider lines several times slower
             pen = pg.mkPen(colour, width=1, style=dash or Qt.PenStyle.SolidLine)
@@ -238,6 +252,7 @@ class MembraneView(QWidget):
             self.curves[name] = c
             if name not in _OPTIONAL:
                 self.plots[row + 2].addItem(c)
+        self._fit_titles()
 
         side = QVBoxLayout()
         lay.addLayout(side)
@@ -519,16 +534,39 @@ class MembraneView(QWidget):
                 row = _CURVES[name][0]
                 if self.curves[name].getViewBox() is None:
                     self.plots[row + 2].addItem(self.curves[name])
-        self._fit_legends()
+        self._fit_titles()
 
-    def _fit_legends(self) -> None:
-        """Two legend columns where they fit in the plot, else one: at 1024 px the gates'
-        legend was wider than its plot and lost its left edge ("m (Na+ act.)" its "m")."""
-        for p, legend in zip(self.plots, self.legends, strict=True):
-            room = p.getViewBox().width() - 2 * LEGEND_MARGIN
-            legend.setColumnCount(2)
-            if legend.width() > room:
-                legend.setColumnCount(1)
+    def _fit_titles(self) -> None:
+        """Write each plot's title with its curves' key after it, wrapped to the plot's
+        width; the title strip is as tall as the text.
+
+        The key is the title's own text (a short coloured line per curve, dashed where
+        the curve is), not a legend inside the plot: there it hid the curves under it
+        (n's rise, at 1024 px). A plot of one curve (Vm, net ionic current) has no key:
+        its title names it.
+        """
+        for k, p in enumerate(self.plots):
+            keys = [
+                _key_html(name)
+                for name, spec in _CURVES.items()
+                if spec[0] + 2 == k
+                and name in self.curves
+                and self.curves[name].getViewBox() is p.getViewBox()
+            ]
+            html = self._titles[k].replace(" ", "&nbsp;")  # a title breaks only before its key
+            if len(keys) > 1:
+                html += "&nbsp;&nbsp; " + " &nbsp;".join(keys)
+            head = self.titles[k]
+            view = p.getViewBox()
+            head.setTextWidth(max(view.width(), 40.0))
+            if html != self._title_src.get(k):
+                head.setHtml(html)
+                self._title_src[k] = html
+            head.setPos(view.pos().x() - head.document().documentMargin() + 1, 0)
+            height = math.ceil(head.boundingRect().height()) - 2
+            if height != self._title_heights.get(k):
+                self._title_heights[k] = height
+                p.layout.setRowFixedHeight(0, height)
 
     def _trim(self) -> None:
         if self._t.size == 0:
