@@ -134,11 +134,11 @@ class Squid:
         self.sec.ena, self.sec.ek = 50.0, -77.0
         if na_out is not None or na_in is not None:
             # a changed Na_out (Na_in) releases the pinned E_Na: it moves from 50 mV the way
-            # the gradient moved (Nernst at 6.3 degC from the default 440 mM outside,
-            # 55.2 mM inside), and the leak's Na+ share (fixed so that the leak reverses
-            # at -54.3 mV by default) follows it
-            self.sec.ena = 50.0 + nernst(1, na_out or 440.0, 440.0, 6.3)
-            self.sec.ena += nernst(1, 55.2, na_in or 55.2, 6.3)
+            # the gradient moved (Nernst at the axon's temperature, set before the
+            # solution, from the default 440 mM outside, 55.2 mM inside), and the leak's
+            # Na+ share (fixed so that the leak reverses at -54.3 mV by default) follows it
+            self.sec.ena = 50.0 + nernst(1, na_out or 440.0, 440.0, celsius)
+            self.sec.ena += nernst(1, 55.2, na_in or 55.2, celsius)
             f_k = (-54.3 - 50.0) / (-77.0 - 50.0)
             seg.hh.el = f_k * -77.0 + (1.0 - f_k) * self.sec.ena
         self.celsius = celsius
