@@ -60,6 +60,32 @@ def h_inf_hh(v_mv: float) -> float:
     return a / (a + b)
 
 
+def squid_rest_hh(k_out_mM: float, t_c: float) -> float:
+    """Resting potential (mV) of HH's squid membrane in ``k_out_mM`` K+ outside: zero net
+    steady-state current of HH's (1952) conductances (gNa 120, gK 36, gL 0.3 mS/cm2).
+    E_Na stays 50 mV; E_K moves from HH's -77 mV by the Nernst shift at the axon's
+    temperature from the default 16.35 mM; the leak is a fixed mix of K+ and Na+
+    conductance that reverses at -54.3 mV by default, so its reversal follows E_K (the
+    squid preparation file's ``[leak] carriers``)."""
+    from scipy.optimize import brentq
+
+    e_na = 50.0
+    e_k = -77.0 + 1e3 * nernst(1, k_out_mM, 16.35, t_c)
+    f_k = (-54.3 - e_na) / (-77.0 - e_na)
+    e_l = f_k * e_k + (1.0 - f_k) * e_na
+
+    def vtrap(x: float, y: float) -> float:
+        return y * (1 - x / y / 2) if abs(x / y) < 1e-6 else x / math.expm1(x / y)
+
+    def current(v: float) -> float:
+        am, bm = 0.1 * vtrap(-(v + 40.0), 10.0), 4.0 * math.exp(-(v + 65.0) / 18.0)
+        an, bn = 0.01 * vtrap(-(v + 55.0), 10.0), 0.125 * math.exp(-(v + 65.0) / 80.0)
+        m, n = am / (am + bm), an / (an + bn)
+        return 120.0 * m**3 * h_inf_hh(v) * (v - e_na) + 36.0 * n**4 * (v - e_k) + 0.3 * (v - e_l)
+
+    return brentq(current, -100.0, -55.0, xtol=1e-9)
+
+
 def expected(name: str, u: dict) -> dict[str, object]:
     """Expected keys (SI) of practical ``name`` for unknowns ``u`` (SI values)."""
     if name == "nernst":
@@ -100,7 +126,8 @@ def expected(name: str, u: dict) -> dict[str, object]:
         g_in = u["gL"] * u["area"]  # S/m2 * m2
         return {"r_in": 1.0 / g_in, "tau_m": SQUID_CM / u["gL"], "c_m": SQUID_CM * u["area"]}
     if name == "na_inactivation":
-        return {"h_rest": h_inf_hh(-65.0)}  # HH rest is -65 mV at every temperature
+        v_rest = squid_rest_hh(u["K_out"], u["temp"])
+        return {"rest": v_rest * 1e-3, "h_rest": h_inf_hh(v_rest)}
     return {}
 
 

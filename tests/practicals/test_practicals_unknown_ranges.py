@@ -65,3 +65,20 @@ def test_every_spike_anatomy_axon_fires_once_and_peaks_after_the_pulse():
         v = res.data["Vm"][0]
         assert res.t[int(np.argmax(v))] > 6e-3, unknowns  # pulse: 5 to 6 ms
         assert v.max() < cell.reversal("Na"), unknowns
+
+
+@pytest.mark.parametrize("name", sorted(builtin_practicals()))
+def test_a_rest_read_in_i0_is_not_preceded_by_a_spike(name):
+    """A step that records in I=0 (to read the resting potential) shows no spike at any
+    corner of the unknowns: the cell starts at the preparation's v_init and settles to
+    its own rest without firing (a start-up spike would be read as part of the rest)."""
+    from vlab.practicals.answers import AnswerContext
+
+    p = load_practical(name)
+    for unknowns in _corners(p):
+        for step in p.steps:
+            preset = resolved(step.preset, p, unknowns)
+            if preset.mode != "I=0" or preset.drugs or not preset.protocol:
+                continue
+            v = AnswerContext(p, step, unknowns).run().data["Vm"]
+            assert v.max() < -0.02, (name, step.id, unknowns, v.max())
