@@ -262,3 +262,18 @@ def test_resistance_and_capacitance_units_the_passive_answers_use(text, dimensio
     from vlab.units import parse_quantity
 
     assert parse_quantity(text, dimension).value == pytest.approx(si)
+
+
+def test_passive_keys_are_the_closed_forms_at_every_corner():
+    """The passive step settles before and during the step at every corner of the
+    unknowns, so R_in, tau and C are 1/(gL A), C_m/gL and C_m A to 1 % (the baseline used
+    to start 50 ms after release from v_init: 6 % off for the slowest, largest patch)."""
+    p = load_practical("passive_properties")
+    ranges = {u.name: (u.low, u.high) for u in p.unknowns}
+    for gl in ranges["gL"]:
+        for area in ranges["area"]:
+            s = PracticalSession(p, "corner", autosave=False)
+            s.unknowns = {"gL": gl, "area": area}
+            want = {"r_in": 1.0 / (gl * area), "tau_m": SQUID_CM / gl, "c_m": SQUID_CM * area}
+            for qid, value in want.items():
+                assert float(s.key(qid)) == pytest.approx(value, rel=0.01), (qid, gl, area)
