@@ -21,8 +21,11 @@ with the test's fixed secret), written out below as literals. The models are
 - the squid membrane: NEURON's built-in ``hh`` (its rate functions, its Q10 of 3 from
   6.3 degC, E_Na 50 and E_K -77 mV, leak 0.3 mS/cm2 at -54.3 mV), one compartment of
   1e-3 cm2 started at -65 mV with steady-state gates (the squid preparation file's
-  ``v_init``), with the student's temperature and channel densities; currents are
-  densities times the student's patch ``area`` where a practical makes it personal;
+  ``v_init``), with the student's temperature, channel densities and solutions (a
+  changed Na+ or K+ gradient moves E_Na or E_K from HH's value by the Nernst shift at
+  the student's temperature, and the leak, a fixed mix of K+ and Na+ conductance, follows
+  them); currents are densities times the student's patch ``area`` where a practical
+  makes it personal;
 - the mammalian cell: ``../pospischil2008`` (Pospischil et al. 2008 regular-spiking cell
   with Ih), outside K+ set to the student's value: E_K by Nernst at 37 degC, and the leak
   split into K+ and Na+ parts that reverse at E_L = -66 mV at 5 mM K+ (the preparation
@@ -96,6 +99,10 @@ STUDENTS = {
         "alpha-01": {"Na_out": 50.2, "gK": 420.0, "area": 5.1e-08},
         "gamma-01": {"Na_out": 391.0, "gK": 420.0, "area": 2.63e-07},
     },
+    "na_inactivation": {
+        "alpha-01": {"temp": 19.5, "K_out": 5.39},
+        "gamma-01": {"temp": 20.5, "K_out": 4.36},
+    },
 }
 
 
@@ -119,7 +126,7 @@ def integrate(v0, tstop, order=2):
 class Squid:
     """One hh compartment; currents in uA/cm2 of stimulus, ms, mV."""
 
-    def __init__(self, celsius=6.3, gna=120.0, gk=36.0, na_out=None, na_in=None):
+    def __init__(self, celsius=6.3, gna=120.0, gk=36.0, na_out=None, na_in=None, k_out=None):
         self.sec = h.Section(name="squid")
         self.sec.L = 100.0
         self.sec.diam = SQUID_AREA_CM2 / (math.pi * 100e-4) * 1e4  # um, so area = 1e-3 cm2
@@ -139,8 +146,12 @@ class Squid:
             # Na+ share (fixed so that the leak reverses at -54.3 mV by default) follows it
             self.sec.ena = 50.0 + nernst(1, na_out or 440.0, 440.0, celsius)
             self.sec.ena += nernst(1, 55.2, na_in or 55.2, celsius)
+        if k_out is not None:
+            # likewise a changed K_out releases E_K from -77 mV (from the default 16.35 mM)
+            self.sec.ek = -77.0 + nernst(1, k_out, 16.35, celsius)
+        if na_out is not None or na_in is not None or k_out is not None:
             f_k = (-54.3 - 50.0) / (-77.0 - 50.0)
-            seg.hh.el = f_k * -77.0 + (1.0 - f_k) * self.sec.ena
+            seg.hh.el = f_k * self.sec.ek + (1.0 - f_k) * self.sec.ena
         self.celsius = celsius
         self.area = seg.area() * 1e-8  # cm2
 
@@ -201,6 +212,42 @@ class Squid:
             del clamp
         self.steady = np.array(steady)
         return levels, np.array(inward), np.array(outward), np.array(peak)
+
+    def rest(self, tstop=1000.0):
+        """Membrane potential (mV) and h after ``tstop`` ms at zero current from -65 mV."""
+        h.celsius = self.celsius
+        seg = self.sec(0.5)
+        integrate(-65.0, tstop)
+        return seg.v, seg.hh.h
+
+    def recovery(self, gaps):
+        """recovery_fine: from -80 mV, 5 ms, a 20 ms step to 0 mV, a gap at -80 mV, a 10 ms
+        test step to 0 mV. Per gap the test's peak INa over the conditioning step's."""
+        h.celsius = self.celsius
+        seg = self.sec(0.5)
+        out = []
+        for gap in gaps:
+            clamp = h.SEClamp(seg)
+            clamp.rs = 1e-5
+            clamp.dur1 = 1e9
+            edges = [0.0, 5.0, 25.0, 25.0 + gap, 35.0 + gap]
+            levels = [-80.0, 0.0, -80.0, 0.0]
+            tt, vv = [], []
+            for a, b, lvl in zip(edges[:-1], edges[1:], levels, strict=True):
+                tt += [a, b]
+                vv += [lvl, lvl]
+            tcmd, vcmd = h.Vector(tt), h.Vector(vv)
+            vcmd.play(clamp._ref_amp1, tcmd, 1)
+            tvec, ina = h.Vector(), h.Vector()
+            tvec.record(h._ref_t)
+            ina.record(seg._ref_ina)
+            integrate(-80.0, edges[-1], order=0)
+            t, i = np.array(tvec), np.array(ina)
+            cond = i[(t > 5.0 + 0.02) & (t <= 25.0)].min()
+            test = i[(t > 25.0 + gap + 0.02) & (t <= 35.0 + gap)].min()
+            out.append(test / cond)
+            del clamp
+        return np.array(out)
 
 
 def zero_crossing(v, i):
@@ -343,6 +390,23 @@ def separate_currents_keys(u):
     return {
         "ik_20": to_amperes(with_ttx.steady[at20], u),
         "ena_measured": zero_crossing(v, pk_tea) * 1e-3,
+    }
+
+
+def na_inactivation_keys(u):
+    """The student's temperature and bath K+: the resting potential and h there (1 s at
+    zero current), and the recovery half-time of recovery_fine (gaps 0.5-19.5 ms, 1 ms
+    apart), interpolated linearly where the test/conditioning ratio crosses 0.5."""
+    cell = Squid(u["temp"], 120.0, 36.0, k_out=u["K_out"])
+    v_rest, h_rest = cell.rest()
+    gaps = np.arange(0.5, 19.6, 1.0)
+    frac = cell.recovery(gaps)
+    j = int(np.nonzero(frac >= 0.5)[0][0])
+    assert j > 0
+    return {
+        "rest": v_rest * 1e-3,
+        "h_rest": h_rest,
+        "t_half": float(np.interp(0.5, frac[j - 1 : j + 1], gaps[j - 1 : j + 1])) * 1e-3,
     }
 
 
@@ -511,6 +575,7 @@ KEYS = {
     "hyperkalaemia": hyperkalaemia_keys,
     "mystery_blocker": mystery_blocker_keys,
     "spike_anatomy": spike_anatomy_keys,
+    "na_inactivation": na_inactivation_keys,
     "negative_slope": negative_slope_keys,
     "ttx_driving_force": ttx_driving_force_keys,
     "up_vs_down": up_vs_down_keys,
