@@ -380,6 +380,7 @@ class AnalysisWindow(QMainWindow):
         self.counts: collections.Counter[str] = collections.Counter()
         self.loading_fitting = prefetch_fitting()  # the thread, or None when loaded
         self._computed_for: list = []  # the ticked sweeps the analyses were computed from
+        self.recompute_pending = False  # a deferred set_sweeps left the analyses to redo
         self._items: dict[int, list] = {}  # id(plot) -> [(curve, its style)] (_draw)
         self._drawn: dict[int, int] = {}  # id(plot) -> curves drawn since _begin
         self._ticked: list | None = []  # ticked_sweeps(), None when to be read from the tree
@@ -616,14 +617,19 @@ class AnalysisWindow(QMainWindow):
         lay.addWidget(self.cmp_label)
 
     # ------------------------------------------------------------------ sweeps
-    def set_sweeps(self, sweeps: Iterable, defaults: dict | None = None) -> None:
+    def set_sweeps(
+        self, sweeps: Iterable, defaults: dict | None = None, defer_analyses: bool = False
+    ) -> None:
         """Offer ``sweeps`` (the recording) and the imported recordings, grouped by
         condition and run.
 
         The newest recorded run of each clamp mode is ticked (mixing runs makes a zig-zag
         I–V); with *Follow the newest run* off, the ticks already made are kept. Imported
         recordings keep their ticks. ``defaults`` maps preparation -> its own
-        concentrations (mM), to name solutions.
+        concentrations (mM), to name solutions. With ``defer_analyses`` the analyses the
+        new ticks need are not redone here but marked (:attr:`recompute_pending`) for
+        :meth:`recompute_if_pending`: the rig window's frame pacer gives the tree and the
+        analyses a turn each (together up to ~23 ms at 10x Repeat, bench/bench_soak.py).
         """
         old_ticked = {id(s) for s in self.ticked_sweeps()} if self.sweeps else set()
         fresh = not self.sweeps
@@ -650,7 +656,10 @@ class AnalysisWindow(QMainWindow):
             self.iv_window.manual = False
             self.fi_window.manual = False
         if fresh or not _same_sweeps(self.ticked_sweeps(), self._computed_for):
-            self.recompute()  # else nothing the analyses show has changed
+            if defer_analyses and not fresh:
+                self.recompute_pending = True
+            else:
+                self.recompute()  # else nothing the analyses show has changed
         if fresh:
             vc = bool(family(self.sweeps, is_vc))
             cc = bool(family(self.sweeps, is_cc))
@@ -903,6 +912,13 @@ class AnalysisWindow(QMainWindow):
         self._update_compare()
 
     # ------------------------------------------------------------------ analyses
+    def recompute_if_pending(self) -> bool:
+        """Redo the analyses a deferred :meth:`set_sweeps` left; True when it did."""
+        if not self.recompute_pending:
+            return False
+        self.recompute()
+        return True
+
     def recompute(self) -> None:
         """Redo every analysis from the ticked sweeps.
 
@@ -911,6 +927,7 @@ class AnalysisWindow(QMainWindow):
         """
         ticked = self.ticked_sweeps()
         self._computed_for = ticked
+        self.recompute_pending = False
         self.counts["recomputed"] += 1
         plots = [
             w.getPlotItem() for w in (self.iv_plot, self.gv_plot, self.fi_plot, self.phase_plot)

@@ -1220,10 +1220,17 @@ class MainWindow(QMainWindow):
         return True
 
     def _paced_analysis(self) -> bool:
+        """The workspace's turn: the analyses its last refresh left, else the recording's
+        new sweeps (the tree) — one of the two per turn."""
+        if self.analysis is not None and self.analysis.recompute_if_pending():
+            return True
         if not self._analysis_pending:
             return False
         self._analysis_pending = False
-        self._refresh_analysis()
+        if self.analysis is not None:
+            self.analysis.set_sweeps(
+                self.recording.sweeps, self._prep_defaults(), defer_analyses=True
+            )
         return True
 
     def _refresh_analysis(self) -> None:
