@@ -82,3 +82,32 @@ def test_a_rest_read_in_i0_is_not_preceded_by_a_spike(name):
                 continue
             v = AnswerContext(p, step, unknowns).run().data["Vm"]
             assert v.max() < -0.02, (name, step.id, unknowns, v.max())
+
+
+@pytest.mark.parametrize(
+    ("name", "step", "qid"), [("spike_anatomy", 0, "peak"), ("temperature", 1, "peak_warm")]
+)
+def test_the_locked_filter_keeps_the_peak_on_the_scope_within_tolerance(name, step, qid):
+    """A spike's peak is read on the scope, behind the 10 kHz filter the step locks: at
+    every corner of the unknowns the filtered peak, read to 0.1 mV, still lies within the
+    question's tolerance of the key (the filter lowers a 24 degC spike by 0.9 mV)."""
+    import numpy as np
+
+    from vlab.practicals import PracticalSession
+    from vlab.practicals.answers import AnswerContext
+    from vlab.practicals.rigsetup import filter_hz
+    from vlab.practicals.session import tolerance_si
+    from vlab.rig.simulator import _OutputStage
+
+    p = load_practical(name)
+    _, q = p.question(qid)
+    cutoff = filter_hz(p.steps[step].preset.filter)
+    assert cutoff == 10_000.0
+    for unknowns in _corners(p):
+        res = AnswerContext(p, p.steps[step], unknowns).run()
+        v = res.data["Vm"][0]
+        shown = _OutputStage(1.0).process(v, float(res.t[1] - res.t[0]), cutoff, 0.0)
+        s = PracticalSession(p, "corner", autosave=False)
+        s.unknowns = unknowns
+        key = float(s.key(qid))
+        assert abs(np.max(shown) - key) + 1e-4 <= tolerance_si(q, key), (unknowns, np.max(shown))
