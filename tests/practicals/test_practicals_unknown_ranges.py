@@ -111,3 +111,31 @@ def test_the_locked_filter_keeps_the_peak_on_the_scope_within_tolerance(name, st
         s.unknowns = unknowns
         key = float(s.key(qid))
         assert abs(np.max(shown) - key) + 1e-4 <= tolerance_si(q, key), (unknowns, np.max(shown))
+
+
+@pytest.mark.parametrize("na_in", [8.0, 120.0])
+def test_the_iv_reversal_a_student_reads_lies_within_a_third_of_the_tolerance(na_in):
+    """ttx_driving_force's reversal potentials are read to 2 mV: the rig records each
+    family (capacitive transients, the 10 kHz filter, the digitiser) and the analysis
+    window's I-V of those recordings crosses zero within 0.6 mV of the key, for the
+    lowest and highest E_Na and the most TTX."""
+    from vlab.analysis.family import compute_iv
+    from vlab.practicals import PracticalSession
+    from vlab.practicals.rigsetup import apply_preset
+    from vlab.practicals.session import tolerance_si
+    from vlab.rig import Rig
+    from vlab.rig.simulator import RigSimulator
+
+    p = load_practical("ttx_driving_force")
+    unknowns = {"ttx": p.unknown("ttx").high, "Na_in": na_in}
+    s = PracticalSession(p, "corner", autosave=False)
+    s.unknowns = unknowns
+    for index, qid in ((0, "e_control"), (1, "e_ttx")):
+        rig = Rig()
+        apply_preset(rig, resolved(p.steps[index].preset, p, unknowns))
+        rig.set_filter(10_000.0)
+        blocks = RigSimulator(rig).run_episode()
+        iv = compute_iv([b.record for b in blocks if b.sweep_done], None, "peak")
+        key = float(s.key(qid))
+        _, q = p.question(qid)
+        assert abs(iv.reversal.e_rev - key) <= tolerance_si(q, key) / 3, (qid, iv.reversal, key)
