@@ -21,31 +21,46 @@ from vlab.practicals.classes import create_class
 from vlab.practicals.session import tolerance_si
 
 
-def main(n: int = 20, only: tuple[str, ...] = ()) -> int:
+def class_of(n: int):
+    """The figure's class pack and its n student IDs."""
     ids = [f"student-{k:03d}" for k in range(n)]
-    klass = create_class("variation", ids, secret=b"variation-figure-secret-32bytes!").pack()
-    rows = []
-    sheets = []
-    for name in sorted(only or builtin_practicals()):
-        p = load_practical(name)
-        sessions = [PracticalSession(p, s, klass=klass, autosave=False) for s in ids]
-        wrong_by_question = []
-        for _, q in p.questions():
-            if q.kind in ("recording", "text"):  # no key: a sweep, or the instructor marks it
-                continue
-            keys = [s.key(q.id) for s in sessions]
-            pairs = list(itertools.combinations(keys, 2))
-            if q.kind == "numeric":
-                apart = sum(abs(a - b) > tolerance_si(q, a) for a, b in pairs)
-            else:
-                apart = sum(a != b for a, b in pairs)
-            rows.append((name, q.id, q.kind, apart / len(pairs)))
+    return create_class("variation", ids, secret=b"variation-figure-secret-32bytes!").pack(), ids
+
+
+def measure(name: str, n: int = 20, echo: bool = False):
+    """One practical: rows ``(name, question, kind, share of pairs apart)`` per typed
+    question, and the list of per-question "copied key wrong" flags over every ordered
+    pair for its variable questions."""
+    klass, ids = class_of(n)
+    p = load_practical(name)
+    sessions = [PracticalSession(p, s, klass=klass, autosave=False) for s in ids]
+    rows, wrong_by_question = [], []
+    for _, q in p.questions():
+        if q.kind in ("recording", "text"):  # no key: a sweep, or the instructor marks it
+            continue
+        keys = [s.key(q.id) for s in sessions]
+        pairs = list(itertools.combinations(keys, 2))
+        if q.kind == "numeric":
+            apart = sum(abs(a - b) > tolerance_si(q, a) for a, b in pairs)
+        else:
+            apart = sum(a != b for a, b in pairs)
+        rows.append((name, q.id, q.kind, apart / len(pairs)))
+        if echo:
             print(
                 f"{name:18s} {q.id:18s} {q.kind:8s} {100 * apart / len(pairs):5.0f} %", flush=True
             )
-            wrong = [copied_wrong(q, keys[i], keys[j]) for i, j in ordered(n)]
-            if any(wrong):
-                wrong_by_question.append(wrong)
+        wrong = [copied_wrong(q, keys[i], keys[j]) for i, j in ordered(n)]
+        if any(wrong):
+            wrong_by_question.append(wrong)
+    return rows, wrong_by_question
+
+
+def main(n: int = 20, only: tuple[str, ...] = ()) -> int:
+    rows = []
+    sheets = []
+    for name in sorted(only or builtin_practicals()):
+        practical_rows, wrong_by_question = measure(name, n, echo=True)
+        rows.extend(practical_rows)
         if wrong_by_question:
             sheets.append((name, len(wrong_by_question), copied_sheets(wrong_by_question)))
     numeric = [r for r in rows if r[2] == "numeric"]
