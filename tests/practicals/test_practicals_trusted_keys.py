@@ -126,8 +126,11 @@ def expected(name: str, u: dict) -> dict[str, object]:
         g_in = u["gL"] * u["area"]  # S/m2 * m2
         return {"r_in": 1.0 / g_in, "tau_m": SQUID_CM / u["gL"], "c_m": SQUID_CM * u["area"]}
     if name == "na_inactivation":
+        from scipy.optimize import brentq
+
         v_rest = squid_rest_hh(u["K_out"], u["temp"])
-        return {"rest": v_rest * 1e-3, "h_rest": h_inf_hh(v_rest)}
+        v_half = brentq(lambda v: h_inf_hh(v) - 0.5, -90.0, -40.0, xtol=1e-9)
+        return {"rest": v_rest * 1e-3, "h_rest": h_inf_hh(v_rest), "v_half": v_half * 1e-3}
     return {}
 
 
