@@ -60,7 +60,7 @@ def test_freeze_frame_on_a_spike_in_gap_free(view):
     assert view._t[0] < spike_t < view._t[-1]
     assert view._t[-1] - spike_t >= 0.5 * view.window  # the spike sits mid-window
     t_end = view._t[-1]
-    view.add_block(SimpleNamespace(t=np.array([t_end + 1.0]), data={"Vm": np.array([0.0])}))
+    view.add_block(SimpleNamespace(t=np.array([t_end + 1.0]), data={"Vmem": np.array([0.0])}))
     assert view._t[-1] == t_end  # frozen: new data does not move the picture
     view.pause_button.click()  # Resume
     assert not view.frozen and view.pause_button.text() == "Pause"
@@ -68,7 +68,7 @@ def test_freeze_frame_on_a_spike_in_gap_free(view):
 
 def test_time_axis_says_seconds_not_kiloseconds(view):
     t = 1389.0 + np.arange(1000) * 2e-5
-    view.add_block(SimpleNamespace(t=t, data={"Vm": np.full(t.size, -0.065)}, reversal={}))
+    view.add_block(SimpleNamespace(t=t, data={"Vmem": np.full(t.size, -0.065)}, reversal={}))
     view.flush()
     axis = view.plots[-1].getAxis("bottom")
     axis.updateAutoSIPrefix()

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.gui
 def make_block(t0=0.0, n=100, dt=1e-5, vm=-0.065, e=None, **values):
     t = t0 + np.arange(n) * dt
     data = {k: np.zeros(n) for k in BLOCK_VARIABLES}
-    data["Vm"] = np.full(n, vm)
+    data["Vm"] = np.full(n, vm)  # the amplifier's output (the scope's)
+    data["Vmem"] = np.full(n, vm)  # the membrane's own potential (this view's)
     for k, v in values.items():
         data[k] = np.full(n, v)
     rev = e or {"Na": 0.050, "K": -0.077, "Cl": -0.054, "L": -0.0543}
@@ -205,7 +206,7 @@ def test_repeat_sweeps_leave_the_axes_standing(qtbot, monkeypatch):
         w.add_block(b)
         w.flush()
         x, y = w.curves["Vm"].getOriginalDataset()
-        assert x[-1] == pytest.approx(b.t[-1]) and y[-1] == pytest.approx(b.data["Vm"][-1])
+        assert x[-1] == pytest.approx(b.t[-1]) and y[-1] == pytest.approx(b.data["Vmem"][-1])
     assert changes == []
     # the newest sweep (+60 mV step) is in sight on every fitted plot
     for k, name in ((0, "Vm"), (1, "Iion"), (3, "gK"), (4, "IK"), (5, "dNa")):
@@ -233,3 +234,83 @@ def test_a_new_run_gets_y_ranges_of_its_own(qtbot):
             break  # the new run's first sweep: a step to -100 mV from -65 mV
     lo, hi = w.plots[0].viewRange()[1]
     assert lo < -0.100 and -0.065 < hi < 0.0
+
+
+def _single_pulse_view(qtbot, cutoff):
+    """The membrane view fed as the rig window feeds it: every block of one single-pulse
+    sweep (10 uA/cm2 from 5 to 6 ms, current clamp) straight from the rig's simulator, in
+    small chunks; squid at 12 degC with 40 mM Na+ inside (so E_Na is Nernst's, unpinned)
+    and the amplifier's low-pass at ``cutoff`` Hz (None: bypassed)."""
+    from vlab.protocols import load_protocol
+    from vlab.rig.rig import Rig
+    from vlab.rig.simulator import RigSimulator
+
+    rig = Rig("squid")
+    rig.set_parameters({"Na_in": "40 mM", "temperature": "12 degC"})
+    rig.set_filter(cutoff)
+    sim = RigSimulator(rig)
+    sim.start_episode(load_protocol("single_pulse"))
+    w = MembraneView(rig, window=0.05)  # the whole 30 ms sweep
+    qtbot.addWidget(w)
+    w.resize(1100, 330)
+    w.show()
+    blocks = []
+    while sim.episodic:
+        b = sim.step(0.002)
+        if b is not None:
+            blocks.append(b)
+            w.add_block(b)
+    w.flush()
+    return w, blocks
+
+
+@pytest.mark.parametrize("cutoff", [None, 10e3, 2e3, 1e3])
+def test_vm_peaks_where_the_net_ionic_current_crosses_zero(qtbot, cutoff):
+    """After the stimulus C dV/dt = -I_ion: Vm is at its maximum where the net ionic
+    current turns from inward to outward, to one sample, whatever the amplifier's filter.
+    The view once drew the amplifier's Vm (filtered: at 1 kHz its peak came 0.44 ms after
+    the zero crossing, where h had fallen by a third) against the membrane's own currents."""
+    w, blocks = _single_pulse_view(qtbot, cutoff)
+    t, vm, iion = w._t, w._buf["Vm"], w._buf["Iion"]
+    dt = t[1] - t[0]
+    assert t[0] == 0.0 and t.size == sum(b.n for b in blocks)  # the whole sweep is shown
+    after = t > 6e-3 + dt / 2  # the stimulus has ended
+    k = int(np.argmax(np.where(after, vm, -np.inf)))
+    assert vm[k] > 0.0  # a spike
+    up = np.nonzero(after[1:] & (iion[:-1] < 0) & (iion[1:] >= 0))[0] + 1
+    assert up.size, "the net ionic current never turned outward"
+    assert abs(k - int(up[0])) <= 1
+    amp = np.concatenate([b.data["Vm"] for b in blocks])  # what the scope shows
+    if cutoff == 1e3:  # the amplifier's peak is late by about the filter's group delay
+        assert (int(np.argmax(amp)) - k) * dt >= 0.3e-3
+
+
+def test_driving_force_at_the_peak_is_v_peak_minus_nernst_at_any_filter(qtbot):
+    """V - E_Na at the spike's peak is V_peak - E_Na with E_Na = RT/F ln([Na]o/[Na]i)
+    (Nernst, computed here), and the membrane view's traces, the cursor read-out and the
+    "Now" panel are the same with the amplifier's filter at 1 kHz as with it bypassed:
+    the filter shapes what the amplifier records, not the membrane."""
+    import math
+
+    from vlab.gui.panels.membrane_view import _fmt
+
+    views = {c: _single_pulse_view(qtbot, c) for c in (None, 1e3)}
+    (w0, _), (w1, b1) = views[None], views[1e3]
+    for name in ("Vm", "dNa", "dK", "h", "Iion"):
+        assert np.array_equal(w0._buf[name], w1._buf[name]), name
+    conc = w1.rig.cell.values  # mM; Na_out is the squid's sea water, ~440 mM
+    assert conc["Na_in"] == 40.0 and conc["temperature"] == 12.0
+    r, f, temp = 8.314462618, 96485.33212, 273.15 + 12.0
+    e_na = r * temp / f * math.log(conc["Na_out"] / conc["Na_in"])
+    vm = w1._buf["Vm"]
+    k = int(np.argmax(vm))
+    assert w1._buf["dNa"][k] == pytest.approx(vm[k] - e_na, abs=0.05e-3)
+    # cursor 1 on the peak: the read-out gives the membrane's peak and ~zero net current
+    t_peak = float(w1._t[k])
+    w1.set_cursors(t_peak, t_peak + 1e-3)
+    text = w1.cursor_label.text()
+    assert _fmt(vm[k], "V") in text
+    assert abs(w1.values_at(t_peak)["Iion"]) < 0.02 * np.max(np.abs(w1._buf["Iion"]))
+    # the "Now" panel: the membrane's last potential, not a digitised one
+    assert w1.latest()["Vm"] == b1[-1].data["Vmem"][-1]
+    assert _fmt(b1[-1].data["Vmem"][-1], "V") in w1.vm_label.text()

@@ -35,6 +35,11 @@ The amplifier's output stage (gain and low-pass filter) shapes only the recorded
 digitiser whose resolution and range on the *primary* channel (Im in VC, Vm in CC and
 I=0) scale with the gain (Vm: 10 mV/mV x gain; Im: 1 V/uA x gain). The secondary
 channel is filtered but not digitised (it stands for the amplifier's command monitor).
+So ``Vm`` lags the membrane by the filter's delay (its group delay is 0.336/cut-off:
+34 us at 10 kHz, 0.34 ms at 1 kHz). Each block therefore also carries the membrane's own potential, ``Vmem`` (V,
+unfiltered, never digitised), in step with its gates and currents, for the view of the
+membrane itself; recorded sweeps hold what a real rig records (:data:`SWEEP_CHANNELS`),
+not ``Vmem``.
 """
 
 from __future__ import annotations
@@ -53,12 +58,13 @@ from vlab.sim.cell import Cell
 from vlab.sim.drugs import Bath, get_drug
 from vlab.sim.engine import Membrane, SimulationError, _initial_sample, plausibility_note
 
-__all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES"]
+__all__ = ["Block", "RigSimulator", "SimulationError", "BLOCK_VARIABLES", "SWEEP_CHANNELS"]
 
 #: variables every block carries (SI), in this order
 BLOCK_VARIABLES = (
     "Vm",
     "Im",
+    "Vmem",
     "command",
     "m",
     "h",
@@ -74,7 +80,11 @@ BLOCK_VARIABLES = (
     "gCl",
     "gM",
 )
-_ENGINE_VARIABLES = tuple(v for v in BLOCK_VARIABLES if v != "command")
+_ENGINE_VARIABLES = tuple(v for v in BLOCK_VARIABLES if v not in ("command", "Vmem"))
+#: the channels of a recorded episodic sweep: every block variable but ``Vmem`` (the
+#: amplifier's ``Vm`` is what the rig records; the membrane's own potential serves the
+#: live membrane view only, and would cost every stored sweep another channel)
+SWEEP_CHANNELS = tuple(v for v in BLOCK_VARIABLES if v != "Vmem")
 
 
 @dataclass
@@ -86,9 +96,12 @@ class Block:
     t
         Sample times, s: experiment time in gap-free, time within the sweep in episodic.
     data
-        ``name -> array`` for every name in :data:`BLOCK_VARIABLES` (Vm V, Im A, command
-        V in VC / A otherwise, gates 1, currents A, conductances S). ``Vm``/``Im`` are the
-        amplifier outputs (filtered, digitised); the rest are the membrane's own values.
+        ``name -> array`` for every name in :data:`BLOCK_VARIABLES` (Vm V, Im A, Vmem V,
+        command V in VC / A otherwise, gates 1, currents A, conductances S). ``Vm``/``Im``
+        are the amplifier outputs (low-pass filtered, the primary channel digitised: they
+        lag the membrane by the filter's delay); the rest are the membrane's own values,
+        ``Vmem`` its potential (V, unfiltered, never digitised), in step with its gates
+        and currents.
     reversal
         ``{'Na', 'K', 'Cl', 'L'}`` reversal potentials in V at the end of the chunk.
     blocked
@@ -434,6 +447,9 @@ class RigSimulator:
         return Block(t, data, rev, blocked, mode, drugs=drugs, note=note)
 
     def _output_stage(self, data, dt, mode, gain, cutoff) -> None:
+        """Keep the membrane's own potential as ``Vmem`` (V) and put the amplifier's
+        outputs in ``Vm`` and ``Im``."""
+        data["Vmem"] = np.array(data["Vm"], dtype=np.float64)  # a copy: its own array
         primary = mode.recorded
         data["Vm"] = self._vm_out.process(data["Vm"], dt, cutoff, gain if primary == "Vm" else 0)
         data["Im"] = self._im_out.process(data["Im"], dt, cutoff, gain if primary == "Im" else 0)
@@ -568,7 +584,7 @@ class RigSimulator:
     def _make_sweep(self, ep: _Episode, prov: dict, mode: ClampMode):
         from vlab.recording import Sweep
 
-        chans = {k: np.concatenate([part[k] for part in ep.parts]) for k in BLOCK_VARIABLES}
+        chans = {k: np.concatenate([part[k] for part in ep.parts]) for k in SWEEP_CHANNELS}
         prov = dict(prov)
         prov["mode"] = mode.value
         prov["sweep"] = ep.sweep

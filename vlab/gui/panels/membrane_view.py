@@ -1,12 +1,18 @@
 """Inside the membrane: gates, conductances, ionic currents and driving forces, live.
 
-Four stacked strip charts sharing one time axis:
+Strip charts sharing one time axis: the membrane potential and the net ionic current,
+then
 
 1. gates m, h, n (and p, the slow M-type K+ gate, when the preparation has it);
 2. conductances gNa, gK (and gCl, gM when present);
 3. ionic currents INa, IK, IL (and ICl, IM), outward positive;
-4. driving forces V − E for Na+, K+, Cl− and the leak, computed from Vm and the
-   block's reversal potentials.
+4. driving forces V − E for Na+, K+, Cl− and the leak, computed from the membrane
+   potential and the block's reversal potentials.
+
+Every voltage here is the membrane's own potential (the block's ``Vmem``, V), not the
+amplifier's output ``Vm`` the scope shows: that one is low-pass filtered and digitised,
+so it lags the gates and currents by the filter's delay (0.34 ms at 1 kHz), and a spike's
+peak read against them would not be where the net ionic current is zero.
 
 Next to them a readout shows the latest driving force and current of each ion.
 Feed it with :meth:`MembraneView.add_block` (simulator blocks); it keeps a
@@ -47,7 +53,7 @@ ION_TEXT = {"Na": "Na\u207a", "K": "K\u207a", "Cl": "Cl\u207b", "L": "leak", "M"
 
 #: curve name -> (plot row, colour, dash, legend label)
 _CURVES = {
-    "Vm": (-2, OKABE_ITO["black"], None, "V<sub>m</sub>"),
+    "Vm": (-2, OKABE_ITO["black"], None, "V<sub>m</sub>"),  # the block's Vmem
     "Iion": (-1, OKABE_ITO["black"], None, "net ionic current"),
     "m": (0, OKABE_ITO["vermillion"], None, "m (Na\u207a act.)"),
     "h": (0, OKABE_ITO["orange"], Qt.PenStyle.DashLine, "h (Na\u207a inact.)"),
@@ -363,12 +369,15 @@ class MembraneView(QWidget):
         self._extent = {}
 
     def add_block(self, block) -> None:
-        """Append a simulator block (``t`` s, ``data`` SI arrays, ``reversal`` V) and redraw."""
+        """Append a simulator block (``t`` s, ``data`` SI arrays, ``reversal`` V) and redraw.
+
+        The view's Vm (and V − E, the readouts) is ``data["Vmem"]``, the membrane's own
+        potential (V), never the amplifier's filtered ``data["Vm"]``."""
         t = np.asarray(block.t, dtype=float)
         if t.size == 0:
             return
         data = block.data
-        vm = np.asarray(data["Vm"], dtype=float)
+        vm = np.asarray(data["Vmem"], dtype=float)
         rev = dict(getattr(block, "reversal", {}) or {})
         if "reversals" in getattr(self, "hidden_readouts", ()):  # a graded practical step
             rev = {}  # driving forces V - E would show E
