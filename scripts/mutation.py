@@ -66,7 +66,26 @@ TESTS_FOR = {
     "vlab/sim/cable_kernel.py": ["tests/sim/test_cable.py"],
     "vlab/sim/jit.py": ["tests/sim/test_jit_cache.py"],
     "vlab/rig/simulator.py": ["tests/rig"],
-    "vlab/practicals/answers.py": ["tests/practicals"],
+    # the keys against the independent NEURON table, the answer functions' signatures and
+    # the fixed keys (tests/practicals whole: 35 s a mutant; these: 4 s)
+    "vlab/practicals/answers.py": [
+        "tests/practicals/test_practicals_trusted_keys.py",
+        "tests/practicals/test_practicals_trusted_keys_hh.py",
+        "tests/practicals/test_answer_signatures.py",
+        "tests/practicals/test_practicals_fixes.py",
+    ],
+    # how a typed answer meets its key (tolerance, attempts, feedback), the grader's
+    # re-check, recording conditions: the grading tests (10 s a mutant)
+    **dict.fromkeys(
+        ["vlab/practicals/session.py", "vlab/practicals/grade.py", "vlab/practicals/checks.py"],
+        [
+            "tests/practicals/test_practicals_mechanics.py",
+            "tests/practicals/test_practicals_classes.py",
+            "tests/practicals/test_practicals_grading.py",
+            "tests/practicals/test_practicals_fixes.py",
+            "tests/practicals/test_practicals_free_text.py",
+        ],
+    ),
 }
 #: otherwise: the test folder named like the module's package (vlab/sim/x.py -> tests/sim)
 
@@ -218,8 +237,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0, help="random seed of --sample")
     args = ap.parse_args()
 
-    python = ROOT / ".venv" / "bin" / "python"
-    mutmut = ROOT / ".venv" / "bin" / "mutmut"
+    # the venv this script runs in (``.venv`` via scripts/mutation; a git worktree without
+    # its own .venv runs it with another checkout's ``.venv/bin/python``)
+    python = Path(sys.executable)
+    mutmut = python.parent / "mutmut"
     if not mutmut.exists():
         sys.exit("mutation: mutmut is missing; run `bash scripts/setup-env` (dev extras)")
     work = Path(tempfile.mkdtemp(prefix="vlab-mutation-"))
