@@ -8,16 +8,31 @@ never from vlab's own output.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from practical_toml import practical_toml
 
-from vlab.practicals import PracticalSession, load_practical
+from vlab.clamp import ClampMode
+from vlab.practicals import (
+    PracticalError,
+    PracticalSession,
+    export_report,
+    load_practical,
+    simulate_sweeps,
+)
+from vlab.practicals.checks import check_sweep, describe_condition, parse_condition
 from vlab.practicals.classes import create_class
+from vlab.practicals.grade import grade_folder, grade_progress, gradebook_csv
 from vlab.practicals.loader import parse_practical
-from vlab.practicals.session import parse_number, tolerance_si
+from vlab.practicals.session import format_answer, parse_number, tolerance_si
+from vlab.recording import Sweep
+from vlab.sim.drugs import get_drug
 
 SECRET = bytes(range(32))
 _TEXT_Q = {"id": "why", "kind": "text", "prompt": "Explain why."}
@@ -169,3 +184,196 @@ def test_a_wrong_choice_names_the_choice_and_hints_only_in_practice(graded):
         assert fb.message == expect + " No attempts left for this question."
     else:
         assert fb.message == expect + " Hint: Compare the membrane potential with E_K."
+
+
+# ------------------------------------------------------------------------- the grader
+_GSECRET = b"grading-test-secret-0123456789ab"
+
+
+def typed_answer(s: PracticalSession, q) -> str:
+    """The key as a student types it (a number in the question's unit, or a choice)."""
+    value = s.key(q.id)
+    return str(value) if q.kind == "choice" else format_answer(q, value).split()[0]
+
+
+def _graded_threshold(klass, sid) -> PracticalSession:
+    s = PracticalSession(load_practical("threshold"), sid, klass=klass.pack(), autosave=False)
+    for i, step in enumerate(s.practical.steps):
+        s.go_to(i)
+        sweeps = None
+        for q in step.questions:
+            if q.kind == "recording":
+                sweeps = sweeps or simulate_sweeps(s.preset(i), tag=s.recording_tag(i))
+                assert s.check_recording(q.id, sweeps).correct
+            else:
+                assert s.submit(q.id, typed_answer(s, q)).correct, q.id
+    return s
+
+
+def test_twins_with_every_unknown_equal_record_equal_numbers_but_are_not_copies(tmp_path):
+    """Equal unknowns (all of them, not just one) give the same simulated samples; the
+    recording's run and time tell the two apart, so neither is flagged."""
+    roster = [f"st{i:03d}" for i in range(300)]
+    klass = create_class("twins", roster, secret=_GSECRET)
+    thr, seen, twins = load_practical("threshold"), {}, None
+    for sid in roster:
+        u = PracticalSession(thr, sid, klass=klass.pack(), autosave=False).unknowns
+        key = tuple(sorted(u.items()))
+        if key in seen:
+            twins = (seen[key], sid)
+            break
+        seen[key] = sid
+    assert twins, "300 students give two with the same unknowns"
+    sessions = [_graded_threshold(klass, sid) for sid in twins]
+    a, b = (s.progress.evidence["fire"]["record"]["channels"] for s in sessions)
+    assert a == b  # the same numbers
+    for s in sessions:
+        export_report(s.progress, tmp_path / f"{s.student_id}.html", session=s)
+    reports = grade_folder(klass, tmp_path)
+    assert [r.flags for r in reports] == [[], []]
+
+
+def test_evidence_from_elsewhere_is_flagged_with_where_and_by_whom(tmp_path):
+    klass = create_class("c", ["ann", "bob"], secret=_GSECRET)
+    ann, bob = (_graded_threshold(klass, sid) for sid in ("ann", "bob"))
+    step = next(st.id for st in ann.practical.steps if any(q.id == "fire" for q in st.questions))
+    d = json.loads(bob.progress.to_json())
+    d["evidence"]["fire"] = json.loads(ann.progress.to_json())["evidence"]["fire"]
+    flags = grade_progress(klass, d, "bob.html").flags
+    where = (
+        f"fire: evidence recorded in threshold/{step} by 'ann', not in this step by this student"
+    )
+    assert where in flags
+    del d["evidence"]["fire"]["record"]["provenance"]["practical"]  # recorded outside
+    flags = grade_progress(klass, d, "bob.html").flags
+    assert "fire: evidence recorded in ?/? by '?', not in this step by this student" in flags
+
+
+def test_a_right_answer_stored_as_wrong_is_flagged():
+    klass = create_class("c", ["ann"], secret=_GSECRET)
+    s = PracticalSession(load_practical("nernst"), "ann", klass=klass.pack(), autosave=False)
+    assert s.submit("ek_default", typed_answer(s, s.practical.question("ek_default")[1])).correct
+    d = json.loads(s.progress.to_json())
+    d["results"]["ek_default"]["correct"] = False
+    d["attempts"]["ek_default"][0]["correct"] = False
+    r = grade_progress(klass, d, "ann.html")
+    assert r.questions["ek_default"]["correct"] is True
+    assert "ek_default: stored as not correct, re-check says correct" in r.flags
+    assert (
+        "ek_default: attempt '" + d["answers"]["ek_default"] + "' is stored as wrong but is right"
+        in r.flags
+    )
+
+
+def test_an_unreadable_report_is_a_flagged_row_of_the_gradebook(tmp_path):
+    klass = create_class("c", ["ann"], secret=_GSECRET)
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    reports = grade_folder(klass, tmp_path)
+    assert [(r.file, r.student_id, r.practical) for r in reports] == [("list.json", "", "")]
+    assert reports[0].flags == ["unreadable: list.json: not a progress file"]
+    rows = list(csv.DictReader(io.StringIO(gradebook_csv(reports, klass))))
+    assert [(r["student_id"], r["flags"], r["files"]) for r in rows] == [
+        ("ann", "", ""),
+        ("?", "unreadable: list.json: not a progress file", "list.json"),
+    ]
+
+
+# -------------------------------------------------------- recording questions' checks
+def _sweep(channels=None, drugs=None, **prov) -> Sweep:
+    chans = channels or {"Vm": np.full(10, -65e-3)}
+    return Sweep(0, 1e-5, chans, provenance={"mode": "CC", "drugs": drugs or {}, **prov})
+
+
+_TTX = {"TTX": {"concentration_M": 1e-8, "fraction_blocked": 0.9}}
+
+
+@pytest.mark.parametrize(
+    ("condition", "drugs", "met"),
+    [
+        ("drugs > 0", {}, False),
+        ("drugs > 0", _TTX, True),
+        ("drugs >= 1", _TTX, True),
+        ("drugs < 1", _TTX, False),
+        ("drugs < 1", {}, True),
+        ("drugs <= 0", {}, True),
+        ("drugs == 1", _TTX, True),
+        ("drugs != 1", _TTX, False),
+    ],
+)
+def test_a_condition_compares_strictly_or_not_as_written(condition, drugs, met):
+    chk = check_sweep([parse_condition(condition)], _sweep(drugs=drugs))
+    assert chk.passed is met and chk.results == ((condition, met, f"{len(drugs):g}"),)
+
+
+def test_a_channel_the_sweep_lacks_is_shown_as_not_recorded():
+    chk = check_sweep(
+        [parse_condition("max(INa) < 0 nA"), parse_condition("spikes == 0")], _sweep()
+    )
+    assert chk.results == (("max(INa) < 0 nA", False, "not recorded"), ("spikes == 0", True, "0"))
+
+
+def test_a_capacitor_charged_by_an_accelerating_current_has_no_spike():
+    """A pure capacitor (C dV/dt = I, no ionic current at all) charged past 0 mV by a
+    current rising as t^3 has an accelerating upstroke, which fools the shape test of
+    detect_spikes; the check passes the injected current and C = Cm*area, so the
+    physics test (no inward ionic current) is used: no spike."""
+    dt, cm, area = 1e-5, 1e-2, 1e-7  # 1 uF/cm2 (F/m2), m2
+    t = np.arange(0, 20e-3, dt)
+    x = np.clip((t - 2e-3) / 8e-3, 0, None)
+    i = np.where(t < 10e-3, 5e-8 * x**3, np.where(t < 15e-3, -2e-8, 0.0))
+    v = -65e-3 + np.concatenate([[0.0], np.cumsum(i[:-1]) * dt / (cm * area)])
+    assert v.max() > 30e-3  # +100 mV: 5e-8 A * 8 ms / 4 / 1 nF
+    sweep = Sweep(
+        0,
+        dt,
+        {"Vm": v, "command": i},
+        provenance={"mode": "CC", "parameters": {"Cm": cm, "area": area}},
+    )
+    assert check_sweep([parse_condition("spikes == 0")], sweep).passed
+
+
+@pytest.mark.parametrize("quoted", ["squid", "'squid'", '"squid"'])
+def test_a_word_may_be_quoted(quoted):
+    c = parse_condition(f"preparation == {quoted}")
+    assert c.value == "squid"
+    assert check_sweep([c], _sweep(preparation="squid")).passed
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        ("mode == XY", lambda: ClampMode.parse("XY")),
+        ("drug(NoSuchDrug) > 1 nM", lambda: get_drug("NoSuchDrug")),
+    ],
+)
+def test_a_bad_condition_is_named_in_its_message(text, cause):
+    with pytest.raises(ValueError) as why:
+        cause()
+    with pytest.raises(PracticalError) as exc:
+        parse_condition(text)
+    assert str(exc.value) == f"condition {text!r}: {why.value}"
+
+
+@pytest.mark.parametrize(
+    ("op", "words"),
+    [("<", "below"), ("<=", "at most"), (">", "above"), (">=", "at least")],
+)
+def test_conditions_are_described_to_students_in_words(op, words):
+    assert describe_condition(f"max(Vm) {op} 0 mV") == f"highest Vm {words} 0 mV"
+    assert describe_condition(f"K_out {op} 10 mM") == f"K_out {op} 10 mM"  # not a condition
+    assert describe_condition(f"param(K_out) {op} 10 mM") == f"K_out {words} 10 mM"
+
+
+def test_a_key_the_grader_cannot_compute_is_a_flag_not_a_crash(monkeypatch):
+    klass = create_class("c", ["ann"], secret=_GSECRET)
+    s = PracticalSession(load_practical("nernst"), "ann", klass=klass.pack(), autosave=False)
+    s.submit("ek_default", "-80")
+    d = json.loads(s.progress.to_json())
+
+    def no_key(self, qid):
+        raise PracticalError("the model refused")
+
+    monkeypatch.setattr(PracticalSession, "key", no_key)
+    r = grade_progress(klass, d, "ann.html")
+    assert r.questions["ek_default"] == {"correct": False, "attempts": 1}
+    assert "ek_default: cannot compute the key (the model refused)" in r.flags
