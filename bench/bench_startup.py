@@ -21,6 +21,13 @@ Runs are interleaved (case A, B, C, A, B, C, ...) so that load on the shared mac
 every case alike; medians and ratios to the bare window (or to NEURON) are printed, and
 the median CPU time (user + system) of each case's process, which load changes far less
 than the wall-clock time (compare work done before and after a change with it).
+
+The bare window and vlab's ``--paint-test`` and ``--smoke-test`` also print when they were
+painted / showed their first live frame (``time.monotonic()``, one clock for every
+process): the *event* column, from the launch to that moment. Since the simulation
+thread's first blocks run the kernels as Python while numba loads in a thread of its own
+(``vlab.sim.jit.load_in_background``), ``--smoke-test`` reports its first live frame
+before numba is in, and its process then waits for the loader before it ends.
 """
 
 from __future__ import annotations
@@ -52,8 +59,12 @@ w.plot([0, 1, 2, 3], [0, 1, 0, 1])
 class FirstPaint(QObject):  # exit once the first paint is done, as vlab --paint-test
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint:
-            QTimer.singleShot(0, lambda: app.exit(0))
+            QTimer.singleShot(0, painted)
         return False
+def painted():
+    import time
+    print(f"painted at monotonic {time.monotonic():.6f} s", flush=True)
+    app.exit(0)
 probe = FirstPaint()
 w.viewport().installEventFilter(probe)  # a QGraphicsView paints in its viewport
 w.show()
@@ -93,18 +104,24 @@ print(len(v))
 """
 
 
-def timed(cmd: list[str], env: dict, before=None) -> tuple[float, float]:
-    """(wall-clock s, CPU s of the process: user + system) of one run of ``cmd``."""
+def timed(cmd: list[str], env: dict, before=None) -> tuple[float, float, float | None]:
+    """(wall-clock s, CPU s of the process: user + system, s from the launch to the event
+    the process reports, ``... at monotonic T s``, or None) of one run of ``cmd``."""
     if before is not None:
         before()
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
+    launched = time.monotonic()  # the clock the child reports on (system-wide)
     r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     took = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} failed:\n{r.stdout}\n{r.stderr}")
-    return took, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    event = None
+    for line in r.stdout.splitlines():
+        if " at monotonic " in line:
+            event = float(line.split(" at monotonic ")[1].split()[0]) - launched
+    return took, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), event
 
 
 def main() -> int:
@@ -117,6 +134,9 @@ def main() -> int:
         help="a Python with NEURON installed (default .venv-bench, made by bench/run.sh)",
     )
     args = ap.parse_args()
+    # the vlab the cases run (their working folder is ROOT), not an installed one: its
+    # sources' digest names the install-time cache it needs
+    sys.path.insert(0, str(ROOT))
     from vlab.sim.jit import SEED_CACHE, sources_digest
 
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
@@ -182,11 +202,14 @@ def main() -> int:
         timed(cmd, e)
     times: dict[str, list[float]] = {k: [] for k in cases}
     cpu: dict[str, list[float]] = {k: [] for k in cases}
+    events: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(args.runs):
         for name, (cmd, e, before) in cases.items():
-            wall, used = timed(cmd, e, before)
+            wall, used, event = timed(cmd, e, before)
             times[name].append(wall)
             cpu[name].append(used)
+            if event is not None:
+                events[name].append(event)
     med = {k: statistics.median(v) for k, v in times.items()}
     bare = med["bare window (PySide6 + pyqtgraph)"]
     neuron = med.get("NEURON, 10 s squid membrane (same dt)")
@@ -194,17 +217,34 @@ def main() -> int:
     print(
         f"load average (1 min) at the start: {load_start:.1f}, at the end: {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'case':55s} {'median':>8s} {'min-max':>13s} {'ratio':>7s} {'':>10s} {'CPU':>6s}")
+    bare_event = statistics.median(events["bare window (PySide6 + pyqtgraph)"])
+    print(
+        f"{'case':55s} {'median':>8s} {'min-max':>13s} {'ratio':>7s} {'':>10s} {'CPU':>6s}"
+        f"   {'event':>6s} {'min-max':>11s} {'ratio':>6s}"
+    )
     for k, v in times.items():
         if k.startswith(("vlab run", "NEURON")):
             ref, ref_name = neuron, "NEURON"
         else:
             ref, ref_name = bare, "bare"
         ratio = f"{med[k] / ref:.2f}x" if ref else "-"
+        ev = events[k]
+        at = (
+            f"   {statistics.median(ev):5.2f}s {min(ev):4.2f}-{max(ev):4.2f}s"
+            f" {statistics.median(ev) / bare_event:5.2f}x"
+            if ev
+            else ""
+        )
         print(
             f"{k:55s} {med[k]:7.2f}s {min(v):5.2f}-{max(v):5.2f}s {ratio:>7s}"
             f" {'' if ref is None else 'of ' + ref_name:10s} {statistics.median(cpu[k]):5.2f}s"
+            f"{at}"
         )
+    print(
+        "event: from the launch to the moment the process reported (the bare window and"
+        " --paint-test: painted; --smoke-test: its first live frame), ratio to the bare"
+        " window's; the process itself ends later when numba is still loading then"
+    )
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -9,6 +9,10 @@
 * ``--paint-test``: start and exit 0 as soon as the rig window is painted with its
   controls, before the simulation thread starts (``bench/bench_startup.py`` times this
   against a bare PySide6 + pyqtgraph window; the first live sample follows).
+
+Both print when their event happened on the system's monotonic clock
+(``time.monotonic()``), for ``bench/bench_startup.py``: a process ends later than its
+first live frame when numba is still loading then (``vlab.sim.jit.load_in_background``).
 """
 
 from __future__ import annotations
@@ -228,6 +232,12 @@ def _screenshot(app, rig, args) -> int:
     return 0
 
 
+def _report(event: str) -> None:
+    import time
+
+    print(f"{event} at monotonic {time.monotonic():.6f} s", flush=True)
+
+
 def _smoke_test(app, rig, until: str = "data") -> int:
     """Exit 0 at the first scope frame with simulated data (``until="data"``) or at the
     window's first paint (``"paint"``, before the simulation thread starts)."""
@@ -239,6 +249,7 @@ def _smoke_test(app, rig, until: str = "data") -> int:
     result = {"rc": 2}
 
     def painted() -> None:
+        _report("rig painted")
         result["rc"] = 0
         win.shutdown()  # the worker is not started
         app.exit(0)
@@ -247,6 +258,7 @@ def _smoke_test(app, rig, until: str = "data") -> int:
         if len(win.scope.ring) == 0 and not win.scope.sweeps:
             return  # painted before any data arrived
         win.scope.frame_painted.disconnect(first_frame)
+        _report("first live frame")
         result["rc"] = 0
         win.shutdown()
         app.exit(0)

@@ -91,9 +91,10 @@ class MainWindow(QMainWindow):
     start_worker
         Start the simulation thread once the window is first painted (False for
         screenshots and some tests, which drive :meth:`run_protocol_now` synchronously).
-        The thread's first step imports numba and loads the kernels; waiting for the
-        first paint lets the student see the rig at once (docs/performance.md,
-        "Start-up"). Commands sent before it starts are queued and run in order.
+        The thread starts loading numba and the kernels in a thread of their own and
+        runs the kernels as Python meanwhile; waiting for the first paint lets the
+        student see the rig at once (docs/performance.md, "Start-up"). Commands sent
+        before it starts are queued and run in order.
     """
 
     #: an experiment file finished opening (True) or was refused, failed or cancelled (False)

@@ -39,6 +39,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Sl
 from vlab.gui import gc_guard
 from vlab.rig import Rig
 from vlab.rig.simulator import RigSimulator, SimulationError
+from vlab.sim import jit
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,14 @@ class SimWorker(TickWorker):
     # ------------------------------------------------------------------ life cycle
     @Slot()
     def start(self) -> None:
-        """Create the simulator and the tick timer (runs in the worker thread)."""
+        """Create the simulator and the tick timer (runs in the worker thread).
+
+        numba and the compiled kernels load in a thread of their own meanwhile; until they
+        are in, the kernels run as Python (:func:`vlab.sim.jit.load_in_background`), so
+        the first live frame does not wait for them (only once garbage collection is the
+        GUI thread's, as under a :class:`ThreadHost`: see :mod:`vlab.gui.gc_guard`)."""
+        if gc_guard.installed():
+            jit.load_in_background()
         try:
             self.sim = RigSimulator(self.rig)
         except Exception as exc:  # noqa: BLE001 - shown to the user

@@ -30,7 +30,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["njit", "JIT_ENABLED"]
+__all__ = ["njit", "JIT_ENABLED", "load_in_background"]
 
 
 #: numba cache compiled at install time (``scripts/setup-env`` runs ``vlab.rig.warmup``
@@ -123,7 +123,7 @@ def _cache_dir() -> str | None:
 
 
 JIT_ENABLED = os.environ.get("VLAB_NO_JIT", "") not in ("1", "true", "yes")
-_numba: types.ModuleType | None = None  # numba, once the first kernel call imported it
+_numba: types.ModuleType | None = None  # numba, once the kernels are resolved
 _CACHE = False
 if JIT_ENABLED:
     cache_dir = _cache_dir()
@@ -133,7 +133,14 @@ if JIT_ENABLED:
         _CACHE = True
 
 _lazy: list[_Lazy] = []  # every kernel function awaiting its first call
-_resolve_lock = threading.Lock()
+_lazy_lock = threading.Lock()  # guards _lazy
+_resolve_lock = threading.Lock()  # held while numba is imported and the stand-ins resolved
+#: set by load_in_background() until its thread has loaded the kernels: meanwhile a call
+#: of a stand-in runs the function's Python source (its "twin") instead of waiting
+_interpreting = False
+_loader: threading.Thread | None = None
+_twin_lock = threading.Lock()
+_shadows: dict[int, dict] = {}  # id(module namespace) -> its copy seen by the twins
 
 
 class _Lazy:
@@ -141,28 +148,192 @@ class _Lazy:
     function is compiled (or loaded from the cache) at once.
 
     Importing numba costs ~0.3–1 s, which the rig window should not wait for: the window
-    is built and painted first, and the simulation thread's first step pays for numba
-    (docs/performance.md, "Start-up"). On resolution each module-level name bound to a
-    stand-in is rebound to the numba dispatcher, so the kernels compiled afterwards see
-    dispatchers (numba cannot call this Python object) and later calls skip this wrapper.
+    is built and painted first (docs/performance.md, "Start-up"). The simulation thread
+    then starts numba's import and the kernels' loading in a thread of their own
+    (:func:`load_in_background`) and, until that is done, runs the kernels' Python
+    source, which gives the same numbers. On resolution each module-level name bound to a
+    stand-in is rebound to the numba dispatcher, so later calls skip this wrapper.
     """
 
     def __init__(self, func) -> None:
         functools.update_wrapper(self, func)
         self.py_func = func
         self.target: Any = None  # the dispatcher (or func itself if numba is unavailable)
+        self.dispatcher: Any = None  # made by the loader thread before it sets target
+        self.twin: types.FunctionType | None = None  # func run as Python while loading
+        self.first_args: tuple | None = None  # of the first call run as Python
 
     def __call__(self, *args, **kwargs):
-        if self.target is not None:
-            return self.target(*args, **kwargs)
+        target = self.target
+        if target is not None:
+            return target(*args, **kwargs)
+        if _interpreting:
+            return _run_interpreted(self, args, kwargs)
         target = _resolve(self)
         with _without_scipy_linalg():  # the first call builds numba's CPU target
             return target(*args, **kwargs)
 
-    def __getattr__(self, name: str):  # dispatcher attributes (stats, signatures...)
+    def __getattr__(self, name: str):
+        """The dispatcher's attributes (stats, signatures...; and what numba looks up in
+        a global bound to this stand-in while the loader thread compiles a kernel that
+        calls it, before the names are rebound: its type, its name)."""
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(self.target if self.target is not None else _resolve(self), name)
+        target = self.target if self.target is not None else self.dispatcher
+        if target is None:
+            if name.startswith("_"):  # e.g. numba's _numba_type_: not a dispatcher yet
+                raise AttributeError(name)
+            target = _resolve(self)
+        return getattr(target, name)
+
+
+def _twin(stub: _Lazy) -> types.FunctionType:
+    """``stub``'s function as plain Python, calling the other kernels as plain Python
+    too: a copy whose module namespace is a copy with every stand-in replaced by its
+    twin (taken at the first call; the kernels' modules are fully imported by then and
+    bind only constants and functions)."""
+    twin = stub.twin
+    if twin is None:
+        with _twin_lock:
+            twin = _make_twin(stub)
+    return twin
+
+
+def _make_twin(stub: _Lazy) -> types.FunctionType:
+    if stub.twin is None:
+        f = stub.py_func
+        twin = types.FunctionType(
+            f.__code__, _shadow(f.__globals__), f.__name__, f.__defaults__, f.__closure__
+        )
+        twin.__kwdefaults__ = f.__kwdefaults__
+        twin.__qualname__ = f.__qualname__
+        stub.twin = twin
+    return stub.twin
+
+
+def _shadow(namespace: dict) -> dict:
+    shadow = _shadows.get(id(namespace))
+    if shadow is None:
+        shadow = _shadows[id(namespace)] = dict(namespace)  # registered first: cycles
+        for key, value in namespace.items():
+            if isinstance(value, _Lazy):
+                shadow[key] = _make_twin(value)
+    return shadow
+
+
+def _run_interpreted(stub: _Lazy, args: tuple, kwargs: dict):
+    """Run ``stub``'s twin; the loader thread compiles the kernel for these arguments.
+
+    Where numba's numpy error model gives inf or nan (an exponential that overflows, a
+    division by zero), Python raises instead: then the arrays the call wrote are put
+    back and the call waits for the compiled kernel, so the result is numba's.
+    """
+    if stub.first_args is None and not kwargs:
+        stub.first_args = args
+    saved = [(a, a.copy()) for a in args if getattr(getattr(a, "flags", None), "writeable", 0)]
+    try:
+        return _twin(stub)(*args, **kwargs)
+    except ArithmeticError:
+        for array, copy in saved:
+            array[...] = copy
+        return _resolve(stub)(*args, **kwargs)
+
+
+def load_in_background() -> bool:
+    """Import numba and load (or compile) the kernels in a thread of its own; until it is
+    done, calls of the kernels run their Python source (:func:`_twin`).
+
+    The simulation thread calls this as it starts, so that its first blocks (and the
+    first live frame) do not wait for numba's import and its CPU target (~0.3 s warm,
+    docs/performance.md, "Start-up"). The thread builds numba's target and loads each
+    kernel for the argument types of its first call as Python, so the switch to compiled
+    code costs the simulation nothing. A process ending meanwhile waits for the thread.
+    Returns False when there is nothing to load (numba disabled, or the kernels already
+    resolved).
+
+    Call it only once garbage collection has been moved to the GUI thread
+    (:mod:`vlab.gui.gc_guard`): the import allocates a lot, and a collection in this
+    thread could free Qt objects there.
+    """
+    global _interpreting, _loader
+    with _lazy_lock:
+        if not JIT_ENABLED or _loader is not None or not _lazy:
+            return False
+        _interpreting = True
+        # not a daemon (a thread started from a QThread would be one by default): at exit
+        # Python waits for it rather than stop it inside LLVM or an import
+        _loader = threading.Thread(target=_load, name="vlab-kernel-loader", daemon=False)
+        _loader.start()
+    return True
+
+
+def _load() -> None:
+    global _interpreting
+    try:
+        with _resolve_lock:
+            with _lazy_lock:
+                stubs = [s for s in _lazy if s.target is None]
+            if not stubs:
+                return
+            numba = _import_numba()
+            if numba is not None:
+                for s in stubs:
+                    s.dispatcher = _compile(numba, s.py_func)
+                with _without_scipy_linalg():
+                    _prepare(numba, stubs)
+            _bind(numba, stubs)
+    except Exception as exc:  # noqa: BLE001 - the kernels then resolve at their next call
+        log.warning("loading the compiled kernels failed (%s)", exc)
+    finally:
+        _interpreting = False
+
+
+def _prepare(numba: types.ModuleType, stubs: list[_Lazy]) -> None:
+    """Build numba's CPU target and load (or compile) each kernel for the argument types
+    of its first call as Python, in the loader thread."""
+    dispatchers = [s for s in stubs if s.dispatcher is not s.py_func]
+    if not dispatchers:
+        return
+    try:
+        first = dispatchers[0].dispatcher
+        first.typingctx.refresh()
+        first.targetctx.refresh()
+    except Exception as exc:  # noqa: BLE001 - the first call builds it instead
+        log.info("could not build numba's target ahead (%s)", exc)
+    for s in dispatchers:
+        args = s.first_args
+        if args is None:
+            continue
+        try:
+            s.dispatcher.compile(tuple(numba.typeof(a) for a in args))
+        except Exception as exc:  # noqa: BLE001 - the first compiled call compiles it
+            log.info("could not prepare %s ahead (%s)", s.py_func.__name__, exc)
+
+
+def _bind(numba: types.ModuleType | None, stubs: list[_Lazy]) -> None:
+    """Make the stand-ins call their dispatchers and rebind the names bound to them."""
+    global _numba
+    swap: dict[int, object] = {}
+    for s in stubs:
+        if s.dispatcher is None:
+            s.dispatcher = _compile(numba, s.py_func)
+        s.target = s.dispatcher
+        s.first_args = None
+        swap[id(s)] = s.target
+    _numba = numba
+    with _lazy_lock:
+        _lazy[:] = [s for s in _lazy if s.target is None]
+    with _twin_lock:  # no call runs as Python from now on (a call under way keeps its own)
+        _shadows.clear()
+        for s in stubs:
+            s.twin = None
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("vlab.") or module is None:
+            continue
+        namespace = vars(module)
+        for key, value in list(namespace.items()):
+            if id(value) in swap and isinstance(value, _Lazy):
+                namespace[key] = swap[id(value)]
 
 
 class _Refuser(importlib.abc.MetaPathFinder):
@@ -195,16 +366,17 @@ _refuser_lock = threading.Lock()
 
 @contextlib.contextmanager
 def _without_scipy_linalg():
-    """While the first kernel call builds numba's CPU target, ``scipy.linalg`` cannot be
-    imported in this thread.
+    """While numba's CPU target is built (by the first kernel call, or by the loader
+    thread of :func:`load_in_background`), ``scipy.linalg`` cannot be imported in this
+    thread.
 
     Building the target imports ``numba.np.arraymath``, which imports ``scipy.linalg``
     (0.1–0.7 s, the largest part of a new user's wait for the first live frame after
     numba's own import) only to learn whether ``np.dot`` in compiled code can call BLAS;
     vlab's kernels use no BLAS, and numba falls back to its own loops when the import
     fails. Other threads, and this one afterwards, import ``scipy.linalg`` as usual (the
-    analysis uses it); ``tests/gui/test_first_paint.py`` checks it is not imported before
-    the first frame.
+    analysis uses it); ``tests/gui/test_first_paint.py`` checks that loading the kernels
+    for the first live frames does not import it.
     """
     global _refuser
     if "scipy.linalg" in sys.modules:
@@ -265,24 +437,16 @@ def _compile(numba: types.ModuleType | None, func):
 
 
 def _resolve(stub: _Lazy):
-    """Import numba, make every waiting stand-in's dispatcher and rebind the names."""
-    global _numba
+    """Import numba, make every waiting stand-in's dispatcher and rebind the names (or,
+    while the loader thread does that, wait for it)."""
     with _resolve_lock:
         if stub.target is not None:
             return stub.target
-        _numba = _import_numba()
-        swap: dict[int, object] = {}
-        for s in _lazy:
-            s.target = _compile(_numba, s.py_func)
-            swap[id(s)] = s.target
-        _lazy.clear()
-        for name, module in list(sys.modules.items()):
-            if not name.startswith("vlab.") or module is None:
-                continue
-            namespace = vars(module)
-            for key, value in list(namespace.items()):
-                if id(value) in swap and isinstance(value, _Lazy):
-                    namespace[key] = swap[id(value)]
+        with _lazy_lock:
+            stubs = [s for s in _lazy if s.target is None]
+        if stub not in stubs:
+            stubs.append(stub)
+        _bind(_import_numba(), stubs)
         return stub.target
 
 
@@ -297,5 +461,6 @@ def njit(func):
     if _numba is not None:  # numba is in already: compile at once
         return _compile(_numba, func)
     stub = _Lazy(func)
-    _lazy.append(stub)
+    with _lazy_lock:
+        _lazy.append(stub)
     return stub
