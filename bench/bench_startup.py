@@ -104,7 +104,9 @@ print(len(v))
 """
 
 
-def timed(cmd: list[str], env: dict, before=None) -> tuple[float, float, float | None]:
+def timed(
+    cmd: list[str], env: dict, before=None, cwd: Path = ROOT
+) -> tuple[float, float, float | None]:
     """(wall-clock s, CPU s of the process: user + system, s from the launch to the event
     the process reports, ``... at monotonic T s``, or None) of one run of ``cmd``."""
     if before is not None:
@@ -112,7 +114,7 @@ def timed(cmd: list[str], env: dict, before=None) -> tuple[float, float, float |
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     launched = time.monotonic()  # the clock the child reports on (system-wide)
-    r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     took = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -132,6 +134,13 @@ def main() -> int:
         type=Path,
         default=ROOT / ".venv-bench" / "bin" / "python",
         help="a Python with NEURON installed (default .venv-bench, made by bench/run.sh)",
+    )
+    ap.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout (e.g. `git worktree add /tmp/before COMMIT`): its warm rig"
+        " painted and first live frame run interleaved with the others, for a before/after"
+        " in one run (its events are reported only if its vlab prints them)",
     )
     args = ap.parse_args()
     # the vlab the cases run (their working folder is ROOT), not an installed one: its
@@ -189,6 +198,9 @@ def main() -> int:
     if not have_seed:
         del cases["vlab new user, rig painted"], cases["vlab new user, first live frame"]
         print(f"(no install-time cache at {seed}: run scripts/setup-env or vlab.rig.warmup)")
+    if args.before is not None:
+        for what, flag in (("rig painted", "--paint-test"), ("first live frame", "--smoke-test")):
+            cases[f"before: vlab warm, {what}"] = ([*VLAB, flag], warm_env, None)
     if neuron_py.is_file():
         cases["NEURON, 10 s squid membrane (same dt)"] = ([str(neuron_py), "-c", NEURON], env, None)
     else:
@@ -200,12 +212,15 @@ def main() -> int:
         cases[next(iter(cases))],
     ):
         timed(cmd, e)
+    if args.before is not None:  # its own sources, its own kernels in the warm cache
+        timed(*cases["before: vlab warm, first live frame"][:2], None, args.before)
     times: dict[str, list[float]] = {k: [] for k in cases}
     cpu: dict[str, list[float]] = {k: [] for k in cases}
     events: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(args.runs):
         for name, (cmd, e, before) in cases.items():
-            wall, used, event = timed(cmd, e, before)
+            cwd = args.before if name.startswith("before:") else ROOT
+            wall, used, event = timed(cmd, e, before, cwd)
             times[name].append(wall)
             cpu[name].append(used)
             if event is not None:
