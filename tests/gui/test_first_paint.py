@@ -92,8 +92,8 @@ def frame():
         got["interpreted_before_first_frame"] = len(interpreted)
         gate.set()
 win.scope.frame_painted.connect(frame)
-def poll():  # until three deliveries came after the loader finished
-    if deliveries.count(False) >= 3:
+def poll():  # until six deliveries came after the loader finished
+    if deliveries.count(False) >= 6:
         app.quit()
 timer = QTimer()
 timer.timeout.connect(poll)
@@ -112,9 +112,9 @@ print(json.dumps(got))
 
 def test_the_first_live_frame_does_not_wait_for_numba():
     """numba's import is held until the first live frame: the frame must come (from the
-    kernels run as Python); then the loader finishes and the simulation runs compiled:
-    no kernel runs as Python once the loader is done. Without the loader thread the first
-    kernel call would wait for numba and no frame would come."""
+    kernels run as Python); then the loader finishes and the simulation runs compiled.
+    Without the loader thread the first kernel call would wait for numba and no frame
+    would come."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     env.pop("VLAB_NO_JIT", None)
     out = subprocess.run(
@@ -128,8 +128,12 @@ def test_the_first_live_frame_does_not_wait_for_numba():
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["numba_at_first_frame"] is False
     assert got["interpreted_before_first_frame"] > 0
-    assert got["deliveries_after_loading"] >= 3
-    assert got["interpreted_after_loading"] == 0
+    assert got["deliveries_after_loading"] >= 6
+    # each delivery holds at least one call of the kernel, and at most two were computed
+    # before the GUI received them (back-pressure): without the switch at least four calls
+    # would be counted; with it at most the one already decided as Python when the loader
+    # finished (its check and the count are not one atomic step)
+    assert got["interpreted_after_loading"] <= 1
     assert got["kernel_is_dispatcher"] is True
 
 
