@@ -73,6 +73,7 @@ TESTS_FOR = {
         "tests/practicals/test_practicals_trusted_keys_hh.py",
         "tests/practicals/test_answer_signatures.py",
         "tests/practicals/test_practicals_fixes.py",
+        "tests/practicals/test_answers_mutation_survivors.py",
     ],
     # how a typed answer meets its key (tolerance, attempts, feedback), the grader's
     # re-check, recording conditions: the grading tests (10 s a mutant)
@@ -84,6 +85,7 @@ TESTS_FOR = {
             "tests/practicals/test_practicals_grading.py",
             "tests/practicals/test_practicals_fixes.py",
             "tests/practicals/test_practicals_free_text.py",
+            "tests/practicals/test_grading_mutation_survivors.py",
         ],
     ),
 }
