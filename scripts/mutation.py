@@ -29,7 +29,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TARGETS = ["vlab/sim", "vlab/rig", "vlab/analysis", "vlab/practicals/answers.py"]
+DEFAULT_TARGETS = [
+    "vlab/sim",
+    "vlab/rig",
+    "vlab/analysis",
+    "vlab/practicals/answers.py",
+    "vlab/practicals/session.py",
+    "vlab/practicals/grade.py",
+    "vlab/practicals/checks.py",
+]
 
 #: tests that guard each module (the smallest set that is meant to kill its mutants)
 TESTS_FOR = {
