@@ -164,3 +164,19 @@ def test_a_gate_time_constant_is_read_at_the_protocols_step_or_refused():
 def test_a_call_with_the_wrong_arguments_shows_the_signature(call, message):
     with pytest.raises(PracticalError, match=f"^{re.escape(message)}$"):
         parse_call(call)
+
+
+def _vc_family() -> AnswerContext:
+    p = parse_practical(
+        practical_toml("vc", preset={"mode": "VC", "protocol": "vc_step_family"}), "vc.toml"
+    )
+    return AnswerContext(p, p.steps[0], {})
+
+
+def test_an_unknown_ion_and_an_empty_voltage_range_are_named_for_the_author():
+    with pytest.raises(PracticalError, match=r"failed: unknown ion 'Xx'; allowed: .+, L \(leak\)$"):
+        evaluate("nernst:Xx", _squid_pulse())
+    # vc_step_family steps from -100 mV: only one point at or below -95 mV
+    msg = "fewer than 2 I-V points between -inf and -95 mV"
+    with pytest.raises(PracticalError, match=f"failed: {re.escape(msg)}$"):
+        evaluate("iv_slope:IL,steady,,,-95 mV", _vc_family())

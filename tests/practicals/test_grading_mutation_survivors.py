@@ -28,7 +28,7 @@ from vlab.practicals import (
 )
 from vlab.practicals.checks import check_sweep, describe_condition, parse_condition
 from vlab.practicals.classes import create_class
-from vlab.practicals.grade import grade_folder, grade_progress, gradebook_csv
+from vlab.practicals.grade import grade_folder, grade_progress, gradebook_csv, read_report
 from vlab.practicals.loader import parse_practical
 from vlab.practicals.session import format_answer, parse_number, tolerance_si
 from vlab.recording import Sweep
@@ -377,3 +377,34 @@ def test_a_key_the_grader_cannot_compute_is_a_flag_not_a_crash(monkeypatch):
     r = grade_progress(klass, d, "ann.html")
     assert r.questions["ek_default"] == {"correct": False, "attempts": 1}
     assert "ek_default: cannot compute the key (the model refused)" in r.flags
+
+
+def test_a_graded_answer_given_again_stays_correct():
+    s = _nernst(graded=True)
+    right = typed_answer(s, s.practical.question("ek_default")[1])
+    assert s.submit("ek_default", right).correct
+    fb = s.submit("ek_default", right)
+    assert fb.correct and fb.message == "Already answered correctly (graded answers are final)."
+
+
+def test_a_report_over_64_mb_is_refused_before_it_is_read(tmp_path):
+    """REPORT_MAX_BYTES: 64 MiB; the file here is sparse, so nothing is written."""
+    big = tmp_path / "big.html"
+    with big.open("wb") as fh:
+        fh.truncate(64 * 2**20 + 1)
+    msg = "cannot read: big.html is 64.0 MB; vlab reads files of this kind up to 64.0 MB."
+    with pytest.raises(PracticalError, match=f"^{re.escape(msg)}$"):
+        read_report(big)
+
+
+def test_a_condition_on_the_mean_of_a_channel():
+    """mean(Vm) of a sweep at -70 mV for half its samples and -60 mV for the rest: -65 mV."""
+    sweep = _sweep({"Vm": np.repeat([-70e-3, -60e-3], 5)})
+    below, above = parse_condition("mean(Vm) < -64 mV"), parse_condition("mean(Vm) > -66 mV")
+    chk = check_sweep([below, above], sweep)
+    assert chk.passed and chk.results[0][2] == "-65 mV"
+    assert not check_sweep([parse_condition("mean(Vm) < -66 mV")], sweep).passed
+
+
+def test_a_mode_condition_in_words_says_not_for_not_equal():
+    assert describe_condition("mode != VC") == "not " + describe_condition("mode == VC")
