@@ -408,3 +408,58 @@ def test_a_condition_on_the_mean_of_a_channel():
 
 def test_a_mode_condition_in_words_says_not_for_not_equal():
     assert describe_condition("mode != VC") == "not " + describe_condition("mode == VC")
+
+
+# ------------------------------------------------------------- recording questions
+_REC_Q = {
+    "id": "rec",
+    "kind": "recording",
+    "prompt": "Record a sweep with no drug in the bath.",
+    "require": ["drugs == 0"],
+    "hint": "Wash the drug out first.",
+}
+
+
+def _recording_session(**kw) -> PracticalSession:
+    p = parse_practical(practical_toml("r", questions=[_REC_Q]), "r.toml")
+    return PracticalSession(p, "ann", autosave=False, **kw)
+
+
+def _tagged(s: PracticalSession, index: int, drugs=None, run_id: str | None = "run-7") -> Sweep:
+    prov = {"mode": "CC", "drugs": drugs or {}, "practical": s.recording_tag(0)}
+    if run_id is not None:
+        prov["run_id"] = run_id
+    return Sweep(index, 1e-5, {"Vm": np.full(10, -65e-3)}, provenance=prov)
+
+
+def test_a_recording_check_tells_which_sweep_and_logs_it():
+    """Messages count sweeps from 1 (index 0 is 'sweep 1'); the attempt log holds the
+    documented ``{"sweep", "run_id", "correct", "time"}`` (progress.py)."""
+    s = _recording_session()
+    fb = s.check_recording("rec", [_tagged(s, 0, _TTX), _tagged(s, 1, _TTX)])
+    assert not fb.correct
+    assert fb.message == (
+        "Not yet: none of your 2 sweeps shows everything. Closest is sweep 1: "
+        "NOT met: no drug in the bath (measured 1). Hint: Wash the drug out first."
+    )
+    fb = s.check_recording("rec", [_tagged(s, 0, _TTX), _tagged(s, 2, run_id=None)])
+    assert fb.correct and fb.message == "Recorded: sweep 3 shows it."
+    assert s.progress.results["rec"]["feedback"] == "Recorded: sweep 3 shows it."
+    log = s.progress.attempts["rec"]
+    assert [(a["sweep"], a["run_id"], a["correct"]) for a in log] == [
+        (0, "run-7", False),
+        (2, "", True),
+    ]
+    # a later failing check is counted but does not undo the recorded answer
+    assert not s.check_recording("rec", [_tagged(s, 4, _TTX)]).correct
+    assert s.is_correct("rec") and s.progress.results["rec"]["attempts"] == 3
+
+
+def test_progress_that_cannot_be_saved_is_reported_to_the_student(tmp_path):
+    """The GUI warns with ``save_problem``: a data folder that is a file cannot hold it."""
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x", encoding="utf-8")
+    s = PracticalSession(load_practical("nernst"), "ann", root=not_a_folder)
+    assert s.save_problem is None
+    s.submit("ek_default", "-80")
+    assert s.save_problem and s.save_problem.startswith(f"progress not saved in {not_a_folder}")
