@@ -31,7 +31,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGraphicsItem,
     QGraphicsTextItem,
     QGridLayout,
     QGroupBox,
@@ -205,7 +204,6 @@ class MembraneView(QWidget):
             font = head.font()
             font.setPointSizeF(10)
             head.setFont(font)
-            head.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # a blit
             self.titles.append(head)
             # no grid: a moving time axis repaints its grid every frame (the dearest part
             # of the picture; measured in bench/bench_soak.py)
