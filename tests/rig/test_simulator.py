@@ -26,6 +26,18 @@ def _cat(blocks, name):
     return np.concatenate([b.data[name] for b in blocks])
 
 
+def _episode_blocks(rig: Rig, protocol, chunk: float = 0.002) -> list:
+    """The blocks of one episode of ``protocol``, stepped in small chunks as the worker does."""
+    sim = RigSimulator(rig)
+    sim.start_episode(protocol)
+    blocks = []
+    while sim.episodic:
+        b = sim.step(chunk)
+        if b is not None:
+            blocks.append(b)
+    return blocks
+
+
 def _pulse(rig: Rig) -> float:
     return 0.1 * rig.cell.values["area"]  # 10 uA/cm2 in A
 
@@ -183,13 +195,7 @@ def test_episode_matches_run_protocol(rig):
 
     p = load_protocol("single_pulse")
     ref = run_protocol(rig.cell, p)
-    sim = RigSimulator(rig)
-    sim.start_episode(p)
-    blocks = []
-    while sim.episodic:  # small chunks, as the worker does
-        b = sim.step(0.002)
-        if b is not None:
-            blocks.append(b)
+    blocks = _episode_blocks(rig, p)
     rec = blocks[-1].record
     assert np.allclose(rec["Vm"], ref.data["Vm"][0], atol=2e-5)  # digitiser LSB is 0.03 mV
     assert np.allclose(rec["m"], ref.data["m"][0], atol=1e-12)  # chunking changes nothing
@@ -391,13 +397,7 @@ def test_blocks_carry_the_membranes_own_potential_whatever_the_filter(rig, cutof
     rig.set_filter(cutoff)
     p = load_protocol("single_pulse")
     ref = run_protocol(rig.cell, p).data["Vm"][0]
-    sim = RigSimulator(rig)
-    sim.start_episode(p)
-    blocks = []
-    while sim.episodic:  # small chunks, as the worker does
-        b = sim.step(0.002)
-        if b is not None:
-            blocks.append(b)
+    blocks = _episode_blocks(rig, p)
     vmem, vm = _cat(blocks, "Vmem"), _cat(blocks, "Vm")
     assert np.allclose(vmem, ref, rtol=0, atol=1e-12)
     lag = (np.argmax(vm) - np.argmax(vmem)) * p.sample_interval
