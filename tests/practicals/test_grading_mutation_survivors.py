@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from practical_toml import practical_toml
+from students import complete, typed_answer
 
 from vlab.clamp import ClampMode
 from vlab.practicals import (
@@ -24,13 +25,12 @@ from vlab.practicals import (
     PracticalSession,
     export_report,
     load_practical,
-    simulate_sweeps,
 )
 from vlab.practicals.checks import check_sweep, describe_condition, parse_condition
 from vlab.practicals.classes import create_class
 from vlab.practicals.grade import grade_folder, grade_progress, gradebook_csv, read_report
 from vlab.practicals.loader import parse_practical
-from vlab.practicals.session import format_answer, parse_number, tolerance_si
+from vlab.practicals.session import parse_number, tolerance_si
 from vlab.recording import Sweep
 from vlab.sim.drugs import get_drug
 
@@ -190,23 +190,9 @@ def test_a_wrong_choice_names_the_choice_and_hints_only_in_practice(graded):
 _GSECRET = b"grading-test-secret-0123456789ab"
 
 
-def typed_answer(s: PracticalSession, q) -> str:
-    """The key as a student types it (a number in the question's unit, or a choice)."""
-    value = s.key(q.id)
-    return str(value) if q.kind == "choice" else format_answer(q, value).split()[0]
-
-
 def _graded_threshold(klass, sid) -> PracticalSession:
     s = PracticalSession(load_practical("threshold"), sid, klass=klass.pack(), autosave=False)
-    for i, step in enumerate(s.practical.steps):
-        s.go_to(i)
-        sweeps = None
-        for q in step.questions:
-            if q.kind == "recording":
-                sweeps = sweeps or simulate_sweeps(s.preset(i), tag=s.recording_tag(i))
-                assert s.check_recording(q.id, sweeps).correct
-            else:
-                assert s.submit(q.id, typed_answer(s, q)).correct, q.id
+    assert all(fb.correct for fb in complete(s))
     return s
 
 

@@ -8,21 +8,16 @@ import io
 import json
 
 import pytest
+from students import typed_answer
 
 from vlab.practicals import PracticalSession, export_report, load_practical, simulate_sweeps
 from vlab.practicals.classes import create_class, write_class_files
 from vlab.practicals.grade import grade_folder, gradebook_csv, read_report
 from vlab.practicals.progress import Progress, seal_of
 from vlab.practicals.report import DATA_ID
-from vlab.practicals.session import format_answer
 
 SECRET = b"grading-test-secret-0123456789ab"
 ROSTER = [f"st{i:03d}" for i in range(34)]
-
-
-def _typed(s, q) -> str:
-    value = s.key(q.id)
-    return str(value) if q.kind == "choice" else format_answer(q, value).split()[0]
 
 
 def _honest(s, first_wrong: bool = False) -> None:
@@ -39,7 +34,7 @@ def _honest(s, first_wrong: bool = False) -> None:
                 continue
             if first_wrong and q.kind == "numeric":
                 s.submit(q.id, "12345")
-            assert s.submit(q.id, _typed(s, q)).correct, q.id
+            assert s.submit(q.id, typed_answer(s, q)).correct, q.id
 
 
 def _write(folder, name: str, progress: Progress, resign_seed: str | None = None) -> None:
