@@ -123,7 +123,10 @@ def peak_decimate(t: np.ndarray, ys: list[np.ndarray], bins: int):
 
 
 class _Sweep:
-    def __init__(self, index: int, vm_item, im_item) -> None:
+    """One overlaid sweep: its samples, and its curve pair (None until the scope's next
+    frame gives it one, for a sweep that arrived in :meth:`Scope.add_block`)."""
+
+    def __init__(self, index: int, vm_item=None, im_item=None) -> None:
         self.index = index
         self.t: list[np.ndarray] = []
         self.vm: list[np.ndarray] = []
@@ -187,6 +190,12 @@ class Scope(QWidget):
         self._fps_t0 = time.perf_counter()
         self._dirty = False
         self._legend_due = False
+        # what add_block changed for the picture, done at the scope's next frame (redraw):
+        # sweeps gone from the overlay whose curves are still shown, the time axis to the
+        # episode's duration, and the new sweep's "sweep k / n" text
+        self._retired: list[_Sweep] = []
+        self._x_due = False
+        self._sweep_text: str | None = None
         self._legend_strip = -1  # px of the strip above the Vm plot that holds the legend
         self._autoscale_pending = True
         self._expand_pending = False
@@ -375,13 +384,16 @@ class Scope(QWidget):
             if self.display != "episodic":
                 self.set_display("episodic")
             if block.t[0] == 0.0 or not self.sweeps or self.sweeps[-1].done:
+                # the picture changes at the next frame, in the scope's turn: a new
+                # Repeat cycle cleared the overlay here, which closed the legend's strip
+                # until the next frame reopened it (the plots laid out and their axes
+                # redrawn twice a cycle, in other views' turns; bench/bench_soak.py)
                 if block.sweep == 0 and not self.keep_box.isChecked():
-                    self._clear_sweeps()
-                self._new_sweep(block.sweep)
+                    self._retired += self.sweeps
+                    self.sweeps = []
+                self._add_sweep(_Sweep(block.sweep))
             if block.n_sweeps:
-                self.sweep_label.setText(
-                    self.tr("sweep {} / {}").format(block.sweep + 1, block.n_sweeps)
-                )
+                self._sweep_text = self.tr("sweep {} / {}").format(block.sweep + 1, block.n_sweeps)
             sw = self.sweeps[-1]
             sw.t.append(block.t)
             sw.vm.append(block.data["Vm"])
@@ -393,7 +405,7 @@ class Scope(QWidget):
                 self._measure_due = 0.0  # a whole sweep: measure it at the next frame
             if self._episode_duration is None or block.t[-1] > self._episode_duration:
                 self._episode_duration = float(block.t[-1])
-                self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
+                self._x_due = True
         self.reversal = dict(block.reversal)
         self.last_vm = float(block.data["Vm"][-1])
         self.last_im = float(block.data["Im"][-1])
@@ -449,8 +461,9 @@ class Scope(QWidget):
         self.vm_curve.setVisible(gap)
         self.im_curve.setVisible(gap)
         for sw in self.sweeps:
-            sw.vm_item.setVisible(not gap)
-            sw.im_item.setVisible(not gap)
+            for it in (sw.vm_item, sw.im_item):
+                if it is not None:
+                    it.setVisible(not gap)
         self._show_legend(not gap and bool(self.sweeps))
         if gap:
             self.sweep_label.setText("")
@@ -465,27 +478,53 @@ class Scope(QWidget):
         self.reset_cursors()
 
     def _new_sweep(self, index: int) -> None:
+        """Overlay a new sweep now, with its curves (a sweep that arrives with the data
+        gets them at the next frame, :meth:`_settle`)."""
+        self._add_sweep(_Sweep(index))
+        self._settle()
+
+    def _add_sweep(self, sw: _Sweep) -> None:
+        """Put ``sw`` in the overlay; its curves come at :meth:`_settle`."""
+        self.sweeps.append(sw)
+        while len(self.sweeps) > self.MAX_SWEEPS:
+            self._retired.append(self.sweeps.pop(0))
+
+    def _settle(self) -> None:
+        """Bring the overlay's curves up to date with :attr:`sweeps`: release the curves
+        of the sweeps that left it, give the new ones a curve pair, fade the older ones.
+        Called in the scope's frame (:meth:`redraw`), so that the picture changes only in
+        the scope's turn of the frame pacer."""
+        for sw in self._retired:
+            self._release(sw)
+        self._retired.clear()
+        new = [sw for sw in self.sweeps if sw.vm_item is None]
+        for sw in new:
+            sw.vm_item, sw.im_item = self._curve_pair(sw.index)
+        if new:
+            self._fade()
+
+    def _curve_pair(self, index: int) -> tuple:
         if self._pool:  # reuse a curve pair: creating plot items costs ~10 ms per sweep
             vm_item, im_item = self._pool.pop()
             for it in (vm_item, im_item):
                 it.setVisible(self.display == "episodic")
-        else:
-            colour = SWEEP_COLOURS[index % len(SWEEP_COLOURS)]
-            vm_item = self.vm_plot.plot(pen=pg.mkPen(colour, width=1))
-            im_item = self.im_plot.plot(pen=pg.mkPen(colour, width=1))
-            for it in (vm_item, im_item):
-                it.setSkipFiniteCheck(True)
-        self.sweeps.append(_Sweep(index, vm_item, im_item))
-        while len(self.sweeps) > self.MAX_SWEEPS:
-            self._release(self.sweeps.pop(0))
-        self._fade()
+            return vm_item, im_item
+        colour = SWEEP_COLOURS[index % len(SWEEP_COLOURS)]
+        vm_item = self.vm_plot.plot(pen=pg.mkPen(colour, width=1))
+        im_item = self.im_plot.plot(pen=pg.mkPen(colour, width=1))
+        for it in (vm_item, im_item):
+            it.setSkipFiniteCheck(True)
+        return vm_item, im_item
 
     def _release(self, sw: _Sweep) -> None:
         """Hide a sweep's curves and keep them for the next sweep."""
+        if sw.vm_item is None:
+            return  # it came and went between two frames
         for it in (sw.vm_item, sw.im_item):
             it.setVisible(False)
             it.setData([], [])
         self._pool.append((sw.vm_item, sw.im_item))
+        sw.vm_item = sw.im_item = None
 
     def _update_legend(self) -> None:
         """Name the newest LEGEND_MAX sweeps in the legend (at a frame, :meth:`redraw`:
@@ -539,8 +578,9 @@ class Scope(QWidget):
             _restyle(sw.im_item, pen)
 
     def _clear_sweeps(self) -> None:
-        for sw in self.sweeps:
+        for sw in self._retired + self.sweeps:
             self._release(sw)
+        self._retired.clear()
         self.sweeps.clear()
         self._update_legend()
 
@@ -585,6 +625,13 @@ class Scope(QWidget):
         if not self._dirty:
             return False
         self._dirty = False
+        self._settle()
+        if self._sweep_text is not None:
+            self.sweep_label.setText(self._sweep_text)
+            self._sweep_text = None
+        if self._x_due and self._episode_duration is not None:
+            self._x_due = False
+            self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
         if self._legend_due:
             self._legend_due = False
             self._update_legend()
