@@ -223,3 +223,23 @@ def test_the_workspace_axes_are_blitted_not_replayed(qtbot):
         for name in ("left", "bottom"):
             mode = pw.getPlotItem().getAxis(name).cacheMode()
             assert mode == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+def test_redoing_the_same_analyses_keeps_the_axes_pictures(qtbot, vc_family):
+    """Following a Repeat run the workspace redoes its analyses once a cycle, of sweeps
+    that draw the same plot; setting an axis label again, even the same one, threw the
+    axis's picture away and it was regenerated at the next paint, every cycle."""
+    w = AnalysisWindow(vc_family)
+    qtbot.addWidget(w)
+    w.resize(900, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    w.grab()  # painted: every shown axis has its picture
+    axes = [w.iv_plot.getPlotItem().getAxis(side) for side in ("left", "bottom")]
+    assert all(axis.picture is not None for axis in axes)
+    for normalise in (False, True):  # the label "current" (A), then relative
+        w.iv_normalise.setChecked(normalise)  # redoes the analyses
+        w.grab()
+        w.recompute()  # the same sweeps again
+        assert all(axis.picture is not None for axis in axes)
+    assert axes[0].labelText == "current / largest |current|" and axes[0].labelUnits == ""

@@ -13,7 +13,7 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pyqtgraph as pg
@@ -248,11 +248,22 @@ def _plot(title: str, xlabel: str, xunit: str, ylabel: str, yunit: str) -> pg.Pl
     for ax in ("left", "bottom"):
         p.getAxis(ax).setPen(pen)
         p.getAxis(ax).setTextPen(pen)
-    p.setLabel("bottom", xlabel, units=xunit or None)
-    p.setLabel("left", ylabel, units=yunit or None)
+    _set_label(p, "bottom", xlabel, units=xunit or None)
+    _set_label(p, "left", ylabel, units=yunit or None)
     p.addLegend(offset=(10, 10), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
     cache_axes(p)  # blitted at the workspace's repaints while a Repeat run feeds it
     return w
+
+
+def _set_label(p: pg.PlotItem, side: str, text: str, units: str | None = None) -> None:
+    """``p.setLabel(side, text, units=units)`` unless the axis says that already: setting a
+    label, even the same one, throws the axis's picture away and lays the plot out again
+    (at every redo of the analyses, once a Repeat cycle, bench/bench_soak.py)."""
+    axis = p.getAxis(side)
+    shown = axis.label.isVisible() == bool(text or units)
+    if shown and axis.labelText == text and axis.labelUnits == (units or ""):
+        return
+    p.setLabel(side, text, units=units)
 
 
 def _si(value: float, unit: str, precision: int = 3) -> str:
@@ -381,6 +392,7 @@ class AnalysisWindow(QMainWindow):
         self.loading_fitting = prefetch_fitting()  # the thread, or None when loaded
         self._computed_for: list = []  # the ticked sweeps the analyses were computed from
         self.recompute_pending = False  # a deferred set_sweeps left the analyses to redo
+        self._steps: list[Callable[[], None]] = []  # analyses left to redo, in order
         self._items: dict[int, list] = {}  # id(plot) -> [(curve, its style)] (_draw)
         self._drawn: dict[int, int] = {}  # id(plot) -> curves drawn since _begin
         self._ticked: list | None = []  # ticked_sweeps(), None when to be read from the tree
@@ -658,6 +670,7 @@ class AnalysisWindow(QMainWindow):
         if fresh or not _same_sweeps(self.ticked_sweeps(), self._computed_for):
             if defer_analyses and not fresh:
                 self.recompute_pending = True
+                self._steps = []  # redone from the first, for the new ticks
             else:
                 self.recompute()  # else nothing the analyses show has changed
         if fresh:
@@ -913,57 +926,82 @@ class AnalysisWindow(QMainWindow):
 
     # ------------------------------------------------------------------ analyses
     def recompute_if_pending(self) -> bool:
-        """Redo the analyses a deferred :meth:`set_sweeps` left; True when it did."""
-        if not self.recompute_pending:
-            return False
-        self.recompute()
+        """Redo the next analysis a deferred :meth:`set_sweeps` left, one per call (the
+        I–V, the G–V fit, the f–I, the phase plane, the comparison); True when it did one.
+
+        The rig window's frame pacer calls it once a tick: all of them in one turn took
+        20–37 ms at 10x Repeat and, painted in the same turn, made the longest turns of the
+        workspace (bench/bench_soak.py); one at a time, each is painted in a turn of its
+        own, and the last is done a few ticks after the first."""
+        if not self._steps:
+            if not self.recompute_pending:
+                return False
+            self._start_recompute()
+        self._steps.pop(0)()
+        self.recompute_pending = bool(self._steps)
         return True
 
     def recompute(self) -> None:
-        """Redo every analysis from the ticked sweeps.
+        """Redo every analysis from the ticked sweeps, now.
 
         The model's (recorded) family comes first; each ticked imported recording is
         overlaid on the I–V and f–I plots with its own colour, named by its file.
         """
+        self._start_recompute()
+        while self._steps:
+            self._steps.pop(0)()
+        self.recompute_pending = False
+
+    def _start_recompute(self) -> None:
+        """Lay out the analyses of the ticked sweeps as steps (:attr:`_steps`), each
+        drawing its own plot (the G–V needs the I–V before it)."""
         ticked = self.ticked_sweeps()
         self._computed_for = ticked
-        self.recompute_pending = False
         self.counts["recomputed"] += 1
-        plots = [
-            w.getPlotItem() for w in (self.iv_plot, self.gv_plot, self.fi_plot, self.phase_plot)
-        ]
-        for p in plots:
-            self._begin(p)
-        try:
-            self._recompute(ticked)
-        finally:
-            for p in plots:
-                self._finish(p)
-
-    def _recompute(self, ticked: list) -> None:
         self.errors = {}
-        iv_sets = _sources(ticked, is_vc)
         model = self.tr("model")
-        if len(iv_sets) > 1 and not iv_sets[0][0]:
-            iv_sets[0] = (model, iv_sets[0][1])
-        self._update_iv(*(iv_sets[0] if iv_sets else ("", [])))
-        self._overlay_iv(iv_sets[1:])
-        self._update_gv()
-        fi_sets = _sources(ticked, is_cc)
-        if len(fi_sets) > 1 and not fi_sets[0][0]:
-            fi_sets[0] = (model, fi_sets[0][1])
-        self._update_fi(*(fi_sets[0] if fi_sets else ("", [])))
-        self._overlay_fi(fi_sets[1:])
-        self._update_phase(ticked)
-        self._update_compare()
+
+        def named(sets: list) -> list:
+            if len(sets) > 1 and not sets[0][0]:
+                sets[0] = (model, sets[0][1])
+            return sets
+
+        def iv() -> None:
+            sets = named(_sources(ticked, is_vc))
+            self._update_iv(*(sets[0] if sets else ("", [])))
+            self._overlay_iv(sets[1:])
+
+        def fi() -> None:
+            sets = named(_sources(ticked, is_cc))
+            self._update_fi(*(sets[0] if sets else ("", [])))
+            self._overlay_fi(sets[1:])
+
+        def drawing(widget: pg.PlotWidget, work) -> Callable[[], None]:
+            def step() -> None:
+                p = widget.getPlotItem()
+                self._begin(p)
+                try:
+                    work()
+                finally:
+                    self._finish(p)
+
+            return step
+
+        self._steps = [
+            drawing(self.iv_plot, iv),
+            drawing(self.gv_plot, self._update_gv),
+            drawing(self.fi_plot, fi),
+            drawing(self.phase_plot, lambda: self._update_phase(ticked)),
+            self._update_compare,
+        ]
 
     def _iv_scale(self, iv: IVResult) -> float:
         """1, or 1 / the largest |current| of ``iv`` when *normalise* is ticked."""
         p = self.iv_plot.getPlotItem()
         if not self.iv_normalise.isChecked():
-            p.setLabel("left", self.tr("current"), units="A")
+            _set_label(p, "left", self.tr("current"), units="A")
             return 1.0
-        p.setLabel("left", self.tr("current / largest |current|"), units=None)
+        _set_label(p, "left", self.tr("current / largest |current|"), units=None)
         biggest = float(np.nanmax(np.abs(np.concatenate([iv.peak, iv.steady]))))
         return 1.0 / biggest if biggest > 0 else 1.0
 
@@ -1188,7 +1226,8 @@ class AnalysisWindow(QMainWindow):
         fi = self.fi
         brief = fi.window[1] - fi.window[0] < BRIEF_STEP
         y = fi.counts if brief else fi.rates
-        p.setLabel(
+        _set_label(
+            p,
             "left",
             self.tr("spikes") if brief else self.tr("firing rate"),
             units=None if brief else "Hz",
@@ -1272,7 +1311,8 @@ class AnalysisWindow(QMainWindow):
         ]
         vc_mode = all(is_vc(s) for _, ss, _ in sets for s in ss)
         chan = "Im" if vc_mode else "Vm"
-        tp.setLabel(
+        _set_label(
+            tp,
             "left",
             self.tr("current") if vc_mode else self.tr("membrane potential"),
             units="A" if vc_mode else "V",
@@ -1339,8 +1379,8 @@ class AnalysisWindow(QMainWindow):
                         self.tr("{n}: rheobase {r}").format(n=name, r=_si(fi.rheobase, "A"))
                     )
         if vc_mode:
-            cp.setLabel("bottom", self.tr("step potential"), units="V")
-            cp.setLabel("left", self.tr("peak current"), units="A")
+            _set_label(cp, "bottom", self.tr("step potential"), units="V")
+            _set_label(cp, "left", self.tr("peak current"), units="A")
             c, d = (
                 self.compare_result.get(self.tr("control")),
                 self.compare_result.get(self.tr("drug")),
@@ -1353,8 +1393,8 @@ class AnalysisWindow(QMainWindow):
             if c and d:
                 lines.append(self._plot_difference(tp, cp))
         else:
-            cp.setLabel("bottom", self.tr("step current"), units="A")
-            cp.setLabel("left", self.tr("firing rate"), units="Hz")
+            _set_label(cp, "bottom", self.tr("step current"), units="A")
+            _set_label(cp, "left", self.tr("firing rate"), units="Hz")
         self.cmp_label.setText("\n".join(lines))
 
     def _plot_difference(self, tp: pg.PlotItem, cp: pg.PlotItem) -> str:

@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
         self.scope.pace(self.pacer)
         self._analysis_pending = False  # the workspace follows the recording at <= 4 Hz
         self.pacer.add("analysis", self._paced_analysis, 4.0)
+        # and redoes its analyses one a tick, each painted in a turn of its own
+        self.pacer.add("analyses", self._paced_analyses, 60.0)
         # cyclic garbage collection (gc_guard, a full one ~40 ms) takes a turn of its own
         # too, rather than falling into a view's; gc_guard's timer stays as the fallback
         self.pacer.add("garbage collection", self._paced_gc, 10.0)
@@ -1220,11 +1222,14 @@ class MainWindow(QMainWindow):
         gc_guard.collect_due()
         return True
 
+    def _paced_analyses(self) -> bool:
+        """A turn for the next analysis the workspace's last refresh left (I–V, G–V, ...:
+        one a turn, :meth:`AnalysisWindow.recompute_if_pending`)."""
+        return self.analysis is not None and self.analysis.recompute_if_pending()
+
     def _paced_analysis(self) -> bool:
-        """The workspace's turn: the analyses its last refresh left, else the recording's
-        new sweeps (the tree) — one of the two per turn."""
-        if self.analysis is not None and self.analysis.recompute_if_pending():
-            return True
+        """The workspace's turn: the recording's new sweeps (the tree); the analyses the
+        new ticks need are left to the turns of :meth:`_paced_analyses`."""
         if not self._analysis_pending:
             return False
         self._analysis_pending = False
