@@ -103,7 +103,7 @@ def _close_and_check(win) -> None:
     win._saved_count = len(win.recording)  # no "unsaved sweeps" question on close
     win.close()
     assert not win.isVisible(), "the window refused to close (a save still running?)"
-    assert not win.host.thread.isRunning()
+    assert not win.host.worker_thread.isRunning()
     assert not win.scope._timer.isActive()
     assert not win._slow_timer.isActive()
     assert not win._heap_timer.isActive()

@@ -26,7 +26,7 @@ def win(qtbot):
     qtbot.waitExposed(w)
     yield w
     w.close()
-    assert not w.host.thread.isRunning()
+    assert not w.host.worker_thread.isRunning()
     assert not live_threads()
 
 
@@ -120,7 +120,7 @@ def test_closing_while_computing_leaves_no_thread(qtbot):
     assert w.run()
     assert w.computing
     w.close()
-    assert not w.host.thread.isRunning()
+    assert not w.host.worker_thread.isRunning()
     assert not live_threads()
 
 
@@ -129,7 +129,7 @@ def test_closing_mid_replay_leaves_no_thread(qtbot, win):
     qtbot.waitUntil(lambda: win.frames_drawn >= 3, timeout=5000)
     assert win.replaying
     win.close()
-    assert not win.host.thread.isRunning()
+    assert not win.host.worker_thread.isRunning()
     assert not win._redraw_timer.isActive()
 
 
@@ -270,7 +270,7 @@ def test_a_child_window_stops_its_thread_when_the_parent_goes(qtbot):
     w = AxonWindow(parent=parent)
     w.show()
     assert w.isWindow()
-    thread = w.host.thread
+    thread = w.host.worker_thread
     with qtbot.waitSignal(w.sweep_shown, timeout=TIMEOUT):
         w.run()
     parent.close()

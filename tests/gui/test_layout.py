@@ -226,7 +226,7 @@ def test_the_axon_bench_fits_a_laptop_screen(qtbot, screen):
     qtbot.waitExposed(w)
     assert layout_problems(w, check_screen=False, min_central_share=0) == []
     w.close()
-    assert not w.host.thread.isRunning() and not live_threads()
+    assert not w.host.worker_thread.isRunning() and not live_threads()
 
 
 def test_the_axon_bench_opens_within_the_screen(qtbot, rig):

@@ -198,9 +198,9 @@ def test_close_mid_run_stops_thread(qtbot, rig):
     win.stimulator.load("paired_pulse")
     win.run_protocol()
     qtbot.waitUntil(lambda: bool(win.scope.sweeps), timeout=15000)
-    assert win.host.thread.isRunning()
+    assert win.host.worker_thread.isRunning()
     win.close()
-    assert not win.host.thread.isRunning()
+    assert not win.host.worker_thread.isRunning()
     assert not live_threads()
     assert not win.scope._timer.isActive()
 

@@ -103,7 +103,7 @@ def win(qtbot):
     qtbot.waitUntil(lambda: len(w.scope.ring) > 0, timeout=RUN_TIMEOUT)
     yield w
     w.close()
-    assert not w.host.thread.isRunning()
+    assert not w.host.worker_thread.isRunning()
 
 
 def _upward(sweep, after_s: float = 0.0) -> np.ndarray:

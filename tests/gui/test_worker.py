@@ -195,7 +195,7 @@ def host(qtbot):
     h = WorkerHost(Rig("squid"))
     yield h
     h.shutdown()
-    assert not h.thread.isRunning()
+    assert not h.worker_thread.isRunning()
 
 
 def test_blocks_arrive_in_gui_thread_once_per_tick(qtbot, qapp, host, received):
@@ -225,9 +225,16 @@ def test_shutdown_is_clean_and_idempotent(qtbot, received):
     ready = received(h.worker.ready, with_arg=False)
     with qtbot.waitSignal(ready.arrived, timeout=15000):
         h.start()
-    assert h.thread in live_threads()
+    assert h.worker_thread in live_threads()
     h.shutdown()
     h.shutdown()
-    assert not h.thread.isRunning()
+    assert not h.worker_thread.isRunning()
     assert h.worker._timer is None
     assert not live_threads()
+
+
+def test_the_host_keeps_qobject_thread(qapp, host):
+    """The worker's QThread is ``worker_thread``; ``host.thread()`` stays QObject's (the
+    thread the host lives in). Before, an attribute ``thread`` hid the method."""
+    assert host.thread() is qapp.thread()
+    assert host.worker.thread() is host.worker_thread

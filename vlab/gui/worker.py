@@ -44,6 +44,7 @@ from vlab.sim import jit
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "HostedWorker",
     "SimWorker",
     "ThreadHost",
     "TickWorker",
@@ -76,13 +77,31 @@ def live_threads() -> list[QThread]:
     return out
 
 
-class TickWorker(QObject):
+class HostedWorker(QObject):
+    """A worker a :class:`ThreadHost` runs in its thread: ``start`` runs there when the
+    thread starts, ``stop`` runs there (blocking-queued) before the thread quits.
+
+    Subclasses implement both as ``@Slot()``. They are plain methods here on purpose: with
+    PySide6 6.10, ``QThread.started`` connected to a ``@Slot`` that overrides a base class's
+    ``@Slot`` ran it in the GUI thread, not the worker's.
+    """
+
+    def start(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stop(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class TickWorker(HostedWorker):
     """A worker whose precise ``QTimer`` lives in its own thread.
 
     Subclasses implement ``_tick``; :meth:`_make_timer` is called from their ``start`` slot
     (which runs in the worker thread), and the host calls :meth:`stop` there before quitting
     the thread.
     """
+
+    _timer: QTimer | None = None
 
     def _make_timer(self) -> QTimer:
         timer = QTimer(self)
@@ -94,7 +113,7 @@ class TickWorker(QObject):
     @Slot()
     def stop(self) -> None:
         """Stop ticking (runs in the worker thread; the host then quits the thread)."""
-        timer = getattr(self, "_timer", None)
+        timer = self._timer
         if timer is not None:
             timer.stop()
             timer.deleteLater()
@@ -128,7 +147,7 @@ class SimWorker(TickWorker):
         self.tick_ms = tick_ms
         self._clock = clock
         self.sim: RigSimulator | None = None
-        self._timer: QTimer | None = None
+        self._timer = None
         self._speed = 1.0
         self._paused = False
         self._acquisition = "gap-free"
@@ -303,13 +322,14 @@ class ThreadHost(QObject):
     first worker moves garbage collection to the GUI thread (:mod:`vlab.gui.gc_guard`).
     """
 
-    def __init__(self, worker: QObject, name: str, parent: QObject | None = None) -> None:
+    def __init__(self, worker: HostedWorker, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName(name)
+        # not ``self.thread``: that would hide QObject.thread() (the thread the host lives in)
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName(name)
         self.worker = worker
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.start)
         self._running = False
 
     def start(self) -> None:
@@ -317,24 +337,25 @@ class ThreadHost(QObject):
             return
         gc_guard.install()
         self._running = True
-        track_thread(self.thread)
-        self.thread.start()
+        track_thread(self.worker_thread)
+        self.worker_thread.start()
 
     @property
     def running(self) -> bool:
-        return self._running and self.thread.isRunning()
+        return self._running and self.worker_thread.isRunning()
 
     def shutdown(self) -> None:
         """Stop the worker's timers in its thread, quit the thread and wait for it."""
         if not self._running:
             return
         self._running = False
-        if self.thread.isRunning():
-            QMetaObject.invokeMethod(
+        if self.worker_thread.isRunning():
+            # the stubs want the slot's name as bytes; PySide6 6.10 accepts only a str
+            QMetaObject.invokeMethod(  # type: ignore[call-overload]
                 self.worker, "stop", Qt.ConnectionType.BlockingQueuedConnection
             )
-            self.thread.quit()
-            self.thread.wait()
+            self.worker_thread.quit()
+            self.worker_thread.wait()
 
 
 class WorkerHost(ThreadHost):
@@ -347,6 +368,7 @@ class WorkerHost(ThreadHost):
     """
 
     blocks_ready = Signal(object)  # list[Block], in the GUI thread, one delivery at a time
+    worker: SimWorker
 
     stimulate = Signal(float, float)
     run_protocol = Signal(object, bool)

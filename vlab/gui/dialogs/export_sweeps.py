@@ -15,12 +15,13 @@ there too, and the dialog stays open so the student can change the choice.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from vlab.clamp import ClampMode
-from vlab.gui.worker import ThreadHost
+from vlab.gui.worker import HostedWorker, ThreadHost
 from vlab.protocols import protocol_from_provenance
 from vlab.recording import (
     EXPORT_FORMATS,
@@ -102,7 +103,7 @@ def selection_problem(fmt: str, sweeps: Sequence[Sweep], channels: Sequence[str]
     return None
 
 
-class ExportWorker(QObject):
+class ExportWorker(HostedWorker):
     """Writes one export in its own thread (hosted by :class:`~vlab.gui.worker.ThreadHost`).
 
     ``progressed`` carries the fraction done; ``finished`` carries ``("done", path)``,
@@ -279,15 +280,16 @@ class ExportSweepsDialog(QDialog):
         self.sweep_tree.expandAll()
 
     def _sweep_items(self) -> list[QTreeWidgetItem]:
-        out = []
-        for i in range(self.sweep_tree.topLevelItemCount()):
-            run = self.sweep_tree.topLevelItem(i)
-            out.extend(run.child(j) for j in range(run.childCount()))
+        out: list[QTreeWidgetItem] = []
+        for run in self.run_items():
+            out.extend(c for j in range(run.childCount()) if (c := run.child(j)) is not None)
         return out
 
     def run_items(self) -> list[QTreeWidgetItem]:
         """The run rows (ticking one ticks its sweeps)."""
-        return [self.sweep_tree.topLevelItem(i) for i in range(self.sweep_tree.topLevelItemCount())]
+        tree = self.sweep_tree
+        n = tree.topLevelItemCount()
+        return [it for i in range(n) if (it := tree.topLevelItem(i)) is not None]
 
     def set_sweeps_checked(self, positions: Iterable[int]) -> None:
         """Tick exactly the sweeps at ``positions`` (indices into ``sweeps``)."""
@@ -404,7 +406,7 @@ class ExportSweepsDialog(QDialog):
     def running(self) -> bool:
         return self.worker is not None
 
-    def start_export(self, path: str | Path | None = None) -> bool:
+    def start_export(self, path: str | os.PathLike[str] | None = None) -> bool:
         """Start writing in the export thread; False if the choice cannot be written.
 
         ``path`` (optional) is the file to write; its extension, when it names one of
@@ -413,7 +415,7 @@ class ExportSweepsDialog(QDialog):
             key = Path(path).suffix.lower().lstrip(".")
             if key in DIALOG_FORMATS:
                 self.set_format(key)
-            self.path_edit.setText(str(path))
+            self.path_edit.setText(os.fspath(path))
         if self.running or self.update_problem() is not None:
             return False
         target = self.target()
