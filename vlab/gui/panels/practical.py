@@ -84,15 +84,15 @@ def _svg_to_img(svg: str) -> str:
 
     m = re.search(r'width="(\d+)" height="(\d+)"', svg)
     w, h = (int(m.group(1)), int(m.group(2))) if m else (640, 200)
-    img = QImage(2 * w, 2 * h, QImage.Format_ARGB32)
+    img = QImage(2 * w, 2 * h, QImage.Format.Format_ARGB32)
     img.fill(QColor("white"))
     painter = QPainter(img)
     QSvgRenderer(QByteArray(svg.encode("utf-8"))).render(painter)
     painter.end()
     buf = QBuffer()
-    buf.open(QIODevice.WriteOnly)
-    img.save(buf, "PNG")
-    data = base64.b64encode(bytes(buf.data())).decode("ascii")
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")  # type: ignore[call-overload]  # stubs: bytes; PySide6 takes a str
+    data = base64.b64encode(buf.data().data()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" width="{w}" height="{h}">'
 
 
@@ -106,7 +106,7 @@ def _html_to_pdf(html: str, path: str) -> None:
     doc = QTextDocument()
     doc.setHtml(html)
     writer = QPdfWriter(path)
-    writer.setPageSize(QPageSize(QPageSize.A4))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setResolution(150)
     doc.print_(writer)
 
@@ -125,12 +125,12 @@ class QuestionBox(QFrame):
         self.panel = panel
         self.question = q = question
         self.setObjectName(f"question_{q.id}")
-        self.setFrameShape(QFrame.StyledPanel)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
-        prompt = QLabel(_markdown(panel.session.render(q.prompt)))
+        prompt = QLabel(_markdown(self.session.render(q.prompt)))
         prompt.setWordWrap(True)
-        prompt.setTextFormat(Qt.RichText)
+        prompt.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(prompt)
         row = QHBoxLayout()
         self.field: QLineEdit | None = None
@@ -177,7 +177,7 @@ class QuestionBox(QFrame):
             row.addStretch(1)
             self.button = QPushButton("Check my recordings")
         self.button.clicked.connect(self.check)
-        row.addWidget(self.button, 0, Qt.AlignTop)
+        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(row)
         self.feedback = QLabel("")
         self.feedback.setWordWrap(True)
@@ -185,8 +185,15 @@ class QuestionBox(QFrame):
         lay.addWidget(self.feedback)
         self._restore()
 
-    def _restore(self) -> None:
+    @property
+    def session(self) -> PracticalSession:
+        """The panel's open session (a question box exists only while one is open)."""
         s = self.panel.session
+        assert s is not None, "a question box without an open practical"
+        return s
+
+    def _restore(self) -> None:
+        s = self.session
         q = self.question
         prev = s.progress.answers.get(q.id)
         if prev is not None:
@@ -204,7 +211,7 @@ class QuestionBox(QFrame):
 
     def _update_enabled(self) -> None:
         """Graded mode: no input once the answer is right or the attempts are used up."""
-        s = self.panel.session
+        s = self.session
         q = self.question
         if q.kind in ("recording", "text") or not s.graded:
             return
@@ -228,7 +235,7 @@ class QuestionBox(QFrame):
 
     def check(self) -> None:
         """Check the answer now (or the recordings) and show the feedback."""
-        s = self.panel.session
+        s = self.session
         try:
             if self.question.kind == "recording":
                 provider = self.panel.recording_provider
@@ -318,7 +325,7 @@ class PracticalPanel(QWidget):
         self.problems_label.setObjectName("problems")
         self.problems_label.setWordWrap(True)
         self.problems_label.setStyleSheet("color:#b42318")
-        self.problems_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.problems_label)
         self.problems_label.setVisible(False)
 
@@ -338,7 +345,7 @@ class PracticalPanel(QWidget):
         self.step_list.setAccessibleName("steps")
         self.step_list.currentRowChanged.connect(self._row_changed)
         outer.addWidget(self.step_list)
-        split = QSplitter(Qt.Vertical)
+        split = QSplitter(Qt.Orientation.Vertical)
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(True)
         self.text.document().setDefaultStyleSheet(_CSS)
@@ -529,7 +536,7 @@ class PracticalPanel(QWidget):
             QMessageBox.warning(self, "Practical", str(exc))
 
     def _class_clicked(self) -> None:
-        from vlab.practicals.classes import load_class
+        from vlab.practicals.classes import InstructorClass, load_class
 
         path, _ = QFileDialog.getOpenFileName(
             self, "Open class file", "", "vlab class (*.class.toml);;All files (*)"
@@ -541,7 +548,7 @@ class PracticalPanel(QWidget):
         except PracticalError as exc:
             QMessageBox.warning(self, "Practical", str(exc))
             return
-        if klass.has_secret:
+        if isinstance(klass, InstructorClass):
             QMessageBox.warning(
                 self,
                 "Practical",
@@ -557,6 +564,8 @@ class PracticalPanel(QWidget):
 
     def _show_step(self, index: int) -> None:
         s = self.session
+        if s is None:
+            return
         step = s.practical.steps[index]
         self.text.setHtml(f"<h2>{step.title}</h2>" + _markdown(s.render(step.text)))
         holder = QWidget()
@@ -597,8 +606,8 @@ class PracticalPanel(QWidget):
             done = s.step_complete(k) and bool(step.questions)
             mark = "\u2714" if done else "\u25cb"
             item.setText(f"{mark} {k + 1}. {step.title}")
-            item.setForeground(Qt.darkGreen if done else Qt.black)
-            item.setData(Qt.UserRole, done)
+            item.setForeground(Qt.GlobalColor.darkGreen if done else Qt.GlobalColor.black)
+            item.setData(Qt.ItemDataRole.UserRole, done)
         got, total = s.score
         done_text = " \u2014 complete!" if s.passed else ""
         written = ""
