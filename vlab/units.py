@@ -179,8 +179,9 @@ _PREFIXES = [
 ]
 
 
-def format_si(value: float, unit: str, digits: int = 3) -> str:
-    """Format an SI value with a prefix, e.g. ``format_si(-0.065, 'V') == '-65 mV'``."""
+def format_si(value: float | None, unit: str, digits: int = 3) -> str:
+    """Format an SI value with a prefix, e.g. ``format_si(-0.065, 'V') == '-65 mV'``
+    (``None`` or a non-finite value: ``'— V'``)."""
     if value is None or not math.isfinite(value):
         return f"— {unit}"
     if value == 0:

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QTableWidgetItem
 
 from vlab.gui.panels.stimulator import DEFAULT_CC_PULSE, StimulatorPanel
-from vlab.protocols import load_protocol
+from vlab.protocols import ProtocolError, load_protocol
 
 
 @pytest.fixture
@@ -132,3 +132,12 @@ def test_the_chooser_names_a_protocol_that_came_back_from_a_file(panel, rig):
     assert panel.protocol_combo.currentText() == "My steps (own protocol)"
     rig.set_protocol(None)
     assert panel.protocol_combo.currentText() == "(choose a protocol)"
+
+
+def test_an_epoch_row_without_a_protocol_is_a_protocol_error(panel, rig):
+    """Building an epoch with no protocol loaded is reported as the documented error
+    (before: an AttributeError on None)."""
+    panel.load("single_pulse")
+    rig.set_protocol(None)
+    with pytest.raises(ProtocolError, match="no protocol"):
+        panel.epoch_from_row(0)

@@ -346,7 +346,7 @@ class StimulatorPanel(QWidget):
             self.sweeps_spin.setValue(p.sweeps)
             self.holding_edit.setText(format_quantity(p.holding.value, p.holding.dimension))
             self.duration_edit.setText(format_quantity(p.sweep_duration, "time"))
-            self._units: dict[tuple[int, int], str | None] = {}
+            self._units = {}
             self.table.setRowCount(len(p.epochs))
             self.table.setVerticalHeaderLabels([chr(ord("A") + i) for i in range(len(p.epochs))])
             for r, ep in enumerate(p.epochs):
@@ -390,9 +390,10 @@ class StimulatorPanel(QWidget):
     def _refresh_train(self) -> None:
         row = self.train_row()
         self.train_box.setVisible(row is not None)
-        if row is None:
+        p = self.rig.protocol
+        if row is None or p is None:  # train_row() is None without a protocol
             return
-        ep = self.rig.protocol.epochs[row]
+        ep = p.epochs[row]
         self.train_label.setText(self.tr("Train {}:").format(chr(ord("A") + row)))
         with QSignalBlocker(self.train_pulses):
             self.train_pulses.setValue(int(ep.pulses or 1))
@@ -540,10 +541,12 @@ class StimulatorPanel(QWidget):
     def epoch_from_row(self, row: int):
         """Build the epoch of table row ``row`` (raises ProtocolError/UnitError/ValueError)."""
         p = self.rig.protocol
+        if p is None:
+            raise ProtocolError("no protocol is loaded")
         ep = p.epochs[row]
         dims = COMMAND_DIMENSIONS[p.mode]
         text = [
-            self.table.item(row, c).text().strip() if self.table.item(row, c) else ""
+            item.text().strip() if (item := self.table.item(row, c)) is not None else ""
             for c in range(5)
         ]
         level_unit = self._units.get((row, 2)) or ("mV" if p.mode == "voltage-clamp" else None)
