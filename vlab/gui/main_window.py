@@ -168,18 +168,20 @@ class MainWindow(QMainWindow):
         self.side_panels: dict[str, QWidget] = {}
         self._membrane_view: MembraneView | None = None
         self._membrane_hidden: frozenset[str] = frozenset()  # read-outs a practical hides
-        for key, klass, title in (
-            ("perfusion", PerfusionPanel, self.tr("Perfusion")),
-            ("solutions", SolutionsPanel, self.tr("Solutions")),
-            ("preparation", PreparationPanel, self.tr("Preparation")),
+        self.perfusion_panel = PerfusionPanel(self.rig)
+        self.solutions_panel = SolutionsPanel(self.rig)
+        self.practical = PracticalPanel(self.rig)
+        for key, panel, title in (
+            ("perfusion", self.perfusion_panel, self.tr("Perfusion")),
+            ("solutions", self.solutions_panel, self.tr("Solutions")),
+            ("preparation", PreparationPanel(self.rig), self.tr("Preparation")),
             ("membrane_view", None, self.tr("Inside the membrane")),
-            ("practical", PracticalPanel, self.tr("Practical")),
+            ("practical", self.practical, self.tr("Practical")),
         ):
-            if klass is None:
+            if panel is None:
                 dock = self._add_dock(key, title, QWidget(), Qt.DockWidgetArea.BottomDockWidgetArea)
                 dock.visibilityChanged.connect(self._on_membrane_dock_visible)
                 continue
-            panel = klass(self.rig)
             self.side_panels[key] = panel
             self._add_dock(key, title, panel, Qt.DockWidgetArea.RightDockWidgetArea, scroll=True)
         # one column on the right, so that the scope keeps at least half of a 1024-px
@@ -198,15 +200,11 @@ class MainWindow(QMainWindow):
         self.docks["membrane_view"].hide()
         for a, _b in self.scope.cursors:  # the membrane view's cursors are the scope's
             a.sigPositionChanged.connect(self._cursors_to_membrane_view)
-        self.practical = self.side_panels.get("practical")
-        if self.practical is not None:
-            # the practical checks the student's recordings and locks controls per step
-            self.practical.recording_provider = lambda: list(self.recording)
-            self.practical.lock_listener = self._practical_lock
-            # its list of practicals is read when its tab is first selected
-            self.docks["practical"].visibilityChanged.connect(
-                lambda shown: shown and self.practical.list_practicals()
-            )
+        # the practical checks the student's recordings and locks controls per step
+        self.practical.recording_provider = lambda: list(self.recording)
+        self.practical.lock_listener = self._practical_lock
+        # its list of practicals is read when its tab is first selected
+        self.docks["practical"].visibilityChanged.connect(self._on_practical_dock_visible)
 
         for key, dock in self.docks.items():
             install_help_shortcut(dock.widget(), key)
@@ -241,9 +239,7 @@ class MainWindow(QMainWindow):
         # cyclic garbage collection (gc_guard, a full one ~40 ms) takes a turn of its own
         # too, rather than falling into a view's; gc_guard's timer stays as the fallback
         self.pacer.add("garbage collection", self._paced_gc, 10.0)
-        perfusion = self.side_panels.get("perfusion")
-        if perfusion is not None:
-            perfusion.comparison_requested.connect(self._on_comparison_requested)
+        self.perfusion_panel.comparison_requested.connect(self._on_comparison_requested)
         self._slow_timer = QTimer(self)
         self._slow_timer.timeout.connect(self._refresh_slow)
         self._slow_timer.start(250)
@@ -272,6 +268,10 @@ class MainWindow(QMainWindow):
     def membrane_view(self) -> MembraneView:
         """The *Inside the membrane* view (built on first use: its dock starts hidden)."""
         return self._build_membrane_view()
+
+    def _on_practical_dock_visible(self, shown: bool) -> None:
+        if shown:
+            self.practical.list_practicals()
 
     def _on_membrane_dock_visible(self, shown: bool) -> None:
         if shown:
@@ -837,7 +837,7 @@ class MainWindow(QMainWindow):
         return dlg
 
     def _on_welcome_choice(self, what: str) -> None:
-        if what == "practical" and self.practical is not None:
+        if what == "practical":
             dock = self.docks["practical"]
             dock.show()
             dock.raise_()
@@ -879,9 +879,7 @@ class MainWindow(QMainWindow):
         """A practical step opened: lock its controls, hide the read-outs it asks to."""
         self.rig.set_locked(lock.locked)
         self.scope.set_hidden_readouts(lock.hidden)
-        solutions = self.side_panels.get("solutions")
-        if solutions is not None:
-            solutions.set_hidden_readouts(lock.hidden)
+        self.solutions_panel.set_hidden_readouts(lock.hidden)
         self._membrane_hidden = frozenset(lock.hidden)
         if self._membrane_view is not None:
             self._membrane_view.hidden_readouts = self._membrane_hidden
@@ -912,9 +910,8 @@ class MainWindow(QMainWindow):
                 sweep=getattr(last, "sweep", None),
                 n_sweeps=getattr(last, "n_sweeps", None),
             )
-            perfusion = self.side_panels.get("perfusion")
-            if perfusion is not None and hasattr(perfusion, "update_block"):
-                perfusion.update_block(last)  # live block (use-dependent drugs change per spike)
+            # live block (use-dependent drugs change per spike)
+            self.perfusion_panel.update_block(last)
             note = next((n for b in reversed(blocks) if (n := getattr(b, "note", None))), None)
             if note:  # Vm beyond what a real cell reaches: say so next to the trace
                 self.show_message(note)
@@ -1030,13 +1027,11 @@ class MainWindow(QMainWindow):
     def _refresh_slow(self) -> None:
         self._update_status_labels()
         self._sync_reversals()  # also while no blocks arrive (episodic, idle)
-        perf = self.side_panels.get("perfusion")
-        if perf is not None and hasattr(perf, "refresh"):
-            try:
-                with self.rig.lock:
-                    perf.refresh()
-            except Exception:  # noqa: BLE001
-                log.exception("perfusion refresh failed")
+        try:
+            with self.rig.lock:
+                self.perfusion_panel.refresh()
+        except Exception:  # noqa: BLE001
+            log.exception("perfusion refresh failed")
 
     # ------------------------------------------------------------------ recordings
     def record_sweep(self, sweep) -> None:
@@ -1132,7 +1127,7 @@ class MainWindow(QMainWindow):
 
     def restore_discarded(self) -> None:
         """Undo the last Discard: its sweeps come back before any recorded since."""
-        if not getattr(self, "_discarded", None):
+        if not self._discarded:
             return
         sweeps, saved = self._discarded
         self._discarded = None

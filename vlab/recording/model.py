@@ -300,14 +300,14 @@ def _finite_float(value: Any, what: str) -> float:
     return out
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, init=False)
 class Recording:
     """An ordered list of sweeps plus experiment-level metadata.
 
     Parameters
     ----------
     sweeps
-        The sweeps, in recording order.
+        The sweeps, in recording order (any iterable; kept as a list of their own).
     metadata
         JSON-serialisable experiment-level information (preparation, area_cm2,
         student name...), written into exports alongside the sweeps.
@@ -318,17 +318,22 @@ class Recording:
         iterated, exported or shown on the scope).
     """
 
-    sweeps: list[Sweep] = field(default_factory=list)
-    metadata: dict = field(default_factory=dict)
-    imported: list[Sweep] = field(default_factory=list)
+    sweeps: list[Sweep]
+    metadata: dict
+    imported: list[Sweep]
 
-    def __post_init__(self) -> None:
-        self.sweeps = list(self.sweeps)
-        self.imported = list(self.imported)
+    def __init__(
+        self,
+        sweeps: Iterable[Sweep] = (),
+        metadata: Mapping[str, Any] | None = None,
+        imported: Iterable[Sweep] = (),
+    ) -> None:
+        self.sweeps = list(sweeps)
+        self.imported = list(imported)
         for s in self.sweeps + self.imported:
             _check_sweep(s)
         try:
-            self.metadata = to_jsonable(dict(self.metadata or {}), "metadata")
+            self.metadata = to_jsonable(dict(metadata or {}), "metadata")
         except TypeError as exc:
             raise RecordingError(f"Recording {exc}.") from exc
 
