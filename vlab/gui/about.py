@@ -63,7 +63,12 @@ class _LicenceBrowser(QTextBrowser):
     Qt would parse them as HTML and run the lines together.
     """
 
-    def doSetSource(self, name: QUrl, type=QTextDocument.ResourceType.UnknownResource):  # noqa: A002, N802
+    def doSetSource(  # noqa: N802 - Qt API
+        self,
+        name: QUrl | str,
+        type: QTextDocument.ResourceType = QTextDocument.ResourceType.UnknownResource,  # noqa: A002
+    ) -> None:
+        name = QUrl(name) if isinstance(name, str) else name
         url = self.source().resolved(name) if name.isRelative() else name
         if url.isLocalFile() and not url.toLocalFile().endswith((".md", ".html", ".htm")):
             try:

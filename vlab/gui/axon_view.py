@@ -190,7 +190,7 @@ class AxonWorker(TickWorker):
 
     def __init__(self) -> None:
         super().__init__()
-        self._timer: QTimer | None = None
+        self._timer = None
         self._speed = DEFAULT_SPEED
         self._run = -1
         self._t = 0.0
@@ -262,6 +262,7 @@ class AxonHost(ThreadHost):
     replay = Signal(int, float, float)
     stop_replay = Signal()
     set_speed = Signal(float)
+    worker: AxonWorker
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(AxonWorker(), "vlab-axon", parent)
@@ -326,6 +327,7 @@ class AxonWindow(QMainWindow):
         self._fps_frames = 0
         self._fps_t0 = time.perf_counter()
         self._axon_items: list = []
+        self._bad: QLineEdit | None = None  # the field a refused setting came from
         self._geom = Axon(preparation)
 
         self._build_controls()
@@ -547,7 +549,7 @@ class AxonWindow(QMainWindow):
             lay.addWidget(g)
         lay.addWidget(self.message_label)
         lay.addStretch(1)
-        self.controls_scroll = QScrollArea()
+        self.controls_scroll: QScrollArea = QScrollArea()
         self.controls_scroll.setWidget(panel)
         self.controls_scroll.setWidgetResizable(True)
         self.controls_scroll.setMinimumWidth(280)
@@ -885,7 +887,7 @@ class AxonWindow(QMainWindow):
         for r in (self.drug_region, self.snap_drug_region):
             r.setVisible(show)
         self.drug_text.setVisible(show)
-        if show:
+        if show and rgn is not None:
             with QSignalBlocker(self.drug_region):
                 self.drug_region.setRegion(rgn)
             self.snap_drug_region.setRegion(rgn)
@@ -1004,8 +1006,8 @@ class AxonWindow(QMainWindow):
                 setup.demyelinated.append(stretch(a, b, L, "demyelinated stretch"))
             axon = setup.build()
         except BenchError as exc:
-            edit, label = labels.get(exc.setting, (self._bad, exc.setting))
-            self._bad = self._bad or edit
+            field, label = labels.get(exc.setting) or (self._bad, exc.setting)
+            self._bad = self._bad or field
             raise BenchError(label, exc.reason) from None
         self._run_id += 1
         return AxonRequest(self._run_id, axon, stim)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
+    "PanelScrollArea",
     "panel_scroll_area",
     "FRAME_ALLOWANCE",
     "dock_content_size",
@@ -117,8 +118,11 @@ def dock_content_size(dock: QDockWidget, hint: bool = False) -> QSize:
     """Size the dock needs to show its panel without scrolling: the panel's minimum size
     (or preferred size with ``hint``) plus the dock's title, margins and a scroll bar."""
     inner = dock.widget()
-    content = getattr(inner, "panel", inner)
-    size = content.sizeHint() if hint else content.minimumSizeHint()
+    content = inner.panel if isinstance(inner, PanelScrollArea) else inner
+    if content is None:
+        size = QSize(0, 0)
+    else:
+        size = content.sizeHint() if hint else content.minimumSizeHint()
     style = dock.style()
     bar = (
         style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
@@ -149,7 +153,8 @@ class _PlainHeightLayout(QVBoxLayout):
         text takes more lines when narrow), so that the panel scrolls, never overlaps."""
         super().setGeometry(rect)
         item = self.itemAt(0)
-        inner = item.widget().layout() if item is not None and item.widget() else None
+        widget = item.widget() if item is not None else None
+        inner = widget.layout() if widget is not None else None
         holder = self.parentWidget()
         if inner is None or holder is None or not inner.hasHeightForWidth():
             return
@@ -158,15 +163,23 @@ class _PlainHeightLayout(QVBoxLayout):
             holder.setMinimumHeight(need)
 
 
-def panel_scroll_area(panel: QWidget) -> QScrollArea:
+class PanelScrollArea(QScrollArea):
+    """A scroll area holding one panel; ``panel`` is that panel (:func:`dock_content_size`
+    sizes a dock by it)."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.panel = panel
+
+
+def panel_scroll_area(panel: QWidget) -> PanelScrollArea:
     """A frameless, resizable scroll area holding ``panel`` (scrolls only when it must)."""
     holder = QWidget()
     lay = _PlainHeightLayout(holder)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.addWidget(panel)
-    sa = QScrollArea()
+    sa = PanelScrollArea(panel)
     sa.setWidgetResizable(True)
     sa.setFrameShape(QFrame.Shape.NoFrame)
     sa.setWidget(holder)
-    sa.panel = panel
     return sa

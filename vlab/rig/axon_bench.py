@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 
@@ -63,8 +64,18 @@ MIN_SWEEP = 1e-3  # s
 MAX_SWEEP = 50e-3  # s (memory: every compartment at every sample is kept)
 MAX_STIMULUS = 1e-3  # A: more would destroy the axon
 
+
+class PreparationDefaults(TypedDict):
+    """A preparation's default bench settings (text with units) and electrode sites (cm)."""
+
+    amplitude: str
+    duration: str
+    sweep: str
+    electrodes: tuple[float, float]
+
+
 #: per preparation: the bench's default settings (text with units) and electrode sites (cm)
-PREPARATION_DEFAULTS = {
+PREPARATION_DEFAULTS: dict[str, PreparationDefaults] = {
     "squid_axon": {
         "amplitude": "20 uA",
         "duration": "0.2 ms",

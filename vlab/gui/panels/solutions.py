@@ -223,6 +223,8 @@ class SolutionsPanel(QWidget):
         self.fields: dict[str, QuantityField] = {}
         self.nernst_labels: dict[str, QLabel] = {}
         self._ion_rows: dict[str, list[QWidget]] = {}
+        #: read-outs a graded practical step hides (:meth:`set_hidden_readouts`)
+        self.hidden_readouts: frozenset[str] = frozenset()
 
         outer = QVBoxLayout(self)
         box = QGroupBox(self.tr("Solutions"), self)
@@ -473,7 +475,7 @@ class SolutionsPanel(QWidget):
         self._recompute()
 
     def _recompute(self, *_: object) -> None:
-        hidden = getattr(self, "hidden_readouts", frozenset())
+        hidden = self.hidden_readouts
         cell = self.rig.cell
         typed, errors = self.trial_values()
         conc = dict(cell.values)
