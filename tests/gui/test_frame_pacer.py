@@ -73,12 +73,15 @@ def test_the_rig_window_paces_its_views(qtbot, monkeypatch):
     sim.start_episode(load_protocol("vc_step_family"))
     win.scope.begin_episode(0.03)
     blocks = []
-    while len(blocks) < 3:
+    while len(blocks) < 4:
         b = sim.step(0.01)
         if b is not None:
             blocks.append(b)
     views = {"scope": win.scope.redraw, "membrane view": mv._on_timer}
-    for b in blocks:
+    win.on_blocks(blocks[:1])  # the scope draws its first data at once (the test below)
+    clock.now += 1.0
+    assert win.pacer.tick() == "membrane view" and win.pacer.tick() is None
+    for b in blocks[1:]:
         win.on_blocks([b])  # new data for both views
         turns = []
         for _ in range(2):
@@ -200,3 +203,26 @@ def test_the_workspace_redoes_its_analyses_one_a_turn(qtbot, monkeypatch):
     assert all(r == [] for who, r in later if who != "analyses")
     assert ws.counts["recomputed"] == done + 1 and not ws.recompute_pending
     win.shutdown()
+
+
+def test_the_scopes_first_data_is_drawn_at_once(qtbot):
+    """Start-up: the first live frame does not wait for the pacer's next turn (up to
+    17 ms); later data does."""
+    from vlab.gui.scope import Scope
+    from vlab.rig import Rig
+    from vlab.rig.simulator import RigSimulator
+
+    scope = Scope()
+    qtbot.addWidget(scope)
+    pacer = FramePacer(hz=60.0)
+    pacer.timer.stop()  # turns only when the test says
+    scope.pace(pacer)
+    sim = RigSimulator(Rig("squid"))
+    frames: list[int] = []
+    scope.frame_painted.connect(lambda: frames.append(1))
+    scope.add_blocks([sim.step(0.005, sim.rig.settings)])
+    assert frames == [1] and scope.vm_curve.getData()[0].size > 0
+    scope.add_blocks([sim.step(0.005, sim.rig.settings)])
+    assert frames == [1]  # waits for its turn
+    assert pacer.tick() == "scope" and frames == [1, 1]
+    pacer.stop()

@@ -10,6 +10,7 @@ import gc
 import threading
 import weakref
 
+import pytest
 from PySide6.QtCore import QObject, Signal, Slot
 
 from vlab.gui import gc_guard
@@ -75,3 +76,49 @@ def test_collect_due_follows_pythons_thresholds(qapp):
     gc_guard.collect_due()
     assert gc.get_count()[0] < t0
     del keep
+
+
+@pytest.fixture
+def fresh_guard(qapp, monkeypatch):
+    """The guard as before its install, on a fake clock (restored afterwards)."""
+    now = [1000.0]
+    monkeypatch.setattr(gc_guard, "_timer", None)
+    monkeypatch.setattr(gc_guard, "_freeze_at", None)
+    monkeypatch.setattr(gc_guard, "clock", lambda: now[0])
+    yield now
+    if gc_guard._timer is not None:
+        gc_guard._timer.stop()
+        gc_guard._timer.deleteLater()
+
+
+def test_install_collects_nothing_and_the_freeze_waits_its_turn(fresh_guard):
+    """A full collection at install (25-60 ms) fell between the rig's first paint and its
+    first live frame; it now comes FREEZE_AFTER_S later, at a turn of its own."""
+    collections: list[int] = []
+
+    def record(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    frozen = gc.get_freeze_count()
+    gc.callbacks.append(record)
+    try:
+        gc_guard.install()
+        assert collections == [] and not gc.isenabled()
+        assert gc_guard.freeze_pending() and gc.get_freeze_count() == frozen
+        fresh_guard[0] += gc_guard.FREEZE_AFTER_S * 0.9
+        gc.collect(0)
+        collections.clear()
+        assert not gc_guard.due()  # the young generations are empty; the freeze waits
+        assert gc_guard.collect_due() == 0 and collections == []
+        fresh_guard[0] += gc_guard.FREEZE_AFTER_S * 0.2
+        assert gc_guard.due()
+        cycle = _Node()
+        cycle.me = cycle  # garbage only the full collection can free
+        del cycle
+        assert gc_guard.collect_due() >= 1
+        assert collections == [2] and not gc_guard.freeze_pending()
+        assert gc.get_freeze_count() > frozen  # the survivors are out of later collections' way
+    finally:
+        gc.callbacks.remove(record)
+        gc.unfreeze()

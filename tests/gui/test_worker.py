@@ -238,3 +238,79 @@ def test_the_host_keeps_qobject_thread(qapp, host):
     thread the host lives in). Before, an attribute ``thread`` hid the method."""
     assert host.thread() is qapp.thread()
     assert host.worker.thread() is host.worker_thread
+
+
+# ---------------------------------------------------------------- start-up (issue 10, item 7)
+def test_the_first_tick_runs_at_start_with_one_ticks_worth(qapp):
+    """The first block is simulated as the worker starts, not one tick (10 ms) later."""
+    clock = FakeClock()
+    w = SimWorker(Rig("squid"), clock=clock)
+    got: list = []
+    w.blocks_ready.connect(got.append)  # same thread: a direct call
+    w.start()
+    try:
+        assert len(got) == 1 and got[0]  # delivered before any timer tick
+        assert w.sim.time == pytest.approx(w.tick_ms / 1000.0)  # 1x: one tick of wall time
+    finally:
+        w.stop()
+
+
+@pytest.fixture
+def loader_calls(monkeypatch):
+    """Pretend numba is still to load: record when the worker starts the loader."""
+    from vlab.gui import gc_guard
+    from vlab.sim import jit
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc_guard, "installed", lambda: True)
+    monkeypatch.setattr(jit, "interpret_until_loaded", lambda: calls.append("interpret") or True)
+    monkeypatch.setattr(jit, "load_in_background", lambda: calls.append("load") or True)
+    return calls
+
+
+def _started(clock: FakeClock) -> SimWorker:
+    w = SimWorker(Rig("squid"), clock=clock)
+    w.back_pressure = True
+    w.start()
+    return w
+
+
+def test_numba_loads_once_the_gui_has_handled_the_first_delivery(qapp, loader_calls):
+    """The loader's import competed with the first block and its drawing for the CPU and
+    the GIL: it starts at the first tick after the GUI acknowledged a delivery."""
+    clock = FakeClock()
+    w = _started(clock)
+    try:
+        assert loader_calls == ["interpret"] and w.in_flight == 1  # first block, not drawn
+        _run_ticks(w, clock, 3)
+        assert loader_calls == ["interpret"]
+        w.acknowledge()
+        _run_ticks(w, clock, 1)
+        assert loader_calls == ["interpret", "load"]
+        _run_ticks(w, clock, 30)
+        assert loader_calls == ["interpret", "load"]  # once
+    finally:
+        w.stop()
+    assert loader_calls == ["interpret", "load"]
+
+
+def test_numba_loads_after_a_while_without_any_delivery(qapp, loader_calls):
+    clock = FakeClock()
+    w = _started(clock)
+    try:
+        w.set_paused(True)  # nothing delivered, nothing acknowledged
+        clock.now += SimWorker.LOADER_AFTER_S * 0.9
+        w._tick()
+        assert loader_calls == ["interpret"]
+        clock.now += SimWorker.LOADER_AFTER_S * 0.2
+        w._tick()
+        assert loader_calls == ["interpret", "load"]
+    finally:
+        w.stop()
+
+
+def test_a_worker_stopped_early_still_starts_the_loader(qapp, loader_calls):
+    """Else the kernels would stay interpreted (slow) for the rest of the process."""
+    w = _started(FakeClock())
+    w.stop()
+    assert loader_calls == ["interpret", "load"]

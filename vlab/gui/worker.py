@@ -113,11 +113,16 @@ class TickWorker(HostedWorker):
     @Slot()
     def stop(self) -> None:
         """Stop ticking (runs in the worker thread; the host then quits the thread)."""
+        self._stopping()
         timer = self._timer
         if timer is not None:
             timer.stop()
             timer.deleteLater()
             self._timer = None
+
+    def _stopping(self) -> None:
+        """What a subclass does as it stops, in the worker thread (a plain method: see
+        :class:`HostedWorker` on overriding slots)."""
 
     def _tick(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -137,6 +142,7 @@ class SimWorker(TickWorker):
     MAX_WALL_PER_TICK = 0.1  # s of wall time one tick may catch up (beyond it: slow down)
     BUDGET_PER_TICK = 0.012  # s of compute one tick may use
     MAX_IN_FLIGHT = 2  # deliveries the GUI may have queued before the worker waits
+    LOADER_AFTER_S = 0.25  # s after start: numba's loader starts, delivery handled or not
 
     def __init__(
         self, rig: Rig, tick_ms: int = 10, clock: Callable[[], float] = time.perf_counter
@@ -160,12 +166,15 @@ class SimWorker(TickWorker):
         self._in_flight = 0
         self._flight_lock = threading.Lock()
         self.held_ticks = 0  # ticks spent waiting for the GUI (reported in the status)
+        self._handled = 0  # deliveries the GUI has acknowledged
+        self._loader_due: float | None = None  # clock() time to start numba's loader
 
     # ------------------------------------------------------------------ back-pressure
     def acknowledge(self) -> None:
         """The GUI has handled one delivery (thread-safe; called from the GUI thread)."""
         with self._flight_lock:
             self._in_flight = max(0, self._in_flight - 1)
+            self._handled += 1
 
     @property
     def in_flight(self) -> int:
@@ -184,21 +193,26 @@ class SimWorker(TickWorker):
     def start(self) -> None:
         """Create the simulator and the tick timer (runs in the worker thread).
 
-        numba and the compiled kernels load in a thread of their own meanwhile; until they
-        are in, the kernels run as Python (:func:`vlab.sim.jit.load_in_background`), so
-        the first live frame does not wait for them (only once garbage collection is the
-        GUI thread's, as under a :class:`ThreadHost`: see :mod:`vlab.gui.gc_guard`)."""
-        if gc_guard.installed():
-            jit.load_in_background()
+        Until numba and the compiled kernels are in, the kernels run as Python
+        (:func:`vlab.sim.jit.interpret_until_loaded`), so the first live frame does not
+        wait for them; they load in a thread of their own once the GUI has taken the first
+        delivery, or :data:`LOADER_AFTER_S` after the start (:meth:`_start_loader_when_due`;
+        only once garbage collection is the GUI thread's, as under a :class:`ThreadHost`:
+        see :mod:`vlab.gui.gc_guard`). The first tick runs at once."""
+        if gc_guard.installed() and jit.interpret_until_loaded():
+            self._loader_due = self._clock() + self.LOADER_AFTER_S
         try:
             self.sim = RigSimulator(self.rig)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             log.exception("cannot start the simulator")
             self.error.emit(str(exc))
             return
-        self._last = self._clock()
+        # the first tick runs now, with one tick's worth of time, rather than a tick later:
+        # the first live frame is what a student waits for at start-up
+        self._last = self._clock() - self.tick_ms / 1000.0
         self._make_timer().start(self.tick_ms)
         self.ready.emit()
+        self._tick()
 
     # ------------------------------------------------------------------ commands
     @Slot(float)
@@ -248,10 +262,29 @@ class SimWorker(TickWorker):
             self.sim.reset_cell()
             self._last = self._clock()
 
+    def _start_loader_when_due(self, now: float) -> None:
+        """Start numba's loader thread (:meth:`start`) once the GUI has handled a delivery
+        (its first frame drawn) or at :attr:`_loader_due`, whichever comes first."""
+        if self._loader_due is None:
+            return
+        with self._flight_lock:
+            handled = self._handled > 0
+        if handled or now >= self._loader_due:
+            self._loader_due = None
+            jit.load_in_background()
+
+    def _stopping(self) -> None:
+        """A loader not yet started starts now: the kernels must not stay interpreted for
+        the rest of the process."""
+        if self._loader_due is not None:
+            self._loader_due = None
+            jit.load_in_background()
+
     # ------------------------------------------------------------------ the tick
     @Slot()
     def _tick(self) -> None:
         now = self._clock()
+        self._start_loader_when_due(now)
         wall = min(now - self._last, self.MAX_WALL_PER_TICK)
         self._last = now
         if self._paused or self.sim is None:

@@ -30,7 +30,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["njit", "JIT_ENABLED", "load_in_background"]
+__all__ = ["njit", "JIT_ENABLED", "interpret_until_loaded", "load_in_background"]
 
 
 #: numba cache compiled at install time (``scripts/setup-env`` runs ``vlab.rig.warmup``
@@ -135,7 +135,8 @@ if JIT_ENABLED:
 _lazy: list[_Lazy] = []  # every kernel function awaiting its first call
 _lazy_lock = threading.Lock()  # guards _lazy
 _resolve_lock = threading.Lock()  # held while numba is imported and the stand-ins resolved
-#: set by load_in_background() until its thread has loaded the kernels: meanwhile a call
+#: set by interpret_until_loaded() or load_in_background() until the loader thread has
+#: loaded the kernels: meanwhile a call
 #: of a stand-in runs the function's Python source (its "twin") instead of waiting
 _interpreting = False
 _loader: threading.Thread | None = None
@@ -239,13 +240,32 @@ def _run_interpreted(stub: _Lazy, args: tuple, kwargs: dict):
         return _resolve(stub)(*args, **kwargs)
 
 
+def interpret_until_loaded() -> bool:
+    """From now until :func:`load_in_background`'s thread has loaded the kernels, calls of
+    the kernels run their Python source (:func:`_twin`) instead of importing numba.
+
+    The simulation thread calls this as it starts, and :func:`load_in_background` once
+    its first blocks are drawn: numba's import in a second thread, while the first block
+    was simulated and drawn, slowed both (the first live frame 25 ms later, a median of 6
+    starts; docs/performance.md, "Start-up"). Whoever calls this must make sure
+    :func:`load_in_background` follows. Returns False when there is nothing to load.
+    """
+    global _interpreting
+    with _lazy_lock:
+        if not JIT_ENABLED or _loader is not None or not _lazy:
+            return False
+        _interpreting = True
+    return True
+
+
 def load_in_background() -> bool:
     """Import numba and load (or compile) the kernels in a thread of its own; until it is
     done, calls of the kernels run their Python source (:func:`_twin`).
 
-    The simulation thread calls this as it starts, so that its first blocks (and the
-    first live frame) do not wait for numba's import and its CPU target (~0.3 s warm,
-    docs/performance.md, "Start-up"). The thread builds numba's target and loads each
+    The simulation thread calls this once its first blocks are drawn (after
+    :func:`interpret_until_loaded` as it starts), so that the first live frame does not
+    wait for numba's import and its CPU target (~0.3 s warm, docs/performance.md,
+    "Start-up"). The thread builds numba's target and loads each
     kernel for the argument types of its first call as Python, so the switch to compiled
     code costs the simulation nothing. A process ending meanwhile waits for the thread.
     Returns False when there is nothing to load (numba disabled, or the kernels already
