@@ -90,6 +90,10 @@ def test_manual_window(qtbot, vc_family):
     assert late_peak > -0.2e-6  # the Na+ transient is over by then
     w.iv_window.auto.click()
     assert w.iv.window[0] == pytest.approx(0.005, abs=2e-5)
+    # the controls' window is manual_window(); QWidget.window() is still the top level
+    # (it was overridden, returning None on Auto)
+    assert w.iv_window.manual_window() is None
+    assert w.iv_window.window() is w
 
 
 def test_fi_curve(qtbot, fi_family):

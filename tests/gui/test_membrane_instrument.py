@@ -58,7 +58,7 @@ def test_freeze_frame_on_a_spike_in_gap_free(view):
     assert view.frozen and view.pause_button.text() == "Resume"
     spike_t = view._spike_t
     assert view._t[0] < spike_t < view._t[-1]
-    assert view._t[-1] - spike_t >= 0.5 * view.window  # the spike sits mid-window
+    assert view._t[-1] - spike_t >= 0.5 * view.window_s  # the spike sits mid-window
     t_end = view._t[-1]
     view.add_block(SimpleNamespace(t=np.array([t_end + 1.0]), data={"Vmem": np.array([0.0])}))
     assert view._t[-1] == t_end  # frozen: new data does not move the picture

@@ -199,7 +199,7 @@ def test_repeat_sweeps_leave_the_axes_standing(qtbot, monkeypatch):
     for b in cycles[0]:
         w.add_block(b)
         w.flush()
-    assert w.plots[0].viewRange()[0] == pytest.approx([0.0, w.window])
+    assert w.plots[0].viewRange()[0] == pytest.approx([0.0, w.window_s])
     first = list(changes)
     # the first data (and the layout settling), not once per frame (34 frames)
     assert sum(n.endswith("bottom") for n in first) <= 2 * len(w.plots)
@@ -316,3 +316,11 @@ def test_driving_force_at_the_peak_is_v_peak_minus_nernst_at_any_filter(qtbot):
     # the "Now" panel: the membrane's last potential, not a digitised one
     assert w1.latest()["Vm"] == b1[-1].data["Vmem"][-1]
     assert _fmt(b1[-1].data["Vmem"][-1], "V") in w1.vm_label.text()
+
+
+def test_the_window_width_does_not_hide_qwidget_window(view):
+    """The rolling window's width is ``window_s``; ``window()`` stays QWidget's (the top
+    level). Before, a float attribute ``window`` hid the method."""
+    view.set_window(0.2)
+    assert view.window_s == pytest.approx(0.2)
+    assert view.window() is view

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -61,6 +62,9 @@ from vlab.analysis.family import sweep_time as _time
 from vlab.analysis.runs import group_runs
 from vlab.gui.panels.membrane_view import OKABE_ITO
 from vlab.gui.time_axis import cache_axes
+
+if TYPE_CHECKING:
+    from vlab.gui.file_job import FileJob
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +325,8 @@ class _WindowControls(QWidget):
             sb.setValue(v * 1e3)
             sb.blockSignals(b)
 
-    def window(self) -> tuple[float, float] | None:
+    def manual_window(self) -> tuple[float, float] | None:
+        """The window typed in (s), or None on Auto (not ``window()``: QWidget has one)."""
         if not self.manual:
             return None
         a, b = self.start.value() * 1e-3, self.end.value() * 1e-3
@@ -379,7 +384,7 @@ class AnalysisWindow(QMainWindow):
         self.sweeps: list = []
         self.recorded: list = []  # the rig's recording (set_sweeps)
         self.imported: list = []  # sweeps of real recordings opened here (import_recording)
-        self.importing = None  # the FileJob reading a recording off the GUI thread
+        self.importing: FileJob | None = None  # reads a recording off the GUI thread
         self.iv_overlays: dict[str, IVResult] = {}  # imported file -> its I–V
         self.fi_overlays: dict[str, FamilyFI] = {}  # imported file -> its f–I
         self.last_error = ""
@@ -553,9 +558,7 @@ class AnalysisWindow(QMainWindow):
                 "Peak: where the peak I\u2013V crosses zero. Steady state: E_K of the recording."
             )
         )
-        self.gv_erev_auto.toggled.connect(
-            lambda on: (self.gv_erev.setEnabled(not on), self.recompute())
-        )
+        self.gv_erev_auto.toggled.connect(self._gv_erev_auto_toggled)
         self.gv_erev.setEnabled(False)
         self.gv_erev.valueChanged.connect(lambda _v: self.recompute())
         erow = QHBoxLayout()
@@ -941,6 +944,10 @@ class AnalysisWindow(QMainWindow):
         self.recompute_pending = bool(self._steps)
         return True
 
+    def _gv_erev_auto_toggled(self, on: bool) -> None:
+        self.gv_erev.setEnabled(not on)
+        self.recompute()
+
     def recompute(self) -> None:
         """Redo every analysis from the ticked sweeps, now.
 
@@ -1099,7 +1106,7 @@ class AnalysisWindow(QMainWindow):
         try:
             imported = any(_is_imported(s) for s in vc)
             auto = varying_window(vc) if imported else None  # a real protocol: its first family
-            win = self.iv_window.window() or auto
+            win = self.iv_window.manual_window() or auto
             self.iv = compute_iv(vc, win, self.iv_kind.currentData())
         except (ValueError, RuntimeError) as exc:
             self.errors["iv"] = str(exc)
@@ -1215,7 +1222,9 @@ class AnalysisWindow(QMainWindow):
             return
         try:
             imported = any(_is_imported(s) for s in cc)
-            win = self.fi_window.window() or (varying_window(cc) if imported else step_window(cc))
+            win = self.fi_window.manual_window() or (
+                varying_window(cc) if imported else step_window(cc)
+            )
             self.fi = compute_fi(cc, win)
         except (ValueError, RuntimeError) as exc:
             self.errors["fi"] = str(exc)

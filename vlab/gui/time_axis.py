@@ -30,6 +30,9 @@ def cache_axes(plot: pg.PlotItem) -> None:
 class TimeAxis(pg.AxisItem):
     """Bottom axis for times in s: automatic prefixes up to the unit itself, none above."""
 
+    autoSIPrefixScale: float  # pyqtgraph's, set by updateAutoSIPrefix
+    labelUnitPrefix: str
+
     def updateAutoSIPrefix(self) -> None:  # noqa: N802 - pyqtgraph API
         super().updateAutoSIPrefix()
         if self.autoSIPrefixScale < 1.0:  # k, M, ...: show plain seconds instead

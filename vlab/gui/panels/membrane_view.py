@@ -110,6 +110,8 @@ MIN_CURRENT_RATE = 1.0
 def membrane_capacitance(rig) -> float | None:
     """The cell's whole capacitance (F) = specific capacitance (F/m^2) x area (m^2)."""
     prep = getattr(getattr(rig, "cell", None), "prep", None)
+    if prep is None:
+        return None
     try:
         return float(prep.cm) * float(prep.area)
     except (AttributeError, TypeError, ValueError):
@@ -135,7 +137,9 @@ class MembraneView(QWidget):
         super().__init__(parent)
         self.rig = rig
         self.setObjectName("MembraneView")
-        self.window = float(window)
+        self.window_s = float(window)  # not ``window``: QWidget.window() is the top level
+        #: read-outs a graded practical step hides (set by the main window)
+        self.hidden_readouts: frozenset[str] = frozenset()
         self._t = np.empty(0)
         self._dirty = False
         self._draw_timer = QTimer(self)
@@ -268,7 +272,7 @@ class MembraneView(QWidget):
         self.readout: dict[str, QLabel] = {}
         self.current_readout: dict[str, QLabel] = {}
         for r, ion in enumerate(("Na", "K", "Cl", "L"), start=1):
-            name = QLabel(
+            ion_label = QLabel(
                 f"<span style='color:{ION_COLOURS[ion]}'>\u25a0</span> {ION_TEXT[ion]}", box
             )
             df = QLabel("\u2014", box)
@@ -277,7 +281,7 @@ class MembraneView(QWidget):
                 w.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 w.setMinimumWidth(78)
                 w.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(name, r, 0)
+            grid.addWidget(ion_label, r, 0)
             grid.addWidget(df, r, 1)
             grid.addWidget(cur, r, 2)
             self.readout[ion] = df
@@ -296,9 +300,9 @@ class MembraneView(QWidget):
         win_row.addWidget(QLabel(self.tr("Window")))
         self.window_combo = QComboBox(self)
         self.window_combo.setToolTip(self.tr("How much recent time the strip charts show."))
-        for w in self.WINDOWS:
-            self.window_combo.addItem(f"{w * 1e3:g} ms", w)
-        i = self.window_combo.findData(self.window)
+        for span in self.WINDOWS:
+            self.window_combo.addItem(f"{span * 1e3:g} ms", span)
+        i = self.window_combo.findData(self.window_s)
         self.window_combo.setCurrentIndex(i if i >= 0 else 1)
         self.window_combo.currentIndexChanged.connect(
             lambda _i: self.set_window(self.window_combo.currentData())
@@ -340,7 +344,7 @@ class MembraneView(QWidget):
     def set_window(self, seconds: float) -> None:
         """Width of the rolling window (s)."""
         if seconds and seconds > 0:
-            self.window = float(seconds)
+            self.window_s = float(seconds)
             self._trim()
             self._redraw()
 
@@ -377,7 +381,7 @@ class MembraneView(QWidget):
         data = block.data
         vm = np.asarray(data["Vmem"], dtype=float)
         rev = dict(getattr(block, "reversal", {}) or {})
-        if "reversals" in getattr(self, "hidden_readouts", ()):  # a graded practical step
+        if "reversals" in self.hidden_readouts:  # a graded practical step
             rev = {}  # driving forces V - E would show E
         new: dict[str, np.ndarray] = {}
         if self.frozen:
@@ -444,7 +448,7 @@ class MembraneView(QWidget):
             if up.size:
                 self._spike_t = float(tt[up[0] + 1])
         self._prev_vm = float(vm[-1])
-        if self._spike_t is not None and t[-1] >= self._spike_t + 0.5 * self.window:
+        if self._spike_t is not None and t[-1] >= self._spike_t + 0.5 * self.window_s:
             self.set_frozen(True)
             self.status_label.setText(
                 self.tr("Frozen on a spike at t = {t} s. Press Resume to go on.").format(
@@ -578,7 +582,7 @@ class MembraneView(QWidget):
     def _trim(self) -> None:
         if self._t.size == 0:
             return
-        start = np.searchsorted(self._t, self._t[-1] - self.window, side="left")
+        start = np.searchsorted(self._t, self._t[-1] - self.window_s, side="left")
         if start > 0:
             self._t = self._t[start:]
             self._buf = {k: v[start:] for k, v in self._buf.items()}
@@ -647,8 +651,8 @@ class MembraneView(QWidget):
                 self._empty.discard(name)
         t1 = self._t[-1]
         start = self._page_start if self._page_start is not None else self._t[0]
-        x0 = max(start, t1 - self.window)  # the page, until the data pass its end
-        self.plots[0].setXRange(x0, x0 + self.window, padding=0)
+        x0 = max(start, t1 - self.window_s)  # the page, until the data pass its end
+        self.plots[0].setXRange(x0, x0 + self.window_s, padding=0)
         self._update_cursor_readout()
 
     def _update_readout(self) -> None:
