@@ -1,4 +1,5 @@
-"""Start-up order (issue 10, item 7): the rig window is painted before numba (and scipy,
+"""Start-up order (issue 10, item 7): the rig (Qt-free) is made before PySide6 is imported;
+the rig window is painted before numba (and scipy,
 the file formats' libraries and the hidden membrane view) are imported;
 the simulation thread starts after the first paint, and commands sent before it are not
 lost. Its first blocks, and the first live frame, do not wait for numba: the kernels run
@@ -21,7 +22,15 @@ pytestmark = pytest.mark.gui
 
 PROBE = """
 import json, sys
+import vlab.gui.app as app
 from vlab.gui.app import main
+qt_at_rig = []
+make_rig = app._make_rig
+def watched_make_rig(args):
+    rig = make_rig(args)
+    qt_at_rig.append("PySide6" in sys.modules)
+    return rig
+app._make_rig = watched_make_rig
 rc_paint = main(["--paint-test"])
 painted_without_numba = "numba" not in sys.modules
 heavy = ("numba", "llvmlite", "scipy", "h5py", "pynwb", "hdmf", "pyabf", "neo", "pandas",
@@ -32,6 +41,8 @@ from vlab.sim import jit, kernel
 jit._loader.join()  # (the process would wait for it at exit)
 print(json.dumps({
     "rc_paint": rc_paint,
+    # PySide6's import hook taxes every later import (docs/performance.md, "Start-up")
+    "qt_imported_when_the_rig_was_made": qt_at_rig,
     "painted_without_numba": painted_without_numba,
     "imported_at_paint": imported_at_paint,
     "rc_smoke": rc_smoke,
@@ -53,6 +64,7 @@ def test_window_is_painted_before_numba_is_imported():
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got == {
         "rc_paint": 0,
+        "qt_imported_when_the_rig_was_made": [False, True],  # --paint-test, --smoke-test
         "painted_without_numba": True,
         "imported_at_paint": [],  # none is needed to show the rig (docs/performance.md)
         "rc_smoke": 0,

@@ -170,11 +170,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vlab: {reason}", file=sys.stderr)
         return 1
     try:
-        app = _qapp(offscreen)
-        # an interactive start shows a splash at once: the engine (numba) and the plots
-        # (pyqtgraph) take about a second to import on a warm start, longer on a cold one
-        splash = None if offscreen else _splash(app)
+        # the rig (Qt-free: numpy, the engine's Python, the protocols) is made before Qt is
+        # imported: once PySide6 is, its import hook runs Python code at every import
+        # statement and reads the source of every new module (looking for its
+        # `__feature__` switches), which made the window's first paint ~0.1 s later
+        # (docs/performance.md, "Start-up"); a bad argument also fails before any window
         rig = _make_rig(args)
+        app = _qapp(offscreen)
+        # then a splash at once: the plots (pyqtgraph) and the window take about half a
+        # second on a warm start, longer on a cold one
+        splash = None if offscreen else _splash(app)
     except (ValueError, OSError) as exc:
         print(f"vlab: {exc}", file=sys.stderr)
         return 1
