@@ -84,6 +84,7 @@ def fresh_guard(qapp, monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(gc_guard, "_timer", None)
     monkeypatch.setattr(gc_guard, "_freeze_at", None)
+    monkeypatch.setattr(gc_guard, "_asked_at", float("-inf"))
     monkeypatch.setattr(gc_guard, "clock", lambda: now[0])
     yield now
     if gc_guard._timer is not None:
@@ -122,3 +123,18 @@ def test_install_collects_nothing_and_the_freeze_waits_its_turn(fresh_guard):
     finally:
         gc.callbacks.remove(record)
         gc.unfreeze()
+
+
+def test_the_timer_stands_back_while_a_pacer_asks(fresh_guard, monkeypatch):
+    """A full collection (up to 120 ms under load) from the guard's own timer fell into a
+    view's frame; while the rig window's pacer asks due(), only the pacer collects."""
+    gc_guard.install()
+    collected: list[int] = []
+    monkeypatch.setattr(gc_guard, "collect_due", lambda: collected.append(1) or 0)
+    gc_guard.due()  # a pacer asks
+    fresh_guard[0] += gc_guard.FALLBACK_AFTER_S * 0.9
+    gc_guard._timer.timeout.emit()
+    assert collected == []
+    fresh_guard[0] += gc_guard.FALLBACK_AFTER_S * 0.2  # nobody asked for a while
+    gc_guard._timer.timeout.emit()
+    assert collected == [1]

@@ -43,7 +43,9 @@ def test_too_little_free_memory_is_not_worth_a_trim():
     assert not heap.release_free_heap(above=2**62)
 
 
-def test_the_rig_window_trims_on_a_timer(qtbot, monkeypatch):
+def test_the_rig_window_trims_on_a_timer_at_a_turn_of_its_own(qtbot, monkeypatch):
+    """The timer says when; the trim (~10 ms) waits for a turn of the frame pacer of its
+    own, rather than falling into a view's frame."""
     from vlab.gui import main_window
     from vlab.rig import Rig
 
@@ -55,8 +57,16 @@ def test_the_rig_window_trims_on_a_timer(qtbot, monkeypatch):
     assert calls == [0]  # the threshold is fixed when the window starts
     calls.clear()
     assert win._heap_timer.isActive() and win._heap_timer.interval() == main_window.HEAP_TRIM_MS
+    win.pacer.stop()  # turns only when the test says
+    for name in ("scope", "analysis", "analyses", "garbage collection"):
+        for c in win.pacer._clients:
+            if c.name == name:
+                monkeypatch.setattr(c, "redraw", lambda: False)  # nothing else to do
+    assert win.pacer.tick() is None and calls == []  # not due: no trim
     win._heap_timer.timeout.emit()
-    assert calls == [1]
+    assert calls == []  # not in the timer's own turn
+    assert win.pacer.tick() == "heap trim" and calls == [1]
+    assert win.pacer.tick() is None and calls == [1]  # once per timer period
     win._saved_count = len(win.recording)
     win.close()
     assert not win._heap_timer.isActive()

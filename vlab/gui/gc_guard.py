@@ -21,6 +21,10 @@ of the whole heap stalled the GUI 250-300 ms; ``bench/bench_soak.py``). That col
 costs 25-60 ms, and :func:`install` runs between the window's first paint and the
 simulation's first frame, so it waits :data:`FREEZE_AFTER_S` and then takes a turn of its
 own (:func:`due` says so); until then only the young generations are collected.
+
+In the rig window the frame pacer asks :func:`due` and collects at a turn of its own,
+never inside a view's frame; the guard's timer then stands back and collects only when
+nobody has asked for :data:`FALLBACK_AFTER_S` (a window without a pacer, the tests).
 """
 
 from __future__ import annotations
@@ -38,11 +42,15 @@ INTERVAL_MS = 250
 
 #: how long after :func:`install` the start-up heap is collected and frozen (s)
 FREEZE_AFTER_S = 1.0
+#: the timer collects only if nobody asked :func:`due` for this long (s): a frame pacer
+#: that does (the rig window's) gives collections turns of their own
+FALLBACK_AFTER_S = 1.0
 
 _timer: QTimer | None = None
 _thresholds: tuple[int, int, int] = gc.get_threshold()
 _freeze_at: float | None = None  # clock() time of the pending collect-and-freeze
 clock: Callable[[], float] = time.monotonic  # seconds (tests pass a fake one)
+_asked_at = float("-inf")  # clock() time of the last call of due()
 
 
 def installed() -> bool:
@@ -69,8 +77,14 @@ def install() -> None:
     _freeze_at = clock() + FREEZE_AFTER_S
     _timer = QTimer(app)
     _timer.setObjectName("vlab-gc")
-    _timer.timeout.connect(collect_due)
+    _timer.timeout.connect(_on_timer)
     _timer.start(INTERVAL_MS)
+
+
+def _on_timer() -> None:
+    """The fallback: collect what is due unless a pacer has been asking (module docstring)."""
+    if clock() - _asked_at >= FALLBACK_AFTER_S:
+        collect_due()
 
 
 def freeze_pending() -> bool:
@@ -80,7 +94,10 @@ def freeze_pending() -> bool:
 
 def due() -> bool:
     """True when :func:`collect_due` would collect (a generation passed its threshold, or
-    the start-up heap's collect-and-freeze is due)."""
+    the start-up heap's collect-and-freeze is due). Asking it makes the guard's own timer
+    stand back for :data:`FALLBACK_AFTER_S`: the caller gives collections their turns."""
+    global _asked_at
+    _asked_at = clock()
     if _freeze_at is not None:
         if clock() >= _freeze_at:
             return True

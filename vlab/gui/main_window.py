@@ -236,16 +236,19 @@ class MainWindow(QMainWindow):
         self.pacer.add("analysis", self._paced_analysis, 4.0)
         # and redoes its analyses one a tick, each painted in a turn of its own
         self.pacer.add("analyses", self._paced_analyses, 60.0)
-        # cyclic garbage collection (gc_guard, a full one ~40 ms) takes a turn of its own
-        # too, rather than falling into a view's; gc_guard's timer stays as the fallback
+        # housekeeping takes turns of its own too, rather than falling into a view's:
+        # cyclic garbage collection (gc_guard, a full one ~40 ms; its own timer collects
+        # only when no pacer asks) and, when its timer says so, the C heap's trim (~10 ms)
         self.pacer.add("garbage collection", self._paced_gc, 10.0)
+        self._heap_trim_due = False
+        self.pacer.add("heap trim", self._paced_heap_trim, 1.0)
         self.perfusion_panel.comparison_requested.connect(self._on_comparison_requested)
         self._slow_timer = QTimer(self)
         self._slow_timer.timeout.connect(self._refresh_slow)
         self._slow_timer.start(250)
         fix_mmap_threshold()  # large buffers from mmap, never stranded in the heaps
         self._heap_timer = QTimer(self)  # freed memory back to the system (gui/heap.py)
-        self._heap_timer.timeout.connect(lambda: release_free_heap())
+        self._heap_timer.timeout.connect(self._heap_trim_is_due)
         self._heap_timer.start(HEAP_TRIM_MS)
         self.resize(DEFAULT_SIZE)
         scale = self.settings.get("ui_scale", 1.0)
@@ -1221,6 +1224,16 @@ class MainWindow(QMainWindow):
         """A turn for the next analysis the workspace's last refresh left (I–V, G–V, ...:
         one a turn, :meth:`AnalysisWindow.recompute_if_pending`)."""
         return self.analysis is not None and self.analysis.recompute_if_pending()
+
+    def _heap_trim_is_due(self) -> None:
+        self._heap_trim_due = True  # done at the pacer's next free turn
+
+    def _paced_heap_trim(self) -> bool:
+        """Hand free C-heap memory back (gui/heap.py) if the heap timer asked for it."""
+        if not self._heap_trim_due:
+            return False
+        self._heap_trim_due = False
+        return release_free_heap()
 
     def _paced_analysis(self) -> bool:
         """The workspace's turn: the recording's new sweeps (the tree); the analyses the
