@@ -226,3 +226,25 @@ def test_the_scopes_first_data_is_drawn_at_once(qtbot):
     assert frames == [1]  # waits for its turn
     assert pacer.tick() == "scope" and frames == [1, 1]
     pacer.stop()
+
+
+def test_a_tick_early_after_a_frame_gives_nobody_a_turn(qapp):
+    """A timer that fired late fires again early; the two frames (their work and their
+    paints) then ran back to back in one stretch of the GUI thread."""
+    clock = Clock()
+    pacer = FramePacer(hz=60, clock=clock)
+    pacer.stop()  # driven by hand
+    pacer.add("a", lambda: True, hz=60)
+    pacer.add("b", lambda: True, hz=60)
+    assert pacer.tick() == "a"
+    clock.now += 0.5 / 60  # the catch-up tick, half an interval later
+    assert pacer.tick() is None
+    clock.now += 0.5 / 60
+    assert pacer.tick() == "b"
+    busy = [False]
+    idle = FramePacer(hz=60, clock=clock)
+    idle.stop()
+    idle.add("c", lambda: busy[0], hz=60)
+    assert idle.tick() is None
+    busy[0] = True
+    assert idle.tick() == "c"  # a tick that drew nothing holds the next one back not at all

@@ -12,6 +12,8 @@ view's frame.
 A client is a callable that redraws if it has something new and returns whether it did
 (an idle client costs nothing and gives its turn away), with the most frames a second it
 wants. Turns go round: after a client drew, the others are asked first at the next tick.
+A tick that comes early after a frame (the timer catching up after a late tick) gives
+nobody a turn, so two frames never run back to back.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ class FramePacer(QObject):
         self.timer.setObjectName("vlab-frame-pacer")
         self.timer.timeout.connect(self.tick)
         self.timer.start(max(1, round(1000 / hz)))
+        #: a tick this soon (s) after the last one that drew draws nothing: a timer that
+        #: fired late fires again early, and the two frames' work and paints fell into one
+        #: stretch of the GUI thread (bench/bench_soak.py, docs/performance.md)
+        self.min_gap = 0.75 / hz
+        self._last_frame = float("-inf")  # clock() time of the last tick that drew
 
     def add(self, name: str, redraw: Callable[[], bool], hz: float) -> None:
         """Let ``redraw`` (returns True when it drew) take turns, at most ``hz`` a second."""
@@ -64,6 +71,8 @@ class FramePacer(QObject):
     def tick(self) -> str | None:
         """Give one due client its frame; return its name (None: nobody had anything new)."""
         now = self.clock()
+        if now - self._last_frame < self.min_gap:
+            return None
         n = len(self._clients)
         for i in range(n):
             k = (self._next + i) % n
@@ -74,6 +83,7 @@ class FramePacer(QObject):
                 c.due = now + c.period
                 c.frames += 1
                 self._next = (k + 1) % n
+                self._last_frame = now
                 return c.name
         return None
 
