@@ -1,7 +1,7 @@
 """Time from process start to the splash screen being painted (the first window a student
 sees on an interactive start). Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_splash.py``.
-Uses the real ``vlab.gui.app._qapp`` and ``_splash``; prints seconds since the process began
-(Linux: from /proc/self/stat)."""
+Uses the real start-up sequence, ``vlab.gui.app._start`` (the rig, then Qt and the splash);
+prints seconds since the process began (Linux: from /proc/self/stat)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ def process_age() -> float:
 
 
 def main() -> None:
-    from vlab.gui.app import _qapp, _splash
+    from vlab.gui.app import _start, build_parser
 
-    app = _qapp(offscreen=True)
-    splash = _splash(app)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _rig, _app, splash = _start(build_parser().parse_args([]), offscreen=False)
+    assert splash is not None
     painted = process_age()
     splash.close()
     t0 = time.perf_counter()

@@ -162,6 +162,23 @@ def _no_display_reason() -> str | None:
     )
 
 
+def _start(args, offscreen: bool):
+    """The rig, the QApplication and (not offscreen) the splash, in that order.
+
+    The rig (Qt-free: numpy, the engine's Python, the protocols) is made before Qt is
+    imported: once PySide6 is, its import hook runs Python code at every import statement
+    and reads the source of every new module (looking for its ``__feature__`` switches),
+    which made the window's first paint ~0.1 s later (docs/performance.md, "Start-up"). A
+    bad argument also fails before any window. Then a splash at once: the plots
+    (pyqtgraph) and the window take about half a second on a warm start, longer on a cold
+    one. ``bench/bench_splash.py`` times this very sequence.
+    """
+    rig = _make_rig(args)
+    app = _qapp(offscreen)
+    splash = None if offscreen else _splash(app)
+    return rig, app, splash
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     offscreen = bool(args.screenshot or args.smoke_test or args.paint_test)
@@ -170,16 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vlab: {reason}", file=sys.stderr)
         return 1
     try:
-        # the rig (Qt-free: numpy, the engine's Python, the protocols) is made before Qt is
-        # imported: once PySide6 is, its import hook runs Python code at every import
-        # statement and reads the source of every new module (looking for its
-        # `__feature__` switches), which made the window's first paint ~0.1 s later
-        # (docs/performance.md, "Start-up"); a bad argument also fails before any window
-        rig = _make_rig(args)
-        app = _qapp(offscreen)
-        # then a splash at once: the plots (pyqtgraph) and the window take about half a
-        # second on a warm start, longer on a cold one
-        splash = None if offscreen else _splash(app)
+        rig, app, splash = _start(args, offscreen)
     except (ValueError, OSError) as exc:
         print(f"vlab: {exc}", file=sys.stderr)
         return 1
