@@ -159,7 +159,17 @@ def main() -> int:
         help="profile the GUI thread (cProfile; slows it) and write the stats here "
         "(read with python -m pstats FILE)",
     )
+    ap.add_argument(
+        "--switch-interval",
+        type=float,
+        metavar="S",
+        help="Python's GIL switch interval for this run (sys.setswitchinterval; Python's"
+        " default is 0.005 s): how long the GUI thread may wait for the simulation thread's"
+        " Python (docs/performance.md)",
+    )
     args = ap.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     profiler = None
     if args.profile:
         import cProfile
@@ -195,8 +205,8 @@ def main() -> int:
     header = (
         f"Repeat of {rig.protocol.name} at {args.speed:g}x, TEA, membrane view + analysis "
         f"open, budget {win.budget.limit / 2**20:.0f} MB, {args.minutes:g} min, "
-        f"QPA {QApplication.platformName()}, load average at start "
-        f"{os.getloadavg()[0]:.1f}"
+        f"QPA {QApplication.platformName()}, GIL switch interval "
+        f"{sys.getswitchinterval() * 1e3:g} ms, load average at start {os.getloadavg()[0]:.1f}"
     )
     state: dict = {"rows": [], "t0": 0.0, "rss0": 0.0, "recorded0": 0}
 
