@@ -351,3 +351,17 @@ def test_the_sweep_legend_leaves_the_reversal_labels_readable(qtbot, screen, pre
     )
     assert gap_free < strip - box.height() / 2  # the strip closed: the Vm plot has its height back
     win.close()
+
+
+def test_the_analysis_window_fits_a_1024_px_screen(qtbot):
+    """Its I-V controls in one row made it 1,059 px wide at least: on a 1024x768 laptop the
+    row and the plot's right edge were cut off (seen under Xvfb + openbox)."""
+    from vlab.gui.geometry import FRAME_ALLOWANCE
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    analysis = win._ensure_analysis()
+    assert analysis.minimumSizeHint().width() <= 1024 - FRAME_ALLOWANCE.width()
+    win.shutdown()

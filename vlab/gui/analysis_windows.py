@@ -509,7 +509,9 @@ class AnalysisWindow(QMainWindow):
         self.iv_show_steady = QCheckBox(self.tr("steady state"), self)
         self.iv_show_steady.setChecked(True)
         self.iv_show_steady.toggled.connect(lambda _b: self.recompute())
-        row.addWidget(self.iv_window)
+        # two rows: in one, the tab's controls made the window 1,059 px wide at least,
+        # wider than a 1024-px school laptop's screen
+        lay.addWidget(self.iv_window)
         row.addWidget(QLabel(self.tr("Peak:")))
         row.addWidget(self.iv_kind)
         row.addWidget(self.iv_show_steady)

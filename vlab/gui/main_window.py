@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.acquisition = "gap-free"
         self.protocol_running = False
         self.analysis: AnalysisWindow | None = None  # the one live workspace
+        self._analysis_placed = False  # shown once through geometry.show_placed
         self._pending_pins: dict | None = None  # pins read from a .vlab before it opened
         self._pending_imported: list = []  # imported recordings read from a .vlab, likewise
         self._record_role: str | None = None  # "control"/"drug": pin the run when it ends
@@ -1188,8 +1189,7 @@ class MainWindow(QMainWindow):
         """Show the live analysis workspace (one window, fed by the recording)."""
         win = self._ensure_analysis()
         self._refresh_analysis()
-        win.show()
-        win.raise_()
+        self._show_analysis_window(win)
 
     def import_recording(self, path=None) -> FileJob | None:
         """Open a real recording (ABF, ATF, NWB) in the analysis workspace, beside the
@@ -1276,12 +1276,21 @@ class MainWindow(QMainWindow):
         else:
             self.show_difference()
 
+    def _show_analysis_window(self, win) -> None:
+        """Show the workspace: the first time within the screen, where it was last closed
+        (``geometry.show_placed``), then where the student left it."""
+        if not self._analysis_placed:
+            self._analysis_placed = True
+            show_placed(win, self.settings, "analysis", QSize(1000, 640))
+        elif not win.isVisible():
+            win.show()
+        win.raise_()
+
     def show_difference(self) -> None:
         """Open the workspace on the comparison: control, drug and control − drug."""
         win = self._ensure_analysis()
         self._refresh_analysis()
-        win.show()
-        win.raise_()
+        self._show_analysis_window(win)
         win.tabs.setCurrentIndex(win.TABS.index("compare"))
         if not win.control or not win.drug:
             self.show_message(
