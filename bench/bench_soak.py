@@ -163,12 +163,15 @@ def main() -> int:
         "--switch-interval",
         type=float,
         metavar="S",
-        help="Python's GIL switch interval for this run (sys.setswitchinterval; Python's"
-        " default is 0.005 s): how long the GUI thread may wait for the simulation thread's"
-        " Python (docs/performance.md)",
+        help="Python's GIL switch interval for this run instead of the app's (vlab.gui.worker"
+        ".GIL_SWITCH_INTERVAL_S, 0.001 s; Python's default is 0.005 s): how long the GUI"
+        " thread may wait for the simulation thread's Python (docs/performance.md)",
     )
     args = ap.parse_args()
     if args.switch_interval is not None:
+        from vlab.gui import worker
+
+        worker.GIL_SWITCH_INTERVAL_S = args.switch_interval
         sys.setswitchinterval(args.switch_interval)
     profiler = None
     if args.profile:

@@ -7,6 +7,7 @@ wall-clock timing, so the numbers are exact on any machine under any load.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 
 import pytest
@@ -231,6 +232,31 @@ def test_shutdown_is_clean_and_idempotent(qtbot, received):
     assert not h.worker_thread.isRunning()
     assert h.worker._timer is None
     assert not live_threads()
+
+
+@pytest.fixture
+def switch_interval():
+    """Python's GIL switch interval, put back after the test."""
+    before = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("before, after", [(0.005, 0.001), (0.0005, 0.0005)])
+def test_starting_a_worker_shortens_the_gil_switch_interval(
+    qtbot, received, switch_interval, before, after
+):
+    """With a worker thread running, the GUI thread waits at most 1 ms for its Python at
+    each hand-over of the GIL (Python's default is 5 ms); a shorter interval stays."""
+    sys.setswitchinterval(before)
+    h = WorkerHost(Rig("squid"))
+    ready = received(h.worker.ready, with_arg=False)
+    with qtbot.waitSignal(ready.arrived, timeout=15000):
+        h.start()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(after)
+    finally:
+        h.shutdown()
 
 
 def test_the_host_keeps_qobject_thread(qapp, host):

@@ -29,6 +29,7 @@ creation and the clean stop:
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import weakref
@@ -50,6 +51,7 @@ __all__ = [
     "TickWorker",
     "WorkerHost",
     "live_threads",
+    "share_the_gil",
     "track_thread",
     "SPEEDS",
 ]
@@ -58,6 +60,19 @@ __all__ = [
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 _LIVE_THREADS: weakref.WeakSet = weakref.WeakSet()
+
+#: Python's GIL switch interval while a worker thread runs, s (Python's default: 5 ms).
+#: The GUI thread gives up the GIL in Qt's C++ (every call of a paint) and, coming back,
+#: waited up to this long for the simulation thread's Python: a scope frame of 11 ms of
+#: CPU took 30 ms of wall time at 5 ms (bench/bench_soak.py, docs/performance.md).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def share_the_gil() -> None:
+    """Shorten the GIL's switch interval to :data:`GIL_SWITCH_INTERVAL_S` (never lengthen
+    it): the GUI thread then waits at most that long for a worker's Python."""
+    if sys.getswitchinterval() > GIL_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 def track_thread(thread: QThread) -> None:
@@ -352,7 +367,8 @@ class ThreadHost(QObject):
     ``stop`` slot (stops its timers; called with a blocking queued connection so it runs
     in the worker thread). Every started thread is registered for :func:`live_threads`,
     which the tests' dangling-thread guard checks. Never ``terminate()``. Starting the
-    first worker moves garbage collection to the GUI thread (:mod:`vlab.gui.gc_guard`).
+    first worker moves garbage collection to the GUI thread (:mod:`vlab.gui.gc_guard`)
+    and shortens the GIL's switch interval (:func:`share_the_gil`).
     """
 
     def __init__(self, worker: HostedWorker, name: str, parent: QObject | None = None) -> None:
@@ -369,6 +385,7 @@ class ThreadHost(QObject):
         if self._running:
             return
         gc_guard.install()
+        share_the_gil()
         self._running = True
         track_thread(self.worker_thread)
         self.worker_thread.start()
