@@ -324,3 +324,41 @@ def test_the_window_width_does_not_hide_qwidget_window(view):
     view.set_window(0.2)
     assert view.window_s == pytest.approx(0.2)
     assert view.window() is view
+
+
+def test_a_frame_draws_each_curve_once_and_scrolling_redraws_none(view, monkeypatch):
+    """Each frame moves the x range as the window scrolls. With pyqtgraph's clip-to-view
+    and auto-downsampling on, every move made each curve of the six linked plots clip and
+    decimate its data again (up to three times a frame, the largest part of the view's
+    frames in a 10x Repeat soak), and each new y range rebuilt each curve's path. The view
+    decimates its data itself, once a frame."""
+    view.set_window(0.05)
+    for k in range(60):  # 60 ms at 10 us: more samples than pixel columns
+        view.add_block(make_block(t0=k * 1e-3, n=100, dt=1e-5, INa=-1e-9 * (k % 7)))
+    shown = [c for c in view.curves.values() if c.scene() is not None]
+    calls = []
+    for c in shown:
+        monkeypatch.setattr(c, "updateItems", lambda *a, c=c, **k: calls.append(c))
+    view.flush()
+    drawn = [c for name, c in view.curves.items() if c in shown and name not in view._empty]
+    assert drawn and sorted(map(id, calls)) == sorted(map(id, drawn))  # once each
+    calls.clear()
+    x0, x1 = view.plots[0].viewRange()[0]
+    view.plots[0].setXRange(x0 + 0.001, x1 + 0.001, padding=0)  # the next frame's scroll
+    for p in view.plots:  # and new y ranges for the data
+        y0, y1 = p.viewRange()[1]
+        p.setYRange(y0 - 1.0, y1 + 1.0, padding=0)
+    assert calls == []
+
+
+def test_the_curves_keep_the_window_and_its_peaks_at_two_points_a_column(view):
+    view.set_window(0.05)
+    for k in range(60):
+        view.add_block(make_block(t0=k * 1e-3, n=100, dt=1e-5, vm=-0.065 + 0.1 * (k == 30)))
+    view.flush()
+    x, y = view.curves["Vm"].getData()
+    columns = view.plots[0].getViewBox().width()
+    assert x.size <= 2 * columns + 2
+    assert x[0] == pytest.approx(0.06 - 1e-5 - 0.05, abs=1e-9)  # the window's oldest sample
+    assert x[-1] == pytest.approx(0.06 - 1e-5)
+    assert y.max() == pytest.approx(0.035)  # the one block at +35 mV is not lost

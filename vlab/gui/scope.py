@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from vlab.analysis.cursors import between_cursors_each
+from vlab.gui.decimate import peak_decimate
 from vlab.gui.palette import ION_COLOURS, OKABE_ITO
 from vlab.gui.time_axis import TimeAxis, cache_axes
 from vlab.units import format_si
@@ -96,30 +97,6 @@ class RingBuffer:
         if start >= 0:
             return self._buf[:, start : self._i].copy()
         return np.concatenate([self._buf[:, start:], self._buf[:, : self._i]], axis=1)
-
-
-def peak_decimate(t: np.ndarray, ys: list[np.ndarray], bins: int):
-    """Min/max decimation for display: at most ``2 * bins`` points, every peak kept."""
-    n = t.size
-    k = n // bins
-    if k < 2:
-        return t, ys
-    m = bins * k
-    start = n - m  # keep the newest samples aligned; drop a few of the oldest
-    tt = t[start:].reshape(bins, k)
-    t_out = np.repeat(tt[:, 0], 2)
-    t_out[1::2] = tt[:, -1]
-    out = []
-    for y in ys:
-        yy = y[start:].reshape(bins, k)
-        lo, hi = yy.min(axis=1), yy.max(axis=1)
-        first_is_min = yy.argmin(axis=1) < yy.argmax(axis=1)
-        a = np.where(first_is_min, lo, hi)
-        b = np.where(first_is_min, hi, lo)
-        z = np.empty(2 * bins)
-        z[0::2], z[1::2] = a, b
-        out.append(z)
-    return t_out, out
 
 
 class _Sweep:

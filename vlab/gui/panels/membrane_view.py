@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vlab.gui.decimate import peak_decimate
 from vlab.gui.palette import ION_COLOURS, OKABE_ITO
 from vlab.gui.time_axis import TimeAxis, cache_axes
 
@@ -217,8 +218,10 @@ class MembraneView(QWidget):
             p.setLabel("left", ylab, units=unit or None)
             p.getAxis("left").setWidth(62)
             p.setMenuEnabled(False)
-            p.setClipToView(True)
-            p.setDownsampling(auto=True, mode="peak")
+            # no clipToView or auto-downsampling: with them, every move of the x range
+            # (each frame, as the window scrolls) made each of the six linked plots
+            # re-clip and re-decimate its curves, up to three times a frame; the view
+            # decimates its data itself, once a frame (_redraw)
             cache_axes(p)
             if row < n_plots - 3:
                 p.getAxis("bottom").setStyle(showValues=False)
@@ -256,7 +259,10 @@ class MembraneView(QWidget):
         for name, (row, colour, dash, label) in _CURVES.items():
             # width 1: Qt's raster engine draws wider lines several times slower
             pen = pg.mkPen(colour, width=1, style=dash or Qt.PenStyle.SolidLine)
-            c = pg.PlotDataItem(pen=pen, name=label, skipFiniteCheck=True)
+            # dynamicRangeLimit=None: a new y range (the ranges follow the data) does not
+            # rebuild the curve (pyqtgraph's guard against huge zoomed values; the view
+            # sets its ranges from the data, _fit_y)
+            c = pg.PlotDataItem(pen=pen, name=label, skipFiniteCheck=True, dynamicRangeLimit=None)
             self.curves[name] = c
             if name not in _OPTIONAL:
                 self.plots[row + 2].addItem(c)
@@ -637,9 +643,16 @@ class MembraneView(QWidget):
             self.plots[k].setYRange(mid - half, mid + half, padding=0)
 
     def _redraw(self) -> None:
+        """One frame: the ranges first, then each curve's data, min/max-decimated to at
+        most two points per pixel column of the plots (every peak kept), set once."""
         if self._t.size == 0:
             return
         self._fit_y()
+        t1 = self._t[-1]
+        start = self._page_start if self._page_start is not None else self._t[0]
+        x0 = max(start, t1 - self.window_s)  # the page, until the data pass its end
+        self.plots[0].setXRange(x0, x0 + self.window_s, padding=0)
+        drawn = []
         for name, c in self.curves.items():
             y = self._buf.get(name)
             if y is None or c.scene() is None or not np.any(np.isfinite(y)):
@@ -647,12 +660,13 @@ class MembraneView(QWidget):
                     c.setData([], [])
                     self._empty.add(name)
             else:
-                c.setData(self._t, y)
+                drawn.append(name)
+        if drawn:
+            columns = max(200, int(self.plots[0].getViewBox().width()))
+            t, ys = peak_decimate(self._t, [self._buf[name] for name in drawn], columns)
+            for name, y in zip(drawn, ys, strict=True):
+                self.curves[name].setData(t, y)
                 self._empty.discard(name)
-        t1 = self._t[-1]
-        start = self._page_start if self._page_start is not None else self._t[0]
-        x0 = max(start, t1 - self.window_s)  # the page, until the data pass its end
-        self.plots[0].setXRange(x0, x0 + self.window_s, padding=0)
         self._update_cursor_readout()
 
     def _update_readout(self) -> None:
