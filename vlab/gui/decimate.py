@@ -7,17 +7,21 @@ import numpy as np
 __all__ = ["peak_decimate"]
 
 
-def _min_max(tt: np.ndarray, yy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row of ``yy`` as two points, (first sample's t, last sample's t), with its
-    minimum and maximum in the order they came."""
+def _pairs_t(tt: np.ndarray) -> np.ndarray:
+    """Each row of ``tt`` (s) as two times: its first sample's and its last's."""
     t_out = np.repeat(tt[:, 0], 2)
     t_out[1::2] = tt[:, -1]
+    return t_out
+
+
+def _pairs_y(yy: np.ndarray) -> np.ndarray:
+    """Each row of ``yy`` as two values, its minimum and maximum in the order they came."""
     lo, hi = yy.min(axis=1), yy.max(axis=1)
     first_is_min = yy.argmin(axis=1) < yy.argmax(axis=1)
     z = np.empty(2 * yy.shape[0])
     z[0::2] = np.where(first_is_min, lo, hi)
     z[1::2] = np.where(first_is_min, hi, lo)
-    return t_out, z
+    return z
 
 
 def peak_decimate(
@@ -33,13 +37,13 @@ def peak_decimate(
         return t, ys
     nb = n // k
     head = n - nb * k  # the oldest samples, fewer than k: a bin of their own
-    t_out, _ = _min_max(t[head:].reshape(nb, k), np.zeros((nb, k)))
+    t_out = _pairs_t(t[head:].reshape(nb, k))
     if head:
-        t_out = np.concatenate([_min_max(t[None, :head], np.zeros((1, head)))[0], t_out])
+        t_out = np.concatenate([_pairs_t(t[None, :head]), t_out])
     out = []
     for y in ys:
-        _, z = _min_max(t[head:].reshape(nb, k), y[head:].reshape(nb, k))
+        z = _pairs_y(y[head:].reshape(nb, k))
         if head:
-            z = np.concatenate([_min_max(t[None, :head], y[None, :head])[1], z])
+            z = np.concatenate([_pairs_y(y[None, :head]), z])
         out.append(z)
     return t_out, out
