@@ -5,8 +5,11 @@ otherwise) runs the voltage-step family (17 sweeps of 30 ms) in *Repeat* at 10x 
 with TEA in the bath, the *Inside the membrane* view shown and the analysis workspace
 open, in the application's own event loop. Every ``--every`` seconds it samples the
 process's resident memory (RSS), the recording's size against its budget, the sweeps
-dropped, the measured simulation speed, the crash-recovery journal's size on disk and the
-longest stall of the GUI thread in that interval (the largest gap between two ticks of a 5 ms GUI timer, the 5 ms included).
+dropped, the measured simulation speed, the crash-recovery journal's size on disk, the
+share of the CPU time the host took from this (virtual) machine (``/proc/stat``'s steal)
+and the longest stall of the GUI thread in that interval (the largest gap between two
+ticks of a 5 ms GUI timer, the 5 ms included). Each stall over 50 ms during which the
+steal counter moved is counted apart: the machine, not the process, was not running.
 
 A watchdog thread looks at the GUI thread whenever it has not ticked for 50 ms and
 records where it was (``sys._current_frames``): the stalls are listed with the code the
@@ -48,6 +51,20 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def steal_ticks() -> int:
+    """CPU time the hypervisor gave to others while this (virtual) machine wanted it,
+    summed over its CPUs, in clock ticks (``/proc/stat``'s ``steal``; 0 where unknown)."""
+    try:
+        with open("/proc/stat", "rb") as fh:
+            fields = fh.readline().split()
+        return int(fields[8])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
 def _owner(stack: traceback.StackSummary) -> str:
     """Whose code a stalled GUI thread was in: the outermost vlab function under the event
     loop (what the event loop called), with the innermost vlab function, or "event loop"
@@ -82,6 +99,12 @@ class StallWatch:
         self.interval_max = 0.0  # longest gap since the last sample, s
         self.overall_max = 0.0
         self.count = 0  # stalls longer than STALL_MS
+        # ... of which the hypervisor took CPU time from this machine during the stall
+        # (/proc/stat's steal moved: the stall is the host's, not the process's)
+        self.stolen_count = 0
+        self.stall_s = 0.0  # the stalls' total length, s
+        self.stall_stolen = 0  # steal ticks during them
+        self.last_steal = steal_ticks()
         # the GUI thread's own CPU time between two ticks: the stall its work alone makes
         # (what is left on an idle machine; the wall-clock gap adds waiting for a CPU
         # or for the GIL)
@@ -112,8 +135,14 @@ class StallWatch:
             self.interval_max = gap
         if gap > self.overall_max:
             self.overall_max = gap
+        steal = steal_ticks()
+        stolen, self.last_steal = steal - self.last_steal, steal
         if gap * 1e3 > STALL_MS:
             self.count += 1
+            self.stall_s += gap
+            self.stall_stolen += stolen
+            if stolen > 0:
+                self.stolen_count += 1
 
     def reset_interval(self) -> tuple[float, float]:
         """(longest gap, longest CPU work between ticks) since the last call, s."""
@@ -205,27 +234,31 @@ def main() -> int:
         except OSError:
             return float("nan")
 
-    header = (
-        f"Repeat of {rig.protocol.name} at {args.speed:g}x, TEA, membrane view + analysis "
-        f"open, budget {win.budget.limit / 2**20:.0f} MB, {args.minutes:g} min, "
-        f"QPA {QApplication.platformName()}, GIL switch interval "
-        f"{sys.getswitchinterval() * 1e3:g} ms, load average at start {os.getloadavg()[0]:.1f}"
-    )
-    state: dict = {"rows": [], "t0": 0.0, "rss0": 0.0, "recorded0": 0}
+    state: dict = {"rows": [], "t0": 0.0, "rss0": 0.0, "recorded0": 0, "steal0": 0}
+
+    def make_header() -> str:  # at the start of the measured run: the worker is running
+        return (
+            f"Repeat of {rig.protocol.name} at {args.speed:g}x, TEA, membrane view + analysis "
+            f"open, budget {win.budget.limit / 2**20:.0f} MB, {args.minutes:g} min, "
+            f"QPA {QApplication.platformName()}, GIL switch interval "
+            f"{sys.getswitchinterval() * 1e3:g} ms, load average at start {os.getloadavg()[0]:.1f}"
+        )
+
+    header = ""
 
     def report(final: str = "") -> str:
         lines = [header, ""]
         lines.append(
             "| t (s) | RSS (MB) | recording (MB) | sweeps in memory | dropped | speed (x) "
             "| longest GUI stall in interval (ms) | longest GUI-thread CPU work between ticks (ms) "
-            "| load avg "
+            "| load avg | CPU taken by the host (%) "
             "| recovery journal on disk (MB) |"
         )
-        lines.append("|---|---|---|---|---|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in state["rows"]:
             lines.append(
                 "| {:.0f} | {:.0f} | {:.1f} | {:d} | {:d} | {:.2f} | {:.0f} | {:.0f} | {:.1f} "
-                "| {:.0f} |".format(*r)
+                "| {:.1f} | {:.0f} |".format(*r)
             )
         if final:
             lines += ["", final]
@@ -259,9 +292,12 @@ def main() -> int:
         QTimer.singleShot(2000, begin)
 
     def begin() -> None:
+        nonlocal header
+        header = make_header()
         watch.reset_interval()
         watch.overall_max = watch.overall_work = 0.0
-        watch.count = watch.work_count = 0
+        watch.count = watch.work_count = watch.stolen_count = watch.stall_stolen = 0
+        watch.stall_s = 0.0
         watch.sites.clear()
         watch.owners.clear()
         if profiler is not None:
@@ -269,16 +305,26 @@ def main() -> int:
         state["t0"] = time.perf_counter()
         state["rss0"] = rss_mb()
         state["recorded0"] = len(win.recording) + win.budget.dropped
+        state["steal0"], state["t_steal"] = steal_ticks(), time.perf_counter()
         print(header, flush=True)
         print(
             "   t/s   RSS/MB  recording/MB  in-memory  dropped  speed  stall/ms  cpu/ms  load"
-            "  journal/MB"
+            "  stolen/%  journal/MB"
         )
         sampler.start(int(args.every * 1000))
         QTimer.singleShot(int(args.minutes * 60_000), finish)
 
     def sample() -> None:
         stall, work = watch.reset_interval()
+        now, steal = time.perf_counter(), steal_ticks()
+        # the host's share of the machine's CPU time in the interval (all CPUs)
+        stolen = (
+            100.0
+            * (steal - state["steal0"])
+            / TICKS_PER_S
+            / max((now - state["t_steal"]) * (os.cpu_count() or 1), 1e-9)
+        )
+        state["steal0"], state["t_steal"] = steal, now
         row = (
             time.perf_counter() - state["t0"],
             rss_mb(),
@@ -289,13 +335,13 @@ def main() -> int:
             stall * 1e3,
             work * 1e3,
             os.getloadavg()[0],
+            stolen,
             journal_mb(),
         )
         state["rows"].append(row)
         print(
-            "{:6.0f} {:8.0f} {:13.1f} {:10d} {:8d} {:6.2f} {:9.0f} {:7.0f} {:5.1f} {:8.0f}".format(
-                *row
-            )
+            "{:6.0f} {:8.0f} {:13.1f} {:10d} {:8d} {:6.2f} {:9.0f} {:7.0f} {:5.1f} {:9.1f} "
+            "{:8.0f}".format(*row)
         )
         sys.stdout.flush()
         write()
@@ -311,15 +357,23 @@ def main() -> int:
         wall = time.perf_counter() - state["t0"]
         recorded = len(win.recording) + win.budget.dropped - state["recorded0"]
         half = rows[len(rows) // 2 :] or rows
+        cpus = os.cpu_count() or 1
+        stall_share = 100.0 * watch.stall_stolen / TICKS_PER_S / max(watch.stall_s * cpus, 1e-9)
+        run_share = sum(r[9] for r in rows) / max(len(rows), 1)
         final = (
             f"Summary: {recorded} sweeps recorded in {wall:.0f} s ({recorded / wall:.1f}/s); "
             f"RSS {state['rss0']:.0f} MB at start, {min(r[1] for r in half):.0f}-"
             f"{max(r[1] for r in half):.0f} MB over the second half, {rows[-1][1]:.0f} MB at "
             f"the end; recording {rows[-1][2]:.0f} MB of {win.budget.limit / 2**20:.0f} MB; "
             f"longest GUI stall {watch.overall_max * 1e3:.0f} ms, {watch.count} stalls over "
-            f"{STALL_MS:.0f} ms; longest GUI-thread CPU work between two ticks "
+            f"{STALL_MS:.0f} ms ({watch.stolen_count} of them while the host took CPU time "
+            f"from the machine: {stall_share:.0f} % of the machine's CPU time during the "
+            f"stalls, {run_share:.1f} % over the run); longest GUI-thread CPU work between two "
+            "ticks "
             f"{watch.overall_work * 1e3:.0f} ms, {watch.work_count} over {STALL_MS:.0f} ms; "
             f"load average {min(r[8] for r in rows):.1f}-{max(r[8] for r in rows):.1f}; "
+            f"CPU taken by the host {min(r[9] for r in rows):.1f}-"
+            f"{max(r[9] for r in rows):.1f} % per interval; "
             "worker waited for the GUI in "
             f"{win.host.worker.held_ticks} ticks."
         )
