@@ -39,9 +39,10 @@ def test_one_client_draws_per_tick_in_turns_at_most_at_its_rate(qapp):
     pacer.add("b", client("b"), hz=10)
     pacer.add("c", client("c"), hz=60)
     names = []
-    for _ in range(12):  # 12 ticks 1/60 s apart
+    for _ in range(12):  # 12 ticks 1/60 s apart, the event loop idle in between
         names.append(pacer.tick())
         clock.now += 1 / 60
+        pacer.went_idle()
     assert drawn == [n for n in names if n is not None]  # one frame per tick at most
     assert names[:2] == ["a", "b"]  # turns go round
     assert pacer.frames("b") == 2  # 10 Hz over 0.2 s, not every other tick
@@ -237,6 +238,7 @@ def test_a_tick_early_after_a_frame_gives_nobody_a_turn(qapp):
     pacer.add("a", lambda: True, hz=60)
     pacer.add("b", lambda: True, hz=60)
     assert pacer.tick() == "a"
+    pacer.went_idle()
     clock.now += 0.5 / 60  # the catch-up tick, half an interval later
     assert pacer.tick() is None
     clock.now += 0.5 / 60
@@ -248,3 +250,35 @@ def test_a_tick_early_after_a_frame_gives_nobody_a_turn(qapp):
     assert idle.tick() is None
     busy[0] = True
     assert idle.tick() == "c"  # a tick that drew nothing holds the next one back not at all
+
+
+def test_the_next_frame_waits_for_the_event_loop_to_go_idle(qapp):
+    """A frame's paint, input and other timers come before the next view's frame: in a
+    10x Repeat soak a late timer gave the next view its turn while the first view's
+    paint was still queued, and the two frames made one stretch of 60-90 ms. A loop that
+    never goes idle still gets a frame every ``max_wait``."""
+    clock = Clock()
+    pacer = FramePacer(hz=60, clock=clock)
+    pacer.stop()  # driven by hand
+    pacer.add("a", lambda: True, hz=60)
+    pacer.add("b", lambda: True, hz=60)
+    assert pacer.tick() == "a"
+    clock.now += 2 / 60  # the next tick, late
+    assert pacer.tick() is None  # the loop has not gone idle since "a"'s frame
+    pacer.went_idle()
+    assert pacer.tick() == "b"
+    clock.now += pacer.max_wait  # saturated: never idle, yet a frame after max_wait
+    assert pacer.tick() == "a"
+
+
+def test_the_pacer_hears_the_event_loop_go_idle(qtbot):
+    """``went_idle`` is the GUI thread's event dispatcher's ``aboutToBlock``."""
+    clock = Clock()
+    pacer = FramePacer(hz=60, clock=clock)
+    pacer.stop()
+    pacer.add("a", lambda: True, hz=60)
+    assert pacer.tick() == "a"
+    clock.now += 2 / 60
+    assert pacer.tick() is None
+    qtbot.waitUntil(lambda: pacer._idle, timeout=5000)  # the loop runs and goes idle
+    assert pacer.tick() == "a"

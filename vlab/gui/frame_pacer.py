@@ -13,7 +13,9 @@ A client is a callable that redraws if it has something new and returns whether 
 (an idle client costs nothing and gives its turn away), with the most frames a second it
 wants. Turns go round: after a client drew, the others are asked first at the next tick.
 A tick that comes early after a frame (the timer catching up after a late tick) gives
-nobody a turn, so two frames never run back to back.
+nobody a turn, and neither does a tick before the event loop has gone idle once since the
+last frame (up to ``max_wait``): two frames never run back to back, and the input, the
+paints and the timers that were waiting behind a frame come first.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QAbstractEventDispatcher, QObject, QTimer, Slot
 
 __all__ = ["FramePacer"]
 
@@ -59,6 +61,21 @@ class FramePacer(QObject):
         #: stretch of the GUI thread (bench/bench_soak.py, docs/performance.md)
         self.min_gap = 0.75 / hz
         self._last_frame = float("-inf")  # clock() time of the last tick that drew
+        #: after a frame, the next waits for the event loop to go idle (everything queued
+        #: behind the frame done: its paint, input, other timers), at most this long (s):
+        #: in a 10x Repeat soak two views' frames fell in one stretch of 60-90 ms when
+        #: the late timer gave the next view its turn before the first one's paint was
+        #: done; a saturated loop still draws ten frames a second
+        self.max_wait = 0.1
+        self._idle = True  # the event loop went idle since the last frame
+        dispatcher = QAbstractEventDispatcher.instance()
+        if dispatcher is not None:
+            dispatcher.aboutToBlock.connect(self.went_idle)
+
+    @Slot()
+    def went_idle(self) -> None:
+        """The event loop has nothing left to do (it is about to wait for events)."""
+        self._idle = True
 
     def add(self, name: str, redraw: Callable[[], bool], hz: float) -> None:
         """Let ``redraw`` (returns True when it drew) take turns, at most ``hz`` a second."""
@@ -73,6 +90,8 @@ class FramePacer(QObject):
         now = self.clock()
         if now - self._last_frame < self.min_gap:
             return None
+        if not self._idle and now - self._last_frame < self.max_wait:
+            return None
         n = len(self._clients)
         for i in range(n):
             k = (self._next + i) % n
@@ -84,6 +103,7 @@ class FramePacer(QObject):
                 c.frames += 1
                 self._next = (k + 1) % n
                 self._last_frame = now
+                self._idle = False
                 return c.name
         return None
 
