@@ -229,14 +229,21 @@ def test_the_scopes_first_data_is_drawn_at_once(qtbot):
     pacer.stop()
 
 
+def _hand_driven(clock: Clock, *names: str) -> FramePacer:
+    """A 60 Hz pacer whose timer is stopped (the test calls ``tick``), with clients that
+    always have a new frame."""
+    pacer = FramePacer(hz=60, clock=clock)
+    pacer.stop()
+    for name in names:
+        pacer.add(name, lambda: True, hz=60)
+    return pacer
+
+
 def test_a_tick_early_after_a_frame_gives_nobody_a_turn(qapp):
     """A timer that fired late fires again early; the two frames (their work and their
     paints) then ran back to back in one stretch of the GUI thread."""
     clock = Clock()
-    pacer = FramePacer(hz=60, clock=clock)
-    pacer.stop()  # driven by hand
-    pacer.add("a", lambda: True, hz=60)
-    pacer.add("b", lambda: True, hz=60)
+    pacer = _hand_driven(clock, "a", "b")
     assert pacer.tick() == "a"
     pacer.went_idle()
     clock.now += 0.5 / 60  # the catch-up tick, half an interval later
@@ -258,10 +265,7 @@ def test_the_next_frame_waits_for_the_event_loop_to_go_idle(qapp):
     paint was still queued, and the two frames made one stretch of 60-90 ms. A loop that
     never goes idle still gets a frame every ``max_wait``."""
     clock = Clock()
-    pacer = FramePacer(hz=60, clock=clock)
-    pacer.stop()  # driven by hand
-    pacer.add("a", lambda: True, hz=60)
-    pacer.add("b", lambda: True, hz=60)
+    pacer = _hand_driven(clock, "a", "b")
     assert pacer.tick() == "a"
     clock.now += 2 / 60  # the next tick, late
     assert pacer.tick() is None  # the loop has not gone idle since "a"'s frame
@@ -274,9 +278,7 @@ def test_the_next_frame_waits_for_the_event_loop_to_go_idle(qapp):
 def test_the_pacer_hears_the_event_loop_go_idle(qtbot):
     """``went_idle`` is the GUI thread's event dispatcher's ``aboutToBlock``."""
     clock = Clock()
-    pacer = FramePacer(hz=60, clock=clock)
-    pacer.stop()
-    pacer.add("a", lambda: True, hz=60)
+    pacer = _hand_driven(clock, "a")
     assert pacer.tick() == "a"
     clock.now += 2 / 60
     assert pacer.tick() is None
