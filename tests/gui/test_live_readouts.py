@@ -57,6 +57,41 @@ def test_cursor_table_after_a_run_measures_every_whole_sweep(win):
     assert table.item(1, 3).text() != "—"
 
 
+def test_the_cursor_table_keeps_finished_sweeps_rows_until_the_cursors_move(win, monkeypatch):
+    """A Repeat run completes a sweep at every frame, and measuring every sweep of the
+    family again each time was a third of the scope's frame (bench/bench_soak.py): a
+    finished sweep is measured once per cursor position, and moving a cursor measures
+    every sweep at the new position."""
+    import vlab.gui.scope as scope_module
+
+    p = load_protocol("vc_step_family").with_changes(sweeps=4)
+    _feed(win, p)
+    scope = win.scope
+    measured = []
+    real = scope_module.between_cursors_each
+    monkeypatch.setattr(
+        scope_module,
+        "between_cursors_each",
+        lambda *a, **k: (measured.append(1), real(*a, **k))[1],
+    )
+    scope.update_measurements()
+    assert measured == []  # nothing new: the rows are the ones already measured
+    x1, x2 = scope.cursor_positions()
+    x1 = 0.5 * x1  # before the step: the holding potential
+    scope.set_cursors(x1, x2)
+    assert len(measured) >= p.sweeps
+    rows = scope.measurements_all()
+    for row, sweep in zip(rows, reversed(list(win.recording)), strict=True):
+        t = sweep.time()
+        sel = (t >= x1) & (t <= x2)
+        im = np.asarray(sweep["Im"], dtype=float)[sel]
+        assert row["Im"]["peak"] == pytest.approx(im[np.argmax(np.abs(im))], rel=1e-5, abs=1e-15)
+        assert row["Im"]["mean"] == pytest.approx(float(im.mean()), rel=1e-5, abs=1e-15)
+    assert {scope.table.item(2 * k + 1, 4).text() for k in range(p.sweeps)} == {
+        scope_module.format_si(r["Im"]["mean"], "A") for r in rows
+    }
+
+
 def test_e_lines_follow_a_change_its_undo_and_a_preparation_switch(win):
     rig = win.rig
     line = win.scope.e_lines["K"]

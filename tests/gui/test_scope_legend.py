@@ -28,9 +28,11 @@ def test_legend_names_the_newest_sweeps_and_reuses_its_rows(idle_window):
     assert scope.legend.isVisible()
 
 
-def test_fading_old_sweeps_changes_their_pens_not_their_data(qtbot, monkeypatch):
-    """Every new sweep fades the older ones; PlotDataItem.setPen would pass each whole
-    trace to its curve again (a new path per faded sweep, for every sweep at 10x)."""
+def test_fading_old_sweeps_keeps_their_data_and_bounds(qtbot, monkeypatch):
+    """Every new sweep fades the older ones. PlotDataItem.setPen would pass each whole
+    trace to its curve again (a new path per faded sweep, for every sweep at 10x), and a
+    new pen on the curve makes it compute its bounds from the data again (2-4 ms of each
+    sweep-completing frame in bench/bench_soak.py): the fade is the items' opacity."""
     import numpy as np
     import pyqtgraph as pg
 
@@ -44,20 +46,35 @@ def test_fading_old_sweeps_changes_their_pens_not_their_data(qtbot, monkeypatch)
         sw = scope.sweeps[-1]
         sw.vm_item.setData(t, np.sin(t + k))
         sw.im_item.setData(t, np.cos(t + k))
+    for sw in scope.sweeps:  # every curve's bounds are known (as after a paint)
+        for it in (sw.vm_item, sw.im_item):
+            it.curve.boundingRect()
     oldest = scope.sweeps[0].vm_item
-    alpha = oldest.curve.opts["pen"].color().alpha()
-    updates = []
+    opacity = oldest.opacity()
+    updates, rebounded = [], []
     real = pg.PlotDataItem.updateItems
     monkeypatch.setattr(
         pg.PlotDataItem,
         "updateItems",
         lambda self, *a, **k: (updates.append(self), real(self, *a, **k)),
     )
+    real_bounds = pg.PlotCurveItem.dataBounds
+    monkeypatch.setattr(
+        pg.PlotCurveItem,
+        "dataBounds",
+        lambda self, *a, **k: (rebounded.append(self), real_bounds(self, *a, **k))[1],
+    )
     faded = {id(it) for sw in scope.sweeps for it in (sw.vm_item, sw.im_item)}
     scope._new_sweep(5)  # fades the five before it (and makes its own curves)
+    for sw in scope.sweeps:
+        for it in (sw.vm_item, sw.im_item):
+            it.curve.boundingRect()
     assert [u for u in updates if id(u) in faded] == []
-    assert oldest.curve.opts["pen"].color().alpha() < alpha  # ... which did fade
-    assert oldest.opts["pen"].color().alpha() < alpha
+    assert [c for c in rebounded if id(c.parentItem()) in faded] == []
+    assert oldest.opacity() < opacity  # ... which did fade
+    assert scope.sweeps[-1].vm_item.opacity() == 1.0  # the newest is drawn opaque
+    colours = {sw.vm_item.curve.opts["pen"].color().name() for sw in scope.sweeps}
+    assert len(colours) == 6  # each sweep keeps its own colour
 
 
 def test_the_legend_is_named_once_a_frame_not_once_a_sweep(qtbot, monkeypatch):
@@ -115,7 +132,10 @@ def test_a_new_repeat_cycle_changes_the_picture_at_the_next_frame_only(qtbot, mo
 
     def picture():
         return (
-            [(c.isVisible(), c.zValue(), c.curve.opts["pen"].color().alpha()) for c in curves],
+            [
+                (c.isVisible(), c.zValue(), c.opacity(), c.curve.opts["pen"].color().name())
+                for c in curves
+            ],
             [len(c.getData()[0] if c.getData()[0] is not None else ()) for c in curves],
             [label.text for _, label in scope.legend.items],
             scope.legend.isVisible(),
@@ -134,3 +154,31 @@ def test_a_new_repeat_cycle_changes_the_picture_at_the_next_frame_only(qtbot, mo
     assert scope.legend.isVisible() and strip == []  # the strip stayed open
     shown = [c for c in curves if c.isVisible()]
     assert shown == [scope.sweeps[0].vm_item, scope.sweeps[0].im_item]
+
+
+def test_a_reused_curve_pair_takes_its_new_sweeps_colour(qtbot):
+    """A new Repeat cycle reuses the old sweeps' curves (making plot items costs ~10 ms a
+    sweep); each keeps the colour of the sweep it now draws, and is drawn opaque."""
+    from PySide6.QtGui import QColor
+
+    from vlab.gui.scope import SWEEP_COLOURS, Scope
+    from vlab.protocols import load_protocol
+    from vlab.rig import Rig
+    from vlab.rig.simulator import RigSimulator
+
+    sim = RigSimulator(Rig("squid"))
+    family = load_protocol("vc_step_family").with_changes(sweeps=3)
+    scope = Scope()
+    qtbot.addWidget(scope)
+    scope.stop_timer()
+    for _cycle in range(2):
+        for b in sim.run_episode(family):
+            scope.add_blocks([b])
+            scope.redraw()
+    assert [sw.index for sw in scope.sweeps] == [0, 1, 2]
+    expected = [QColor(SWEEP_COLOURS[k]).name() for k in range(3)]
+    for item in ("vm_item", "im_item"):
+        pens = [getattr(sw, item).curve.opts["pen"].color().name() for sw in scope.sweeps]
+        assert pens == expected
+    assert scope.sweeps[-1].vm_item.opacity() == 1.0
+    assert scope.sweeps[0].vm_item.opacity() < 1.0

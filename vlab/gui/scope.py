@@ -112,7 +112,9 @@ class _Sweep:
         self.im_item = im_item
         self.dirty = True
         self.done = False
-        self.alpha = -1  # pen alpha last set (re-styling 100 overlaid sweeps is not free)
+        self.alpha = -1  # opacity (0-255) last set (re-styling 100 overlaid sweeps is not free)
+        #: ((x1, x2), row) of the last cursor measurement of this sweep, once it is done
+        self.measured: tuple[tuple[float, float], dict] | None = None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if len(self.t) > 1:
@@ -487,12 +489,14 @@ class Scope(QWidget):
             self._fade()
 
     def _curve_pair(self, index: int) -> tuple:
+        colour = SWEEP_COLOURS[index % len(SWEEP_COLOURS)]
         if self._pool:  # reuse a curve pair: creating plot items costs ~10 ms per sweep
             vm_item, im_item = self._pool.pop()
             for it in (vm_item, im_item):
                 it.setVisible(self.display == "episodic")
+                if it.opts["pen"].color() != QColor(colour):  # the pair was another sweep's
+                    _restyle(it, pg.mkPen(colour, width=1))
             return vm_item, im_item
-        colour = SWEEP_COLOURS[index % len(SWEEP_COLOURS)]
         vm_item = self.vm_plot.plot(pen=pg.mkPen(colour, width=1))
         im_item = self.im_plot.plot(pen=pg.mkPen(colour, width=1))
         for it in (vm_item, im_item):
@@ -545,6 +549,11 @@ class Scope(QWidget):
             self.vm_plot.layout.setRowFixedHeight(0, height)
 
     def _fade(self) -> None:
+        """Older sweeps fade: the newest drawn opaque, each older one more transparent
+        (down to a floor). Done with the items' opacity, not their pens: a new pen makes
+        pyqtgraph recompute the curve's bounds from its data (two passes over the trace
+        and the view's pixel size, for ~26 curves at every new sweep: 2-4 ms of each
+        sweep-completing frame in bench/bench_soak.py); opacity leaves the bounds alone."""
         self._legend_due = True  # named at the next frame: once however many sweeps came
         n = len(self.sweeps)
         for age, sw in enumerate(reversed(self.sweeps)):
@@ -554,11 +563,8 @@ class Scope(QWidget):
             if alpha == sw.alpha:
                 continue  # old sweeps reach the floor alpha and stay there
             sw.alpha = alpha
-            colour = QColor(SWEEP_COLOURS[sw.index % len(SWEEP_COLOURS)])
-            colour.setAlpha(alpha)
-            pen = pg.mkPen(colour, width=1)
-            _restyle(sw.vm_item, pen)
-            _restyle(sw.im_item, pen)
+            sw.vm_item.setOpacity(alpha / 255)
+            sw.im_item.setOpacity(alpha / 255)
 
     def _clear_sweeps(self) -> None:
         for sw in self._retired + self.sweeps:
@@ -771,40 +777,47 @@ class Scope(QWidget):
         span = x1 - x0
         self.set_cursors(x0 + 0.25 * span, x0 + 0.75 * span)
 
-    def _shown_traces(self) -> list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]]:
-        """(name, colour, t, Vm, Im) of every trace on screen, newest first."""
-        if self.display == "gap-free":
-            t, vm, im = self._window()
-            return [(self.tr("trace"), VM_COLOUR, t, vm, im)]
-        out = []
-        for sw in reversed(self.sweeps):
-            t, vm, im = sw.arrays()
-            name = self.tr("sweep {}").format(sw.index + 1)
-            out.append((name, SWEEP_COLOURS[sw.index % len(SWEEP_COLOURS)], t, vm, im))
-        return out
-
     def measurements_all(self) -> list[dict]:
         """Between the cursors on every shown trace, newest first.
 
         Each row: ``name``, ``colour`` and, for ``"Vm"`` and ``"Im"``, dt, delta (y2 − y1),
         peak (Vm: maximum; Im: the sample of largest magnitude, signed) and mean (SI).
+        A finished sweep's row is kept until the cursors move: a Repeat run completes a
+        sweep at every frame, and measuring all 17 of the family again each time was a
+        third of the scope's frame (bench/bench_soak.py).
         """
         x1, x2 = sorted(self.cursor_positions())
+        if self.display == "gap-free":
+            t, vm, im = self._window()
+            return [self._measure_row(self.tr("trace"), VM_COLOUR, t, vm, im, x1, x2)]
         rows = []
-        for name, colour, t, vm, im in self._shown_traces():
-            row: dict = {"name": name, "colour": colour}
-            pair = between_cursors_each([(t, vm), (t, im)], x1, x2)
-            for chan, m in zip(("Vm", "Im"), pair, strict=True):
-                res = {"dt": x2 - x1, "delta": m["dy"], "peak": m["max"], "mean": m["mean"]}
-                if chan == "Im":
-                    res["peak"] = m["min"] if abs(m["min"]) > abs(m["max"]) else m["max"]
-                if t.size < 2 or not ((t >= x1) & (t <= x2)).any():
-                    res["peak"] = res["mean"] = float("nan")
-                    if t.size < 2:
-                        res["delta"] = float("nan")
-                row[chan] = res
+        for sw in reversed(self.sweeps):
+            if sw.done and sw.measured is not None and sw.measured[0] == (x1, x2):
+                rows.append(sw.measured[1])
+                continue
+            t, vm, im = sw.arrays()
+            name = self.tr("sweep {}").format(sw.index + 1)
+            colour = SWEEP_COLOURS[sw.index % len(SWEEP_COLOURS)]
+            row = self._measure_row(name, colour, t, vm, im, x1, x2)
+            sw.measured = ((x1, x2), row) if sw.done else None
             rows.append(row)
         return rows
+
+    @staticmethod
+    def _measure_row(name, colour, t, vm, im, x1: float, x2: float) -> dict:
+        """One row of :meth:`measurements_all`: the trace (t, Vm, Im) between x1 and x2."""
+        row: dict = {"name": name, "colour": colour}
+        pair = between_cursors_each([(t, vm), (t, im)], x1, x2)
+        for chan, m in zip(("Vm", "Im"), pair, strict=True):
+            res = {"dt": x2 - x1, "delta": m["dy"], "peak": m["max"], "mean": m["mean"]}
+            if chan == "Im":
+                res["peak"] = m["min"] if abs(m["min"]) > abs(m["max"]) else m["max"]
+            if t.size < 2 or not ((t >= x1) & (t <= x2)).any():
+                res["peak"] = res["mean"] = float("nan")
+                if t.size < 2:
+                    res["delta"] = float("nan")
+            row[chan] = res
+        return row
 
     def measurements(self) -> dict[str, dict[str, float]]:
         """Between the cursors on the newest trace: dt, delta (y2 - y1), peak, mean."""
