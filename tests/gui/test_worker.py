@@ -320,6 +320,21 @@ def test_numba_loads_once_the_gui_has_handled_the_first_delivery(qapp, loader_ca
     assert loader_calls == ["interpret", "load"]
 
 
+def test_the_garbage_collectors_freeze_waits_for_the_kernels(qapp, loader_calls, monkeypatch):
+    """numba's objects live as long as the app: frozen out of the collector's reach with
+    the rest of start-up, not walked by every later full collection (gc_guard)."""
+    from vlab.gui import gc_guard
+    from vlab.sim import jit
+
+    told: list = []
+    monkeypatch.setattr(gc_guard, "freeze_after", told.append)
+    w = _started(FakeClock())
+    try:
+        assert told == [jit.loading]
+    finally:
+        w.stop()
+
+
 def test_numba_loads_after_a_while_without_any_delivery(qapp, loader_calls):
     clock = FakeClock()
     w = _started(clock)

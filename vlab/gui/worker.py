@@ -216,6 +216,7 @@ class SimWorker(TickWorker):
         see :mod:`vlab.gui.gc_guard`). The first tick runs at once."""
         if gc_guard.installed() and jit.interpret_until_loaded():
             self._loader_due = self._clock() + self.LOADER_AFTER_S
+            gc_guard.freeze_after(jit.loading)  # the kernels live as long as the app
         try:
             self.sim = RigSimulator(self.rig)
         except Exception as exc:  # noqa: BLE001 - shown to the user

@@ -30,7 +30,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["njit", "JIT_ENABLED", "interpret_until_loaded", "load_in_background"]
+__all__ = ["njit", "JIT_ENABLED", "interpret_until_loaded", "load_in_background", "loading"]
 
 
 #: numba cache compiled at install time (``scripts/setup-env`` runs ``vlab.rig.warmup``
@@ -256,6 +256,11 @@ def interpret_until_loaded() -> bool:
             return False
         _interpreting = True
     return True
+
+
+def loading() -> bool:
+    """True from :func:`interpret_until_loaded` until the kernels are loaded."""
+    return _interpreting
 
 
 def load_in_background() -> bool:
