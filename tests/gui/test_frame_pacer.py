@@ -284,3 +284,55 @@ def test_the_pacer_hears_the_event_loop_go_idle(qtbot):
     assert pacer.tick() is None
     qtbot.waitUntil(lambda: pacer._idle, timeout=5000)  # the loop runs and goes idle
     assert pacer.tick() == "a"
+
+
+def test_the_next_frame_waits_for_the_frames_paint(qtbot):
+    """On X, Qt paints a changed view after an update request that waits on a timer of its
+    own, so the event loop can go idle between a frame and its paint; in a 10x Repeat
+    soak the next view's frame then followed the scope's 17 ms paint at once. A paint of
+    a watched view counts as work: only an idle loop after it lets the next frame come."""
+    import pyqtgraph as pg
+
+    clock = Clock()
+    pacer = FramePacer(hz=60, clock=clock)
+    pacer.stop()
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    view.addPlot().plot([0.0, 1.0], [0.0, 1.0])
+    view.show()
+    qtbot.waitExposed(view)
+    pacer.add("a", lambda: True, hz=60, views=[view])
+    pacer.add("b", lambda: True, hz=60)
+    assert pacer.tick() == "a"
+    pacer.went_idle()  # idle before the paint came
+    view.grab()  # the frame's paint (a paint event to the view's viewport)
+    clock.now += 2 / 60
+    assert pacer.tick() is None  # not idle since that paint
+    pacer.went_idle()
+    assert pacer.tick() == "b"
+
+
+def test_the_rig_window_watches_its_views_paints(qtbot, monkeypatch):
+    """The paints of the scope, the membrane view and the analysis workspace count as
+    work for the rig window's pacer."""
+    from vlab.gui import gc_guard
+    from vlab.gui.main_window import MainWindow
+    from vlab.rig import Rig
+
+    monkeypatch.setattr(gc_guard, "due", lambda: False)
+    win = MainWindow(Rig("squid"), start_worker=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.docks["membrane_view"].show()
+    win.pacer.stop()
+    analysis = win._ensure_analysis()
+    qtbot.addWidget(analysis)
+    analysis.show()
+    qtbot.waitExposed(win)
+    qtbot.waitExposed(analysis)
+    views = [win.scope.glw, win.membrane_view.graphics, analysis.iv_plot]
+    for view in views:
+        win.pacer.went_idle()
+        view.grab()  # a paint event to the view's viewport
+        assert not win.pacer._idle, view
+    win.shutdown()

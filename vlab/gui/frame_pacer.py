@@ -15,16 +15,21 @@ wants. Turns go round: after a client drew, the others are asked first at the ne
 A tick that comes early after a frame (the timer catching up after a late tick) gives
 nobody a turn, and neither does a tick before the event loop has gone idle once since the
 last frame (up to ``max_wait``): two frames never run back to back, and the input, the
-paints and the timers that were waiting behind a frame come first.
+paints and the timers that were waiting behind a frame come first. A frame's paint comes
+after Qt's update request, which on X waits a few milliseconds on a timer of its own, so
+the loop can go idle between a frame and its paint: the pacer watches the paints of its
+clients' views (``views`` of :meth:`FramePacer.add`, :meth:`FramePacer.watch_paints`),
+and only an idle loop after the last of them counts.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractEventDispatcher, QObject, QTimer, Slot
+from PySide6.QtCore import QAbstractEventDispatcher, QEvent, QObject, QTimer, Slot
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 __all__ = ["FramePacer"]
 
@@ -77,9 +82,30 @@ class FramePacer(QObject):
         """The event loop has nothing left to do (it is about to wait for events)."""
         self._idle = True
 
-    def add(self, name: str, redraw: Callable[[], bool], hz: float) -> None:
-        """Let ``redraw`` (returns True when it drew) take turns, at most ``hz`` a second."""
+    def add(
+        self, name: str, redraw: Callable[[], bool], hz: float, views: Sequence[QWidget] = ()
+    ) -> None:
+        """Let ``redraw`` (returns True when it drew) take turns, at most ``hz`` a second;
+        ``views`` are the widgets it draws in (:meth:`watch_paints`)."""
         self._clients.append(_Client(name, redraw, 1.0 / hz))
+        for view in views:
+            self.watch_paints(view)
+
+    def watch_paints(self, root: QWidget) -> None:
+        """Count the paints of the graphics views in ``root`` (it included) as work: the
+        next frame waits for the event loop to go idle after them. In a 10x Repeat soak
+        the loop went idle between the scope's frame and its paint (Qt's update request
+        waits on a timer), and the next view's frame followed the 17 ms paint at once."""
+        views = root.findChildren(QGraphicsView)
+        if isinstance(root, QGraphicsView):
+            views.append(root)
+        for view in views:
+            view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._idle = False  # painting: not idle until the loop waits again
+        return False
 
     def frames(self, name: str) -> int:
         """How many frames the client ``name`` drew through the pacer."""

@@ -1168,6 +1168,7 @@ class MainWindow(QMainWindow):
             from vlab.gui.analysis_windows import AnalysisWindow  # not part of the start-up
 
             self.analysis = AnalysisWindow(parent=None)
+            self.pacer.watch_paints(self.analysis)  # its turns' paints are part of them
             self.analysis.set_sweeps(self.recording.sweeps, self._prep_defaults())
             self.analysis.import_finished.connect(self._imported)
             if self._pending_imported:

@@ -606,7 +606,7 @@ class Scope(QWidget):
         """Redraw in turns with the window's other views (:mod:`vlab.gui.frame_pacer`)
         instead of on the scope's own timer."""
         self._timer.stop()
-        pacer.add("scope", self.redraw, self.REDRAW_HZ)
+        pacer.add("scope", self.redraw, self.REDRAW_HZ, views=[self.glw])
 
     def redraw(self) -> bool:
         """Push new data into the curves (called by the REDRAW_HZ timer; cheap when idle).

@@ -524,7 +524,7 @@ class MembraneView(QWidget):
         """Redraw in turns with the window's other views (:mod:`vlab.gui.frame_pacer`)
         instead of on the view's own timer."""
         self._draw_timer.stop()
-        pacer.add("membrane view", self._on_timer, self.REDRAW_HZ)
+        pacer.add("membrane view", self._on_timer, self.REDRAW_HZ, views=[self.graphics])
 
     def _on_timer(self) -> bool:
         """Redraw at most REDRAW_HZ times a second, and only when new data arrived;
