@@ -128,9 +128,8 @@ class _Sweep:
 
 
 def _restyle(item: pg.PlotDataItem, pen: QPen) -> None:
-    """Give a curve a new pen without redoing its data: ``PlotDataItem.setPen`` passes the
-    whole trace to its curve again (a new path for each of the ~13 sweeps faded at every
-    new sweep of a Repeat run, measured in bench/bench_soak.py)."""
+    """Give a curve a new pen without redoing its data (``PlotDataItem.setPen`` passes the
+    whole trace to its curve again): a reused curve pair taking its new sweep's colour."""
     item.opts["pen"] = pen
     item.curve.setPen(pen)
 
