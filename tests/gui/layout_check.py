@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSizeGrip,
+    QStyle,
     QTabBar,
     QTableView,
     QToolBar,
@@ -194,6 +195,14 @@ def _header_problems(h: QHeaderView) -> list[str]:
     return out
 
 
+def _icon_width(t: QTableView) -> int:
+    """Width (px) of a cell's icon in ``t``: its icon size, else the style's small icon."""
+    size = t.iconSize()
+    if size.isValid() and size.width() > 0:
+        return size.width()
+    return t.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, t)
+
+
 def _table_problems(t: QTableView) -> list[str]:
     out = []
     model = t.model()
@@ -202,8 +211,11 @@ def _table_problems(t: QTableView) -> list[str]:
         if t.rowHeight(r) < fm.height() + 2:
             out.append(f"table row {r} shorter than its font ({t.rowHeight(r)} px): {_name(t)}")
         for c in range(model.columnCount()):
-            text = str(model.index(r, c).data() or "")
+            index = model.index(r, c)
+            text = str(index.data() or "")
             need = fm.horizontalAdvance(text) + 6
+            if index.data(Qt.ItemDataRole.DecorationRole) is not None:
+                need += _icon_width(t) + 6  # the swatch and its margins sit before the text
             if text and need > t.columnWidth(c) + SLACK:
                 out.append(
                     f"table cell {text!r} clipped ({t.columnWidth(c)} < {need} px): {_name(t)}"

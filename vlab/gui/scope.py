@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QSizePolicy,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QToolBar,
@@ -323,6 +324,7 @@ class Scope(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # the first column's width is fixed by _fit_table
         self.table.setToolTip(
             self.tr(
                 "Measurements between cursor 1 and cursor 2 on every trace shown, newest "
@@ -741,11 +743,21 @@ class Scope(QWidget):
             self.vm_plot.setXRange(0, self._episode_duration, padding=0.01)
 
     def _fit_table(self) -> None:
+        """Size the cursor table to its font: three rows tall (more scroll), and the first
+        column wide enough for a two-digit sweep's name with its swatch (the other columns
+        share the rest). A fixed width, not ResizeToContents, which would measure every row
+        again at each frame's new values."""
         fm = self.table.fontMetrics()
         row_h = fm.height() + 10
         self.table.verticalHeader().setDefaultSectionSize(row_h)
         self.table.horizontalHeader().setFixedHeight(row_h)
         self.table.setFixedHeight(4 * row_h + 4)  # header + 3 rows; more scroll
+        names = (self.tr("sweep {}").format(88), self.tr("trace"))
+        text = max(fm.horizontalAdvance(f"{n} Vm") for n in names)
+        icon = self.table.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self.table)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(0, text + icon + 18)  # the swatch, its margins, the text's
 
     # ------------------------------------------------------------------ cursors
     def _sync_cursor(self, line, other) -> None:
